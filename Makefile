@@ -1,0 +1,33 @@
+# Hotline developer entry points. Each target builds its own virtual environment.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test lint bench clean
+
+$(BIN)/hotline: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/hotline
+
+## Run Hotline on embedded defaults (SQLite, in-memory state, sample airline config).
+serve: $(BIN)/hotline
+	$(BIN)/hotline serve --config config/hotline.yaml
+
+## Start PostgreSQL and Redis when absent, then run lint, types and the test suite.
+test: $(BIN)/hotline
+	bash .ci/services
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: $(BIN)/hotline
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(BIN)/hotline
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""Agents and their state machine.
+
+    logged_out -> available <-> ringing -> on_call -> wrap_up -> available
+    paused(reason) from available or wrap_up (and from ringing on ring-no-answer)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from acd.errors import IllegalTransition
+
+
+class AgentState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+
+
+LEGAL_TRANSITIONS: Mapping[AgentState, frozenset[AgentState]] = {
+    AgentState.LOGGED_OUT: frozenset({AgentState.AVAILABLE}),
+    AgentState.AVAILABLE: frozenset(
+        {AgentState.RINGING, AgentState.PAUSED, AgentState.LOGGED_OUT}
+    ),
+    AgentState.RINGING: frozenset({AgentState.ON_CALL, AgentState.AVAILABLE, AgentState.PAUSED}),
+    AgentState.ON_CALL: frozenset({AgentState.WRAP_UP}),
+    AgentState.WRAP_UP: frozenset({AgentState.AVAILABLE, AgentState.PAUSED, AgentState.LOGGED_OUT}),
+    AgentState.PAUSED: frozenset({AgentState.AVAILABLE, AgentState.LOGGED_OUT}),
+}
+
+
+def check_transition(agent_id: str, current: AgentState, wanted: AgentState) -> None:
+    if wanted not in LEGAL_TRANSITIONS[current]:
+        raise IllegalTransition("agent", agent_id, current.value, wanted.value)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    """An agent as configured: skills with proficiency 1-10, groups, concurrent-call capacity."""
+
+    id: str
+    skills: Mapping[str, int] = field(default_factory=dict)
+    groups: frozenset[str] = frozenset()
+    capacity: int = 1
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for skill, level in self.skills.items():
+            if not 1 <= level <= 10:
+                raise ValueError(f"agent {self.id!r}: skill {skill!r} level {level} is not in 1-10")
+        if self.capacity < 1:
+            raise ValueError(f"agent {self.id!r}: capacity must be at least 1")
+
+    @property
+    def profile(self) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]:
+        """Agents with the same profile are interchangeable for eligibility."""
+        return tuple(sorted(self.skills.items())), tuple(sorted(self.groups))
+
+
+class Agent:
+    """An agent's live state. Mutated only by the `Acd`."""
+
+    __slots__ = (
+        "call_id",
+        "config",
+        "id",
+        "idle_since",
+        "pause_reason",
+        "profile",
+        "state",
+        "state_since",
+        "talk_log",
+    )
+
+    def __init__(self, config: AgentConfig, now: float) -> None:
+        self.config = config
+        self.id = config.id
+        self.profile = config.profile
+        self.state = AgentState.LOGGED_OUT
+        self.state_since = now
+        self.idle_since = now
+        self.pause_reason = ""
+        self.call_id = ""
+        self.talk_log: deque[tuple[float, float]] = deque()
+
+    def occupancy(self, now: float, window: float) -> float:
+        """Share of the last `window` seconds this agent spent talking."""
+        start = now - window
+        log = self.talk_log
+        while log and log[0][1] <= start:
+            log.popleft()
+        busy = sum(min(end, now) - max(begin, start) for begin, end in log)
+        if self.state is AgentState.ON_CALL:
+            busy += now - max(self.state_since, start)
+        return busy / window if window > 0 else 0.0
+
+    def __repr__(self) -> str:
+        return f"Agent({self.id!r}, {self.state.value})"

@@ -1,0 +1,80 @@
+"""Calls as the ACD sees them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from acd.clock import Timer
+
+
+class CallState(StrEnum):
+    QUEUED = "queued"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    ENDED = "ended"
+    ABANDONED = "abandoned"
+
+
+class Call:
+    """A call between arrival and its end. Mutated only by the `Acd`."""
+
+    __slots__ = (
+        "agent_id",
+        "answered_at",
+        "arrived_at",
+        "caller",
+        "dialed",
+        "enqueued_at",
+        "id",
+        "language",
+        "priority",
+        "queue",
+        "seq",
+        "skills",
+        "source",
+        "state",
+        "step",
+        "tier",
+        "timers",
+    )
+
+    def __init__(
+        self,
+        call_id: str,
+        queue: str,
+        *,
+        arrived_at: float,
+        seq: int,
+        caller: str = "",
+        language: str = "",
+        priority: int = 0,
+        tier: str = "regular",
+        skills: tuple[tuple[str, int], ...] = (),
+        source: str = "",
+        dialed: str = "",
+    ) -> None:
+        self.id = call_id
+        self.queue = queue
+        self.caller = caller
+        self.language = language
+        self.priority = priority
+        self.tier = tier
+        self.skills = skills
+        self.source = source
+        self.dialed = dialed
+        self.arrived_at = arrived_at
+        self.enqueued_at = arrived_at
+        self.answered_at = 0.0
+        self.seq = seq
+        self.state = CallState.QUEUED
+        self.step = 0
+        self.agent_id = ""
+        self.timers: list[Timer] = []
+
+    def cancel_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
+
+    def __repr__(self) -> str:
+        return f"Call({self.id!r}, {self.queue!r}, {self.state.value}, p={self.priority})"

@@ -1,0 +1,106 @@
+"""Clocks: the only way the core learns the time or schedules work.
+
+`now()` is seconds since the Unix epoch (a float). Live code uses `AsyncioClock`; tests
+and the simulator use `VirtualClock`, which only moves when told to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer: ...
+
+
+class AsyncioClock:
+    """Wall-clock time, timers on the running asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._loop = loop
+
+    def now(self) -> float:
+        return time.time()
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        loop = self._loop or asyncio.get_running_loop()
+        return loop.call_later(max(0.0, delay), callback)
+
+
+class _VirtualTimer:
+    __slots__ = ("callback", "cancelled", "when")
+
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class VirtualClock:
+    """A discrete-event clock: timers fire in time order when the clock is advanced."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._heap: list[tuple[float, int, _VirtualTimer]] = []
+        self._seq = itertools.count()
+
+    def now(self) -> float:
+        return self._now
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> _VirtualTimer:
+        return self.call_at(self._now + max(0.0, delay), callback)
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> _VirtualTimer:
+        timer = _VirtualTimer(max(when, self._now), callback)
+        heapq.heappush(self._heap, (timer.when, next(self._seq), timer))
+        return timer
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for _, _, t in self._heap if not t.cancelled)
+
+    def next_time(self) -> float | None:
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def step(self) -> bool:
+        """Fire the next timer (advancing time to it); False when none is left."""
+        heap = self._heap
+        while heap:
+            when, _, timer = heapq.heappop(heap)
+            if timer.cancelled:
+                continue
+            self._now = when
+            timer.callback()
+            return True
+        return False
+
+    def advance_to(self, until: float) -> None:
+        """Fire every timer due up to `until`, then set the time to `until`."""
+        heap = self._heap
+        while heap and heap[0][0] <= until:
+            when, _, timer = heapq.heappop(heap)
+            if timer.cancelled:
+                continue
+            self._now = when
+            timer.callback()
+        self._now = max(self._now, until)
+
+    def advance(self, seconds: float) -> None:
+        self.advance_to(self._now + seconds)

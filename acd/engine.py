@@ -1,0 +1,507 @@
+"""The ACD: accepts calls, tracks agents, routes each call to the best eligible agent.
+
+Routing runs when a call arrives (or escalates, or returns after ring-no-answer) and when
+an agent becomes free. It is work-conserving: after every operation no available agent is
+eligible for a waiting call. Order among calls: higher priority first, then earlier arrival.
+Among agents: the queue's policy (longest idle, least occupied, best skill).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from acd.agent import Agent, AgentConfig, AgentState, check_transition
+from acd.call import Call, CallState
+from acd.clock import Clock
+from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue
+from acd.events import (
+    AgentLoggedIn,
+    AgentStateChanged,
+    CallAbandoned,
+    CallAnswered,
+    CallArrived,
+    CallAssigned,
+    CallbackOffered,
+    CallDispositioned,
+    CallEnded,
+    CallEscalated,
+    CallOverflowed,
+    CallQueued,
+    CallRingNoAnswer,
+    Event,
+    Subscriber,
+)
+from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
+from acd.routing import AvailableAgents, BucketKey, CallBucket, ProfilePool, WaitingCalls
+
+
+class Acd:
+    def __init__(
+        self,
+        clock: Clock,
+        queues: Iterable[QueueConfig],
+        *,
+        pause_on_ring_no_answer: bool = True,
+        occupancy_window: float = 3600.0,
+    ) -> None:
+        self.clock = clock
+        self.queues: dict[str, QueueConfig] = {}
+        for queue in queues:
+            if queue.name in self.queues:
+                raise ValueError(f"queue {queue.name!r} is defined twice")
+            self.queues[queue.name] = queue
+        for queue in self.queues.values():
+            if queue.overflow is not None and queue.overflow not in self.queues:
+                raise ValueError(f"queue {queue.name!r}: overflow target {queue.overflow!r} is unknown")
+        self.pause_on_ring_no_answer = pause_on_ring_no_answer
+        self.occupancy_window = occupancy_window
+        self.agents: dict[str, Agent] = {}
+        self.calls: dict[str, Call] = {}
+        self.waiting = WaitingCalls()
+        self.available = AvailableAgents()
+        self._subscribers: list[Subscriber] = []
+        self._pending: deque[Event] = deque()
+        self._dispatching = False
+        self._seq = itertools.count()
+        self._requirements: dict[BucketKey, Requirement] = {}
+        self._eligible: dict[tuple[Any, Requirement], bool] = {}
+        self._least_occupied: dict[Any, list[tuple[float, float, int, Agent]]] = {}
+        self._avail_token: dict[str, int] = {}
+
+    # -- subscribers ---------------------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Deliver every event to `subscriber`, in order; returns a function that unsubscribes."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def _emit(self, event: Event) -> None:
+        self._pending.append(event)
+        if self._dispatching:
+            return
+        self._dispatching = True
+        try:
+            pending = self._pending
+            while pending:
+                ev = pending.popleft()
+                for subscriber in self._subscribers:
+                    subscriber(ev)
+        finally:
+            self._dispatching = False
+
+    # -- agents --------------------------------------------------------------------------
+
+    def add_agent(self, config: AgentConfig) -> Agent:
+        if config.id in self.agents:
+            raise ValueError(f"agent {config.id!r} is already known")
+        agent = self.agents[config.id] = Agent(config, self.clock.now())
+        return agent
+
+    def agent(self, agent_id: str) -> Agent:
+        try:
+            return self.agents[agent_id]
+        except KeyError:
+            raise UnknownAgent(agent_id) from None
+
+    def login(self, agent_id: str) -> None:
+        agent = self.agent(agent_id)
+        check_transition(agent.id, agent.state, AgentState.AVAILABLE)
+        self._emit(
+            AgentLoggedIn(
+                self.clock.now(),
+                agent.id,
+                tuple(sorted(agent.config.skills.items())),
+                tuple(sorted(agent.config.groups)),
+            )
+        )
+        self._set_state(agent, AgentState.AVAILABLE)
+        self._agent_free(agent)
+
+    def logout(self, agent_id: str) -> None:
+        self._set_state(self.agent(agent_id), AgentState.LOGGED_OUT)
+
+    def pause(self, agent_id: str, reason: str = "") -> None:
+        agent = self.agent(agent_id)
+        if agent.state is AgentState.RINGING:
+            raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.PAUSED.value)
+        self._set_state(agent, AgentState.PAUSED, reason)
+
+    def unpause(self, agent_id: str) -> None:
+        agent = self.agent(agent_id)
+        if agent.state is not AgentState.PAUSED:
+            raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.AVAILABLE.value)
+        self._set_state(agent, AgentState.AVAILABLE)
+        self._agent_free(agent)
+
+    def wrap_done(self, agent_id: str) -> None:
+        agent = self.agent(agent_id)
+        if agent.state is not AgentState.WRAP_UP:
+            raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.AVAILABLE.value)
+        self._set_state(agent, AgentState.AVAILABLE)
+        self._agent_free(agent)
+
+    def set_disposition(self, agent_id: str, code: str) -> None:
+        """Record the disposition of the agent's current or last call."""
+        agent = self.agent(agent_id)
+        if not agent.call_id:
+            raise IllegalTransition("agent", agent.id, agent.state.value, "disposition (no call)")
+        self._emit(CallDispositioned(self.clock.now(), agent.call_id, agent.id, code))
+
+    def _set_state(self, agent: Agent, new: AgentState, reason: str = "", call_id: str = "") -> None:
+        old = agent.state
+        check_transition(agent.id, old, new)
+        now = self.clock.now()
+        if old is AgentState.AVAILABLE:
+            self.available.remove(agent)
+        agent.state = new
+        agent.state_since = now
+        agent.pause_reason = reason if new is AgentState.PAUSED else ""
+        if new is AgentState.AVAILABLE:
+            agent.idle_since = now
+        self._emit(AgentStateChanged(now, agent.id, old.value, new.value, reason, call_id))
+
+    def _agent_free(self, agent: Agent) -> None:
+        """`agent` just became available: give it the best waiting call, or let it idle."""
+        if not self._route_agent(agent):
+            self.available.add(agent)
+            token = self._avail_token[agent.id] = self._avail_token.get(agent.id, 0) + 1
+            if agent.profile in self._least_occupied:
+                self._push_occupancy(agent, token)
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def call(self, call_id: str) -> Call:
+        try:
+            return self.calls[call_id]
+        except KeyError:
+            raise UnknownCall(call_id) from None
+
+    def arrive(
+        self,
+        call_id: str,
+        queue: str,
+        *,
+        caller: str = "",
+        language: str = "",
+        priority: int = 0,
+        tier: str = "regular",
+        skills: Mapping[str, int] | None = None,
+        source: str = "",
+        dialed: str = "",
+    ) -> Call:
+        """A call enters `queue`. It is routed at once if an eligible agent is free."""
+        if call_id in self.calls:
+            raise DuplicateCall(call_id)
+        config = self.queues.get(queue)
+        if config is None:
+            raise UnknownQueue(queue)
+        now = self.clock.now()
+        priority += config.tier_priority.get(tier, 0)
+        skill_tuple = tuple(sorted(skills.items())) if skills else ()
+        call = Call(
+            call_id,
+            queue,
+            arrived_at=now,
+            seq=next(self._seq),
+            caller=caller,
+            language=language,
+            priority=priority,
+            tier=tier,
+            skills=skill_tuple,
+            source=source,
+            dialed=dialed,
+        )
+        self.calls[call_id] = call
+        self._emit(
+            CallArrived(now, call_id, queue, caller, language, priority, tier, skill_tuple, source, dialed)
+        )
+        self._place(call)
+        return call
+
+    def answer(self, call_id: str) -> None:
+        """The agent's phone was answered: the caller and agent are talking."""
+        call = self._call_in(call_id, CallState.RINGING, CallState.ON_CALL)
+        agent = self.agents[call.agent_id]
+        call.cancel_timers()
+        now = self.clock.now()
+        call.state = CallState.ON_CALL
+        call.answered_at = now
+        self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
+        self._emit(CallAnswered(now, call.id, agent.id, call.queue, now - call.arrived_at))
+
+    def ring_no_answer(self, call_id: str) -> None:
+        """The agent did not pick up: the call goes back to its place, the agent is paused."""
+        call = self._call_in(call_id, CallState.RINGING, CallState.QUEUED)
+        agent = self.agents[call.agent_id]
+        call.cancel_timers()
+        self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue))
+        call.state = CallState.QUEUED
+        call.agent_id = ""
+        if self.pause_on_ring_no_answer:
+            self._set_state(agent, AgentState.PAUSED, "ring_no_answer")
+            self._place(call, requeue=True)
+        else:
+            self._set_state(agent, AgentState.AVAILABLE)
+            self._place(call, requeue=True)
+            self._agent_free(agent)
+
+    def abandon(self, call_id: str, reason: str = "caller_hangup") -> None:
+        """The caller hung up (or was dropped) before reaching an agent."""
+        call = self.call(call_id)
+        if call.state is CallState.QUEUED:
+            self.waiting.discard(self._bucket(call))
+        elif call.state is not CallState.RINGING:
+            raise IllegalTransition("call", call.id, call.state.value, CallState.ABANDONED.value)
+        call.cancel_timers()
+        ringing_agent = self.agents[call.agent_id] if call.state is CallState.RINGING else None
+        call.state = CallState.ABANDONED
+        del self.calls[call.id]
+        now = self.clock.now()
+        self._emit(CallAbandoned(now, call.id, call.queue, now - call.arrived_at, reason))
+        if ringing_agent is not None:
+            self._set_state(ringing_agent, AgentState.AVAILABLE)
+            self._agent_free(ringing_agent)
+
+    def end(self, call_id: str, disposition: str = "") -> None:
+        """The conversation is over: the agent goes to wrap-up."""
+        call = self._call_in(call_id, CallState.ON_CALL, CallState.ENDED)
+        agent = self.agents[call.agent_id]
+        now = self.clock.now()
+        call.state = CallState.ENDED
+        del self.calls[call.id]
+        agent.talk_log.append((call.answered_at, now))
+        agent.call_id = call.id
+        self._set_state(agent, AgentState.WRAP_UP, call_id=call.id)
+        self._emit(CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition))
+        wrap = self.queues[call.queue].wrap_up
+        if wrap is None:
+            return
+        if wrap <= 0:
+            self.wrap_done(agent.id)
+        else:
+            self.clock.call_later(wrap, lambda: self._auto_wrap(agent, call.id))
+
+    def _auto_wrap(self, agent: Agent, call_id: str) -> None:
+        if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:
+            self.wrap_done(agent.id)
+
+    def _call_in(self, call_id: str, state: CallState, wanted: CallState) -> Call:
+        call = self.call(call_id)
+        if call.state is not state:
+            raise IllegalTransition("call", call.id, call.state.value, wanted.value)
+        return call
+
+    # -- queueing ------------------------------------------------------------------------
+
+    def _requirement(self, call: Call) -> Requirement:
+        key = (call.queue, call.skills, call.step)
+        req = self._requirements.get(key)
+        if req is None:
+            req = self._requirements[key] = requirement_at_step(
+                self.queues[call.queue], call.skills, call.step
+            )
+        return req
+
+    def _bucket(self, call: Call) -> CallBucket:
+        key = (call.queue, call.skills, call.step)
+        return self.waiting.bucket(key, self._requirement(call))
+
+    def requirement(self, call_id: str) -> Requirement:
+        """What an agent needs now to take this call (after escalation)."""
+        return self._requirement(self.call(call_id))
+
+    def eligible(self, agent: Agent, call: Call) -> bool:
+        req = self._requirement(call)
+        return req.satisfied_by(agent.config.skills, agent.config.groups)
+
+    def _pool_eligible(self, pool: ProfilePool, req: Requirement) -> bool:
+        key = (pool.key, req)
+        ok = self._eligible.get(key)
+        if ok is None:
+            ok = self._eligible[key] = req.satisfied_by(pool.skills, pool.config_groups)
+        return ok
+
+    def _place(self, call: Call, requeue: bool = False) -> None:
+        """Route `call` to an agent, or queue it (at its original place when re-queued)."""
+        if self._route_call(call):
+            return
+        bucket = self._bucket(call)
+        self.waiting.push(bucket, call)
+        if not requeue:
+            self._emit(
+                CallQueued(self.clock.now(), call.id, call.queue, call.priority, self.position(call.id))
+            )
+        self._schedule(call)
+
+    def _schedule(self, call: Call) -> None:
+        config = self.queues[call.queue]
+        now = self.clock.now()
+        if call.step < len(config.escalation):
+            due = call.enqueued_at + config.escalation[call.step].after
+            call.timers.append(self.clock.call_later(due - now, lambda: self._escalate(call)))
+        if config.max_wait is not None:
+            due = call.enqueued_at + config.max_wait
+            call.timers.append(self.clock.call_later(due - now, lambda: self._max_wait(call)))
+
+    def _escalate(self, call: Call) -> None:
+        if call.state is not CallState.QUEUED:
+            return
+        config = self.queues[call.queue]
+        step = config.escalation[call.step]
+        self.waiting.discard(self._bucket(call))
+        call.cancel_timers()
+        call.step += 1
+        now = self.clock.now()
+        self._emit(
+            CallEscalated(now, call.id, call.queue, call.step, step.min_level, tuple(sorted(step.groups)))
+        )
+        if step.offer_callback:
+            self._emit(CallbackOffered(now, call.id, call.queue, now - call.arrived_at))
+        if call.state is CallState.QUEUED:  # a subscriber may have ended it
+            self._place(call, requeue=True)
+
+    def _max_wait(self, call: Call) -> None:
+        if call.state is not CallState.QUEUED:
+            return
+        config = self.queues[call.queue]
+        if config.overflow is None:
+            self.abandon(call.id, reason="max_wait")
+            return
+        self.waiting.discard(self._bucket(call))
+        call.cancel_timers()
+        now = self.clock.now()
+        self._emit(CallOverflowed(now, call.id, call.queue, config.overflow))
+        call.queue = config.overflow
+        call.step = 0
+        call.enqueued_at = now
+        self._place(call, requeue=True)
+
+    # -- routing -------------------------------------------------------------------------
+
+    def _route_call(self, call: Call) -> bool:
+        """Offer `call` to the best available eligible agent under its queue's policy."""
+        pools = self.available.nonempty
+        if not pools:
+            return False
+        req = self._requirement(call)
+        policy = self.queues[call.queue].policy
+        best: Agent | None = None
+        best_key: tuple[float, ...] = ()
+        for pool in pools.values():
+            if not self._pool_eligible(pool, req):
+                continue
+            if policy is RoutingPolicy.LONGEST_IDLE:
+                agent = pool.oldest()
+                key: tuple[float, ...] = (agent.idle_since,)
+            elif policy is RoutingPolicy.BEST_SKILL:
+                agent = pool.oldest()
+                key = (-req.score(pool.skills), agent.idle_since)
+            else:
+                agent, occupancy = self._least_occupied_in(pool)
+                key = (occupancy, agent.idle_since)
+            if best is None or key < best_key:
+                best, best_key = agent, key
+        if best is None:
+            return False
+        self._assign(call, best)
+        return True
+
+    def _route_agent(self, agent: Agent) -> bool:
+        """Give the free `agent` the highest-priority, longest-waiting call it can take."""
+        best: CallBucket | None = None
+        best_key: tuple[int, int] = (0, 0)
+        skills, groups = agent.config.skills, agent.config.groups
+        for bucket in self.waiting.nonempty.values():
+            if not bucket.requirement.satisfied_by(skills, groups):
+                continue
+            head = bucket.head()
+            if head is None:
+                continue
+            key = (-head.priority, head.seq)
+            if best is None or key < best_key:
+                best, best_key = bucket, key
+        if best is None:
+            return False
+        call = heapq.heappop(best.heap)[3]
+        self.waiting.discard(best)
+        call.cancel_timers()
+        self._assign(call, agent)
+        return True
+
+    def _assign(self, call: Call, agent: Agent) -> None:
+        call.cancel_timers()
+        call.state = CallState.RINGING
+        call.agent_id = agent.id
+        agent.call_id = call.id
+        self._set_state(agent, AgentState.RINGING, call_id=call.id)
+        now = self.clock.now()
+        self._emit(CallAssigned(now, call.id, agent.id, call.queue, call.priority, now - call.arrived_at))
+        timeout = self.queues[call.queue].ring_timeout
+        if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
+            call.timers.append(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
+
+    def _ring_timeout(self, call: Call, agent: Agent) -> None:
+        if call.state is CallState.RINGING and call.agent_id == agent.id:
+            self.ring_no_answer(call.id)
+
+    # -- least-occupied index --------------------------------------------------------------
+
+    def _least_occupied_in(self, pool: ProfilePool) -> tuple[Agent, float]:
+        heap = self._least_occupied.get(pool.key)
+        if heap is None:
+            heap = self._least_occupied[pool.key] = []
+            for agent in pool.agents.values():
+                self._push_occupancy(agent, self._avail_token.get(agent.id, 0))
+        while heap:
+            occupancy, _, token, agent = heap[0]
+            if agent.id in pool.agents and self._avail_token.get(agent.id) == token:
+                return agent, occupancy
+            heapq.heappop(heap)
+        raise AssertionError("least-occupied index out of step with the available pool")
+
+    def _push_occupancy(self, agent: Agent, token: int) -> None:
+        occupancy = agent.occupancy(self.clock.now(), self.occupancy_window)
+        heap = self._least_occupied.setdefault(agent.profile, [])
+        heapq.heappush(heap, (occupancy, agent.idle_since, token, agent))
+
+    # -- views ---------------------------------------------------------------------------
+
+    def position(self, call_id: str) -> int:
+        """1-based place of a waiting call in its queue (0 when not waiting)."""
+        call = self.call(call_id)
+        if call.state is not CallState.QUEUED:
+            return 0
+        mine = (-call.priority, call.seq)
+        ahead = sum(
+            1
+            for other in self.calls.values()
+            if other.queue == call.queue
+            and other.state is CallState.QUEUED
+            and (-other.priority, other.seq) < mine
+        )
+        return ahead + 1
+
+    def waiting_calls(self, queue: str | None = None) -> list[Call]:
+        calls = [c for c in self.calls.values() if c.state is CallState.QUEUED]
+        if queue is not None:
+            calls = [c for c in calls if c.queue == queue]
+        return sorted(calls, key=lambda c: (-c.priority, c.seq))
+
+    def snapshot(self) -> dict[str, Any]:
+        """A supervisor's view: waiting calls per queue, agents per state."""
+        now = self.clock.now()
+        queues: dict[str, dict[str, Any]] = {}
+        for name in self.queues:
+            waiting = self.waiting_calls(name)
+            queues[name] = {
+                "waiting": len(waiting),
+                "longest_wait": max((now - c.arrived_at for c in waiting), default=0.0),
+            }
+        states: dict[str, int] = {state.value: 0 for state in AgentState}
+        for agent in self.agents.values():
+            states[agent.state.value] += 1
+        return {"at": now, "queues": queues, "agents": states}

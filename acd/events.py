@@ -1,0 +1,188 @@
+"""Typed events: every state change in the ACD is one of these, delivered to subscribers.
+
+Events are complete enough that the core's state can be rebuilt from the stream, and
+they carry what the case store and reports need (times, queue, agent, priority, tier).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind
+        for key, value in data.items():
+            if isinstance(value, frozenset | set | tuple):
+                data[key] = sorted(value) if isinstance(value, frozenset | set) else list(value)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived(Event):
+    kind: ClassVar[str] = "call_arrived"
+    call_id: str
+    queue: str
+    caller: str = ""
+    language: str = ""
+    priority: int = 0
+    tier: str = "regular"
+    skills: tuple[tuple[str, int], ...] = ()
+    source: str = ""
+    dialed: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallQueued(Event):
+    kind: ClassVar[str] = "call_queued"
+    call_id: str
+    queue: str
+    priority: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallAssigned(Event):
+    """The router chose an agent; the agent's phone starts ringing."""
+
+    kind: ClassVar[str] = "call_assigned"
+    call_id: str
+    agent_id: str
+    queue: str
+    priority: int
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallRingNoAnswer(Event):
+    kind: ClassVar[str] = "call_ring_no_answer"
+    call_id: str
+    agent_id: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered(Event):
+    kind: ClassVar[str] = "call_answered"
+    call_id: str
+    agent_id: str
+    queue: str
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallAbandoned(Event):
+    kind: ClassVar[str] = "call_abandoned"
+    call_id: str
+    queue: str
+    wait: float
+    reason: str = "caller_hangup"
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded(Event):
+    kind: ClassVar[str] = "call_ended"
+    call_id: str
+    agent_id: str
+    queue: str
+    talk: float
+    disposition: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallDispositioned(Event):
+    """The agent set a disposition code (at wrap-up or during the call)."""
+
+    kind: ClassVar[str] = "call_dispositioned"
+    call_id: str
+    agent_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallEscalated(Event):
+    """A waiting call reached an escalation step of its queue."""
+
+    kind: ClassVar[str] = "call_escalated"
+    call_id: str
+    queue: str
+    step: int
+    min_level: int | None
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallOverflowed(Event):
+    kind: ClassVar[str] = "call_overflowed"
+    call_id: str
+    from_queue: str
+    to_queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOffered(Event):
+    """Escalation asks the channel to offer the caller a callback (keeping their place)."""
+
+    kind: ClassVar[str] = "callback_offered"
+    call_id: str
+    queue: str
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged(Event):
+    kind: ClassVar[str] = "agent_state_changed"
+    agent_id: str
+    old: str
+    new: str
+    reason: str = ""
+    call_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn(Event):
+    kind: ClassVar[str] = "agent_logged_in"
+    agent_id: str
+    skills: tuple[tuple[str, int], ...] = ()
+    groups: tuple[str, ...] = field(default=())
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        CallArrived,
+        CallQueued,
+        CallAssigned,
+        CallRingNoAnswer,
+        CallAnswered,
+        CallAbandoned,
+        CallEnded,
+        CallDispositioned,
+        CallEscalated,
+        CallOverflowed,
+        CallbackOffered,
+        AgentStateChanged,
+        AgentLoggedIn,
+    )
+}
+
+Subscriber = Callable[[Event], None]
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from `Event.to_dict()` output (e.g. a JSON line or a Redis stream)."""
+    fields = dict(data)
+    cls = EVENT_TYPES[fields.pop("kind")]
+    for key in ("skills",):
+        if key in fields:
+            fields[key] = tuple(tuple(pair) for pair in fields[key])
+    if "groups" in fields:
+        fields["groups"] = tuple(fields["groups"])
+    return cls(**fields)

@@ -1,0 +1,118 @@
+"""Indexes that keep routing decisions independent of how many calls wait and agents idle.
+
+Waiting calls are bucketed by (queue, call-specific skills, escalation step): calls in one
+bucket share one `Requirement`. Each bucket is a heap ordered by (-priority, arrival seq).
+Available agents are bucketed by profile (skills and groups): agents in one profile are
+interchangeable for eligibility, and each profile keeps its agents in idle order.
+
+A decision scans buckets and profiles, whose number is set by configuration (queues x
+languages x escalation steps; agent groups), not by traffic.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from acd.agent import Agent
+from acd.call import Call, CallState
+from acd.queue import Requirement
+
+BucketKey = tuple[str, tuple[tuple[str, int], ...], int]
+Profile = tuple[tuple[tuple[str, int], ...], tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class CallBucket:
+    key: BucketKey
+    requirement: Requirement
+    heap: list[tuple[int, int, int, Call]] = field(default_factory=list)
+    live: int = 0
+
+    def head(self) -> Call | None:
+        heap = self.heap
+        while heap:
+            call = heap[0][3]
+            if call.state is CallState.QUEUED and call.step == self.key[2] and call.queue == self.key[0]:
+                return call
+            heapq.heappop(heap)
+        return None
+
+
+class WaitingCalls:
+    """Calls waiting for an agent, in (priority, arrival) order within each bucket."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[BucketKey, CallBucket] = {}
+        self.nonempty: dict[BucketKey, CallBucket] = {}
+        self._pushes = 0
+
+    def bucket(self, key: BucketKey, requirement: Requirement) -> CallBucket:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = CallBucket(key, requirement)
+        return bucket
+
+    def push(self, bucket: CallBucket, call: Call) -> None:
+        self._pushes += 1
+        heapq.heappush(bucket.heap, (-call.priority, call.seq, self._pushes, call))
+        bucket.live += 1
+        self.nonempty[bucket.key] = bucket
+
+    def discard(self, bucket: CallBucket) -> None:
+        """One live call left `bucket` (it is skipped lazily in the heap)."""
+        bucket.live -= 1
+        if bucket.live == 0:
+            bucket.heap.clear()
+            self.nonempty.pop(bucket.key, None)
+
+    def __len__(self) -> int:
+        return sum(b.live for b in self.nonempty.values())
+
+    def __iter__(self) -> Iterator[CallBucket]:
+        return iter(list(self.nonempty.values()))
+
+
+class ProfilePool:
+    """Available agents of one profile, oldest idle first."""
+
+    __slots__ = ("agents", "config_groups", "key", "skills")
+
+    def __init__(self, key: Profile, agent: Agent) -> None:
+        self.key = key
+        self.skills = dict(agent.config.skills)
+        self.config_groups = agent.config.groups
+        self.agents: dict[str, Agent] = {}
+
+    def oldest(self) -> Agent:
+        return next(iter(self.agents.values()))
+
+
+class AvailableAgents:
+    """Agents ready for a call, grouped by profile."""
+
+    def __init__(self) -> None:
+        self.pools: dict[Profile, ProfilePool] = {}
+        self.nonempty: dict[Profile, ProfilePool] = {}
+
+    def add(self, agent: Agent) -> None:
+        pool = self.pools.get(agent.profile)
+        if pool is None:
+            pool = self.pools[agent.profile] = ProfilePool(agent.profile, agent)
+        pool.agents[agent.id] = agent
+        self.nonempty[pool.key] = pool
+
+    def remove(self, agent: Agent) -> None:
+        pool = self.pools.get(agent.profile)
+        if pool is None or pool.agents.pop(agent.id, None) is None:
+            return
+        if not pool.agents:
+            del self.nonempty[pool.key]
+
+    def __contains__(self, agent: Agent) -> bool:
+        pool = self.pools.get(agent.profile)
+        return pool is not None and agent.id in pool.agents
+
+    def __len__(self) -> int:
+        return sum(len(p.agents) for p in self.nonempty.values())

@@ -1,0 +1,174 @@
+"""Hotline's configuration file (YAML): queues and agents parsed here, into the core's types.
+
+Adapter sections (`asterisk`, `twilio`, `store`, `speech`, ...) stay as raw mappings in
+`HotlineConfig.sections`; each adapter parses its own section into its own typed settings,
+so a section is described and validated next to the code that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from acd.agent import AgentConfig
+from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class AcdSettings:
+    pause_on_ring_no_answer: bool = True
+    occupancy_window: float = 3600.0
+
+
+@dataclass(frozen=True)
+class HotlineConfig:
+    name: str
+    queues: tuple[QueueConfig, ...]
+    agents: tuple[AgentConfig, ...]
+    acd: AcdSettings = AcdSettings()
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.sections.get(name) or {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{self.path}: section '{name}' must be a mapping")
+        return value
+
+    def resolve(self, relative: str | Path) -> Path:
+        """A path from the config file, taken relative to the file's folder."""
+        path = Path(relative)
+        if path.is_absolute() or self.path is None:
+            return path
+        return self.path.parent / path
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def _skills(value: Any, where: str) -> dict[str, int]:
+    skills = {}
+    for skill, level in _mapping(value, where).items():
+        if not isinstance(level, int) or isinstance(level, bool):
+            raise ConfigError(f"{where}.{skill}: level must be an integer 1-10")
+        skills[str(skill)] = level
+    return skills
+
+
+def parse_queue(raw: Any, where: str) -> QueueConfig:
+    data = _mapping(raw, where)
+    known = {
+        "name", "skills", "policy", "service_level", "max_wait", "overflow", "escalation",
+        "ring_timeout", "wrap_up", "tier_priority", "description",
+    }
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    if "name" not in data:
+        raise ConfigError(f"{where}: a queue needs a name")
+    name = str(data["name"])
+    where = f"{where}({name})"
+    try:
+        policy = RoutingPolicy(data.get("policy", RoutingPolicy.LONGEST_IDLE.value))
+    except ValueError:
+        choices = ", ".join(p.value for p in RoutingPolicy)
+        raise ConfigError(f"{where}.policy: {data.get('policy')!r} is not one of {choices}") from None
+    sl = _mapping(data.get("service_level"), f"{where}.service_level")
+    steps = []
+    for i, raw_step in enumerate(data.get("escalation") or []):
+        step = _mapping(raw_step, f"{where}.escalation[{i}]")
+        if "after" not in step:
+            raise ConfigError(f"{where}.escalation[{i}]: 'after' (seconds) is required")
+        steps.append(
+            EscalationStep(
+                after=float(step["after"]),
+                min_level=step.get("min_level"),
+                groups=frozenset(step.get("groups") or ()),
+                offer_callback=bool(step.get("offer_callback", False)),
+            )
+        )
+    try:
+        return QueueConfig(
+            name=name,
+            skills=_skills(data.get("skills"), f"{where}.skills"),
+            policy=policy,
+            sl_target=float(sl.get("target", 0.8)),
+            sl_seconds=float(sl.get("seconds", 20)),
+            max_wait=None if data.get("max_wait") is None else float(data["max_wait"]),
+            overflow=data.get("overflow"),
+            escalation=tuple(steps),
+            ring_timeout=None if data.get("ring_timeout", 20) is None else float(data.get("ring_timeout", 20)),
+            wrap_up=None if data.get("wrap_up", 0) is None else float(data.get("wrap_up", 0)),
+            tier_priority={str(k): int(v) for k, v in _mapping(data.get("tier_priority"), where).items()},
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def parse_agent(raw: Any, where: str) -> AgentConfig:
+    data = _mapping(raw, where)
+    if "id" not in data:
+        raise ConfigError(f"{where}: an agent needs an id")
+    agent_id = str(data["id"])
+    try:
+        return AgentConfig(
+            id=agent_id,
+            name=str(data.get("name", "")),
+            skills=_skills(data.get("skills"), f"{where}({agent_id}).skills"),
+            groups=frozenset(str(g) for g in data.get("groups") or ()),
+            capacity=int(data.get("capacity", 1)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}({agent_id}): {exc}") from exc
+
+
+def parse_config(raw: Any, path: Path | None = None) -> HotlineConfig:
+    where = str(path) if path else "config"
+    data = _mapping(raw, where)
+    queues = tuple(parse_queue(q, f"{where}: queues[{i}]") for i, q in enumerate(data.get("queues") or []))
+    names = [q.name for q in queues]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise ConfigError(f"{where}: queues defined twice: {sorted(dupes)}")
+    for q in queues:
+        if q.overflow is not None and q.overflow not in names:
+            raise ConfigError(f"{where}: queue {q.name!r} overflows to unknown queue {q.overflow!r}")
+    agents = tuple(parse_agent(a, f"{where}: agents[{i}]") for i, a in enumerate(data.get("agents") or []))
+    ids = [a.id for a in agents]
+    dupes = {n for n in ids if ids.count(n) > 1}
+    if dupes:
+        raise ConfigError(f"{where}: agents defined twice: {sorted(dupes)}")
+    acd_raw = _mapping(data.get("acd"), f"{where}: acd")
+    acd = AcdSettings(
+        pause_on_ring_no_answer=bool(acd_raw.get("pause_on_ring_no_answer", True)),
+        occupancy_window=float(acd_raw.get("occupancy_window", 3600.0)),
+    )
+    sections = {k: v for k, v in data.items() if k not in {"queues", "agents", "acd", "name"}}
+    return HotlineConfig(
+        name=str(data.get("name", "Hotline")), queues=queues, agents=agents, acd=acd,
+        sections=sections, path=path,
+    )
+
+
+def load_config(path: str | Path) -> HotlineConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_config(raw, path)
