@@ -1,0 +1,186 @@
+"""The HTTP side of Hotline: health, the agents' panel API and the supervisors' live view.
+
+Adapters (case store, Asterisk, Twilio) are attached by `hotline.wiring.build_app`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from acd.agent import AgentState
+from acd.engine import Acd
+from acd.errors import AcdError, IllegalTransition, UnknownAgent, UnknownCall
+from hotline.api_auth import ApiSettings, Principal, Role
+from hotline.config import HotlineConfig
+from hotline.privacy import mask_phone
+
+log = logging.getLogger("hotline.api")
+
+ACD_KEY = web.AppKey("acd", Acd)
+CONFIG_KEY = web.AppKey("config", HotlineConfig)
+API_SETTINGS_KEY = web.AppKey("api_settings", ApiSettings)
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(web.HTTPException):
+    """An API error with a stable id and details, rendered as JSON."""
+
+    def __init__(self, status: int, error: str, message: str, **details: Any) -> None:
+        self.status_code = status
+        super().__init__(
+            text=json.dumps({"error": error, "message": message, "details": details}),
+            content_type="application/json",
+        )
+
+
+def principal(request: web.Request) -> Principal:
+    value: Principal = request[PRINCIPAL]
+    return value
+
+
+def require(request: web.Request, *roles: Role) -> Principal:
+    who = principal(request)
+    if who.role not in roles:
+        raise ApiError(403, "forbidden", f"role {who.role.value} may not do this")
+    return who
+
+
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/api/"):
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        who = request.app[API_SETTINGS_KEY].principal(token) if token else None
+        if who is None:
+            raise ApiError(401, "unauthorized", "a valid bearer token is required")
+        request[PRINCIPAL] = who
+    try:
+        return await handler(request)
+    except (UnknownAgent, UnknownCall) as exc:
+        raise ApiError(404, "not_found", str(exc)) from exc
+    except IllegalTransition as exc:
+        raise ApiError(409, "illegal_transition", str(exc), current=exc.current, wanted=exc.wanted) from exc
+    except AcdError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from exc
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "bad_json", f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_json", "request body must be a JSON object")
+    return body
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "name": request.app[CONFIG_KEY].name})
+
+
+def agent_view(acd: Acd, agent_id: str) -> dict[str, Any]:
+    agent = acd.agent(agent_id)
+    return {
+        "id": agent.id,
+        "name": agent.config.name,
+        "state": agent.state.value,
+        "since": agent.state_since,
+        "pause_reason": agent.pause_reason,
+        "call_id": agent.call_id,
+        "skills": dict(agent.config.skills),
+        "groups": sorted(agent.config.groups),
+    }
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    require(request, Role.ADMIN, Role.SUPERVISOR)
+    acd = request.app[ACD_KEY]
+    return web.json_response({"agents": [agent_view(acd, a) for a in sorted(acd.agents)]})
+
+
+async def get_agent(request: web.Request) -> web.Response:
+    who = principal(request)
+    agent_id = request.match_info["agent_id"]
+    if who.role is Role.AGENT and who.agent_id != agent_id:
+        raise ApiError(403, "forbidden", "agents may only see their own state")
+    return web.json_response(agent_view(request.app[ACD_KEY], agent_id))
+
+
+ACTIONS = {"login", "logout", "pause", "unpause", "wrap_done"}
+
+
+async def change_agent_state(request: web.Request) -> web.Response:
+    who = principal(request)
+    agent_id = request.match_info["agent_id"]
+    if who.role is Role.AGENT and who.agent_id != agent_id:
+        raise ApiError(403, "forbidden", "agents may only change their own state")
+    body = await read_json(request)
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise ApiError(400, "bad_action", f"action must be one of {sorted(ACTIONS)}", got=action)
+    acd = request.app[ACD_KEY]
+    if action == "pause":
+        acd.pause(agent_id, str(body.get("reason", "")))
+    else:
+        getattr(acd, action)(agent_id)
+    log.info("agent %s: %s by %s", agent_id, action, who.role.value)
+    return web.json_response(agent_view(acd, agent_id))
+
+
+async def set_disposition(request: web.Request) -> web.Response:
+    who = principal(request)
+    agent_id = request.match_info["agent_id"]
+    if who.role is Role.AGENT and who.agent_id != agent_id:
+        raise ApiError(403, "forbidden", "agents may only set their own dispositions")
+    body = await read_json(request)
+    code = body.get("code")
+    if not isinstance(code, str) or not code:
+        raise ApiError(400, "bad_code", "'code' must be a non-empty string")
+    request.app[ACD_KEY].set_disposition(agent_id, code)
+    return web.json_response({"ok": True})
+
+
+async def live_view(request: web.Request) -> web.Response:
+    """Queues and calls as a supervisor's wallboard shows them."""
+    who = require(request, Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
+    acd = request.app[ACD_KEY]
+    now = acd.clock.now()
+    calls = []
+    for call in sorted(acd.calls.values(), key=lambda c: c.seq):
+        own = who.role is Role.AGENT and call.agent_id == who.agent_id
+        calls.append(
+            {
+                "id": call.id,
+                "queue": call.queue,
+                "state": call.state.value,
+                "caller": call.caller if (who.sees_personal_data or own) else mask_phone(call.caller),
+                "priority": call.priority,
+                "tier": call.tier,
+                "agent_id": call.agent_id,
+                "waiting": now - call.arrived_at,
+            }
+        )
+    snapshot = acd.snapshot()
+    snapshot["calls"] = calls
+    snapshot["available_agents"] = sum(
+        1 for a in acd.agents.values() if a.state is AgentState.AVAILABLE
+    )
+    return web.json_response(snapshot)
+
+
+def add_api_routes(app: web.Application) -> None:
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/agents", list_agents)
+    app.router.add_get("/api/agents/{agent_id}", get_agent)
+    app.router.add_post("/api/agents/{agent_id}/state", change_agent_state)
+    app.router.add_post("/api/agents/{agent_id}/disposition", set_disposition)
+    app.router.add_get("/api/live", live_view)

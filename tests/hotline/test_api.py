@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from acd.clock import VirtualClock
+from hotline.config import load_config
+from hotline.server import ACD_KEY
+from hotline.wiring import build_app
+
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "hotline.yaml"
+ADMIN = {"Authorization": "Bearer change-me-admin"}
+SUPERVISOR = {"Authorization": "Bearer change-me-supervisor"}
+AGENT_1001 = {"Authorization": "Bearer change-me-agent-1001"}
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[TestClient[object, object]]:
+    app = build_app(load_config(CONFIG), clock=VirtualClock(1_800_000_000.0))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def test_health_needs_no_token(client: TestClient[object, object]) -> None:
+    response = await client.get("/health")
+    assert response.status == 200
+    assert (await response.json())["status"] == "ok"
+
+
+async def test_api_rejects_missing_and_unknown_tokens(client: TestClient[object, object]) -> None:
+    assert (await client.get("/api/agents")).status == 401
+    response = await client.get("/api/agents", headers={"Authorization": "Bearer nope"})
+    assert response.status == 401
+    assert (await response.json())["error"] == "unauthorized"
+
+
+async def test_agent_logs_in_pauses_and_cannot_touch_others(client: TestClient[object, object]) -> None:
+    response = await client.post("/api/agents/1001/state", json={"action": "login"}, headers=AGENT_1001)
+    assert response.status == 200
+    assert (await response.json())["state"] == "available"
+    response = await client.post(
+        "/api/agents/1001/state", json={"action": "pause", "reason": "break"}, headers=AGENT_1001
+    )
+    body = await response.json()
+    assert (body["state"], body["pause_reason"]) == ("paused", "break")
+    response = await client.post("/api/agents/1002/state", json={"action": "login"}, headers=AGENT_1001)
+    assert response.status == 403
+    assert (await client.get("/api/agents", headers=AGENT_1001)).status == 403
+
+
+async def test_illegal_transition_is_a_409_and_state_is_kept(client: TestClient[object, object]) -> None:
+    response = await client.post("/api/agents/1002/state", json={"action": "unpause"}, headers=ADMIN)
+    assert response.status == 409
+    body = await response.json()
+    assert body["error"] == "illegal_transition"
+    assert body["details"]["current"] == "logged_out"
+    agent = await (await client.get("/api/agents/1002", headers=ADMIN)).json()
+    assert agent["state"] == "logged_out"
+
+
+async def test_bad_requests_get_clear_errors(client: TestClient[object, object]) -> None:
+    response = await client.post(
+        "/api/agents/1001/state", data=b"{not json", headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert (await response.json())["error"] == "bad_json"
+    response = await client.post("/api/agents/1001/state", json={"action": "dance"}, headers=ADMIN)
+    assert response.status == 400
+    assert (await response.json())["error"] == "bad_action"
+    response = await client.post("/api/agents/9999/state", json={"action": "login"}, headers=ADMIN)
+    assert response.status == 404
+    # the server keeps serving
+    assert (await client.get("/health")).status == 200
+
+
+async def test_live_view_masks_callers_for_supervisors_not_admins(
+    client: TestClient[object, object],
+) -> None:
+    acd = client.server.app[ACD_KEY]
+    acd.arrive("c1", "booking", caller="+821012345678")
+    supervisor = await (await client.get("/api/live", headers=SUPERVISOR)).json()
+    admin = await (await client.get("/api/live", headers=ADMIN)).json()
+    assert supervisor["calls"][0]["caller"] == "+82******5678"
+    assert admin["calls"][0]["caller"] == "+821012345678"
+    assert supervisor["queues"]["booking"]["waiting"] == 1
+
+
+async def test_agent_sees_own_caller_when_assigned(client: TestClient[object, object]) -> None:
+    acd = client.server.app[ACD_KEY]
+    await client.post("/api/agents/1001/state", json={"action": "login"}, headers=AGENT_1001)
+    acd.arrive("c2", "booking", caller="+821099998888")
+    live = await (await client.get("/api/live", headers=AGENT_1001)).json()
+    assert live["calls"][0]["agent_id"] == "1001"
+    assert live["calls"][0]["caller"] == "+821099998888"
