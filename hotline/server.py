@@ -18,12 +18,14 @@ from acd.errors import AcdError, IllegalTransition, UnknownAgent, UnknownCall
 from hotline.api_auth import ApiSettings, Principal, Role
 from hotline.config import HotlineConfig
 from hotline.privacy import mask_phone
+from ivr.emergency import EmergencyState
 
 log = logging.getLogger("hotline.api")
 
 ACD_KEY = web.AppKey("acd", Acd)
 CONFIG_KEY = web.AppKey("config", HotlineConfig)
 API_SETTINGS_KEY = web.AppKey("api_settings", ApiSettings)
+EMERGENCY_KEY = web.AppKey("emergency", EmergencyState)
 PRINCIPAL = web.RequestKey("principal", Principal)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -177,6 +179,51 @@ async def live_view(request: web.Request) -> web.Response:
     return web.json_response(snapshot)
 
 
+def emergency_view(state: EmergencyState) -> dict[str, Any]:
+    current = state.current()
+    return {
+        "active": current.active,
+        "announcement": dict(current.announcement),
+        "since": current.since,
+        "by": current.by,
+        "scope": sorted(current.scope),
+    }
+
+
+async def get_emergency(request: web.Request) -> web.Response:
+    require(request, Role.ADMIN, Role.SUPERVISOR, Role.AGENT)
+    return web.json_response(emergency_view(request.app[EMERGENCY_KEY]))
+
+
+async def set_emergency(request: web.Request) -> web.Response:
+    """Switch the emergency override (mass disruption: storms, cancellations) on or off."""
+    who = require(request, Role.ADMIN, Role.SUPERVISOR)
+    body = await read_json(request)
+    active = body.get("active")
+    if not isinstance(active, bool):
+        raise ApiError(400, "bad_emergency", "'active' must be true or false")
+    state = request.app[EMERGENCY_KEY]
+    if not active:
+        state.clear()
+    else:
+        announcement = body.get("announcement") or {}
+        scope = body.get("scope") or []
+        if not isinstance(announcement, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in announcement.items()
+        ):
+            raise ApiError(400, "bad_emergency", "'announcement' maps a language to a text")
+        if not isinstance(scope, list) or not all(isinstance(n, str) for n in scope):
+            raise ApiError(400, "bad_emergency", "'scope' is a list of emergency node names")
+        state.activate(
+            request.app[ACD_KEY].clock.now(),
+            who.agent_id or who.role.value,
+            announcement,
+            frozenset(scope),
+        )
+    log.warning("emergency override %s by %s", "ON" if active else "off", who.role.value)
+    return web.json_response(emergency_view(state))
+
+
 def add_api_routes(app: web.Application) -> None:
     app.router.add_get("/health", health)
     app.router.add_get("/api/agents", list_agents)
@@ -184,3 +231,5 @@ def add_api_routes(app: web.Application) -> None:
     app.router.add_post("/api/agents/{agent_id}/state", change_agent_state)
     app.router.add_post("/api/agents/{agent_id}/disposition", set_disposition)
     app.router.add_get("/api/live", live_view)
+    app.router.add_get("/api/emergency", get_emergency)
+    app.router.add_post("/api/emergency", set_emergency)

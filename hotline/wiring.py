@@ -13,7 +13,15 @@ from acd.clock import AsyncioClock, Clock
 from acd.engine import Acd
 from hotline.api_auth import ApiSettings
 from hotline.config import HotlineConfig
-from hotline.server import ACD_KEY, API_SETTINGS_KEY, CONFIG_KEY, add_api_routes, api_middleware
+from hotline.server import (
+    ACD_KEY,
+    API_SETTINGS_KEY,
+    CONFIG_KEY,
+    EMERGENCY_KEY,
+    add_api_routes,
+    api_middleware,
+)
+from ivr.emergency import EmergencyState
 
 log = logging.getLogger("hotline")
 
@@ -36,5 +44,6 @@ def build_app(config: HotlineConfig, *, clock: Clock | None = None) -> web.Appli
     app[CONFIG_KEY] = config
     app[ACD_KEY] = build_acd(config, clock)
     app[API_SETTINGS_KEY] = ApiSettings.from_section(config.section("api"))
+    app[EMERGENCY_KEY] = EmergencyState()
     add_api_routes(app)
     return app

@@ -95,3 +95,19 @@ async def test_agent_sees_own_caller_when_assigned(client: TestClient[object, ob
     live = await (await client.get("/api/live", headers=AGENT_1001)).json()
     assert live["calls"][0]["agent_id"] == "1001"
     assert live["calls"][0]["caller"] == "+821099998888"
+
+
+async def test_supervisor_switches_emergency_mode(client: TestClient[object, object]) -> None:
+    body = {"active": True, "announcement": {"en": "Storm: flights to Jeju are cancelled."}}
+    response = await client.post("/api/emergency", json=body, headers=SUPERVISOR)
+    assert response.status == 200
+    state = await (await client.get("/api/emergency", headers=AGENT_1001)).json()
+    assert state["active"] is True
+    assert state["announcement"]["en"].startswith("Storm")
+    assert (await client.post("/api/emergency", json=body, headers=AGENT_1001)).status == 403
+    bad = await client.post("/api/emergency", json={"active": "yes"}, headers=SUPERVISOR)
+    assert bad.status == 400
+    still = await (await client.get("/api/emergency", headers=SUPERVISOR)).json()
+    assert still["active"] is True
+    await client.post("/api/emergency", json={"active": False}, headers=SUPERVISOR)
+    assert (await (await client.get("/api/emergency", headers=SUPERVISOR)).json())["active"] is False
