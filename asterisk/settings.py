@@ -1,0 +1,163 @@
+"""The `asterisk:` section of Hotline's configuration, parsed into typed settings.
+
+    asterisk:
+      ami: {host: 127.0.0.1, port: 5038, username: hotline, secret: change-me,
+            connect_timeout: 5, action_timeout: 10, backoff_initial: 0.5, backoff_max: 30}
+      fastagi: {host: 127.0.0.1, port: 4573}
+      hotline_numbers: ["1588"]       # dialled numbers handed to the IVR
+      ring_timeout: 20                # seconds an agent's phone rings
+      recordings_dir: recordings      # MixMonitor writes <dir>/<call id>.wav (Asterisk's view)
+      speech_dir: /var/spool/asterisk/tmp   # RECORD FILE target for caller speech
+      endpoints: {"1001": PJSIP/1001}  # agent -> dial string; default PJSIP/<agent id>
+      contexts: {incoming: hotline-incoming, hold: hotline-hold, agents: hotline-agents,
+                 connect: hotline-connect}
+      moh_class: default
+      agent_secrets: {"1001": secret}  # SIP passwords for the generated pjsip.conf
+      sip_bind: 0.0.0.0:5060          # where agents' softphones register
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class AsteriskConfigError(ValueError):
+    """The `asterisk:` section is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class AmiSettings:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "hotline"
+    secret: str = "change-me"
+    connect_timeout: float = 5.0
+    action_timeout: float = 10.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+
+
+@dataclass(frozen=True)
+class FastAgiSettings:
+    host: str = "127.0.0.1"
+    port: int = 4573
+
+
+@dataclass(frozen=True)
+class Contexts:
+    incoming: str = "hotline-incoming"  # the hotline numbers: Answer, AGI, then hold
+    hold: str = "hotline-hold"  # callers waiting for an agent: music on hold
+    connect: str = "hotline-connect"  # Redirect target: record, Dial the agent, back to hold
+    agents: str = "hotline-agents"  # what agents' phones may dial
+
+
+@dataclass(frozen=True)
+class AsteriskSettings:
+    ami: AmiSettings = AmiSettings()
+    fastagi: FastAgiSettings = FastAgiSettings()
+    hotline_numbers: tuple[str, ...] = ("1588",)
+    ring_timeout: float = 20.0
+    recordings_dir: Path = Path("recordings")
+    speech_dir: Path = Path("/var/spool/asterisk/tmp")
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    agent_secrets: Mapping[str, str] = field(default_factory=dict)
+    contexts: Contexts = Contexts()
+    moh_class: str = "default"
+    agi_script: str = "ivr"
+    sip_bind: str = "0.0.0.0:5060"
+
+    def endpoint(self, agent_id: str) -> str:
+        """The dial string of an agent's phone (default `PJSIP/<agent id>`)."""
+        return self.endpoints.get(agent_id, f"PJSIP/{agent_id}")
+
+    def agent_for_device(self, device: str) -> str | None:
+        """Which agent a device (`PJSIP/1001`) belongs to, if any."""
+        for agent_id, endpoint in self.endpoints.items():
+            if endpoint == device:
+                return agent_id
+        if device.startswith("PJSIP/") and device[6:] not in self.endpoints:
+            return device[6:]
+        return None
+
+    def recording_path(self, call_id: str) -> Path:
+        return self.recordings_dir / f"{call_id}.wav"
+
+
+def _section(raw: Any, where: str) -> Mapping[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise AsteriskConfigError(f"{where} must be a mapping")
+    return raw
+
+
+def _only(data: Mapping[str, Any], known: set[str], where: str) -> None:
+    unknown = set(data) - known
+    if unknown:
+        raise AsteriskConfigError(f"{where}: unknown keys {sorted(unknown)}")
+
+
+def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
+    """`raw` is the `asterisk:` mapping; relative paths are taken from `base` (the config's folder)."""
+    data = _section(raw, "asterisk")
+    _only(
+        data,
+        {"ami", "fastagi", "hotline_numbers", "ring_timeout", "recordings_dir", "speech_dir",
+         "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind"},
+        "asterisk",
+    )
+    try:
+        ami_raw = _section(data.get("ami"), "asterisk.ami")
+        _only(ami_raw, set(AmiSettings.__dataclass_fields__), "asterisk.ami")
+        ami = AmiSettings(
+            host=str(ami_raw.get("host", AmiSettings.host)),
+            port=int(ami_raw.get("port", AmiSettings.port)),
+            username=str(ami_raw.get("username", AmiSettings.username)),
+            secret=str(ami_raw.get("secret", AmiSettings.secret)),
+            connect_timeout=float(ami_raw.get("connect_timeout", AmiSettings.connect_timeout)),
+            action_timeout=float(ami_raw.get("action_timeout", AmiSettings.action_timeout)),
+            backoff_initial=float(ami_raw.get("backoff_initial", AmiSettings.backoff_initial)),
+            backoff_max=float(ami_raw.get("backoff_max", AmiSettings.backoff_max)),
+        )
+        agi_raw = _section(data.get("fastagi"), "asterisk.fastagi")
+        _only(agi_raw, {"host", "port"}, "asterisk.fastagi")
+        fastagi = FastAgiSettings(
+            host=str(agi_raw.get("host", FastAgiSettings.host)),
+            port=int(agi_raw.get("port", FastAgiSettings.port)),
+        )
+        ctx_raw = _section(data.get("contexts"), "asterisk.contexts")
+        _only(ctx_raw, set(Contexts.__dataclass_fields__), "asterisk.contexts")
+        contexts = Contexts(**{k: str(v) for k, v in ctx_raw.items()})
+        numbers = data.get("hotline_numbers", ["1588"])
+        if isinstance(numbers, str | int):
+            numbers = [numbers]
+        ring_timeout = float(data.get("ring_timeout", 20))
+        if ring_timeout <= 0:
+            raise AsteriskConfigError("asterisk.ring_timeout must be positive")
+        recordings = Path(str(data.get("recordings_dir", "recordings")))
+        if base is not None and not recordings.is_absolute():
+            recordings = base / recordings
+        return AsteriskSettings(
+            ami=ami,
+            fastagi=fastagi,
+            hotline_numbers=tuple(str(n) for n in numbers),
+            ring_timeout=ring_timeout,
+            recordings_dir=recordings,
+            speech_dir=Path(str(data.get("speech_dir", "/var/spool/asterisk/tmp"))),
+            endpoints={str(k): str(v) for k, v in _section(data.get("endpoints"), "asterisk.endpoints").items()},
+            agent_secrets={
+                str(k): str(v)
+                for k, v in _section(data.get("agent_secrets"), "asterisk.agent_secrets").items()
+            },
+            contexts=contexts,
+            moh_class=str(data.get("moh_class", "default")),
+            agi_script=str(data.get("agi_script", "ivr")),
+            sip_bind=str(data.get("sip_bind", "0.0.0.0:5060")),
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, AsteriskConfigError):
+            raise
+        raise AsteriskConfigError(f"asterisk: {exc}") from exc
