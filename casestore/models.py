@@ -1,0 +1,191 @@
+"""Tables of the case store (SQLAlchemy 2.0 declarative). Times are epoch seconds (float),
+as in the core, so SQLite and PostgreSQL store and compare them the same way."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class CallRecord(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str | None] = mapped_column(String(32))
+    caller: Mapped[str | None] = mapped_column(String(64))
+    dialed: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    tier: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[float | None] = mapped_column(Double)
+    queued_at: Mapped[float | None] = mapped_column(Double)
+    answered_at: Mapped[float | None] = mapped_column(Double)
+    ended_at: Mapped[float | None] = mapped_column(Double)
+    wait_seconds: Mapped[float | None] = mapped_column(Double)
+    talk_seconds: Mapped[float | None] = mapped_column(Double)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+    __table_args__ = (
+        Index("ix_calls_started_at", "started_at"),
+        Index("ix_calls_ended_at", "ended_at"),
+        Index("ix_calls_caller", "caller"),
+        Index("ix_calls_case_id", "case_id"),
+    )
+
+
+class IvrStep(Base):
+    __tablename__ = "ivr_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Double)
+    node: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # entered / dtmf / speech / timeout / ...
+    input: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Double)
+
+    __table_args__ = (UniqueConstraint("call_id", "at", "node", "kind", name="uq_ivr_steps_key"),)
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    uri: Mapped[str] = mapped_column(String(512), unique=True)
+    format: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[float | None] = mapped_column(Double)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    retain_until: Mapped[float] = mapped_column(Double, index=True)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(128))
+    id_number: Mapped[str | None] = mapped_column(String(64))
+    tier: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Double)
+    last_seen_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    category: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[float] = mapped_column(Double)
+    due_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    resolved_at: Mapped[float | None] = mapped_column(Double)
+    closed_at: Mapped[float | None] = mapped_column(Double)
+    assigned_agent: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    origin_call_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        Index("ix_cases_customer_opened", "customer_id", "opened_at"),
+        Index("ix_cases_status_due", "status", "due_at"),
+    )
+
+
+class CaseNote(Base):
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Double)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class CaseCounter(Base):
+    """One row per year: the last case number handed out (HL-<year>-<value>)."""
+
+    __tablename__ = "case_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class AgentSession(Base):
+    __tablename__ = "agent_sessions"
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login_at: Mapped[float] = mapped_column(Double, primary_key=True)
+    logout_at: Mapped[float | None] = mapped_column(Double)
+
+
+class AgentPause(Base):
+    __tablename__ = "agent_pauses"
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[float] = mapped_column(Double, primary_key=True)
+    ended_at: Mapped[float | None] = mapped_column(Double)
+    reason: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SurveyAnswer(Base):
+    __tablename__ = "survey_answers"
+
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    at: Mapped[float] = mapped_column(Double)
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+CALLS = _table(CallRecord)
+IVR_STEPS = _table(IvrStep)
+RECORDINGS = _table(Recording)
+CUSTOMERS = _table(Customer)
+CASES = _table(Case)
+CASE_NOTES = _table(CaseNote)
+CASE_COUNTERS = _table(CaseCounter)
+AGENT_SESSIONS = _table(AgentSession)
+AGENT_PAUSES = _table(AgentPause)
+SURVEY_ANSWERS = _table(SurveyAnswer)

@@ -1,0 +1,76 @@
+"""The case store as one object: engine, repository, recording store, writer factory.
+
+    async with open_store(settings) as store:        # refuses an unknown schema revision
+        writer = store.writer()
+        await writer.start()                          # closes orphaned calls as interrupted
+        acd.subscribe(writer.on_event)
+        ...
+        await writer.stop()                           # final flush
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from casestore.dialect import create_engine
+from casestore.repository import CaseRepository
+from casestore.schema import check_schema, upgrade
+from casestore.settings import StoreSettings, default_url
+from casestore.sla import SlaPolicy
+from casestore.writer import CallWriter
+from recordings.store import FilesystemRecordingStore
+
+
+class Store:
+    def __init__(
+        self, settings: StoreSettings, *, clock: Callable[[], float] = time.time, **engine_kwargs: Any
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.engine = create_engine(settings.url, **engine_kwargs)
+        self.sla = SlaPolicy(settings.sla_rules)
+        self.cases = CaseRepository(self.engine, self.sla, clock)
+        self.recordings = FilesystemRecordingStore(
+            settings.recordings_dir, retention_years=settings.retention_years, clock=clock
+        )
+
+    def writer(self, *, batch_size: int | None = None, flush_interval: float | None = None) -> CallWriter:
+        return CallWriter(
+            self.engine, self.settings, self.sla, clock=self.clock,
+            batch_size=batch_size, flush_interval=flush_interval,
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _settings(target: StoreSettings | str | None) -> StoreSettings:
+    if isinstance(target, StoreSettings):
+        return target
+    return StoreSettings(url=target or default_url(Path("data")))
+
+
+@asynccontextmanager
+async def open_store(
+    target: StoreSettings | str | None = None,
+    *,
+    check: bool = True,
+    create: bool = False,
+    clock: Callable[[], float] = time.time,
+    **engine_kwargs: Any,
+) -> AsyncIterator[Store]:
+    """Open the store at a URL or from settings. `check` raises SchemaError unless the schema
+    is at this version's revision; `create` upgrades it first (tests, `simulate --store`)."""
+    store = Store(_settings(target), clock=clock, **engine_kwargs)
+    try:
+        if create:
+            await upgrade(store.engine)
+        if check:
+            await check_schema(store.engine)
+        yield store
+    finally:
+        await store.close()

@@ -1,0 +1,469 @@
+"""The call writer: persists the core's events (and IVR steps, recordings) in batches.
+
+`on_event` is an `Acd.subscribe` subscriber. It only appends to a buffer and returns;
+a background task flushes the buffer in one transaction when `batch_size` items are
+waiting or every `flush_interval` seconds. Every write is an idempotent upsert keyed by
+the call id (cases by their originating call, IVR steps by call/time/node/kind), so a
+replayed or duplicated event stream leaves exactly one row per call.
+
+On `start()`, calls left open by a process that died (no end time) are closed with
+outcome `interrupted`, and open agent sessions and pauses are closed at the start time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from acd.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallAnswered,
+    CallArrived,
+    CallAssigned,
+    CallDispositioned,
+    CallEnded,
+    CallOverflowed,
+    CallQueued,
+    Event,
+)
+from casestore.dialect import insert, writing
+from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, IVR_STEPS, RECORDINGS
+from casestore.repository import allocate_case_numbers, ensure_customers, year_of
+from casestore.settings import StoreSettings
+from casestore.sla import SlaPolicy
+from hotline.privacy import mask_text
+from recordings.store import RecordingInfo
+
+log = logging.getLogger(__name__)
+
+IVR = IVR_STEPS
+SESSIONS = AGENT_SESSIONS
+PAUSES = AGENT_PAUSES
+
+CALL_COLUMNS = [c.name for c in CALLS.c if c.name != "id"]
+FIRST_WINS = frozenset({"started_at", "queued_at", "source", "caller", "dialed", "language", "tier"})
+MAX_ITEMS_PER_FLUSH = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class IvrStepRecord:
+    """One IVR step: `kind` is `entered` (node visited), `dtmf`, `speech`, `timeout`, `no_match`...;
+    `input` the digits or recognized phrase, `confidence` the recognizer's (speech only)."""
+
+    call_id: str
+    node: str
+    kind: str
+    at: float
+    input: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingRecord:
+    call_id: str
+    info: RecordingInfo
+
+
+@dataclass
+class WriterStats:
+    events: int = 0
+    batches: int = 0
+    rows_flushed: int = 0
+    calls_completed: int = 0
+    flush_seconds: float = 0.0
+    max_flush_seconds: float = 0.0
+    max_backlog: int = 0
+    retries: int = 0
+    rejected: int = 0
+
+
+_RELEVANT = (
+    CallArrived, CallQueued, CallAssigned, CallAnswered, CallAbandoned, CallEnded,
+    CallDispositioned, CallOverflowed, AgentStateChanged,
+)
+
+
+class CallWriter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: StoreSettings,
+        sla: SlaPolicy,
+        *,
+        clock: Callable[[], float] = time.time,
+        batch_size: int | None = None,
+        flush_interval: float | None = None,
+    ) -> None:
+        self.engine = writing(engine)
+        self.settings = settings
+        self.sla = sla
+        self.clock = clock
+        self.batch_size = batch_size or settings.batch_size
+        self.flush_interval = flush_interval or settings.flush_interval
+        self.stats = WriterStats()
+        self.rejected: list[Any] = []
+        self._buffer: list[Any] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._flush_lock = asyncio.Lock()
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._upsert_calls = self._calls_statement()
+
+    # -- input (synchronous, never touches the database) ----------------------------------
+
+    def on_event(self, event: Event) -> None:
+        """Subscriber for `Acd.subscribe`: enqueue and return."""
+        if isinstance(event, _RELEVANT):
+            self._enqueue(event)
+
+    def record_ivr_step(
+        self,
+        call_id: str,
+        node: str,
+        kind: str,
+        input: str | None = None,
+        confidence: float | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Enqueue one IVR step (see IvrStepRecord); the IVR calls this for every node and input."""
+        at = self.clock() if at is None else at
+        self._enqueue(IvrStepRecord(call_id, node, kind, at, input, confidence))
+
+    def record_recording(self, call_id: str, info: RecordingInfo) -> None:
+        """Link a stored recording to a call (recordings.RecordingRegistry)."""
+        self._enqueue(RecordingRecord(call_id, info))
+
+    def _enqueue(self, item: Any) -> None:
+        buffer = self._buffer
+        buffer.append(item)
+        self.stats.events += 1
+        self._idle.clear()
+        if len(buffer) > self.stats.max_backlog:
+            self.stats.max_backlog = len(buffer)
+        if len(buffer) >= self.batch_size:
+            self._wake.set()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._buffer)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self, *, close_orphans: bool = True, sources: Iterable[str] | None = None) -> int:
+        """Close orphans (optionally only calls of the given sources), start flushing.
+        Returns the number of calls closed as interrupted."""
+        closed = await self.close_orphans(sources=sources) if close_orphans else 0
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="casestore-writer")
+        return closed
+
+    async def stop(self) -> None:
+        """Flush everything buffered and stop the background task."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+        await self.flush()
+
+    async def __aenter__(self) -> CallWriter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def drain(self) -> None:
+        """Wait until everything enqueued so far is flushed (back-pressure for generators;
+        wrap in `asyncio.timeout`)."""
+        self._wake.set()
+        await self._idle.wait()
+
+    async def close_orphans(self, *, sources: Iterable[str] | None = None) -> int:
+        now = self.clock()
+        cond = [CALLS.c.ended_at.is_(None)]
+        if sources is not None:
+            cond.append(CALLS.c.source.in_(list(sources)))
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(CALLS).where(*cond).values(outcome="interrupted", ended_at=now)
+            )
+            await conn.execute(
+                update(SESSIONS).where(SESSIONS.c.logout_at.is_(None)).values(logout_at=now)
+            )
+            await conn.execute(update(PAUSES).where(PAUSES.c.ended_at.is_(None)).values(ended_at=now))
+        closed = int(result.rowcount or 0)
+        if closed:
+            log.warning("closed %d calls left open by a previous run as interrupted", closed)
+        return closed
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            if not self._buffer and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+            self._wake.clear()
+            if self._stopping and not self._buffer:
+                return
+            try:
+                await self.flush()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.stats.retries += 1
+                log.warning("case store write failed, retrying in %.1fs: %s", backoff, mask_text(str(exc)))
+                await asyncio.sleep(backoff)  # back off; the buffer keeps every item
+                backoff = min(backoff * 2, 5.0)
+            if self._stopping and not self._buffer:
+                return
+
+    # -- flushing ------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write everything buffered now (in transactions of at most MAX_ITEMS_PER_FLUSH items)."""
+        async with self._flush_lock:
+            while self._buffer:
+                items = self._buffer[:MAX_ITEMS_PER_FLUSH]
+                del self._buffer[:MAX_ITEMS_PER_FLUSH]
+                started = time.perf_counter()
+                try:
+                    await self._write_items(items)
+                except _Rejected:
+                    await self._write_one_by_one(items)
+                except BaseException:
+                    self._buffer[:0] = items  # nothing lost: put them back in front
+                    raise
+                elapsed = time.perf_counter() - started
+                self.stats.batches += 1
+                self.stats.flush_seconds += elapsed
+                self.stats.max_flush_seconds = max(self.stats.max_flush_seconds, elapsed)
+            self._idle.set()
+
+    async def _write_one_by_one(self, items: list[Any]) -> None:
+        """A batch the database refused: write items singly, set aside the ones it refuses."""
+        for i, item in enumerate(items):
+            try:
+                await self._write_items([item])
+            except _Transient:
+                self._buffer[:0] = items[i:]
+                raise
+            except _Rejected as exc:
+                self.stats.rejected += 1
+                self.rejected.append(item)
+                log.error("case store refused %s: %s", type(item).__name__, exc)
+
+    async def _write_items(self, items: list[Any]) -> None:
+        batch = _Batch.build(items)
+        try:
+            async with self.engine.begin() as conn:
+                await self._write_batch(conn, batch)
+        except (OperationalError, InterfaceError, OSError, ConnectionError) as exc:
+            raise _Transient(mask_text(str(exc).splitlines()[0])) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise _Transient(mask_text(str(exc).splitlines()[0])) from exc
+            raise _Rejected(mask_text(str(exc).splitlines()[0])) from exc
+        except SQLAlchemyError as exc:
+            raise _Rejected(mask_text(str(exc).splitlines()[0])) from exc
+        self.stats.rows_flushed += len(batch.calls)
+        self.stats.calls_completed += batch.completed
+
+    async def _write_batch(self, conn: AsyncConnection, batch: _Batch) -> None:
+        if batch.arrivals:
+            case_ids = await self._open_cases(conn, batch)
+            for call_id, case_id in case_ids.items():
+                batch.calls[call_id]["case_id"] = case_id
+        if batch.calls:
+            rows = [
+                {"id": cid, **{c: fields.get(c) for c in CALL_COLUMNS}}
+                for cid, fields in sorted(batch.calls.items())
+            ]
+            await conn.execute(self._upsert_calls, rows)
+        if batch.ivr:
+            stmt = insert(conn.dialect.name, IVR).on_conflict_do_nothing(
+                index_elements=[IVR.c.call_id, IVR.c.at, IVR.c.node, IVR.c.kind]
+            )
+            await conn.execute(stmt, batch.ivr)
+        if batch.recordings:
+            stmt = insert(conn.dialect.name, RECORDINGS).on_conflict_do_nothing(
+                index_elements=[RECORDINGS.c.uri]
+            )
+            await conn.execute(stmt, batch.recordings)
+        for op in batch.agent_ops:
+            await conn.execute(op(conn.dialect.name))
+
+    async def _open_cases(self, conn: AsyncConnection, batch: _Batch) -> dict[str, int]:
+        """One case per arriving call (skipping calls that already have one)."""
+        ids = sorted(batch.arrivals)
+        existing = await _cases_of(conn, ids)
+        missing = [cid for cid in ids if cid not in existing]
+        if not missing:
+            return existing
+        phones = [(batch.arrivals[c].caller, batch.arrivals[c].at) for c in missing if batch.arrivals[c].caller]
+        customers = await ensure_customers(conn, phones)
+        by_year: dict[int, list[str]] = defaultdict(list)
+        for cid in missing:
+            by_year[year_of(batch.arrivals[cid].at)].append(cid)
+        rows = []
+        for year, cids in sorted(by_year.items()):
+            numbers = await allocate_case_numbers(conn, year, len(cids))
+            for cid, number in zip(cids, numbers, strict=True):
+                ev = batch.arrivals[cid]
+                defaults = self.settings.case_defaults(ev.queue)
+                rows.append({
+                    "number": number, "category": defaults.category, "priority": defaults.priority,
+                    "status": "open", "subject": None, "opened_at": ev.at,
+                    "due_at": self.sla.due_at(defaults.category, defaults.priority, ev.at),
+                    "updated_at": ev.at, "resolved_at": None, "closed_at": None,
+                    "assigned_agent": None, "customer_id": customers.get(ev.caller),
+                    "origin_call_id": cid,
+                })
+        stmt = insert(conn.dialect.name, CASES).on_conflict_do_nothing(index_elements=[CASES.c.origin_call_id])
+        await conn.execute(stmt, rows)
+        existing.update(await _cases_of(conn, missing))
+        return existing
+
+    def _calls_statement(self) -> Any:
+        stmt = insert(self.engine.dialect.name, CALLS)
+        set_ = {}
+        for name in CALL_COLUMNS:
+            new, old = stmt.excluded[name], CALLS.c[name]
+            set_[name] = func.coalesce(old, new) if name in FIRST_WINS else func.coalesce(new, old)
+        return stmt.on_conflict_do_update(index_elements=[CALLS.c.id], set_=set_)
+
+
+async def _cases_of(conn: AsyncConnection, call_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(call_ids), 5000):
+        chunk = call_ids[i : i + 5000]
+        result = await conn.execute(
+            select(CASES.c.origin_call_id, CASES.c.id).where(CASES.c.origin_call_id.in_(chunk))
+        )
+        found.update({cid: case_id for cid, case_id in result.all()})
+    return found
+
+
+class _Transient(Exception):
+    """The database is unreachable or busy: keep the batch and retry later."""
+
+
+class _Rejected(Exception):
+    """The database refused the batch's content."""
+
+
+AgentOp = Callable[[str], Any]
+
+
+class _Batch:
+    """Buffered items reduced to the rows of one transaction."""
+
+    __slots__ = ("agent_ops", "arrivals", "calls", "completed", "ivr", "recordings")
+
+    def __init__(self) -> None:
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.arrivals: dict[str, CallArrived] = {}
+        self.ivr: list[dict[str, Any]] = []
+        self.recordings: list[dict[str, Any]] = []
+        self.agent_ops: list[AgentOp] = []
+        self.completed = 0
+
+    @classmethod
+    def build(cls, items: list[Any]) -> _Batch:
+        batch = cls()
+        calls = batch.calls
+        for item in items:
+            if isinstance(item, AgentStateChanged):
+                batch._agent(item)
+                continue
+            if isinstance(item, IvrStepRecord):
+                batch.ivr.append({
+                    "call_id": item.call_id, "at": item.at, "node": item.node, "kind": item.kind,
+                    "input": item.input, "confidence": item.confidence,
+                })
+                continue
+            if isinstance(item, RecordingRecord):
+                info = item.info
+                batch.recordings.append({
+                    "call_id": item.call_id, "uri": info.uri, "format": info.format,
+                    "duration": info.duration, "size": info.size, "sha256": info.sha256,
+                    "created_at": info.created_at, "retain_until": info.retain_until,
+                })
+                continue
+            row = calls.get(item.call_id)
+            if row is None:
+                row = calls[item.call_id] = {}
+            if isinstance(item, CallArrived):
+                batch.arrivals[item.call_id] = item
+                row.update(
+                    source=item.source or None, caller=item.caller or None,
+                    dialed=item.dialed or None, language=item.language or None,
+                    queue=item.queue, priority=item.priority, tier=item.tier,
+                    started_at=item.at,
+                )
+            elif isinstance(item, CallQueued):
+                row.setdefault("queued_at", item.at)
+                row["queue"] = item.queue
+                row["priority"] = item.priority
+            elif isinstance(item, CallAssigned):
+                row["agent_id"] = item.agent_id
+            elif isinstance(item, CallAnswered):
+                row.update(agent_id=item.agent_id, answered_at=item.at, wait_seconds=item.wait)
+            elif isinstance(item, CallAbandoned):
+                outcome = "callback" if item.reason.startswith("callback") else "abandoned"
+                row.update(ended_at=item.at, wait_seconds=item.wait, outcome=outcome)
+                batch.completed += 1
+            elif isinstance(item, CallEnded):
+                row.update(
+                    agent_id=item.agent_id, ended_at=item.at, talk_seconds=item.talk, outcome="answered"
+                )
+                if item.disposition:
+                    row["disposition"] = item.disposition
+                batch.completed += 1
+            elif isinstance(item, CallDispositioned):
+                row["disposition"] = item.code
+            elif isinstance(item, CallOverflowed):
+                row["queue"] = item.to_queue
+        return batch
+
+    def _agent(self, ev: AgentStateChanged) -> None:
+        agent, at = ev.agent_id, ev.at
+        if ev.old == "logged_out":
+            def login(dialect: str) -> Any:
+                return insert(dialect, SESSIONS).values(agent_id=agent, login_at=at).on_conflict_do_nothing()
+            self.agent_ops.append(login)
+        if ev.new == "logged_out":
+            def logout(_: str) -> Any:
+                return update(SESSIONS).where(
+                    and_(SESSIONS.c.agent_id == agent, SESSIONS.c.logout_at.is_(None),
+                         SESSIONS.c.login_at <= at)
+                ).values(logout_at=at)
+            self.agent_ops.append(logout)
+        if ev.old == "paused":
+            def unpause(_: str) -> Any:
+                return update(PAUSES).where(
+                    and_(PAUSES.c.agent_id == agent, PAUSES.c.ended_at.is_(None), PAUSES.c.started_at <= at)
+                ).values(ended_at=at)
+            self.agent_ops.append(unpause)
+        if ev.new == "paused":
+            reason = ev.reason
+            def pause(dialect: str) -> Any:
+                return insert(dialect, PAUSES).values(
+                    agent_id=agent, started_at=at, reason=reason
+                ).on_conflict_do_nothing()
+            self.agent_ops.append(pause)
