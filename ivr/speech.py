@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class SpeechError(Exception):
+    """The recognizer failed (model missing, bad grammar, recognition timed out)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Recognition:
     """A final result. `confidence` is the first word's confidence (0-1); empty text = silence."""
