@@ -71,8 +71,10 @@ class Agent:
         "config",
         "id",
         "idle_since",
+        "logout_pending",
         "pause_reason",
         "profile",
+        "seconds",
         "state",
         "state_since",
         "talk_log",
@@ -87,6 +89,8 @@ class Agent:
         self.idle_since = now
         self.pause_reason = ""
         self.call_id = ""
+        self.logout_pending = False
+        self.seconds: dict[AgentState, float] = dict.fromkeys(AgentState, 0.0)
         self.talk_log: deque[tuple[float, float]] = deque()
 
     def occupancy(self, now: float, window: float) -> float:
@@ -99,6 +103,13 @@ class Agent:
         if self.state is AgentState.ON_CALL:
             busy += now - max(self.state_since, start)
         return busy / window if window > 0 else 0.0
+
+    def time_in(self, state: AgentState, now: float) -> float:
+        """Seconds spent in `state` since the agent was added (including the current stretch)."""
+        total = self.seconds[state]
+        if self.state is state:
+            total += now - self.state_since
+        return total
 
     def __repr__(self) -> str:
         return f"Agent({self.id!r}, {self.state.value})"

@@ -28,6 +28,7 @@ class Call:
         "id",
         "language",
         "priority",
+        "qtoken",
         "queue",
         "seq",
         "skills",
@@ -69,6 +70,7 @@ class Call:
         self.state = CallState.QUEUED
         self.step = 0
         self.agent_id = ""
+        self.qtoken = 0  # which heap entry of its bucket is live (see acd.routing)
         self.timers: list[Timer] = []
 
     def cancel_timers(self) -> None:

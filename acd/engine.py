@@ -4,6 +4,9 @@ Routing runs when a call arrives (or escalates, or returns after ring-no-answer)
 an agent becomes free. It is work-conserving: after every operation no available agent is
 eligible for a waiting call. Order among calls: higher priority first, then earlier arrival.
 Among agents: the queue's policy (longest idle, least occupied, best skill).
+
+Events are built only for kinds somebody subscribed to, so an ACD nobody listens to (a
+benchmark, a simulation that reads a few kinds) does no work for the rest.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from acd.agent import Agent, AgentConfig, AgentState, check_transition
+from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState, check_transition
 from acd.call import Call, CallState
 from acd.clock import Clock
 from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue
 from acd.events import (
+    EVENT_TYPES,
     AgentLoggedIn,
     AgentStateChanged,
     CallAbandoned,
@@ -63,21 +67,44 @@ class Acd:
         self.calls: dict[str, Call] = {}
         self.waiting = WaitingCalls()
         self.available = AvailableAgents()
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, frozenset[type[Event]] | None]] = []
+        self._wants: frozenset[type[Event]] = frozenset()
+        self._waiting_in: dict[str, dict[str, Call]] = {name: {} for name in self.queues}
         self._pending: deque[Event] = deque()
         self._dispatching = False
         self._seq = itertools.count()
         self._requirements: dict[BucketKey, Requirement] = {}
         self._eligible: dict[tuple[Any, Requirement], bool] = {}
+        self._takes: dict[tuple[Any, BucketKey], bool] = {}
         self._least_occupied: dict[Any, list[tuple[float, float, int, Agent]]] = {}
-        self._avail_token: dict[str, int] = {}
+        self._avail_token: dict[str, int] = {}  # unique per stretch of availability
+        self._avail_seq = itertools.count(1)
 
     # -- subscribers ---------------------------------------------------------------------
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Deliver every event to `subscriber`, in order; returns a function that unsubscribes."""
-        self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
+    def subscribe(
+        self, subscriber: Subscriber, kinds: Iterable[type[Event]] | None = None
+    ) -> Callable[[], None]:
+        """Deliver events to `subscriber` in order (all kinds, or only `kinds`).
+
+        Returns a function that unsubscribes. A subscriber may call back into the ACD; the
+        events that causes are delivered after the current one, still in order.
+        """
+        entry = (subscriber, None if kinds is None else frozenset(kinds))
+        self._subscribers.append(entry)
+        self._update_wants()
+
+        def unsubscribe() -> None:
+            self._subscribers.remove(entry)
+            self._update_wants()
+
+        return unsubscribe
+
+    def _update_wants(self) -> None:
+        wants: set[type[Event]] = set()
+        for _, kinds in self._subscribers:
+            wants |= set(EVENT_TYPES.values()) if kinds is None else kinds
+        self._wants = frozenset(wants)
 
     def _emit(self, event: Event) -> None:
         self._pending.append(event)
@@ -88,8 +115,10 @@ class Acd:
             pending = self._pending
             while pending:
                 ev = pending.popleft()
-                for subscriber in self._subscribers:
-                    subscriber(ev)
+                cls = type(ev)
+                for subscriber, kinds in self._subscribers:
+                    if kinds is None or cls in kinds:
+                        subscriber(ev)
         finally:
             self._dispatching = False
 
@@ -110,19 +139,30 @@ class Acd:
     def login(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         check_transition(agent.id, agent.state, AgentState.AVAILABLE)
-        self._emit(
-            AgentLoggedIn(
-                self.clock.now(),
-                agent.id,
-                tuple(sorted(agent.config.skills.items())),
-                tuple(sorted(agent.config.groups)),
+        agent.logout_pending = False
+        if AgentLoggedIn in self._wants:
+            self._emit(
+                AgentLoggedIn(
+                    self.clock.now(),
+                    agent.id,
+                    tuple(sorted(agent.config.skills.items())),
+                    tuple(sorted(agent.config.groups)),
+                )
             )
-        )
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
-    def logout(self, agent_id: str) -> None:
-        self._set_state(self.agent(agent_id), AgentState.LOGGED_OUT)
+    def logout(self, agent_id: str, *, when_free: bool = False) -> None:
+        """Log the agent out; with `when_free`, an agent busy with a call (ringing, talking)
+        logs out when that call is over (after wrap-up) instead of taking another."""
+        agent = self.agent(agent_id)
+        if when_free and agent.state in (AgentState.RINGING, AgentState.ON_CALL):
+            agent.logout_pending = True
+            return
+        if when_free and agent.state is AgentState.LOGGED_OUT:
+            return
+        agent.logout_pending = False
+        self._set_state(agent, AgentState.LOGGED_OUT)
 
     def pause(self, agent_id: str, reason: str = "") -> None:
         agent = self.agent(agent_id)
@@ -149,26 +189,34 @@ class Acd:
         agent = self.agent(agent_id)
         if not agent.call_id:
             raise IllegalTransition("agent", agent.id, agent.state.value, "disposition (no call)")
-        self._emit(CallDispositioned(self.clock.now(), agent.call_id, agent.id, code))
+        if CallDispositioned in self._wants:
+            self._emit(CallDispositioned(self.clock.now(), agent.call_id, agent.id, code))
 
     def _set_state(self, agent: Agent, new: AgentState, reason: str = "", call_id: str = "") -> None:
         old = agent.state
-        check_transition(agent.id, old, new)
+        if new not in LEGAL_TRANSITIONS[old]:
+            raise IllegalTransition("agent", agent.id, old.value, new.value)
         now = self.clock.now()
         if old is AgentState.AVAILABLE:
             self.available.remove(agent)
+        agent.seconds[old] += now - agent.state_since
         agent.state = new
         agent.state_since = now
         agent.pause_reason = reason if new is AgentState.PAUSED else ""
         if new is AgentState.AVAILABLE:
             agent.idle_since = now
-        self._emit(AgentStateChanged(now, agent.id, old.value, new.value, reason, call_id))
+        if AgentStateChanged in self._wants:
+            self._emit(AgentStateChanged(now, agent.id, old.value, new.value, reason, call_id))
 
     def _agent_free(self, agent: Agent) -> None:
         """`agent` just became available: give it the best waiting call, or let it idle."""
+        if agent.logout_pending:
+            agent.logout_pending = False
+            self._set_state(agent, AgentState.LOGGED_OUT)
+            return
         if not self._route_agent(agent):
             self.available.add(agent)
-            token = self._avail_token[agent.id] = self._avail_token.get(agent.id, 0) + 1
+            token = self._avail_token[agent.id] = next(self._avail_seq)
             if agent.profile in self._least_occupied:
                 self._push_occupancy(agent, token)
 
@@ -216,9 +264,12 @@ class Acd:
             dialed=dialed,
         )
         self.calls[call_id] = call
-        self._emit(
-            CallArrived(now, call_id, queue, caller, language, priority, tier, skill_tuple, source, dialed)
-        )
+        if CallArrived in self._wants:
+            self._emit(
+                CallArrived(
+                    now, call_id, queue, caller, language, priority, tier, skill_tuple, source, dialed
+                )
+            )
         self._place(call)
         return call
 
@@ -231,17 +282,26 @@ class Acd:
         call.state = CallState.ON_CALL
         call.answered_at = now
         self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
-        self._emit(CallAnswered(now, call.id, agent.id, call.queue, now - call.arrived_at))
+        if CallAnswered in self._wants:
+            self._emit(CallAnswered(now, call.id, agent.id, call.queue, now - call.arrived_at))
 
     def ring_no_answer(self, call_id: str) -> None:
         """The agent did not pick up: the call goes back to its place, the agent is paused."""
         call = self._call_in(call_id, CallState.RINGING, CallState.QUEUED)
         agent = self.agents[call.agent_id]
         call.cancel_timers()
-        self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue))
+        if CallRingNoAnswer in self._wants:
+            self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue))
+            if call.state is not CallState.RINGING or call.agent_id != agent.id:
+                return  # a subscriber already settled it (the caller hung up)
         call.state = CallState.QUEUED
         call.agent_id = ""
-        if self.pause_on_ring_no_answer:
+        if agent.logout_pending:
+            agent.logout_pending = False
+            self._set_state(agent, AgentState.AVAILABLE)
+            self._set_state(agent, AgentState.LOGGED_OUT)
+            self._place(call, requeue=True)
+        elif self.pause_on_ring_no_answer:
             self._set_state(agent, AgentState.PAUSED, "ring_no_answer")
             self._place(call, requeue=True)
         else:
@@ -253,7 +313,7 @@ class Acd:
         """The caller hung up (or was dropped) before reaching an agent."""
         call = self.call(call_id)
         if call.state is CallState.QUEUED:
-            self.waiting.discard(self._bucket(call))
+            self._unqueue(call)
         elif call.state is not CallState.RINGING:
             raise IllegalTransition("call", call.id, call.state.value, CallState.ABANDONED.value)
         call.cancel_timers()
@@ -261,7 +321,8 @@ class Acd:
         call.state = CallState.ABANDONED
         del self.calls[call.id]
         now = self.clock.now()
-        self._emit(CallAbandoned(now, call.id, call.queue, now - call.arrived_at, reason))
+        if CallAbandoned in self._wants:
+            self._emit(CallAbandoned(now, call.id, call.queue, now - call.arrived_at, reason))
         if ringing_agent is not None:
             self._set_state(ringing_agent, AgentState.AVAILABLE)
             self._agent_free(ringing_agent)
@@ -276,12 +337,15 @@ class Acd:
         agent.talk_log.append((call.answered_at, now))
         agent.call_id = call.id
         self._set_state(agent, AgentState.WRAP_UP, call_id=call.id)
-        self._emit(CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition))
+        if CallEnded in self._wants:
+            self._emit(
+                CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition)
+            )
         wrap = self.queues[call.queue].wrap_up
         if wrap is None:
             return
         if wrap <= 0:
-            self.wrap_done(agent.id)
+            self._auto_wrap(agent, call.id)
         else:
             self.clock.call_later(wrap, lambda: self._auto_wrap(agent, call.id))
 
@@ -329,13 +393,18 @@ class Acd:
         """Route `call` to an agent, or queue it (at its original place when re-queued)."""
         if self._route_call(call):
             return
-        bucket = self._bucket(call)
-        self.waiting.push(bucket, call)
-        if not requeue:
+        self.waiting.push(self._bucket(call), call)
+        self._waiting_in[call.queue][call.id] = call
+        if not requeue and CallQueued in self._wants:
             self._emit(
                 CallQueued(self.clock.now(), call.id, call.queue, call.priority, self.position(call.id))
             )
         self._schedule(call)
+
+    def _unqueue(self, call: Call) -> None:
+        """`call` stops waiting in its bucket and queue."""
+        self.waiting.discard(self._bucket(call), call)
+        del self._waiting_in[call.queue][call.id]
 
     def _schedule(self, call: Call) -> None:
         config = self.queues[call.queue]
@@ -352,17 +421,22 @@ class Acd:
             return
         config = self.queues[call.queue]
         step = config.escalation[call.step]
-        self.waiting.discard(self._bucket(call))
+        now = self.clock.now()
+        # Announce first: a subscriber may end the call (a callback accepted, say).
+        if CallEscalated in self._wants:
+            self._emit(
+                CallEscalated(
+                    now, call.id, call.queue, call.step + 1, step.min_level, tuple(sorted(step.groups))
+                )
+            )
+        if step.offer_callback and CallbackOffered in self._wants:
+            self._emit(CallbackOffered(now, call.id, call.queue, now - call.arrived_at))
+        if call.state is not CallState.QUEUED or call.qtoken == 0:
+            return
+        self._unqueue(call)
         call.cancel_timers()
         call.step += 1
-        now = self.clock.now()
-        self._emit(
-            CallEscalated(now, call.id, call.queue, call.step, step.min_level, tuple(sorted(step.groups)))
-        )
-        if step.offer_callback:
-            self._emit(CallbackOffered(now, call.id, call.queue, now - call.arrived_at))
-        if call.state is CallState.QUEUED:  # a subscriber may have ended it
-            self._place(call, requeue=True)
+        self._place(call, requeue=True)
 
     def _max_wait(self, call: Call) -> None:
         if call.state is not CallState.QUEUED:
@@ -371,10 +445,13 @@ class Acd:
         if config.overflow is None:
             self.abandon(call.id, reason="max_wait")
             return
-        self.waiting.discard(self._bucket(call))
-        call.cancel_timers()
         now = self.clock.now()
-        self._emit(CallOverflowed(now, call.id, call.queue, config.overflow))
+        if CallOverflowed in self._wants:
+            self._emit(CallOverflowed(now, call.id, call.queue, config.overflow))
+        if call.state is not CallState.QUEUED or call.qtoken == 0:
+            return
+        self._unqueue(call)
+        call.cancel_timers()
         call.queue = config.overflow
         call.step = 0
         call.enqueued_at = now
@@ -412,34 +489,47 @@ class Acd:
 
     def _route_agent(self, agent: Agent) -> bool:
         """Give the free `agent` the highest-priority, longest-waiting call it can take."""
+        nonempty = self.waiting.nonempty
+        if not nonempty:
+            return False
         best: CallBucket | None = None
         best_key: tuple[int, int] = (0, 0)
-        skills, groups = agent.config.skills, agent.config.groups
-        for bucket in self.waiting.nonempty.values():
-            if not bucket.requirement.satisfied_by(skills, groups):
+        profile = agent.profile
+        takes = self._takes
+        for key, bucket in nonempty.items():
+            ok = takes.get((profile, key))
+            if ok is None:
+                ok = takes[(profile, key)] = bucket.requirement.satisfied_by(
+                    agent.config.skills, agent.config.groups
+                )
+            if not ok:
                 continue
             head = bucket.head()
             if head is None:
                 continue
-            key = (-head.priority, head.seq)
-            if best is None or key < best_key:
-                best, best_key = bucket, key
+            order = (-head.priority, head.seq)
+            if best is None or order < best_key:
+                best, best_key = bucket, order
         if best is None:
             return False
         call = heapq.heappop(best.heap)[3]
-        self.waiting.discard(best)
-        call.cancel_timers()
+        self.waiting.discard(best, call)
+        del self._waiting_in[call.queue][call.id]
         self._assign(call, agent)
         return True
 
     def _assign(self, call: Call, agent: Agent) -> None:
-        call.cancel_timers()
+        if call.timers:
+            call.cancel_timers()
         call.state = CallState.RINGING
         call.agent_id = agent.id
         agent.call_id = call.id
         self._set_state(agent, AgentState.RINGING, call_id=call.id)
         now = self.clock.now()
-        self._emit(CallAssigned(now, call.id, agent.id, call.queue, call.priority, now - call.arrived_at))
+        if CallAssigned in self._wants:
+            self._emit(
+                CallAssigned(now, call.id, agent.id, call.queue, call.priority, now - call.arrived_at)
+            )
         timeout = self.queues[call.queue].ring_timeout
         if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
             call.timers.append(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
@@ -451,6 +541,11 @@ class Acd:
     # -- least-occupied index --------------------------------------------------------------
 
     def _least_occupied_in(self, pool: ProfilePool) -> tuple[Agent, float]:
+        """The least occupied available agent of `pool`.
+
+        Occupancy is taken when the agent becomes available (one heap per profile, stale
+        entries dropped lazily), so an idle agent's figure does not decay while it waits.
+        """
         heap = self._least_occupied.get(pool.key)
         if heap is None:
             heap = self._least_occupied[pool.key] = []
@@ -475,20 +570,22 @@ class Acd:
         call = self.call(call_id)
         if call.state is not CallState.QUEUED:
             return 0
-        mine = (-call.priority, call.seq)
+        priority, seq = call.priority, call.seq
         ahead = sum(
             1
-            for other in self.calls.values()
-            if other.queue == call.queue
-            and other.state is CallState.QUEUED
-            and (-other.priority, other.seq) < mine
+            for other in self._waiting_in[call.queue].values()
+            if other.priority > priority or (other.priority == priority and other.seq < seq)
         )
         return ahead + 1
 
     def waiting_calls(self, queue: str | None = None) -> list[Call]:
-        calls = [c for c in self.calls.values() if c.state is CallState.QUEUED]
-        if queue is not None:
-            calls = [c for c in calls if c.queue == queue]
+        """Waiting calls (of one queue, or all) in routing order."""
+        if queue is None:
+            calls = [c for waiting in self._waiting_in.values() for c in waiting.values()]
+        elif queue in self._waiting_in:
+            calls = list(self._waiting_in[queue].values())
+        else:
+            raise UnknownQueue(queue)
         return sorted(calls, key=lambda c: (-c.priority, c.seq))
 
     def snapshot(self) -> dict[str, Any]:

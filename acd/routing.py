@@ -31,10 +31,11 @@ class CallBucket:
     live: int = 0
 
     def head(self) -> Call | None:
+        """The first live call (stale entries left by lazy removal are dropped on the way)."""
         heap = self.heap
         while heap:
-            call = heap[0][3]
-            if call.state is CallState.QUEUED and call.step == self.key[2] and call.queue == self.key[0]:
+            _, _, token, call = heap[0]
+            if call.qtoken == token and call.state is CallState.QUEUED:
                 return call
             heapq.heappop(heap)
         return None
@@ -56,12 +57,14 @@ class WaitingCalls:
 
     def push(self, bucket: CallBucket, call: Call) -> None:
         self._pushes += 1
+        call.qtoken = self._pushes
         heapq.heappush(bucket.heap, (-call.priority, call.seq, self._pushes, call))
         bucket.live += 1
         self.nonempty[bucket.key] = bucket
 
-    def discard(self, bucket: CallBucket) -> None:
-        """One live call left `bucket` (it is skipped lazily in the heap)."""
+    def discard(self, bucket: CallBucket, call: Call) -> None:
+        """`call` left `bucket` (its heap entry is skipped lazily)."""
+        call.qtoken = 0
         bucket.live -= 1
         if bucket.live == 0:
             bucket.heap.clear()

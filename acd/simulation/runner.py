@@ -1,0 +1,275 @@
+"""The simulation loop: Poisson callers, agents who answer, talk and wrap up, on a virtual clock.
+
+The `Acd` is the real one. The simulation only does what the outside world would do: it
+places calls (`arrive`), answers ringing phones after the ring delay, ends calls after the
+handle time, hangs up callers whose patience runs out, brings paused agents back, and logs
+agents in and out at their shift times. Everything random comes from one `random.Random(seed)`,
+so a seed and a config always give the same run, event for event.
+
+External subscribers (`subscribers=` or `subscribe()`) see every event at its simulated time;
+that is the hook a case-store writer or an event log attaches to.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from acd.agent import AgentState
+from acd.call import CallState
+from acd.clock import Timer, VirtualClock
+from acd.engine import Acd
+from acd.events import CallAbandoned, CallAssigned, CallRingNoAnswer, Event, Subscriber
+from acd.simulation.config import SimulationConfig, Stream
+from acd.simulation.report import Report, Tally, build_report
+
+_BUSY = (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
+_STAFFED = (AgentState.AVAILABLE, *_BUSY)
+
+
+class _Caller:
+    """What the simulation remembers about one call until it is over."""
+
+    __slots__ = ("arrived", "assigned_at", "counted", "deadline", "handle", "queue", "tally", "timer")
+
+    def __init__(self, queue: str, arrived: float, counted: bool, tally: Tally, handle: float) -> None:
+        self.queue = queue
+        self.arrived = arrived
+        self.counted = counted
+        self.tally = tally
+        self.handle = handle
+        self.assigned_at = 0.0
+        self.deadline = 0.0  # when the caller hangs up if still waiting (0: never)
+        self.timer: Timer | None = None
+
+
+class Simulation:
+    def __init__(
+        self,
+        config: SimulationConfig,
+        *,
+        subscribers: Iterable[Subscriber] = (),
+    ) -> None:
+        self.config = config
+        self.clock = VirtualClock(0.0)
+        self.acd = Acd(
+            self.clock,
+            config.queues,
+            pause_on_ring_no_answer=config.pause_on_ring_no_answer,
+            occupancy_window=config.occupancy_window,
+        )
+        self.rng = random.Random(config.seed)
+        self.start = config.warmup_seconds
+        self.end = self.start + config.duration_seconds
+        # After the window, arrivals go on (so late calls meet a loaded system) until every
+        # counted call is answered or abandoned, or this much longer has passed.
+        self.drain_limit = max(config.duration_seconds, 3600.0)
+        self.tallies = {q.name: Tally(q.name, q.sl_seconds) for q in config.queues}
+        self.arrivals = 0
+        self._callers: dict[str, _Caller] = {}
+        self._open = 0
+        self._arriving = True
+        self._window: dict[str, tuple[dict[AgentState, float], dict[AgentState, float]]] = {}
+        self._start_seconds: dict[str, dict[AgentState, float]] = {}
+        self._end_seconds: dict[str, dict[AgentState, float]] = {}
+        self.acd.subscribe(self._on_assigned, (CallAssigned,))
+        self.acd.subscribe(self._on_abandoned, (CallAbandoned,))
+        self.acd.subscribe(self._on_ring_no_answer, (CallRingNoAnswer,))
+        for subscriber in subscribers:
+            self.acd.subscribe(subscriber)
+        ring = config.ring_delay
+        self._ring_delay: Callable[[], float] | None = None if ring is None else ring.sampler(self.rng)
+        self._setup_agents()
+        self._setup_streams()
+        self.clock.call_at(self.start, self._snapshot_start)
+        self.clock.call_at(self.end, self._snapshot_end)
+
+    def subscribe(self, subscriber: Subscriber, kinds: Iterable[type[Event]] | None = None) -> Callable[[], None]:
+        """Attach an external subscriber (call before `run`)."""
+        return self.acd.subscribe(subscriber, kinds)
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _setup_agents(self) -> None:
+        for group in self.config.groups:
+            for agent_config in group.agent_configs():
+                self.acd.add_agent(agent_config)
+                start = partial(self._shift_start, agent_config.id)
+                if not group.shifts:
+                    self.clock.call_at(0.0, start)
+                for shift in group.shifts:
+                    self.clock.call_at(shift.start, start)
+                    if shift.end is not None:
+                        self.clock.call_at(shift.end, partial(self._shift_end, agent_config.id))
+
+    def _setup_streams(self) -> None:
+        for stream in self.config.streams:
+            if stream.calls_per_hour <= 0:
+                continue
+            self._schedule_arrival(stream, stream.calls_per_hour / 3600.0, stream.handle.sampler(self.rng),
+                                   None if stream.patience is None else stream.patience.sampler(self.rng))
+
+    def _schedule_arrival(
+        self,
+        stream: Stream,
+        rate: float,
+        handle: Callable[[], float],
+        patience: Callable[[], float] | None,
+    ) -> None:
+        rng = self.rng
+        clock = self.clock
+        acd = self.acd
+        callers = self._callers
+        tally = self.tallies[stream.queue]
+        queue, priority, tier = stream.queue, stream.priority, stream.tier
+        language, skills = stream.language, dict(stream.skills) or None
+        start, end, drain_end = self.start, self.end, self.end + self.drain_limit
+
+        def arrive() -> None:
+            now = clock.now()
+            if now >= end and (self._open == 0 or now >= drain_end):
+                self._arriving = False
+                return
+            clock.call_later(rng.expovariate(rate), arrive)
+            self.arrivals += 1
+            call_id = f"c{self.arrivals}"
+            counted = start <= now < end
+            caller = callers[call_id] = _Caller(queue, now, counted, tally, handle())
+            if counted:
+                self._open += 1
+                tally.offered += 1
+            call = acd.arrive(
+                call_id, queue, priority=priority, tier=tier, language=language, skills=skills
+            )
+            if call.state is CallState.QUEUED:
+                if counted:
+                    tally.waited += 1
+                if patience is not None:
+                    caller.deadline = now + patience()
+                    caller.timer = clock.call_at(caller.deadline, lambda: self._give_up(call_id))
+
+        clock.call_later(rng.expovariate(rate), arrive)
+
+    # -- the outside world's reactions -----------------------------------------------------
+
+    def _on_assigned(self, event: Event) -> None:
+        assert isinstance(event, CallAssigned)
+        caller = self._callers[event.call_id]
+        if caller.timer is not None:
+            caller.timer.cancel()
+            caller.timer = None
+        now = self.clock.now()
+        caller.assigned_at = now
+        call_id, agent_id = event.call_id, event.agent_id
+        delay = 0.0 if self._ring_delay is None else self._ring_delay()
+        self.clock.call_later(delay, lambda: self._answer(call_id, agent_id))
+
+    def _answer(self, call_id: str, agent_id: str) -> None:
+        call = self.acd.calls.get(call_id)
+        if call is None or call.state is not CallState.RINGING or call.agent_id != agent_id:
+            return  # rang out, or the caller hung up meanwhile
+        self.acd.answer(call_id)
+        caller = self._callers[call_id]
+        if caller.counted:
+            self._open -= 1
+            caller.tally.answered(self.clock.now() - caller.arrived)
+        self.clock.call_later(caller.handle, lambda: self._hang_up(call_id))
+
+    def _hang_up(self, call_id: str) -> None:
+        call = self.acd.calls[call_id]
+        self.acd.end(call_id)
+        caller = self._callers.pop(call_id)
+        wrap = self.acd.queues[call.queue].wrap_up
+        if wrap is None:
+            # A queue without automatic wrap-up: the simulated agent closes it at once.
+            agent = self.acd.agents[call.agent_id]
+            if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:
+                self.acd.wrap_done(agent.id)
+            wrap = 0.0
+        busy_from = max(caller.assigned_at, self.start)
+        busy_to = min(self.clock.now() + wrap, self.end)
+        if busy_to > busy_from:
+            caller.tally.busy += busy_to - busy_from
+
+    def _give_up(self, call_id: str) -> None:
+        call = self.acd.calls.get(call_id)
+        if call is not None and call.state is CallState.QUEUED:
+            self.acd.abandon(call_id)
+
+    def _on_abandoned(self, event: Event) -> None:
+        assert isinstance(event, CallAbandoned)
+        caller = self._callers.pop(event.call_id)
+        if caller.timer is not None:
+            caller.timer.cancel()
+        if caller.counted:
+            self._open -= 1
+            caller.tally.abandoned += 1
+
+    def _on_ring_no_answer(self, event: Event) -> None:
+        assert isinstance(event, CallRingNoAnswer)
+        caller = self._callers[event.call_id]
+        if caller.deadline:
+            caller.timer = self.clock.call_at(caller.deadline, lambda: self._give_up(event.call_id))
+        self.clock.call_later(self.config.unpause_after, lambda: self._unpause(event.agent_id))
+
+    def _unpause(self, agent_id: str) -> None:
+        agent = self.acd.agents[agent_id]
+        if agent.state is AgentState.PAUSED and agent.pause_reason == "ring_no_answer":
+            self.acd.unpause(agent_id)
+
+    def _shift_start(self, agent_id: str) -> None:
+        agent = self.acd.agents[agent_id]
+        if agent.state is AgentState.LOGGED_OUT:
+            self.acd.login(agent_id)
+        else:
+            agent.logout_pending = False  # the next shift began before the last call ended
+
+    def _shift_end(self, agent_id: str) -> None:
+        self.acd.logout(agent_id, when_free=True)
+
+    # -- measurement window ------------------------------------------------------------------
+
+    def _agent_seconds(self) -> dict[str, dict[AgentState, float]]:
+        now = self.clock.now()
+        return {
+            agent.id: {state: agent.time_in(state, now) for state in AgentState}
+            for agent in self.acd.agents.values()
+        }
+
+    def _snapshot_start(self) -> None:
+        self._start_seconds = self._agent_seconds()
+
+    def _snapshot_end(self) -> None:
+        self._end_seconds = self._agent_seconds()
+
+    def window_seconds(self, agent_id: str, state: AgentState) -> float:
+        """Seconds the agent spent in `state` inside the measurement window."""
+        return self._end_seconds[agent_id][state] - self._start_seconds[agent_id][state]
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self, progress: Callable[[float], None] | None = None) -> Report:
+        """Simulate to the end; `progress(fraction)` is called now and then."""
+        step = self.clock.step
+        horizon = self.end
+        clock = self.clock
+        if progress is None:
+            while step():
+                pass
+        else:
+            n = 0
+            while step():
+                n += 1
+                if n & 4095 == 0:
+                    progress(min(1.0, clock.now() / horizon))
+            progress(1.0)
+        return build_report(self)
+
+    @property
+    def busy_states(self) -> tuple[AgentState, ...]:
+        return _BUSY
+
+    @property
+    def staffed_states(self) -> tuple[AgentState, ...]:
+        return _STAFFED

@@ -1,0 +1,167 @@
+"""`hotline simulate CONFIG.yaml`: run a staffing simulation and print what it measured."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from acd.events import Event, Subscriber
+from acd.simulation import Report, Simulation, SimulationConfig, parse_simulation
+from acd.simulation.eventlog import EventAnnotator
+from acd.simulation.report import QueueReport
+from hotline.config import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="simulate a hotline (traffic, agents, queues) and report service level, ASA, ...",
+        description="Discrete-event simulation of the ACD with generated callers and agents. "
+        "The config format is described in docs/simulation.md.",
+    )
+    parser.add_argument("config", type=Path, help="simulation config (YAML)")
+    parser.add_argument("--seed", type=int, help="random seed (overrides the config's)")
+    parser.add_argument("--duration", type=float, help="seconds to measure (overrides the config's)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    parser.add_argument(
+        "--events", type=Path, metavar="FILE", help="write every event as one JSON line to FILE"
+    )
+    parser.set_defaults(handler=run)
+
+
+def load(path: Path) -> SimulationConfig:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_simulation(raw, str(path))
+
+
+def event_writer(out: IO[str]) -> Subscriber:
+    annotate = EventAnnotator()
+    dumps = json.dumps
+
+    def write(event: Event) -> None:
+        out.write(dumps(annotate(event)) + "\n")
+
+    return write
+
+
+def run(args: argparse.Namespace) -> int:
+    err = Console(stderr=True)
+    try:
+        config = load(args.config)
+        if args.duration is not None and args.duration <= 0:
+            raise ConfigError("--duration must be positive")
+        config = config.with_overrides(seed=args.seed, duration=args.duration)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+    subscribers: list[Subscriber] = []  # other writers (a case store, say) attach here
+    events_file: IO[str] | None = None
+    if args.events is not None:
+        try:
+            events_file = args.events.open("w", encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[red]error:[/red] {args.events}: cannot write: {exc.strerror}", highlight=False)
+            return 2
+        subscribers.append(event_writer(events_file))
+    try:
+        simulation = Simulation(config, subscribers=subscribers)
+        started = time.perf_counter()
+        if sys.stdout.isatty() and not args.json:
+            with Progress(
+                TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(), console=err, transient=True,
+            ) as progress:
+                task = progress.add_task("simulate", total=1.0)
+                report = simulation.run(lambda done: progress.update(task, completed=done))
+        else:
+            report = simulation.run()
+        wall = time.perf_counter() - started
+    finally:
+        if events_file is not None:
+            events_file.close()
+    if args.json:
+        data = report.to_dict()
+        data["wall_seconds"] = wall
+        try:
+            json.dump(data, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            return 0
+    else:
+        render(report, wall, Console())
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def _row(q: QueueReport) -> list[str]:
+    target = "-"
+    if q.sl_seconds is not None and q.sl_target is not None:
+        target = f"{100 * q.sl_target:g}%/{q.sl_seconds:g}s"
+    return [
+        q.name, str(q.offered), str(q.answered), str(q.abandoned), _pct(q.service_level), target,
+        _secs(q.asa), _pct(q.p_wait), _pct(q.abandon_rate), _pct(q.occupancy),
+    ]
+
+
+def render(report: Report, wall: float, console: Console) -> None:
+    console.print(
+        f"[bold]{report.name}[/bold]  seed {report.seed}, warm-up {report.warmup:g} s, "
+        f"measured {report.duration:g} s; {report.arrivals} calls simulated in {wall:.2f} s "
+        f"({report.arrivals / wall if wall > 0 else 0:,.0f} calls/s)",
+        highlight=False,
+    )
+    table = Table(title="Queues")
+    for column in ("Queue", "Offered", "Answered", "Aband.", "SL", "SL target", "ASA",
+                   "P(wait)", "Aband. %", "Occup."):
+        table.add_column(column, justify="left" if column == "Queue" else "right")
+    for q in report.queues:
+        table.add_row(*_row(q))
+    table.add_section()
+    table.add_row(*_row(report.overall), style="bold")
+    console.print(table)
+    groups = Table(title="Agent groups")
+    for column in ("Group", "Agents", "Staffed hours", "Occupancy"):
+        groups.add_column(column, justify="left" if column == "Group" else "right")
+    for g in report.groups:
+        groups.add_row(g.name, str(g.agents), f"{g.staffed_hours:.1f}", _pct(g.occupancy))
+    console.print(groups)
+    unfinished = report.overall.unfinished
+    if unfinished:
+        console.print(f"[yellow]{unfinished} counted calls were still waiting when the run stopped[/yellow]")
+    theory = report.overall.erlang
+    if theory is not None:
+        measured = report.overall
+        erl = Table(
+            title=f"Erlang C (M/M/{theory.agents}: {theory.arrival_rate * 3600:g} calls/h, "
+            f"AHT {theory.aht:g} s, load {theory.load:.2f} erlangs)"
+        )
+        for column in ("Figure", "Measured", "Erlang C"):
+            erl.add_column(column, justify="left" if column == "Figure" else "right")
+        erl.add_row("P(wait)", _pct(measured.p_wait), _pct(theory.p_wait))
+        erl.add_row("ASA", _secs(measured.asa), _secs(theory.asa))
+        erl.add_row(f"Service level ({theory.sl_seconds:g} s)", _pct(measured.service_level),
+                    _pct(theory.service_level))
+        erl.add_row("Occupancy", _pct(measured.occupancy), _pct(theory.occupancy))
+        console.print(erl)
