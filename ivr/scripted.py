@@ -9,7 +9,7 @@ input. An exhausted script is silence. Everything the interpreter did is recorde
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ivr.channel import CallerHangup, DigitSpec, Input, Prompt, SpeechSpec, TransferRequest
@@ -73,6 +73,7 @@ class ScriptedChannel:
     data: dict[str, str] = field(default_factory=dict)
     transferred: TransferRequest | None = None
     hung_up: bool = False
+    observer: Callable[[Step], None] | None = None  # told of each step once it is complete
 
     @classmethod
     def of(cls, actions: Iterable[Action], **kwargs: object) -> ScriptedChannel:
@@ -84,7 +85,7 @@ class ScriptedChannel:
 
     async def play(self, prompts: Sequence[Prompt]) -> None:
         self._check_live()
-        self.log.append(Step("play", tuple(prompts)))
+        self._record(Step("play", tuple(prompts)))
 
     async def gather(
         self,
@@ -96,9 +97,11 @@ class ScriptedChannel:
     ) -> Input:
         self._check_live()
         step = Step("gather", tuple(prompts), digits, speech)
-        self.log.append(step)
         action: Action = self.script.pop(0) if self.script else Silence()
-        step.input = await self._answer(action, digits, speech)
+        try:
+            step.input = await self._answer(action, digits, speech)
+        finally:
+            self._record(step)
         return step.input
 
     async def _answer(
@@ -135,15 +138,20 @@ class ScriptedChannel:
     async def transfer(self, request: TransferRequest) -> None:
         self._check_live()
         self.transferred = request
-        self.log.append(Step("transfer", transfer=request))
+        self._record(Step("transfer", transfer=request))
 
     async def hangup(self) -> None:
         self.hung_up = True
-        self.log.append(Step("hangup"))
+        self._record(Step("hangup"))
 
     async def set_data(self, key: str, value: str) -> None:
         self.data[key] = value
-        self.log.append(Step("set_data", key=key, value=value))
+        self._record(Step("set_data", key=key, value=value))
+
+    def _record(self, step: Step) -> None:
+        self.log.append(step)
+        if self.observer is not None:
+            self.observer(step)
 
     def _check_live(self) -> None:
         if self.hung_up:

