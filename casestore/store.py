@@ -38,10 +38,16 @@ class Store:
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock
         )
 
-    def writer(self, *, batch_size: int | None = None, flush_interval: float | None = None) -> CallWriter:
+    def writer(
+        self,
+        *,
+        batch_size: int | None = None,
+        flush_interval: float | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> CallWriter:
         return CallWriter(
             self.engine, self.settings, self.sla, clock=self.clock,
-            batch_size=batch_size, flush_interval=flush_interval,
+            batch_size=batch_size, flush_interval=flush_interval, on_error=on_error,
         )
 
     async def close(self) -> None:

@@ -104,8 +104,10 @@ class CallWriter:
         clock: Callable[[], float] = time.time,
         batch_size: int | None = None,
         flush_interval: float | None = None,
+        on_error: Callable[[Exception], None] | None = None,
     ) -> None:
         self.engine = writing(engine)
+        self.on_error = on_error
         self.settings = settings
         self.sla = sla
         self.clock = clock
@@ -180,6 +182,20 @@ class CallWriter:
             await task
         await self.flush()
 
+    async def abort(self) -> int:
+        """Stop without flushing (shutdown while the database is gone); returns the number of
+        buffered items dropped, which are logged as an error."""
+        if self._task is not None:
+            task, self._task = self._task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        dropped = len(self._buffer)
+        self._buffer.clear()
+        if dropped:
+            log.error("case store writer aborted with %d unwritten items", dropped)
+        return dropped
+
     async def __aenter__(self) -> CallWriter:
         await self.start()
         return self
@@ -228,6 +244,8 @@ class CallWriter:
             except Exception as exc:
                 self.stats.retries += 1
                 log.warning("case store write failed, retrying in %.1fs: %s", backoff, mask_text(str(exc)))
+                if self.on_error is not None:
+                    self.on_error(exc)
                 await asyncio.sleep(backoff)  # back off; the buffer keeps every item
                 backoff = min(backoff * 2, 5.0)
             if self._stopping and not self._buffer:

@@ -1,9 +1,33 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
+from pathlib import Path
 
-from casestore import Store
-from tests.casestore.traffic import caller, drive, make_acd
+from sqlalchemy import func, select
+
+from acd.agent import AgentConfig
+from casestore import Store, StoreSettings
+from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, RECORDINGS
+from tests.casestore.traffic import (
+    OVERLAP,
+    START,
+    caller,
+    drive,
+    finish_overlapping,
+    make_acd,
+    overlapping_step,
+    recorder,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 async def test_every_call_is_written_once_with_its_outcome(store: Store) -> None:
@@ -32,3 +56,177 @@ async def test_every_call_is_written_once_with_its_outcome(store: Store) -> None
     assert abandoned.outcome == "abandoned"
     assert abandoned.talk_seconds is None
     assert abandoned.wait_seconds == 2
+
+
+async def test_replayed_and_duplicated_events_leave_one_row_per_call(store: Store) -> None:
+    acd, clock = make_acd()
+    events, record = recorder()
+    acd.subscribe(record)
+    drive(acd, clock, 30)
+    first, second = store.writer(batch_size=11), store.writer(batch_size=13)
+    await first.start()
+    await second.start()
+    for ev in events:  # two writers receive the same stream concurrently (failover overlap)
+        first.on_event(ev)
+        second.on_event(ev)
+    await asyncio.gather(first.stop(), second.stop())
+    for ev in events[:40]:  # and a replay of the beginning after everything was written
+        first.on_event(ev)
+    await first.flush()
+    assert await store.cases.count("calls") == 30
+    assert await store.cases.count("cases") == 30
+    call = await store.cases.get_call("c0")
+    assert call.outcome == "answered" and call.talk_seconds == 30
+    case = await store.cases.get_case(await _case_number(store, "c0"))
+    assert case.call_ids == ("c0",)
+    assert case.category == "complaint" and case.priority == "general"
+    assert case.due_at == call.started_at + 24 * 3600
+
+
+async def _case_number(store: Store, call_id: str) -> str:
+    call = await store.cases.get_call(call_id)
+    async with store.engine.connect() as conn:
+        number = (await conn.execute(select(CASES.c.number).where(CASES.c.id == call.case_id))).scalar_one()
+    return str(number)
+
+
+async def test_concurrent_calls_each_get_exactly_one_record(store: Store) -> None:
+    acd, clock = make_acd(agents=OVERLAP + 1)
+    writer = store.writer(batch_size=9, flush_interval=0.01)
+    await writer.start()
+    acd.subscribe(writer.on_event)
+    for i in range(200):
+        overlapping_step(acd, clock, i)
+        if i % 10 == 0:
+            await asyncio.sleep(0)  # let the flusher interleave with the stream
+    finish_overlapping(acd, clock, 200)
+    await writer.stop()
+    assert await store.cases.count("calls") == 200
+    assert await store.cases.count("cases") == 200
+    assert await store.cases.count("customers") == 200
+    assert writer.stats.calls_completed == 200
+    views = [await store.cases.get_call(f"k{i}") for i in (0, 77, 199)]
+    assert all(v.outcome == "answered" and v.ended_at is not None for v in views)
+
+
+async def test_crash_mid_stream_then_restart_closes_orphans_as_interrupted(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.casestore.crash_child", db_url, str(tmp_path / "child"),
+        stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
+    )
+    assert child.stdout is not None
+    reported = 0
+    try:
+        async with asyncio.timeout(30):
+            while reported < 60:
+                line = await child.stdout.readline()
+                assert line, "the child exited early"
+                reported = int(line.split()[1])
+    finally:
+        child.kill()  # SIGKILL: no final flush, no cleanup
+        await child.wait()
+
+    persisted = await store.cases.count("calls")
+    open_before = await _open_calls(store)
+    assert persisted >= reported + OVERLAP  # everything reported flushed is there
+    assert open_before >= 1
+
+    writer = store.writer()
+    closed = await writer.start()
+    await writer.stop()
+    assert closed == open_before
+    assert await _open_calls(store) == 0
+    assert await store.cases.count("cases") == persisted  # one case per call, none lost
+
+    # the source replays the stream (e.g. an event log): still one row per call, real outcomes win
+    acd, clock = make_acd(agents=OVERLAP + 1)
+    writer = store.writer(batch_size=50)
+    await writer.start(close_orphans=False)
+    acd.subscribe(writer.on_event)
+    for i in range(persisted):
+        overlapping_step(acd, clock, i)
+    finish_overlapping(acd, clock, persisted)
+    await writer.stop()
+    assert await store.cases.count("calls") == persisted
+    assert await store.cases.count("cases") == persisted
+    last = await store.cases.get_call(f"k{persisted - 1}")
+    assert last.outcome == "answered"
+
+
+async def _open_calls(store: Store) -> int:
+    async with store.engine.connect() as conn:
+        return int(
+            (await conn.execute(select(func.count()).where(CALLS.c.ended_at.is_(None)))).scalar_one()
+        )
+
+
+async def test_agent_sessions_and_pauses_follow_state_changes(store: Store) -> None:
+    acd, clock = make_acd(agents=0)
+    acd.add_agent(AgentConfig("a1"))
+    writer = store.writer()
+    await writer.start()
+    acd.subscribe(writer.on_event)
+    acd.login("a1")
+    clock.advance(60)
+    acd.pause("a1", "lunch")
+    clock.advance(600)
+    acd.unpause("a1")
+    clock.advance(60)
+    acd.logout("a1")
+    acd.login("a1")
+    await writer.stop()
+    async with store.engine.connect() as conn:
+        sessions = (await conn.execute(select(AGENT_SESSIONS).order_by(AGENT_SESSIONS.c.login_at))).all()
+        pauses = (await conn.execute(select(AGENT_PAUSES))).all()
+    assert [(s.login_at - START, None if s.logout_at is None else s.logout_at - START) for s in sessions] == [
+        (0, 720), (720, None)
+    ]
+    assert [(p.reason, p.started_at - START, p.ended_at - START) for p in pauses] == [("lunch", 60, 660)]
+
+
+async def test_ivr_steps_and_recordings_are_linked_to_the_call(store: Store) -> None:
+    writer = store.writer()
+    await writer.start()
+    writer.record_ivr_step("c9", "welcome", "entered", at=START)
+    writer.record_ivr_step("c9", "main_menu", "dtmf", "2", at=START + 3)
+    writer.record_ivr_step("c9", "main_menu", "speech", "환불 문의", 0.87, at=START + 5)
+    writer.record_ivr_step("c9", "main_menu", "dtmf", "2", at=START + 3)  # duplicate delivery
+    info = await store.recordings.save("c9", b"RIFF....fake", "wav")
+    writer.record_recording("c9", info)
+    writer.record_recording("c9", info)
+    await writer.stop()
+    path = await store.cases.ivr_path("c9")
+    assert [(s.node, s.kind, s.input, s.confidence) for s in path] == [
+        ("welcome", "entered", None, None),
+        ("main_menu", "dtmf", "2", None),
+        ("main_menu", "speech", "환불 문의", 0.87),
+    ]
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(RECORDINGS))).all()
+    assert [(r.call_id, r.uri, r.sha256, r.size) for r in rows] == [("c9", info.uri, info.sha256, 12)]
+
+
+async def test_unreachable_database_keeps_every_event_and_never_blocks(tmp_path: Path) -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/none"
+    store = Store(StoreSettings(url=url, data_dir=tmp_path))
+    errors: list[Exception] = []
+    failed_twice = asyncio.Event()
+
+    def on_error(exc: Exception) -> None:
+        errors.append(exc)
+        if len(errors) >= 2:
+            failed_twice.set()
+
+    writer = store.writer(batch_size=5, flush_interval=0.01, on_error=on_error)
+    await writer.start(close_orphans=False)
+    acd, clock = make_acd()
+    acd.subscribe(writer.on_event)
+    drive(acd, clock, 10)  # on_event returns at once although nothing can be written
+    async with asyncio.timeout(15):
+        await failed_twice.wait()
+    assert writer.backlog == writer.stats.events  # nothing dropped while retrying
+    assert writer.stats.retries >= 2
+    assert await writer.abort() == writer.stats.events
+    await store.close()

@@ -62,3 +62,25 @@ def drive(
 def recorder() -> tuple[list[Event], Callable[[Event], None]]:
     events: list[Event] = []
     return events, events.append
+
+
+OVERLAP = 4
+
+
+def overlapping_step(acd: Acd, clock: VirtualClock, i: int, *, prefix: str = "k") -> None:
+    """Step i of a stream where OVERLAP calls are always in progress: call i arrives and is
+    answered, call i - OVERLAP ends (needs OVERLAP + 1 agents)."""
+    cid = f"{prefix}{i}"
+    acd.arrive(cid, "general", caller=caller(i), source="simulation")
+    clock.advance(1)
+    acd.answer(cid)
+    old = i - OVERLAP
+    if old >= 0:
+        acd.end(f"{prefix}{old}")
+    clock.advance(1)
+
+
+def finish_overlapping(acd: Acd, clock: VirtualClock, n: int, *, prefix: str = "k") -> None:
+    for old in range(max(0, n - OVERLAP), n):
+        acd.end(f"{prefix}{old}")
+        clock.advance(1)
