@@ -351,30 +351,39 @@ class CaseRepository:
         return _Transaction(self.engine)
 
 
+def _later(dialect: str, new: Any, old: Any) -> Any:
+    return func.max(new, old) if dialect == "sqlite" else func.greatest(new, old)
+
+
 async def _ensure_customer(conn: AsyncConnection, phone: str, at: float) -> int:
-    stmt = insert(conn.dialect.name, CUSTOMERS).values(phone=phone, created_at=at, last_seen_at=at)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CUSTOMERS.c.phone], set_={"last_seen_at": func.max(at, CUSTOMERS.c.last_seen_at)}
-        if conn.dialect.name == "sqlite"
-        else {"last_seen_at": func.greatest(at, CUSTOMERS.c.last_seen_at)},
-    ).returning(CUSTOMERS.c.id)
-    return int((await conn.execute(stmt)).scalar_one())
+    ids = await ensure_customers(conn, [(phone, at)])
+    return ids[phone]
 
 
 async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, float]]) -> dict[str, int]:
-    """Customer ids for many phone numbers (creating the missing ones): two statements."""
+    """Customer ids for many phone numbers, creating the missing ones and moving
+    `last_seen_at` forward: one upsert and one select."""
     latest: dict[str, float] = {}
     for phone, at in phones:
         latest[phone] = max(at, latest.get(phone, at))
     if not latest:
         return {}
     rows = [{"phone": p, "created_at": at, "last_seen_at": at} for p, at in sorted(latest.items())]
-    stmt = insert(conn.dialect.name, CUSTOMERS).on_conflict_do_nothing(index_elements=[CUSTOMERS.c.phone])
-    await conn.execute(stmt, rows)
-    result = await conn.execute(
-        select(CUSTOMERS.c.phone, CUSTOMERS.c.id).where(CUSTOMERS.c.phone.in_(list(latest)))
+    dialect = conn.dialect.name
+    stmt = insert(dialect, CUSTOMERS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CUSTOMERS.c.phone],
+        set_={"last_seen_at": _later(dialect, stmt.excluded.last_seen_at, CUSTOMERS.c.last_seen_at)},
     )
-    return {phone: cid for phone, cid in result.all()}
+    await conn.execute(stmt, rows)
+    ids: dict[str, int] = {}
+    phones_list = list(latest)
+    for i in range(0, len(phones_list), 5000):
+        result = await conn.execute(
+            select(CUSTOMERS.c.phone, CUSTOMERS.c.id).where(CUSTOMERS.c.phone.in_(phones_list[i : i + 5000]))
+        )
+        ids.update({phone: cid for phone, cid in result.all()})
+    return ids
 
 
 class _Transaction:
