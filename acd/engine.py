@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState, check_transition
+from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState
 from acd.call import Call, CallState
 from acd.clock import Clock
 from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue
@@ -138,7 +138,8 @@ class Acd:
 
     def login(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
-        check_transition(agent.id, agent.state, AgentState.AVAILABLE)
+        if agent.state is not AgentState.LOGGED_OUT:
+            raise IllegalTransition("agent", agent.id, agent.state.value, "login")
         agent.logout_pending = False
         if AgentLoggedIn in self._wants:
             self._emit(

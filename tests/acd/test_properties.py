@@ -1,0 +1,281 @@
+"""Property-based tests of the ACD's invariants: random sequences of operations (arrivals with
+random priorities and skills, logins, pauses, answers, ring-no-answer, hang-ups, clock
+advances that escalate and overflow) with the invariants checked after every step and on
+every event."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from acd.agent import LEGAL_TRANSITIONS, AgentConfig, AgentState
+from acd.call import Call, CallState
+from acd.clock import VirtualClock
+from acd.engine import Acd
+from acd.errors import IllegalTransition, UnknownCall
+from acd.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallAnswered,
+    CallArrived,
+    CallAssigned,
+    CallEnded,
+    Event,
+)
+from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
+
+QUEUES = (
+    QueueConfig(
+        "booking",
+        skills={"booking": 5},
+        max_wait=200.0,
+        overflow="general",
+        ring_timeout=20.0,
+        wrap_up=10.0,
+        tier_priority={"vip": 2},
+        escalation=(
+            EscalationStep(30.0, min_level=2),
+            EscalationStep(60.0, groups=frozenset({"overflow"})),
+            EscalationStep(90.0, offer_callback=True),
+        ),
+    ),
+    QueueConfig(
+        "refund",
+        skills={"refund": 5},
+        policy=RoutingPolicy.LEAST_OCCUPIED,
+        wrap_up=None,  # agents close wrap-up themselves
+        escalation=(EscalationStep(40.0, min_level=3),),
+    ),
+    QueueConfig("general", skills={"general": 1}, policy=RoutingPolicy.BEST_SKILL, ring_timeout=None),
+)
+
+AGENTS = (
+    AgentConfig("a1", skills={"booking": 8, "lang_ko": 9}, groups=frozenset({"overflow"})),
+    AgentConfig("a2", skills={"booking": 3, "lang_en": 9}),
+    AgentConfig("a3", skills={"refund": 7, "lang_ko": 5, "lang_en": 5, "general": 2}),
+    AgentConfig("a4", skills={"booking": 6, "refund": 6, "lang_en": 4}),
+    AgentConfig("a5", skills={"general": 5}, groups=frozenset({"overflow", "supervisors"})),
+    AgentConfig("a6", skills={"booking": 9, "refund": 4, "lang_ko": 9, "lang_en": 9, "general": 9}),
+)
+AGENT_IDS = [a.id for a in AGENTS]
+LANGS = st.sampled_from([{}, {"lang_ko": 5}, {"lang_en": 5}, {"lang_en": 8}])
+
+
+def order(call: Call) -> tuple[int, int]:
+    return (-call.priority, call.seq)
+
+
+class AcdMachine(RuleBasedStateMachine):
+    pause_on_ring_no_answer = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = VirtualClock(1000.0)
+        self.acd = Acd(self.clock, QUEUES, pause_on_ring_no_answer=self.pause_on_ring_no_answer)
+        for config in AGENTS:
+            self.acd.add_agent(config)
+        self.states = dict.fromkeys(AGENT_IDS, AgentState.LOGGED_OUT)
+        self.arrived: list[str] = []
+        self.answered: set[str] = set()
+        self.finished: dict[str, int] = {}
+        self.assignments = 0
+        self.acd.subscribe(self.check_event)
+
+    # -- invariants checked on every event, at the moment it happens ---------------------------
+
+    def check_event(self, event: Event) -> None:
+        acd = self.acd
+        if isinstance(event, AgentStateChanged):
+            old, new = AgentState(event.old), AgentState(event.new)
+            assert new in LEGAL_TRANSITIONS[old], f"illegal {old} -> {new}"
+            assert self.states[event.agent_id] is old, "state change does not continue the last one"
+            self.states[event.agent_id] = new
+        elif isinstance(event, CallArrived):
+            self.arrived.append(event.call_id)
+        elif isinstance(event, CallAssigned):
+            self.assignments += 1
+            call = acd.calls[event.call_id]
+            agent = acd.agents[event.agent_id]
+            # skill eligibility under the call's current (escalated) requirement
+            assert acd.requirement(call.id).satisfied_by(agent.config.skills, agent.config.groups)
+            # priority order, then FIFO: no call this agent could take is ahead of this one
+            for other in acd.waiting_calls():
+                if acd.eligible(agent, other):
+                    assert order(other) > order(call), f"{agent} took {call} before {other}"
+        elif isinstance(event, CallAnswered):
+            self.answered.add(event.call_id)
+        elif isinstance(event, CallEnded | CallAbandoned):
+            if isinstance(event, CallEnded):
+                assert event.call_id in self.answered, "ended without being answered"
+            else:
+                assert event.call_id not in self.answered, "abandoned after being answered"
+            self.finished[event.call_id] = self.finished.get(event.call_id, 0) + 1
+            assert self.finished[event.call_id] == 1, f"{event.call_id} finished twice"
+
+    # -- operations ------------------------------------------------------------------------------
+
+    @rule(queue=st.sampled_from([q.name for q in QUEUES]), priority=st.integers(0, 3),
+          tier=st.sampled_from(["regular", "vip"]), skills=LANGS)
+    def arrive(self, queue: str, priority: int, tier: str, skills: dict[str, int]) -> None:
+        call_id = f"c{len(self.arrived)}"
+        self.acd.arrive(call_id, queue, priority=priority, tier=tier, skills=skills)
+
+    def _agent_op(self, agent_id: str, legal: bool, op: str, *args: str) -> None:
+        method = getattr(self.acd, op)
+        if legal:
+            method(agent_id, *args)
+        else:
+            before = self.acd.agents[agent_id].state
+            with pytest.raises(IllegalTransition):
+                method(agent_id, *args)
+            assert self.acd.agents[agent_id].state is before
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS))
+    def login(self, agent_id: str) -> None:
+        self._agent_op(agent_id, self.states[agent_id] is AgentState.LOGGED_OUT, "login")
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS))
+    def logout(self, agent_id: str) -> None:
+        legal = AgentState.LOGGED_OUT in LEGAL_TRANSITIONS[self.states[agent_id]]
+        self._agent_op(agent_id, legal, "logout")
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS), reason=st.sampled_from(["lunch", "training"]))
+    def pause(self, agent_id: str, reason: str) -> None:
+        legal = self.states[agent_id] in (AgentState.AVAILABLE, AgentState.WRAP_UP)
+        self._agent_op(agent_id, legal, "pause", reason)
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS))
+    def unpause(self, agent_id: str) -> None:
+        self._agent_op(agent_id, self.states[agent_id] is AgentState.PAUSED, "unpause")
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS))
+    def wrap_done(self, agent_id: str) -> None:
+        self._agent_op(agent_id, self.states[agent_id] is AgentState.WRAP_UP, "wrap_done")
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS))
+    def logout_when_free(self, agent_id: str) -> None:
+        state = self.states[agent_id]
+        if state in (AgentState.RINGING, AgentState.ON_CALL, AgentState.LOGGED_OUT):
+            self.acd.logout(agent_id, when_free=True)
+            assert self.acd.agents[agent_id].state is state
+        else:
+            self.acd.logout(agent_id, when_free=True)
+            assert self.states[agent_id] is AgentState.LOGGED_OUT
+
+    def _pick(self, index: int) -> str:
+        return self.arrived[index % len(self.arrived)]
+
+    def _call_op(self, index: int, op: str, legal_in: tuple[CallState, ...]) -> None:
+        call_id = self._pick(index)
+        call = self.acd.calls.get(call_id)
+        method = getattr(self.acd, op)
+        if call is None:
+            with pytest.raises(UnknownCall):
+                method(call_id)
+        elif call.state in legal_in:
+            method(call_id)
+        else:
+            with pytest.raises(IllegalTransition):
+                method(call_id)
+
+    @precondition(lambda self: self.arrived)
+    @rule(index=st.integers(0, 10_000))
+    def answer(self, index: int) -> None:
+        self._call_op(index, "answer", (CallState.RINGING,))
+
+    @precondition(lambda self: self.arrived)
+    @rule(index=st.integers(0, 10_000))
+    def ring_no_answer(self, index: int) -> None:
+        call_id = self._pick(index)
+        call = self.acd.calls.get(call_id)
+        if call is not None and call.state is CallState.RINGING:
+            agent_id = call.agent_id
+            self.acd.ring_no_answer(call_id)
+            assert call.state in (CallState.QUEUED, CallState.RINGING)
+            if self.pause_on_ring_no_answer and self.states[agent_id] is not AgentState.LOGGED_OUT:
+                assert self.states[agent_id] is AgentState.PAUSED
+        else:
+            self._call_op(index, "ring_no_answer", (CallState.RINGING,))
+
+    @precondition(lambda self: self.arrived)
+    @rule(index=st.integers(0, 10_000))
+    def abandon(self, index: int) -> None:
+        self._call_op(index, "abandon", (CallState.QUEUED, CallState.RINGING))
+
+    @precondition(lambda self: self.arrived)
+    @rule(index=st.integers(0, 10_000))
+    def end(self, index: int) -> None:
+        self._call_op(index, "end", (CallState.ON_CALL,))
+
+    @rule(seconds=st.sampled_from([1.0, 5.0, 15.0, 25.0, 35.0, 65.0, 95.0, 250.0]))
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    # -- invariants checked after every step -----------------------------------------------------
+
+    @invariant()
+    def work_conserving(self) -> None:
+        acd = self.acd
+        waiting = acd.waiting_calls()
+        for agent in acd.agents.values():
+            assert agent.state is self.states[agent.id]
+            if agent.state is not AgentState.AVAILABLE:
+                continue
+            for call in waiting:
+                assert not acd.eligible(agent, call), f"{agent} idles while {call} waits"
+
+    @invariant()
+    def indexes_agree(self) -> None:
+        acd = self.acd
+        available = {a.id for a in acd.agents.values() if a.state is AgentState.AVAILABLE}
+        indexed = {aid for pool in acd.available.nonempty.values() for aid in pool.agents}
+        assert available == indexed
+        queued = sorted(c.id for c in acd.calls.values() if c.state is CallState.QUEUED)
+        assert sorted(c.id for c in acd.waiting_calls()) == queued
+        assert len(acd.waiting) == len(queued)
+        for call in acd.waiting_calls():
+            assert acd.position(call.id) >= 1
+
+    def teardown(self) -> None:
+        # Settle every call still in progress; then each arrived call has finished exactly once.
+        acd = self.acd
+        for call in list(acd.calls.values()):
+            if call.state is CallState.RINGING:
+                acd.answer(call.id)
+            if call.state is CallState.ON_CALL:
+                acd.end(call.id)
+            elif call.state is CallState.QUEUED:
+                acd.abandon(call.id)
+        assert not acd.calls
+        assert set(self.finished) == set(self.arrived)
+        assert all(count == 1 for count in self.finished.values())
+
+
+class AcdMachineNoPause(AcdMachine):
+    pause_on_ring_no_answer = False
+
+
+SETTINGS = settings(
+    max_examples=120,
+    stateful_step_count=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestAcdInvariants = AcdMachine.TestCase
+TestAcdInvariants.settings = SETTINGS
+TestAcdInvariantsNoPause = AcdMachineNoPause.TestCase
+TestAcdInvariantsNoPause.settings = SETTINGS
+
+
+def test_the_machine_reaches_assignments() -> None:
+    """Guard against a vacuous property test: a short fixed run assigns and finishes calls."""
+    machine = AcdMachine()
+    for agent_id in AGENT_IDS:
+        machine.login(agent_id)
+    for i in range(8):
+        machine.arrive("booking" if i % 2 else "refund", i % 3, "regular", {})
+    machine.work_conserving()
+    assert machine.assignments == 4  # a1, a4, a6 take booking calls; a3 a refund call
+    machine.teardown()
