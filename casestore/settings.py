@@ -111,7 +111,7 @@ def parse_store_settings(raw: Mapping[str, Any] | None, base: Path | None = None
 
 def store_settings(config: HotlineConfig, url: str | None = None) -> StoreSettings:
     """The store settings of a loaded config file (`url` overrides `store.url`)."""
-    base = config.path.parent if config.path is not None else None
+    base = config.path.resolve().parent if config.path is not None else None
     try:
         settings = parse_store_settings(config.section("store"), base)
     except ValueError as exc:
@@ -119,3 +119,15 @@ def store_settings(config: HotlineConfig, url: str | None = None) -> StoreSettin
     if url:
         settings = replace(settings, url=url)
     return settings
+
+
+def settings_for_cli(config_path: str | Path | None, url: str | None) -> StoreSettings:
+    """Settings for a command line tool: the config file's `store:` section if the file exists
+    (or was named explicitly), with `--url` overriding its URL."""
+    from hotline.config import load_config
+
+    if config_path is not None and Path(config_path).exists():
+        return store_settings(load_config(config_path), url)
+    if url:
+        return StoreSettings(url=url)
+    raise StoreConfigError(f"{config_path}: no such config file; give --url or --config")

@@ -35,6 +35,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--events", type=Path, metavar="FILE", help="write every event as one JSON line to FILE"
     )
+    parser.add_argument(
+        "--store", metavar="URL", help="persist every simulated call into this case store (casestore)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -77,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
             err.print(f"[red]error:[/red] {args.events}: cannot write: {exc.strerror}", highlight=False)
             return 2
         subscribers.append(event_writer(events_file))
+    recorder = None
+    if args.store:
+        from casestore.simulation import SimulationRecorder
+
+        recorder = SimulationRecorder(args.store)
+        subscribers.append(recorder.on_event)
     try:
         simulation = Simulation(config, subscribers=subscribers)
         started = time.perf_counter()
@@ -93,9 +102,25 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if events_file is not None:
             events_file.close()
+    stored = None
+    if recorder is not None:
+        from casestore import CaseStoreError
+
+        try:
+            stored = recorder.persist()
+        except CaseStoreError as exc:
+            err.print(f"[red]error:[/red] --store: {exc}", highlight=False)
+            return 1
+        err.print(
+            f"stored {stored.completed} completed calls ({stored.calls} arrived, run {stored.run_id}) "
+            f"in {stored.seconds:.2f} s: {stored.calls_per_second:,.0f} calls/s",
+            highlight=False,
+        )
     if args.json:
         data = report.to_dict()
         data["wall_seconds"] = wall
+        if stored is not None:
+            data["store"] = stored.to_dict()
         try:
             json.dump(data, sys.stdout, indent=2)
             sys.stdout.write("\n")
