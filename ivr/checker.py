@@ -93,11 +93,12 @@ def check_menu(
             nodes[node_id] = build_node(node_id, raw)
         except HoursError as exc:
             report.add(exc.path, f"invalid hours: {exc}")
-    if not report.issues:
-        menu = build_menu(src.data, source)
-        _check_semantics(menu, report, queues)
-        if not any(i.severity == "error" for i in report.issues):
-            result.menu = menu
+            # keep checking the rest of the menu with the node's routing only
+            nodes[node_id] = Node(node_id, "hours", open=raw.get("open"), closed=raw.get("closed"))
+    menu = build_menu(src.data, source, nodes)
+    _check_semantics(menu, report, queues)
+    if not any(i.severity == "error" for i in report.issues):
+        result.menu = menu
     result.issues = report.issues
     return result
 

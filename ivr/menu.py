@@ -247,8 +247,11 @@ def build_node(node_id: str, raw: Mapping[str, Any]) -> Node:
     return Node(**args)
 
 
-def build_menu(data: Mapping[str, Any], source: str = "") -> Menu:
-    """A Menu from schema-valid data (see ivr.checker for the validation)."""
+def build_menu(
+    data: Mapping[str, Any], source: str = "", nodes: Mapping[str, Node] | None = None
+) -> Menu:
+    """A Menu from schema-valid data (see ivr.checker for the validation); `nodes` already
+    built are used as they are."""
     languages = tuple(data["languages"])
     s = data.get("settings") or {}
     settings = MenuSettings(
@@ -259,13 +262,16 @@ def build_menu(data: Mapping[str, Any], source: str = "") -> Menu:
         max_steps=s.get("max_steps", 50),
         on_failure=s.get("on_failure"),
     )
-    nodes = {node_id: build_node(node_id, raw) for node_id, raw in data["nodes"].items()}
+    built = {
+        node_id: (nodes or {}).get(node_id) or build_node(node_id, raw)
+        for node_id, raw in data["nodes"].items()
+    }
     return Menu(
         name=data["menu"],
         languages=languages,
         default_language=data.get("default_language", languages[0]),
         start=data["start"],
-        nodes=nodes,
+        nodes=built,
         settings=settings,
         entries=tuple(data.get("entries") or ()),
         description=data.get("description", ""),
