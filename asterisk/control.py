@@ -1,0 +1,431 @@
+"""Call control on Asterisk: the ACD's decisions become AMI actions, AMI events become ACD calls.
+
+Routing uses Redirect into a dialplan context that Dials (not Originate + Bridge): the caller
+waits in the hold context; when the core assigns an agent, Hotline Redirects the caller to
+`<connect context>,<agent id>,1`, where the dialplan starts MixMonitor once and Dials the
+agent's phone for the ring timeout with music for the caller. Asterisk then owns the races
+between the caller hanging up, the agent answering and the timeout (a caller hang-up cancels
+the ringing; an answer bridges at once), one action per offer instead of Originate + Bridge +
+cleanup of orphan agent legs, and a Hotline restart in mid-ring still connects the call.
+
+Events (asterisk/events.py) drive the core: DialEnd ANSWER -> `acd.answer`; DialEnd
+NOANSWER/BUSY/CHANUNAVAIL/CONGESTION -> `acd.ring_no_answer` (the call returns to its place);
+Hangup of a waiting or ringing caller -> `acd.abandon`; Hangup of a talking caller -> `acd.end`;
+DeviceStateChange of an agent's phone: offline or busy outside Hotline pauses the agent, free
+again unpauses (only pauses Hotline made). When the core's own ring timer fires first, the
+caller is Redirected back to hold, which cancels the Dial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from acd.agent import AgentState
+from acd.call import CallState
+from acd.engine import Acd
+from acd.errors import AcdError
+from acd.events import AgentStateChanged, CallAbandoned, CallAssigned, CallRingNoAnswer, Event
+from asterisk.ami_client import ActionResult
+from asterisk.ami_parser import AmiMessage
+from asterisk.devices import Presence, presence
+from asterisk.errors import AmiActionError, AmiError, CallControlError
+from asterisk.events import HANDLERS
+from asterisk.settings import AsteriskSettings
+from hotline.privacy import mask_phone
+
+log = logging.getLogger("hotline.asterisk.control")
+
+RING_FAILURES = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
+DEVICE_REASONS = {Presence.OFFLINE: "device_offline", Presence.BUSY: "device_busy"}
+
+# Channel variables the IVR sets before parking a caller, read back on resync.
+VAR_QUEUE = "HOTLINE_QUEUE"
+VAR_PRIORITY = "HOTLINE_PRIORITY"
+VAR_TIER = "HOTLINE_TIER"
+VAR_LANGUAGE = "HOTLINE_LANGUAGE"
+VAR_SKILLS = "HOTLINE_SKILLS"
+
+
+class ActionSender(Protocol):
+    async def action(
+        self, name: str, fields: dict[str, str | list[str]] | None = None, *, within: float | None = None
+    ) -> ActionResult: ...
+
+
+@dataclass
+class AsteriskCall:
+    call_id: str  # the caller channel's Uniqueid
+    channel: str  # the caller channel's name
+    caller: str = ""
+    dialed: str = ""
+    agent_id: str = ""
+    agent_channel: str = ""
+    bridge: str = ""
+    recording: Path | None = None
+    ring_failed_in_asterisk: bool = False
+    recording_muted: bool = False
+
+
+RecordingHook = Callable[[str, Path], None]
+ClosedHook = Callable[[str, str], None]  # call id, how ("ended" / "abandoned")
+
+
+class CallControl:
+    def __init__(
+        self,
+        acd: Acd,
+        settings: AsteriskSettings,
+        ami: ActionSender,
+        *,
+        defer: Callable[[Callable[[], None]], Any] | None = None,
+        on_recording: RecordingHook | None = None,
+        on_closed: ClosedHook | None = None,
+    ) -> None:
+        self.acd = acd
+        self.settings = settings
+        self.ami = ami
+        self._defer = defer
+        self.on_recording = on_recording
+        self.on_closed = on_closed
+        self.calls: dict[str, AsteriskCall] = {}
+        self.devices: dict[str, Presence] = {}  # agent id -> presence of its phone
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._handlers: dict[str, Callable[[AmiMessage], None]] = {
+            name: getattr(self, method) for name, method in HANDLERS.items()
+        }
+        self.unknown_events = 0
+        self._unsubscribe = acd.subscribe(self.on_acd_event)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def drain(self) -> None:
+        """Wait for the AMI actions in flight (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- the IVR hands a call over -----------------------------------------------------------
+
+    def enqueue(
+        self,
+        call_id: str,
+        channel: str,
+        queue: str,
+        *,
+        caller: str = "",
+        dialed: str = "",
+        language: str = "",
+        priority: int = 0,
+        tier: str = "regular",
+        skills: Mapping[str, int] | None = None,
+    ) -> None:
+        """The caller (parked in the hold context) enters `queue` in the core."""
+        call = AsteriskCall(call_id, channel, caller=caller, dialed=dialed)
+        self.calls[call_id] = call
+        try:
+            self.acd.arrive(
+                call_id, queue, caller=caller, language=language, priority=priority, tier=tier,
+                skills=skills, source="asterisk", dialed=dialed,
+            )
+        except AcdError as exc:
+            self.calls.pop(call_id, None)
+            raise CallControlError(f"cannot queue call {call_id}: {exc}", call_id) from exc
+        log.info("call %s from %s queued in %s", call_id, mask_phone(caller), queue)
+
+    # -- core events -> AMI actions ------------------------------------------------------------
+
+    def on_acd_event(self, event: Event) -> None:
+        if isinstance(event, CallAssigned):
+            call = self.calls.get(event.call_id)
+            if call is not None:
+                call.agent_id = event.agent_id
+                call.ring_failed_in_asterisk = False
+                self._spawn(call.call_id, self._connect(call, event.agent_id))
+        elif isinstance(event, CallRingNoAnswer):
+            call = self.calls.get(event.call_id)
+            if call is not None:
+                if not call.ring_failed_in_asterisk:  # the core's timer: stop the ringing
+                    self._spawn(call.call_id, self._to_hold(call))
+                call.ring_failed_in_asterisk = False
+                call.agent_id = ""
+        elif isinstance(event, CallAbandoned):
+            call = self.calls.pop(event.call_id, None)
+            if call is not None:  # the core gave up (max wait): release the caller
+                self._spawn(call.call_id, self._hangup(call))
+                self._closed(call.call_id, "abandoned")
+        elif (
+            isinstance(event, AgentStateChanged)
+            and event.new == AgentState.AVAILABLE.value
+            and self.devices.get(event.agent_id) is Presence.OFFLINE
+        ):
+            agent_id = event.agent_id
+            self._later(lambda: self._apply_presence(agent_id, Presence.OFFLINE))
+
+    def _later(self, fn: Callable[[], None]) -> None:
+        """Run `fn` after the core finished the operation that emitted the current event."""
+        if self._defer is not None:
+            self._defer(fn)
+        else:
+            asyncio.get_running_loop().call_soon(fn)
+
+    def _spawn(self, call_id: str, coro: Coroutine[Any, Any, None]) -> None:
+        lock = self._locks.setdefault(call_id, asyncio.Lock())
+
+        async def run() -> None:
+            async with lock:  # one call's actions run in the order the core decided them
+                await coro
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self, call: AsteriskCall, agent_id: str) -> None:
+        if call.agent_id != agent_id or self.calls.get(call.call_id) is not call:
+            return  # superseded while waiting for the lock
+        ctx = self.settings.contexts
+        try:
+            await self.ami.action(
+                "Redirect",
+                {"Channel": call.channel, "Context": ctx.connect, "Exten": agent_id, "Priority": "1"},
+            )
+            log.info("call %s: ringing agent %s (%s)", call.call_id, agent_id, self.settings.endpoint(agent_id))
+        except AmiActionError as exc:
+            if exc.message == "No such channel":
+                log.warning("call %s: caller channel gone before ringing agent %s", call.call_id, agent_id)
+                self._caller_gone(call.call_id)
+            else:
+                log.error("call %s: Redirect to agent %s refused: %s", call.call_id, agent_id, exc)
+        except AmiError as exc:
+            # The core's ring timer will take the call back; the resync sees what Asterisk did.
+            log.error("call %s: cannot ring agent %s: %s", call.call_id, agent_id, exc)
+
+    async def _to_hold(self, call: AsteriskCall) -> None:
+        if self.calls.get(call.call_id) is not call:
+            return
+        try:
+            await self.ami.action(
+                "Redirect",
+                {"Channel": call.channel, "Context": self.settings.contexts.hold, "Exten": "s", "Priority": "1"},
+            )
+        except AmiError as exc:
+            log.warning("call %s: cannot return the caller to hold: %s", call.call_id, exc)
+
+    async def _hangup(self, call: AsteriskCall) -> None:
+        try:
+            await self.ami.action("Hangup", {"Channel": call.channel, "Cause": "16"})
+        except AmiError as exc:
+            log.warning("call %s: hangup failed: %s", call.call_id, exc)
+
+    # -- recordings ------------------------------------------------------------------------
+
+    async def pause_recording(self, call_id: str) -> None:
+        """Mute the call's recording (the caller is about to say a card number)."""
+        await self._mute(call_id, True)
+
+    async def resume_recording(self, call_id: str) -> None:
+        await self._mute(call_id, False)
+
+    async def _mute(self, call_id: str, mute: bool) -> None:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise CallControlError(f"no Asterisk call {call_id!r}", call_id)
+        try:
+            await self.ami.action(
+                "MixMonitorMute", {"Channel": call.channel, "Direction": "both", "State": "1" if mute else "0"}
+            )
+        except AmiError as exc:
+            raise CallControlError(f"call {call_id}: cannot {'pause' if mute else 'resume'} recording: {exc}",
+                                   call_id, detail=exc) from exc
+        call.recording_muted = mute
+
+    # -- AMI events -> core ----------------------------------------------------------------
+
+    def handle_ami(self, message: AmiMessage) -> None:
+        handler = self._handlers.get(message.name)
+        if handler is None:
+            self.unknown_events += 1
+            return
+        handler(message)
+
+    def on_dial_begin(self, msg: AmiMessage) -> None:
+        call = self.calls.get(msg.headers.get("Uniqueid", ""))
+        if call is not None:
+            call.agent_channel = msg.get("DestChannel")
+
+    def on_dial_end(self, msg: AmiMessage) -> None:
+        call = self.calls.get(msg.headers.get("Uniqueid", ""))
+        if call is None:
+            return
+        status = msg.get("DialStatus")
+        acd_call = self.acd.calls.get(call.call_id)
+        ringing = acd_call is not None and acd_call.state is CallState.RINGING
+        if status == "ANSWER":
+            if ringing:
+                self.acd.answer(call.call_id)
+            else:
+                log.warning("call %s: agent answered after the core gave up (%s)", call.call_id,
+                            acd_call.state.value if acd_call else "gone")
+        elif status in RING_FAILURES and ringing:
+            call.ring_failed_in_asterisk = True
+            self.acd.ring_no_answer(call.call_id)
+
+    def on_bridge_enter(self, msg: AmiMessage) -> None:
+        call = self.calls.get(msg.headers.get("Uniqueid", ""))
+        if call is not None:
+            call.bridge = msg.get("BridgeUniqueid")
+
+    def on_hangup(self, msg: AmiMessage) -> None:
+        self._caller_gone(msg.headers.get("Uniqueid", ""))
+
+    def _caller_gone(self, call_id: str) -> None:
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return
+        self._locks.pop(call_id, None)
+        acd_call = self.acd.calls.get(call_id)
+        if acd_call is None:
+            return
+        if acd_call.state is CallState.ON_CALL:
+            self.acd.end(call_id)
+            self._closed(call_id, "ended")
+        else:
+            self.acd.abandon(call_id, reason="caller_hangup")
+            self._closed(call_id, "abandoned")
+
+    def _closed(self, call_id: str, how: str) -> None:
+        if self.on_closed is not None:
+            try:
+                self.on_closed(call_id, how)
+            except Exception:
+                log.exception("call %s: close hook failed", call_id)
+
+    def on_device_state(self, msg: AmiMessage) -> None:
+        self.device_state(msg.get("Device"), msg.get("State"))
+
+    def device_state(self, device: str, state: str) -> None:
+        agent_id = self.settings.agent_for_device(device)
+        if agent_id is None or agent_id not in self.acd.agents:
+            return
+        now = presence(state)
+        if now is Presence.UNKNOWN:
+            return
+        self.devices[agent_id] = now
+        self._apply_presence(agent_id, now)
+
+    def _apply_presence(self, agent_id: str, now: Presence) -> None:
+        agent = self.acd.agents[agent_id]
+        try:
+            if now in DEVICE_REASONS and agent.state in (AgentState.AVAILABLE, AgentState.WRAP_UP):
+                if now is Presence.BUSY and agent.state is AgentState.WRAP_UP:
+                    return  # still hanging up after Hotline's own call
+                self.acd.pause(agent_id, DEVICE_REASONS[now])
+                log.info("agent %s paused: phone %s", agent_id, now.value)
+            elif now is Presence.FREE and agent.state is AgentState.PAUSED and (
+                agent.pause_reason in DEVICE_REASONS.values()
+            ):
+                self.acd.unpause(agent_id)
+                log.info("agent %s available again: phone free", agent_id)
+        except AcdError as exc:
+            log.warning("agent %s: device state %s not applied: %s", agent_id, now.value, exc)
+
+    def on_mixmonitor_start(self, msg: AmiMessage) -> None:
+        call = self.calls.get(msg.headers.get("Uniqueid", ""))
+        if call is None or call.recording is not None:
+            return
+        call.recording = self.settings.recording_path(call.call_id)
+        if self.on_recording is not None:
+            try:
+                self.on_recording(call.call_id, call.recording)
+            except Exception:
+                log.exception("call %s: recording hook failed", call.call_id)
+
+    def on_fully_booted(self, msg: AmiMessage) -> None:
+        log.info("Asterisk fully booted")
+
+    def on_shutdown(self, msg: AmiMessage) -> None:
+        log.warning("Asterisk is shutting down (%s)", msg.get("Shutdown"))
+
+    # -- resync on every (re)connect ---------------------------------------------------------
+
+    async def resync(self, ami: ActionSender) -> None:
+        """Make the core match Asterisk again: calls gone or answered during an outage,
+        callers parked by a previous Hotline process, and every agent phone's state."""
+        channels = await ami.action("CoreShowChannels")
+        live = {m.get("Uniqueid"): m for m in channels.items}
+        bridges = await ami.action("BridgeList")
+        bridge_ids = {m.get("BridgeUniqueid") for m in bridges.items}
+        endpoints = await ami.action("PJSIPShowEndpoints")
+        devices = await ami.action("DeviceStateList")
+        for call_id, call in list(self.calls.items()):
+            item = live.get(call_id)
+            if item is None:
+                log.info("resync: call %s ended while AMI was down", call_id)
+                self._caller_gone(call_id)
+                continue
+            acd_call = self.acd.calls.get(call_id)
+            if acd_call is None or acd_call.state is not CallState.RINGING:
+                continue
+            if item.get("BridgeId") and item.get("BridgeId") in bridge_ids:
+                log.info("resync: call %s was answered while AMI was down", call_id)
+                call.bridge = item.get("BridgeId")
+                self.acd.answer(call_id)
+            elif item.get("Application") != "Dial":
+                log.info("resync: call %s stopped ringing while AMI was down", call_id)
+                call.ring_failed_in_asterisk = True
+                self.acd.ring_no_answer(call_id)
+        for call_id, item in live.items():
+            if item.get("Context") == self.settings.contexts.hold and call_id not in self.calls:
+                await self._adopt(ami, call_id, item)
+        for item in endpoints.items:
+            self.device_state(f"PJSIP/{item.get('ObjectName')}", item.get("DeviceState"))
+        for item in devices.items:
+            self.device_state(item.get("Device"), item.get("State"))
+        log.info("resync: %d channels, %d bridges, %d calls tracked", len(live), len(bridge_ids), len(self.calls))
+
+    async def _adopt(self, ami: ActionSender, call_id: str, item: AmiMessage) -> None:
+        """A caller parked by an earlier Hotline process: queue it again from its variables."""
+        channel = item.get("Channel")
+        values: dict[str, str] = {}
+        for var in (VAR_QUEUE, VAR_PRIORITY, VAR_TIER, VAR_LANGUAGE, VAR_SKILLS):
+            try:
+                result = await ami.action("Getvar", {"Channel": channel, "Variable": var})
+            except AmiActionError:
+                return
+            values[var] = result.response.get("Value")
+        queue = values[VAR_QUEUE]
+        if not queue or queue not in self.acd.queues or call_id in self.acd.calls:
+            return
+        try:
+            priority = int(values[VAR_PRIORITY] or 0)
+        except ValueError:
+            priority = 0
+        try:
+            self.enqueue(
+                call_id, channel, queue, caller=item.get("CallerIDNum"), dialed=item.get("Exten"),
+                language=values[VAR_LANGUAGE], priority=priority, tier=values[VAR_TIER] or "regular",
+                skills=decode_skills(values[VAR_SKILLS]),
+            )
+            log.info("resync: adopted waiting call %s in %s", call_id, queue)
+        except CallControlError as exc:
+            log.warning("resync: %s", exc)
+
+
+def encode_skills(skills: Mapping[str, int]) -> str:
+    return ",".join(f"{k}:{v}" for k, v in sorted(skills.items()))
+
+
+def decode_skills(text: str) -> dict[str, int]:
+    skills: dict[str, int] = {}
+    for part in text.split(","):
+        name, _, level = part.partition(":")
+        if name and level.isdigit():
+            skills[name] = int(level)
+    return skills

@@ -1,0 +1,20 @@
+"""The one table of AMI events Hotline handles: event name -> `CallControl` method.
+
+The generated manager.conf filters on exactly these names (asterisk/confgen.py), so Asterisk
+does not send the VarSet/CEL/Newexten floods at all. Events not listed are ignored.
+"""
+
+from __future__ import annotations
+
+HANDLERS: dict[str, str] = {
+    "DialBegin": "on_dial_begin",  # the caller's Dial rings an agent's phone
+    "DialEnd": "on_dial_end",  # ANSWER -> answered; NOANSWER/BUSY/CHANUNAVAIL -> ring-no-answer
+    "BridgeEnter": "on_bridge_enter",  # caller and agent talk (bridge id kept for resync)
+    "Hangup": "on_hangup",  # caller gone: abandon while waiting/ringing, end when talking
+    "DeviceStateChange": "on_device_state",  # agents' phones: offline/busy pause, free unpause
+    "MixMonitorStart": "on_mixmonitor_start",  # the call's recording exists
+    "FullyBooted": "on_fully_booted",
+    "Shutdown": "on_shutdown",
+}
+
+USED_EVENTS: tuple[str, ...] = tuple(HANDLERS)
