@@ -524,8 +524,8 @@ class FakeAsterisk:
             chan.variables[words[2]] = value.strip('"')
             return "200 result=1\n", False
         if verb == "GET VARIABLE":
-            value = chan.variables.get(words[2])
-            return ("200 result=1 (" + value + ")\n") if value is not None else "200 result=0\n", False
+            found = chan.variables.get(words[2])
+            return ("200 result=1 (" + found + ")\n") if found is not None else "200 result=0\n", False
         if verb == "RECORD FILE":
             path = Path(words[2] + "." + words[3])
             speech = caller.speech.pop(0) if caller.speech else b""
