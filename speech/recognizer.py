@@ -34,6 +34,7 @@ from speech.vad import VadSettings
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_FRAME_OF_SILENCE = bytes(320)
 
 
 @dataclass(slots=True)
@@ -66,8 +67,10 @@ class RecognizerPool:
         return item
 
     def release(self, language: str, item: _Pooled) -> None:
-        """Called on a recognition thread."""
-        item.recognizer.Reset()
+        """Called on a recognition thread. Ends the utterance with `FinalResult()` (not just
+        `Reset()`), so the next call starts on fresh features: no adaptation to this caller."""
+        item.recognizer.AcceptWaveform(_FRAME_OF_SILENCE)
+        item.recognizer.FinalResult()
         with self._lock:
             idle = self._idle.setdefault((language, item.grammar is None), [])
             if len(idle) < self._keep:
