@@ -1,0 +1,138 @@
+"""Wiring: `setup_twilio` adds the Twilio webhooks to Hotline's aiohttp application.
+
+    setup_twilio(app, settings, acd, registry, recognizer, writer, recordings, clock=clock)
+
+adds the routes under `settings.path_prefix` and a cleanup context that, on startup, builds
+the REST client (an `AsyncTwilioHttpClient` unless `http_client` is given), the media
+fetcher (an aiohttp session unless `fetcher` is given) and the `TwilioGateway`
+(subscribed to the ACD), and on shutdown closes them after ending calls in the IVR.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
+
+import aiohttp
+from aiohttp import web
+from twilio.http import AsyncHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+
+from acd.clock import AsyncioClock, Clock
+from acd.engine import Acd
+from ivr.channel import ChannelError
+from ivr.directory import CustomerDirectory
+from ivr.emergency import EmergencyState
+from ivr.events import IvrEvent, IvrOutcome
+from ivr.interpreter import IvrSettings, run_menu
+from ivr.registry import MenuRegistry
+from ivr.speech import Recognizer
+from recordings.registry import RecordingRegistry
+from twilio_gateway.channel import TwilioChannel
+from twilio_gateway.gateway import IvrRunner, TwilioGateway
+from twilio_gateway.recording import AiohttpFetcher, MediaFetcher, RecordingSaver
+from twilio_gateway.rest import TwilioCalls
+from twilio_gateway.routes import CHECKER_KEY, GATEWAY_KEY, add_routes
+from twilio_gateway.settings import TwilioSettings
+from twilio_gateway.signature import SignatureChecker
+from twilio_gateway.steps import IvrStepSink
+
+REST_TIMEOUT = 10.0
+
+
+class Writer(IvrStepSink, RecordingRegistry, Protocol):
+    """The case store's writer as we use it (`casestore.CallWriter` is one)."""
+
+
+def menu_runner(
+    registry: MenuRegistry,
+    settings: TwilioSettings,
+    clock: Clock,
+    *,
+    directory: CustomerDirectory | None = None,
+    emergency: EmergencyState | None = None,
+    ivr_settings: IvrSettings | None = None,
+) -> IvrRunner:
+    """Run the active menu of the dialled number (`twilio.numbers`, else `twilio.menu`, else
+    the only menu loaded). The menu is taken once, so a reload never changes a call."""
+
+    async def run(channel: TwilioChannel, on_event: Callable[[IvrEvent], None]) -> IvrOutcome:
+        name = settings.numbers.get(channel.dialed or "", settings.menu or "")
+        if not name and len(registry.names()) == 1:
+            name = registry.names()[0]
+        menu = registry.active(name) if name else None
+        if menu is None:
+            raise ChannelError(f"no active menu for dialled number {channel.dialed!r}")
+        return await run_menu(
+            menu,
+            channel,
+            clock=clock,
+            directory=directory,
+            emergency=emergency,
+            on_event=on_event,
+            settings=ivr_settings or IvrSettings(),
+        )
+
+    return run
+
+
+def setup_twilio(
+    app: web.Application,
+    settings: TwilioSettings,
+    acd: Acd,
+    registry: MenuRegistry | IvrRunner,
+    recognizer: Recognizer | None,
+    writer: Writer | None,
+    recordings: RecordingSaver | None,
+    http_client: AsyncHttpClient | None = None,
+    *,
+    clock: Clock | None = None,
+    fetcher: MediaFetcher | None = None,
+    directory: CustomerDirectory | None = None,
+    emergency: EmergencyState | None = None,
+    ivr_settings: IvrSettings | None = None,
+) -> None:
+    """Add the Twilio webhooks and Media Stream endpoint to `app` (before it starts).
+
+    `registry` is the MenuRegistry (or any IvrRunner); `writer` receives IVR steps and
+    recordings (a `casestore.CallWriter`; its ACD subscription is wired elsewhere)."""
+    clock = clock or acd.clock or AsyncioClock()
+    runner = (
+        menu_runner(registry, settings, clock, directory=directory, emergency=emergency,
+                    ivr_settings=ivr_settings)
+        if isinstance(registry, MenuRegistry) else registry
+    )
+    app[CHECKER_KEY] = SignatureChecker(settings)
+    add_routes(app, settings.path_prefix)
+
+    async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            client = http_client
+            if client is None:
+                owned = AsyncTwilioHttpClient(timeout=REST_TIMEOUT)
+                stack.push_async_callback(owned.close)
+                client = owned
+            media = fetcher
+            if media is None:
+                session = await stack.enter_async_context(aiohttp.ClientSession())
+                media = AiohttpFetcher(session)
+            gateway = TwilioGateway(
+                settings,
+                acd,
+                ivr=runner,
+                calls=TwilioCalls(settings, client, timeout=REST_TIMEOUT),
+                clock=clock,
+                recognizer=recognizer,
+                steps=writer,
+                recordings=recordings,
+                registry=writer,
+                fetcher=media,
+            )
+            app[GATEWAY_KEY] = gateway
+            try:
+                yield
+            finally:
+                await gateway.close()
+
+    app.cleanup_ctx.append(gateway_ctx)

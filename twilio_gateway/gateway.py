@@ -1,0 +1,494 @@
+"""The Twilio gateway: one object per server that turns Twilio's webhooks into IVR runs and
+ACD commands, and the ACD's decisions into TwiML and REST calls.
+
+A call's life, and which webhook drives it:
+  voice           new call: an IVR task starts with a `TwilioChannel`; its first TwiML answers.
+  gather/resume   answers and continuations of IVR questions (see `twilio_gateway.channel`).
+  stream          the Media Stream of a speech question (`twilio_gateway.routes`).
+  (IVR transfer)  `Acd.arrive`; the caller hears hold TwiML, or the <Dial> if an agent is free.
+  hold            the end of a round of hold music: position and expected wait again.
+  CallAssigned    REST update of the live call to a <Dial> of the agent's SIP URI / identity.
+  agent           the agent leg answered: `Acd.answer`.
+  dial            the <Dial> ended: talked -> `Acd.end`; busy/no answer -> `Acd.ring_no_answer`
+                  and back to hold at the same place. The ACD's own ring timer does the same
+                  through a REST update.
+  status          the call ended: in the IVR -> CallerHangup; waiting or ringing ->
+                  `Acd.abandon`; talking -> `Acd.end`.
+  recording       download the recording into the store, link it to the call.
+  callback        status of an outbound callback call (agent first, then the customer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from acd.call import CallState
+from acd.clock import Clock
+from acd.engine import Acd
+from acd.errors import AcdError
+from acd.events import CallAbandoned, CallAssigned, CallRingNoAnswer, Event
+from hotline.privacy import mask_phone
+from ivr.channel import Input, Prompt, TransferRequest
+from ivr.events import IvrEvent, IvrOutcome
+from ivr.speech import Recognition, Recognizer
+from recordings.registry import RecordingRegistry
+from twilio_gateway.channel import TwilioChannel
+from twilio_gateway.errors import RecordingDownloadError, TwilioApiError
+from twilio_gateway.recording import MediaFetcher, RecordingSaver, download_recording
+from twilio_gateway.rest import TwilioCalls
+from twilio_gateway.settings import SpeechMode, TwilioSettings
+from twilio_gateway.steps import IvrStepSink, record_ivr_event
+from twilio_gateway.twiml import (
+    render_callback_leg,
+    render_dial,
+    render_hangup,
+    render_hold,
+)
+
+log = logging.getLogger("hotline.twilio")
+
+TERMINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+SORRY: Mapping[str, str] = {
+    "ko": "죄송합니다. 지금은 연결할 수 없습니다. 나중에 다시 걸어 주십시오.",
+    "en": "Sorry, we cannot take your call right now. Please call again later.",
+    "zh": "抱歉，目前无法接通，请稍后再拨。",
+}
+
+
+class IvrRunner(Protocol):
+    """Runs the IVR for one call over `channel` (built by `menu_runner` in `twilio_gateway.app`)."""
+
+    def __call__(
+        self, channel: TwilioChannel, on_event: Callable[[IvrEvent], None]
+    ) -> Awaitable[IvrOutcome]: ...
+
+
+class Phase(StrEnum):
+    IVR = "ivr"
+    WAITING = "waiting"  # in an ACD queue (also while an agent's phone rings)
+    TALKING = "talking"
+    CALLBACK = "callback"  # the caller hung up, a virtual call keeps their place
+    OVER = "over"
+
+
+@dataclass(slots=True)
+class TwilioCall:
+    sid: str
+    caller: str
+    dialed: str
+    channel: TwilioChannel
+    phase: Phase = Phase.IVR
+    language: str = ""
+    agent_id: str = ""
+    in_transfer: bool = False  # our transfer handler is inside Acd.arrive
+    dial_answered: bool = False  # the <Dial> action is settling a ring-no-answer itself
+    callback_number: str = ""
+    callback_leg: str = ""
+    task: asyncio.Task[None] | None = None
+    outcome: IvrOutcome | None = None
+
+
+class TwilioGateway:
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        acd: Acd,
+        *,
+        ivr: IvrRunner,
+        calls: TwilioCalls,
+        clock: Clock,
+        recognizer: Recognizer | None = None,
+        steps: IvrStepSink | None = None,
+        recordings: RecordingSaver | None = None,
+        registry: RecordingRegistry | None = None,
+        fetcher: MediaFetcher | None = None,
+    ) -> None:
+        self.settings = settings
+        self.acd = acd
+        self.ivr = ivr
+        self.rest = calls
+        self.clock = clock
+        self.recognizer = recognizer
+        self.steps = steps
+        self.recordings = recordings
+        self.registry = registry
+        self.fetcher = fetcher
+        self.calls: dict[str, TwilioCall] = {}
+        self.recorded: list[tuple[str, str]] = []  # (call id, recording uri) stored so far
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._unsubscribe = acd.subscribe(
+            self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned)
+        )
+        if recognizer is not None and settings.speech is SpeechMode.STREAM:
+            self.speech_languages: frozenset[str] | None = frozenset(recognizer.languages())
+        elif settings.speech is SpeechMode.TWILIO:
+            self.speech_languages = None
+        else:
+            self.speech_languages = frozenset()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop listening to the ACD, end IVR tasks, wait for background work."""
+        self._unsubscribe()
+        for call in list(self.calls.values()):
+            call.channel.caller_gone("server stopping")
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until every background task (IVR runs, REST calls, downloads) is done."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- webhooks ------------------------------------------------------------------------
+
+    async def incoming(self, sid: str, caller: str, dialed: str) -> str:
+        call = self.calls.get(sid)
+        if call is not None:  # Twilio retried the first webhook: answer with what is next
+            return await call.channel.next_document()
+        channel = TwilioChannel(
+            sid,
+            caller=caller or None,
+            dialed=dialed or None,
+            settings=self.settings,
+            clock=self.clock,
+            on_transfer=self._transfer,
+            speech_languages=self.speech_languages,
+        )
+        call = self.calls[sid] = TwilioCall(sid, caller, dialed, channel)
+        log.info("twilio call %s from %s to %s", sid, mask_phone(caller), dialed)
+        call.task = self._spawn(self._run_ivr(call), f"twilio-ivr-{sid}")
+        return await channel.next_document()
+
+    async def gather(self, sid: str, step: int, answer: Input) -> str:
+        call = self.calls.get(sid)
+        if call is None or call.phase is not Phase.IVR:
+            return self._unknown(sid, call)
+        call.channel.deliver(step, answer)
+        return await call.channel.next_document()
+
+    async def resume(self, sid: str, step: int | None) -> str:
+        call = self.calls.get(sid)
+        if call is None:
+            return self._unknown(sid, call)
+        if call.phase is Phase.IVR:
+            if step is not None:
+                call.channel.deliver(step, Input.none())  # the stream ended without an answer
+            return await call.channel.next_document()
+        return self._hold_document(call, [])
+
+    def hold(self, sid: str) -> str:
+        call = self.calls.get(sid)
+        if call is None or call.phase is not Phase.WAITING:
+            return self._unknown(sid, call)
+        return self._hold_document(call, [])
+
+    def dial_ended(self, sid: str, dial_status: str) -> str:
+        """The <Dial> action: how the agent leg ended."""
+        call = self.calls.get(sid)
+        if call is None:
+            return render_hangup([], self.settings)
+        acd_call = self.acd.calls.get(sid)
+        if dial_status in ("completed", "answered"):
+            if acd_call is not None and acd_call.state is CallState.RINGING:
+                self.acd.answer(sid)  # the answered report was lost; the talk happened
+            if acd_call is not None and acd_call.state is CallState.ON_CALL:
+                self.acd.end(sid)
+            self._forget(call)
+            return render_hangup([], self.settings)
+        if acd_call is not None and acd_call.state is CallState.RINGING:
+            call.dial_answered = True
+            try:
+                self.acd.ring_no_answer(sid)
+            finally:
+                call.dial_answered = False
+        if sid not in self.acd.calls:
+            self._forget(call)
+            return render_hangup([], self.settings)
+        call.phase = Phase.WAITING
+        return self._hold_document(call, [])
+
+    def agent_answered(self, sid: str, leg_status: str) -> None:
+        """Status of the agent leg (<Sip>/<Client> statusCallback): answered -> talking."""
+        call = self.calls.get(sid)
+        acd_call = self.acd.calls.get(sid)
+        if call is None or acd_call is None or leg_status not in ("in-progress", "answered"):
+            return
+        if acd_call.state is CallState.RINGING:
+            self.acd.answer(sid)
+            call.phase = Phase.TALKING
+
+    def status(self, sid: str, status: str) -> None:
+        """The call's status callback: a terminal status means the caller is gone."""
+        if status not in TERMINAL_STATUSES:
+            return
+        call = self.calls.get(sid)
+        if call is None or call.phase is Phase.CALLBACK:
+            return
+        self._caller_gone(call, status)
+
+    def recording(self, sid: str, status: str, url: str) -> None:
+        if status != "completed" or not url:
+            return
+        if self.recordings is None or self.fetcher is None:
+            log.warning("twilio call %s: recording announced but no recording store", sid)
+            return
+        self._spawn(self._download(sid, url), f"twilio-recording-{sid}")
+
+    def callback_status(self, sid: str, leg_status: str) -> None:
+        """Status of an outbound callback call (the agent's leg, which then dials the customer)."""
+        call = self.calls.get(sid)
+        acd_call = self.acd.calls.get(sid)
+        if call is None or acd_call is None:
+            return
+        if leg_status in ("in-progress", "answered"):
+            if acd_call.state is CallState.RINGING:
+                self.acd.answer(sid)
+                call.phase = Phase.TALKING
+        elif leg_status in TERMINAL_STATUSES:
+            if acd_call.state is CallState.ON_CALL:
+                self.acd.end(sid)
+                self._forget(call)
+            elif acd_call.state is CallState.RINGING:
+                self.acd.ring_no_answer(sid)
+
+    def stream_question(self, sid: str, step: int) -> TwilioCall | None:
+        """The call whose open question `step` a Media Stream is for, if any."""
+        call = self.calls.get(sid)
+        if call is None or call.phase is not Phase.IVR:
+            return None
+        question = call.channel.question
+        if question is None or question.step != step or question.answer.done():
+            return None
+        return call
+
+    # -- the IVR -------------------------------------------------------------------------
+
+    async def _run_ivr(self, call: TwilioCall) -> None:
+        channel = call.channel
+        try:
+            outcome = await self.ivr(channel, self._ivr_event)
+        except Exception:
+            log.exception("twilio call %s: the IVR failed", call.sid)
+            outcome = None
+        call.outcome = outcome
+        if not channel.finished:
+            channel.finish_with(render_hangup(
+                [*channel.pending_prompts(), *self._sorry(channel.language)], self.settings
+            ))
+        if channel.gone and call.phase is Phase.IVR:
+            self._forget(call)
+
+    def _ivr_event(self, event: IvrEvent) -> None:
+        if self.steps is not None:
+            record_ivr_event(self.steps, event)
+
+    async def _transfer(
+        self, channel: TwilioChannel, request: TransferRequest, prompts: list[Prompt]
+    ) -> str:
+        call = self.calls[channel.call_id]
+        call.language = request.language or channel.language
+        call.in_transfer = True
+        try:
+            self.acd.arrive(
+                call.sid,
+                request.queue,
+                caller=request.callback_number or call.caller,
+                language=call.language,
+                priority=request.priority,
+                tier=request.tier,
+                skills=request.skills,
+                source="twilio",
+                dialed=call.dialed,
+            )
+        except AcdError as exc:
+            log.error("twilio call %s: cannot enqueue in %s: %s", call.sid, request.queue, exc)
+            call.phase = Phase.OVER
+            return render_hangup([*prompts, *self._sorry(call.language)], self.settings)
+        finally:
+            call.in_transfer = False
+        if request.callback_number:
+            call.phase = Phase.CALLBACK
+            call.callback_number = request.callback_number
+            return render_hangup(prompts, self.settings)
+        call.phase = Phase.WAITING
+        acd_call = self.acd.calls.get(call.sid)
+        if acd_call is not None and acd_call.state is CallState.RINGING:
+            document = self._dial_document(call, acd_call.agent_id, prompts)
+            if document is not None:
+                return document
+        return self._hold_document(call, prompts)
+
+    # -- the ACD's decisions ---------------------------------------------------------------
+
+    def _on_acd_event(self, event: Event) -> None:
+        call = self.calls.get(getattr(event, "call_id", ""))
+        if call is None:
+            return
+        if isinstance(event, CallAssigned):
+            call.agent_id = event.agent_id
+            if call.phase is Phase.CALLBACK:
+                self._spawn(self._call_back(call, event.agent_id), f"twilio-callback-{call.sid}")
+            elif not call.in_transfer:
+                self._spawn(self._connect(call, event.agent_id), f"twilio-connect-{call.sid}")
+            elif self.settings.agents.get(event.agent_id) is None:
+                self._no_target(call, event.agent_id)
+        elif isinstance(event, CallRingNoAnswer):
+            if call.phase is Phase.WAITING and not call.dial_answered:
+                # The ACD's ring timer fired: stop the <Dial>, back to the hold loop.
+                document = self._hold_document(call, [])
+                self._spawn(self._update(call, document), f"twilio-unring-{call.sid}")
+        elif isinstance(event, CallAbandoned) and event.reason != "caller_hangup":
+            # The ACD gave up (max wait without overflow): tell the caller and hang up.
+            live = call.phase is not Phase.CALLBACK
+            self._forget(call)
+            if live:
+                document = render_hangup(self._sorry(call.language), self.settings)
+                self._spawn(self._update(call, document), f"twilio-giveup-{call.sid}")
+
+    def _no_target(self, call: TwilioCall, agent_id: str) -> None:
+        log.error("twilio: agent %s has no SIP URI / client identity in twilio.agents", agent_id)
+        asyncio.get_running_loop().call_soon(self._ring_failed, call.sid, agent_id)
+
+    def _ring_failed(self, sid: str, agent_id: str) -> None:
+        acd_call = self.acd.calls.get(sid)
+        if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == agent_id:
+            self.acd.ring_no_answer(sid)
+
+    async def _connect(self, call: TwilioCall, agent_id: str) -> None:
+        document = self._dial_document(call, agent_id, [])
+        if document is None:
+            self._ring_failed(call.sid, agent_id)
+            return
+        try:
+            await self.rest.update_twiml(call.sid, document)
+        except TwilioApiError as exc:
+            log.error("twilio call %s: connecting agent %s failed: %s", call.sid, agent_id, exc)
+            if exc.status == 404:  # the call is not live any more: the caller is gone
+                self._caller_gone(call, "not-found")
+            else:
+                self._ring_failed(call.sid, agent_id)
+
+    async def _update(self, call: TwilioCall, document: str) -> None:
+        try:
+            await self.rest.update_twiml(call.sid, document)
+        except TwilioApiError as exc:
+            log.warning("twilio call %s: update failed: %s", call.sid, exc)
+
+    async def _call_back(self, call: TwilioCall, agent_id: str) -> None:
+        """Callback: ring the agent first; once they answer, Twilio dials the customer."""
+        target = self.settings.agents.get(agent_id)
+        if target is None:
+            self._ring_failed(call.sid, agent_id)
+            return
+        caller_id = self.settings.callback_from or call.dialed
+        document = render_callback_leg(
+            customer=call.callback_number, caller_id=caller_id, language=call.language,
+            settings=self.settings,
+        )
+        to = target.address if target.kind == "sip" else f"client:{target.address}"
+        try:
+            call.callback_leg = await self.rest.create(
+                to=to,
+                from_=caller_id,
+                twiml=document,
+                status_callback=self.settings.url("callback", call=call.sid),
+                events=("answered", "completed"),
+            )
+        except TwilioApiError as exc:
+            log.error("twilio callback %s: calling agent %s failed: %s", call.sid, agent_id, exc)
+            self._ring_failed(call.sid, agent_id)
+
+    async def _download(self, sid: str, url: str) -> None:
+        assert self.recordings is not None and self.fetcher is not None
+        try:
+            info = await download_recording(
+                self.settings, self.fetcher, self.recordings, self.registry, sid, url
+            )
+        except RecordingDownloadError as exc:
+            log.error("twilio call %s: recording not stored: %s", sid, exc)
+            return
+        self.recorded.append((sid, info.uri))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _caller_gone(self, call: TwilioCall, status: str) -> None:
+        acd_call = self.acd.calls.get(call.sid)
+        if call.phase is Phase.IVR:
+            call.channel.caller_gone(f"call {status}")
+            if call.task is None or call.task.done():
+                self._forget(call)
+            return
+        self._forget(call)
+        if acd_call is None:
+            return
+        if acd_call.state in (CallState.QUEUED, CallState.RINGING):
+            self.acd.abandon(call.sid, reason="caller_hangup")
+        elif acd_call.state is CallState.ON_CALL:
+            self.acd.end(call.sid)
+
+    def _forget(self, call: TwilioCall) -> None:
+        call.phase = Phase.OVER
+        if self.calls.get(call.sid) is call:
+            del self.calls[call.sid]
+
+    def _hold_document(self, call: TwilioCall, prompts: list[Prompt]) -> str:
+        position = self.acd.position(call.sid) if call.sid in self.acd.calls else 0
+        return render_hold(
+            prompts,
+            position=position,
+            expected_wait=self._expected_wait(call.sid, position),
+            language=call.language,
+            hold_url=self.settings.url("hold", call=call.sid),
+            settings=self.settings,
+        )
+
+    def _expected_wait(self, sid: str, position: int) -> float:
+        if position <= 0:
+            return 0.0
+        staffed = sum(1 for a in self.acd.agents.values() if a.state.value != "logged_out")
+        return position * self.settings.average_handle_time / max(1, staffed)
+
+    def _dial_document(self, call: TwilioCall, agent_id: str, prompts: list[Prompt]) -> str | None:
+        target = self.settings.agents.get(agent_id)
+        if target is None:
+            return None
+        s = self.settings
+        return render_dial(
+            prompts,
+            target=target,
+            language=call.language,
+            action_url=s.url("dial", call=call.sid),
+            agent_status_url=s.url("agent", call=call.sid),
+            recording_url=s.url("recording", call=call.sid) if s.record else None,
+            settings=s,
+        )
+
+    def _sorry(self, language: str) -> list[Prompt]:
+        lang = language if language in SORRY else "en"
+        return [Prompt(SORRY[lang], lang)]
+
+    def _unknown(self, sid: str, call: TwilioCall | None) -> str:
+        log.info("twilio call %s: webhook for a call not in the IVR/queue (%s)", sid,
+                 call.phase.value if call else "unknown")
+        return render_hangup([], self.settings)
+
+
+def recognition(text: str, confidence: str) -> Recognition:
+    """A Twilio <Gather input=speech> result as our Recognition."""
+    try:
+        value = float(confidence)
+    except ValueError:
+        value = 0.0
+    return Recognition(text.strip(), value)

@@ -1,0 +1,261 @@
+"""aiohttp handlers: signed form in, gateway call, TwiML out; and the Media Stream socket.
+
+Handlers only parse and check what Twilio sent (`SignatureChecker`, required fields) and
+hand plain values to `TwilioGateway`; the gateway never sees a request object.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from aiohttp import WSMsgType, web
+from multidict import MultiDict
+
+from acd.errors import AcdError
+from ivr.channel import Input
+from ivr.speech import SpeechSession
+from speech.errors import SpeechError
+from twilio_gateway.gateway import TwilioGateway, recognition
+from twilio_gateway.mediastream import (
+    Dtmf,
+    Listener,
+    Media,
+    Start,
+    Stop,
+    StreamProtocolError,
+    parse_message,
+)
+from twilio_gateway.signature import SignatureChecker
+from twilio_gateway.twiml import render_empty
+
+log = logging.getLogger("hotline.twilio")
+
+GATEWAY_KEY = web.AppKey("twilio_gateway", TwilioGateway)
+CHECKER_KEY = web.AppKey("twilio_signature", SignatureChecker)
+
+_SID = re.compile(r"^[A-Za-z]{2}[0-9a-fA-F]{32}$")
+STREAM_IDLE = 5.0  # seconds without any stream message before we stop listening
+STREAM_MAX_BAD = 20  # malformed stream messages tolerated before closing
+STREAM_MAX_MESSAGE = 64 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _twiml(document: str) -> web.Response:
+    return web.Response(text=document, content_type="text/xml")
+
+
+def _sid(value: str | None, what: str) -> str:
+    if not value or not _SID.match(value):
+        raise web.HTTPBadRequest(text=f"{what}: missing or malformed")
+    return value
+
+
+def _step(request: web.Request, required: bool) -> int | None:
+    raw = request.query.get("step")
+    if raw is None:
+        if required:
+            raise web.HTTPBadRequest(text="step: missing")
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPBadRequest(text="step: not a number")
+    return int(raw)
+
+
+def _own_call(request: web.Request, form: MultiDict[str]) -> str:
+    """The call the webhook is about: the signed `call` query parameter, which must be the
+    CallSid Twilio posts (the call executing our TwiML)."""
+    sid = _sid(form.get("CallSid"), "CallSid")
+    if request.query.get("call", sid) != sid:
+        raise web.HTTPBadRequest(text="call: does not match CallSid")
+    return sid
+
+
+async def _form(request: web.Request) -> MultiDict[str]:
+    return await request.app[CHECKER_KEY].read_form(request)
+
+
+async def voice(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _sid(form.get("CallSid"), "CallSid")
+    gateway = request.app[GATEWAY_KEY]
+    return _twiml(await gateway.incoming(sid, form.get("From", ""), form.get("To", "")))
+
+
+async def gather(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _own_call(request, form)
+    step = _step(request, True)
+    assert step is not None
+    speech = form.get("SpeechResult", "").strip()
+    digits = form.get("Digits", "").strip()
+    if digits and not re.fullmatch(r"[0-9*#]{1,64}", digits):
+        raise web.HTTPBadRequest(text="Digits: malformed")
+    if speech:
+        answer = Input.speech(recognition(speech, form.get("Confidence", "0")))
+    elif digits:
+        answer = Input.dtmf(digits)
+    else:
+        answer = Input.none()
+    return _twiml(await request.app[GATEWAY_KEY].gather(sid, step, answer))
+
+
+async def resume(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _own_call(request, form)
+    return _twiml(await request.app[GATEWAY_KEY].resume(sid, _step(request, False)))
+
+
+async def hold(request: web.Request) -> web.Response:
+    form = await _form(request)
+    return _twiml(request.app[GATEWAY_KEY].hold(_own_call(request, form)))
+
+
+async def dial(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _own_call(request, form)
+    return _twiml(request.app[GATEWAY_KEY].dial_ended(sid, form.get("DialCallStatus", "")))
+
+
+async def agent(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _sid(request.query.get("call"), "call")
+    request.app[GATEWAY_KEY].agent_answered(sid, form.get("CallStatus", ""))
+    return _twiml(render_empty())
+
+
+async def status(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _sid(form.get("CallSid"), "CallSid")
+    request.app[GATEWAY_KEY].status(sid, form.get("CallStatus", ""))
+    return _twiml(render_empty())
+
+
+async def recording(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _sid(request.query.get("call") or form.get("CallSid"), "call")
+    request.app[GATEWAY_KEY].recording(
+        sid, form.get("RecordingStatus", ""), form.get("RecordingUrl", "")
+    )
+    return _twiml(render_empty())
+
+
+async def callback(request: web.Request) -> web.Response:
+    form = await _form(request)
+    sid = _sid(request.query.get("call"), "call")
+    request.app[GATEWAY_KEY].callback_status(sid, form.get("CallStatus", ""))
+    return _twiml(render_empty())
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    request.app[CHECKER_KEY].check_upgrade(request)
+    ws = web.WebSocketResponse(max_msg_size=STREAM_MAX_MESSAGE)
+    await ws.prepare(request)
+    try:
+        await listen(request.app[GATEWAY_KEY], ws)
+    finally:
+        await ws.close()
+    return ws
+
+
+async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
+    """Feed one Media Stream into the recognizer until the open question has its answer."""
+    listener: Listener | None = None
+    session: SpeechSession | None = None
+    sid, step = "", 0
+    answer: Input | None = None
+    bad = 0
+    try:
+        while answer is None:
+            msg = await ws.receive(timeout=STREAM_IDLE)
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                break
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            try:
+                message = parse_message(msg.data)
+            except StreamProtocolError as exc:
+                bad += 1
+                log.warning("twilio stream: bad message (%s)", exc)
+                if bad > STREAM_MAX_BAD:
+                    break
+                continue
+            if isinstance(message, Start):
+                if listener is not None:
+                    continue
+                raw_step = message.parameters.get("step", "")
+                sid = message.call_sid
+                step = int(raw_step) if raw_step.isdigit() else -1
+                call = gateway.stream_question(sid, step)
+                if call is None or call.channel.question is None:
+                    log.info("twilio stream for call %s step %s: no such open question", sid, raw_step)
+                    return
+                question = call.channel.question
+                if question.speech is not None and gateway.recognizer is not None:
+                    session = gateway.recognizer.session(
+                        question.speech.language, question.speech.grammar
+                    )
+                listener = Listener(session, question.speech, question.digits)
+            elif listener is None:
+                continue
+            elif isinstance(message, Media):
+                if message.track in ("inbound", "inbound_track"):
+                    answer = await listener.media(message.payload)
+            elif isinstance(message, Dtmf):
+                answer = listener.dtmf(message.digit)
+            elif isinstance(message, Stop):
+                break
+    except TimeoutError:
+        log.info("twilio stream for call %s: no audio for %s s", sid, STREAM_IDLE)
+    except SpeechError as exc:
+        log.error("twilio stream for call %s: recognizer failed: %s", sid, exc)
+        answer = Input.none()
+    finally:
+        try:
+            if listener is not None and answer is None:
+                answer = await listener.end()
+        except SpeechError as exc:
+            log.error("twilio stream for call %s: recognizer failed: %s", sid, exc)
+            answer = Input.none()
+        finally:
+            if session is not None:
+                await session.close()
+            if answer is not None:
+                call = gateway.calls.get(sid)
+                if call is not None:
+                    call.channel.deliver(step, answer)
+
+
+def guarded(handler: Handler) -> Handler:
+    """A webhook racing the ACD (a late callback for a call that moved on) is logged and
+    acknowledged; Twilio gets valid TwiML, never a 500."""
+
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except AcdError as exc:
+            log.warning("twilio webhook %s: %s", request.path, exc)
+            return _twiml(render_empty())
+
+    return wrapper
+
+
+WEBHOOKS: dict[str, Handler] = {
+    "voice": voice,
+    "gather": gather,
+    "resume": resume,
+    "hold": hold,
+    "dial": dial,
+    "agent": agent,
+    "status": status,
+    "recording": recording,
+    "callback": callback,
+}
+
+
+def add_routes(app: web.Application, prefix: str) -> None:
+    for name, handler in WEBHOOKS.items():
+        app.router.add_post(f"{prefix}{name}", guarded(handler))
+    app.router.add_get(f"{prefix}stream", stream)

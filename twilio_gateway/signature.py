@@ -1,0 +1,80 @@
+"""Webhook authentication: every request must carry Twilio's signature over the public URL.
+
+Checks, in order, each answered with its own status and never a 500:
+  413 body larger than `max_body_bytes` (refused before reading it all),
+  403 no X-Twilio-Signature header,
+  400 body not a UTF-8 application/x-www-form-urlencoded form,
+  403 signature does not match the public URL and the parameters (forged, or replayed with
+      altered parameters or to another URL).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from multidict import MultiDict
+from twilio.request_validator import RequestValidator
+
+from twilio_gateway.settings import TwilioSettings
+
+log = logging.getLogger("hotline.twilio")
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+MAX_FIELDS = 200
+
+
+class SignatureChecker:
+    def __init__(self, settings: TwilioSettings) -> None:
+        self.settings = settings
+        self.validator = RequestValidator(settings.auth_token)
+
+    def _public(self, request: web.Request) -> str:
+        return self.settings.public_url_of(request.rel_url.raw_path_qs)
+
+    async def read_form(self, request: web.Request) -> MultiDict[str]:
+        """The validated form parameters of a webhook POST, or an HTTP error."""
+        limit = self.settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise _error(web.HTTPRequestEntityTooLarge, request, "body too large",
+                         max_size=limit, actual_size=request.content_length)
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            raise _error(web.HTTPForbidden, request, "missing signature")
+        body = await request.content.read(limit + 1)
+        if len(body) > limit:
+            raise _error(web.HTTPRequestEntityTooLarge, request, "body too large",
+                         max_size=limit, actual_size=len(body))
+        if body and request.content_type != "application/x-www-form-urlencoded":
+            raise _error(web.HTTPBadRequest, request, f"unexpected content type {request.content_type}")
+        try:
+            pairs = parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
+                max_num_fields=MAX_FIELDS,
+            )
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise _error(web.HTTPBadRequest, request, f"malformed form body: {exc}") from exc
+        form: MultiDict[str] = MultiDict(pairs)
+        if not self.validator.validate(self._public(request), form, signature):
+            raise _error(web.HTTPForbidden, request, "invalid signature")
+        return form
+
+    def check_upgrade(self, request: web.Request) -> None:
+        """Media Stream WebSocket upgrades are signed over the wss:// URL, without parameters."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            raise _error(web.HTTPForbidden, request, "missing signature")
+        scheme, rest = self._public(request).split("://", 1)
+        url = f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
+        if not self.validator.validate(url, {}, signature):
+            raise _error(web.HTTPForbidden, request, "invalid signature")
+
+
+def _error(
+    cls: type[web.HTTPClientError], request: web.Request, reason: str, **kwargs: int
+) -> web.HTTPClientError:
+    log.warning("twilio webhook %s refused: %s", request.path, reason)
+    if cls is web.HTTPRequestEntityTooLarge:
+        return web.HTTPRequestEntityTooLarge(max_size=kwargs["max_size"], actual_size=kwargs["actual_size"])
+    return cls(text=reason)

@@ -1,0 +1,236 @@
+"""Pure rendering of IVR steps and queue states into TwiML (twilio.twiml.voice_response).
+
+Nothing here does I/O or keeps state: the channel and the gateway decide, these functions
+only write the document Twilio executes. URLs come in ready-made (see `TwilioSettings.url`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from ivr.channel import DigitSpec, Prompt, SpeechSpec
+from twilio_gateway.settings import AgentTarget, SpeechMode, TwilioSettings
+
+HOLD_TEXTS: Mapping[str, str] = {
+    "ko": "현재 대기 순서는 {position}번째입니다. 예상 대기 시간은 약 {minutes}분입니다. 잠시만 기다려 주십시오.",
+    "en": "You are number {position} in the queue. The expected wait is about {minutes} minutes. Please hold.",
+    "zh": "您目前排在第{position}位，预计等待约{minutes}分钟。请稍候。",
+}
+CONNECTING_TEXTS: Mapping[str, str] = {
+    "ko": "상담원을 연결해 드리겠습니다.",
+    "en": "Connecting you to an agent.",
+    "zh": "正在为您转接客服人员。",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GatherUrls:
+    action: str  # <Gather action>: DTMF or Twilio speech result of this step
+    resume: str  # <Redirect> after a Media Stream closes: on to the next step
+    stream: str  # wss URL of our Media Stream endpoint
+    parameters: Mapping[str, str]  # <Stream><Parameter>s: which call and step the audio is for
+
+
+def _speak(parent: VoiceResponse | Gather, prompt: Prompt, settings: TwilioSettings) -> None:
+    if prompt.audio and settings.audio_base_url:
+        parent.play(f"{settings.audio_base_url}/{prompt.audio}.wav")
+        return
+    language = settings.say_languages.get(prompt.language, prompt.language)
+    if settings.voice:
+        parent.say(prompt.text, language=language, voice=settings.voice)
+    else:
+        parent.say(prompt.text, language=language)
+
+
+def _speak_all(
+    parent: VoiceResponse | Gather, prompts: Sequence[Prompt], settings: TwilioSettings
+) -> None:
+    for prompt in prompts:
+        _speak(parent, prompt, settings)
+
+
+def _seconds(value: float) -> int:
+    return max(1, math.ceil(value))
+
+
+def render_gather(
+    prompts: Sequence[Prompt],
+    *,
+    digits: DigitSpec | None,
+    speech: SpeechSpec | None,
+    barge_in: bool,
+    urls: GatherUrls,
+    settings: TwilioSettings,
+) -> str:
+    """Say the prompts, then collect the answer.
+
+    DTMF only: one <Gather input="dtmf"> that always posts back (empty Digits on timeout).
+    Speech with our recognizer: the prompts (inside a short DTMF <Gather> when keys may
+    barge in), then <Connect><Stream> carrying the call and step; DTMF pressed while
+    streaming arrives on the stream. When we close the stream, <Redirect> resumes the call.
+    Speech with Twilio's recognizer: one <Gather input="speech dtmf"> with the grammar as hints.
+    """
+    response = VoiceResponse()
+    if speech is None:
+        spec = digits or DigitSpec()
+        gather = Gather(
+            input="dtmf",
+            action=urls.action,
+            method="POST",
+            num_digits=spec.max_digits,
+            finish_on_key=spec.terminator or "",
+            timeout=_seconds(spec.timeout),
+            action_on_empty_result=True,
+        )
+        if barge_in:
+            _speak_all(gather, prompts, settings)
+        else:
+            _speak_all(response, prompts, settings)
+        response.append(gather)
+        return str(response)
+    if settings.speech is SpeechMode.TWILIO:
+        language = settings.say_languages.get(speech.language, speech.language)
+        extra: dict[str, object] = {}
+        if speech.grammar:
+            extra["hints"] = ", ".join(speech.grammar)
+        if digits is not None:
+            extra["num_digits"] = digits.max_digits
+            extra["finish_on_key"] = digits.terminator or ""
+        gather = Gather(
+            input="speech dtmf" if digits is not None else "speech",
+            action=urls.action,
+            method="POST",
+            language=language,
+            speech_timeout="auto",
+            timeout=_seconds(speech.timeout),
+            action_on_empty_result=True,
+            **extra,
+        )
+        if barge_in:
+            _speak_all(gather, prompts, settings)
+        else:
+            _speak_all(response, prompts, settings)
+        response.append(gather)
+        return str(response)
+    if digits is not None and barge_in and prompts:
+        # Keys pressed during the prompt end it; with no key, Twilio falls through to the stream.
+        gather = Gather(
+            input="dtmf",
+            action=urls.action,
+            method="POST",
+            num_digits=digits.max_digits,
+            finish_on_key=digits.terminator or "",
+            timeout=1,
+        )
+        _speak_all(gather, prompts, settings)
+        response.append(gather)
+    else:
+        _speak_all(response, prompts, settings)
+    connect = response.connect()
+    stream = connect.stream(url=urls.stream)
+    for name, value in urls.parameters.items():
+        stream.parameter(name=name, value=value)
+    response.redirect(urls.resume, method="POST")
+    return str(response)
+
+
+def render_hold(
+    prompts: Sequence[Prompt],
+    *,
+    position: int,
+    expected_wait: float,
+    language: str,
+    hold_url: str,
+    settings: TwilioSettings,
+) -> str:
+    """Waiting in the queue: announcements so far, position and expected wait, music, then
+    back to the hold webhook (which renders this again with fresh figures)."""
+    response = VoiceResponse()
+    _speak_all(response, prompts, settings)
+    if position > 0:
+        text = HOLD_TEXTS.get(language, HOLD_TEXTS["en"])
+        minutes = max(1, round(expected_wait / 60))
+        spoken = language if language in HOLD_TEXTS else "en"
+        _speak(response, Prompt(text.format(position=position, minutes=minutes), spoken), settings)
+    response.play(settings.hold_music_url)
+    response.redirect(hold_url, method="POST")
+    return str(response)
+
+
+def render_dial(
+    prompts: Sequence[Prompt],
+    *,
+    target: AgentTarget,
+    language: str,
+    action_url: str,
+    agent_status_url: str,
+    recording_url: str | None,
+    settings: TwilioSettings,
+) -> str:
+    """Connect the caller to an agent's SIP URI or Client identity. The agent leg reports
+    `answered` to `agent_status_url`; the <Dial> action reports how the leg ended."""
+    response = VoiceResponse()
+    _speak_all(response, prompts, settings)
+    text = CONNECTING_TEXTS.get(language, CONNECTING_TEXTS["en"])
+    _speak(response, Prompt(text, language if language in CONNECTING_TEXTS else "en"), settings)
+    options: dict[str, object] = {}
+    if recording_url is not None:
+        options.update(
+            record="record-from-answer-dual",
+            recording_status_callback=recording_url,
+            recording_status_callback_method="POST",
+            recording_status_callback_event="completed",
+        )
+    dial = Dial(
+        action=action_url,
+        method="POST",
+        timeout=settings.ring_timeout,
+        answer_on_bridge=True,
+        **options,
+    )
+    events = {
+        "status_callback": agent_status_url,
+        "status_callback_event": "answered",
+        "status_callback_method": "POST",
+    }
+    if target.kind == "sip":
+        dial.sip(target.address, **events)
+    else:
+        client = dial.client(**events)
+        client.identity(target.address)
+    response.append(dial)
+    return str(response)
+
+
+def render_hangup(prompts: Sequence[Prompt], settings: TwilioSettings) -> str:
+    response = VoiceResponse()
+    _speak_all(response, prompts, settings)
+    response.hangup()
+    return str(response)
+
+
+def render_wait(resume_url: str) -> str:
+    """The IVR is still thinking: keep the line open a second and ask again."""
+    response = VoiceResponse()
+    response.pause(length=1)
+    response.redirect(resume_url, method="POST")
+    return str(response)
+
+
+def render_empty() -> str:
+    """An acknowledgement for callbacks whose TwiML Twilio ignores (status, recording)."""
+    return str(VoiceResponse())
+
+
+def render_callback_leg(*, customer: str, caller_id: str, language: str, settings: TwilioSettings) -> str:
+    """The agent's leg of a callback: once the agent answers, dial the customer."""
+    response = VoiceResponse()
+    text = CONNECTING_TEXTS.get(language, CONNECTING_TEXTS["en"])
+    _speak(response, Prompt(text, language if language in CONNECTING_TEXTS else "en"), settings)
+    dial = response.dial(caller_id=caller_id, timeout=settings.ring_timeout)
+    dial.number(customer)
+    return str(response)
