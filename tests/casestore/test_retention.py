@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from casestore import Store
 from casestore.models import CALLS, CUSTOMERS, RECORDINGS
 from casestore.retention import REMOVED_NOTE, apply_retention
-from recordings.store import YEAR
+from recordings.store import YEAR, RecordingInfo
 from tests.casestore.traffic import START, drive, make_acd
 
 OLD = START - 4 * YEAR  # older than the default 3 years
@@ -81,7 +83,5 @@ async def test_apply_anonymises_old_data_keeps_recent_and_reports_progress(store
     assert sum(again.counts.values()) == 0  # idempotent
 
 
-def _with_retain(info, until):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
+def _with_retain(info: RecordingInfo, until: float) -> RecordingInfo:
     return replace(info, retain_until=until)
