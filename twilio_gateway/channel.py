@@ -68,6 +68,7 @@ class TwilioChannel:
         self.data: dict[str, str] = {}
         self.step = 0
         self.question: Question | None = None
+        self.question_document = ""  # the TwiML of the open question (asked again on a replay)
         self.gone = False  # the caller hung up (or was lost)
         self.finished = False  # the IVR part is over (transferred, hung up)
         self._prompts: list[Prompt] = []
@@ -121,6 +122,7 @@ class TwilioChannel:
         )
         answer: asyncio.Future[Input] = asyncio.get_running_loop().create_future()
         self.question = Question(step, digits, speech, answer)
+        self.question_document = document
         self._documents.put_nowait(document)
         self._arm_watchdog(digits, speech)
         try:
@@ -169,6 +171,18 @@ class TwilioChannel:
             return False
         question.answer.set_result(answer)
         return True
+
+    async def answer(self, step: int, answer: Input) -> str:
+        """Deliver an answer and return the TwiML that follows it. An answer to another step
+        than the open question (late, replayed) changes nothing: the open question is asked
+        again; with no question open, the next document is awaited as usual."""
+        if (
+            not self.deliver(step, answer)
+            and self.question is not None
+            and self._documents.empty()
+        ):
+            return self.question_document
+        return await self.next_document()
 
     def caller_gone(self, reason: str = "caller hung up") -> None:
         if self.gone:

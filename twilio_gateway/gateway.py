@@ -175,16 +175,15 @@ class TwilioGateway:
         call = self.calls.get(sid)
         if call is None or call.phase is not Phase.IVR:
             return self._unknown(sid, call)
-        call.channel.deliver(step, answer)
-        return await call.channel.next_document()
+        return await call.channel.answer(step, answer)
 
     async def resume(self, sid: str, step: int | None) -> str:
         call = self.calls.get(sid)
         if call is None:
             return self._unknown(sid, call)
         if call.phase is Phase.IVR:
-            if step is not None:
-                call.channel.deliver(step, Input.none())  # the stream ended without an answer
+            if step is not None:  # the stream ended; if it brought no answer, there was none
+                return await call.channel.answer(step, Input.none())
             return await call.channel.next_document()
         return self._hold_document(call, [])
 

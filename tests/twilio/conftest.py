@@ -1,0 +1,123 @@
+"""A real aiohttp server on a free 127.0.0.1 port with the Twilio routes, the real ACD and
+IVR interpreter, and Twilio's REST API behind the injected fake HTTP client."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from acd.agent import AgentConfig
+from acd.clock import VirtualClock
+from acd.engine import Acd
+from acd.queue import QueueConfig
+from ivr.registry import MenuRegistry
+from ivr.speech import Recognizer
+from twilio_gateway import TwilioGateway, TwilioSettings, setup_twilio
+from twilio_gateway.recording import MediaFetcher, RecordingSaver
+from twilio_gateway.routes import GATEWAY_KEY
+
+from .fakes import ACCOUNT, PUBLIC, TOKEN, FakeTwilioApi, Poster, StepLog
+
+HERE = Path(__file__).resolve().parent
+QUEUES = ("booking", "refund", "general")
+
+
+def make_settings(**overrides: Any) -> TwilioSettings:
+    settings = TwilioSettings.from_section(
+        {
+            "account_sid": ACCOUNT,
+            "auth_token": TOKEN,
+            "public_url": PUBLIC,
+            "agents": {"1001": "sip:1001@pbx.example.com", "1002": "client:agent-1002"},
+            "hold_music_url": "https://media.example.com/hold.mp3",
+            "recording_hosts": ["127.0.0.1"],
+            "idle_timeout": 30,
+            "response_timeout": 5,
+        },
+        environ={},
+    )
+    return dataclasses.replace(settings, **overrides)
+
+
+def make_acd(clock: VirtualClock, ring_timeout: float | None = 20.0) -> Acd:
+    queues = [
+        QueueConfig("booking", skills={"booking": 3}, ring_timeout=ring_timeout, wrap_up=None),
+        QueueConfig("refund", skills={"refund": 3}, ring_timeout=ring_timeout, wrap_up=None),
+        QueueConfig("general", skills={"general": 1}, ring_timeout=ring_timeout, wrap_up=None),
+    ]
+    acd = Acd(clock, queues)
+    acd.add_agent(AgentConfig("1001", skills={"booking": 8, "refund": 6, "general": 5}))
+    acd.add_agent(AgentConfig("1002", skills={"general": 5}))
+    acd.add_agent(AgentConfig("1003", skills={"refund": 9}))  # no Twilio address configured
+    return acd
+
+
+def make_registry() -> MenuRegistry:
+    registry = MenuRegistry(queues=QUEUES)
+    result = registry.load((HERE / "menu.yaml").read_text(encoding="utf-8"), "menu.yaml")
+    assert result.ok
+    return registry
+
+
+@dataclass
+class Harness:
+    app: web.Application
+    server: TestServer
+    session: aiohttp.ClientSession
+    poster: Poster
+    api: FakeTwilioApi
+    acd: Acd
+    clock: VirtualClock
+    steps: StepLog
+
+    @property
+    def gateway(self) -> TwilioGateway:
+        return self.app[GATEWAY_KEY]
+
+    @property
+    def base(self) -> str:
+        return str(self.server.make_url("/"))
+
+
+@asynccontextmanager
+async def running(
+    *,
+    settings: TwilioSettings | None = None,
+    recognizer: Recognizer | None = None,
+    recordings: RecordingSaver | None = None,
+    fetcher: MediaFetcher | None = None,
+    writer: Any = None,
+    ring_timeout: float | None = 20.0,
+    clock: VirtualClock | None = None,
+) -> AsyncIterator[Harness]:
+    clock = clock or VirtualClock(1_790_000_000.0)
+    acd = make_acd(clock, ring_timeout)
+    api = FakeTwilioApi()
+    steps = StepLog()
+    app = web.Application()
+    setup_twilio(
+        app, settings or make_settings(), acd, make_registry(), recognizer,
+        writer if writer is not None else steps, recordings, api, clock=clock, fetcher=fetcher,
+    )
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            poster = Poster(session, str(server.make_url("/")))
+            yield Harness(app, server, session, poster, api, acd, clock, steps)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def harness() -> Callable[..., AbstractAsyncContextManager[Harness]]:
+    return running

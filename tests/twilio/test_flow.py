@@ -1,0 +1,261 @@
+"""Calls over the real server: IVR by DTMF, waiting, agent connect over REST, ring-no-answer,
+hang-ups, lost calls. Every REST request Twilio would receive is asserted."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from acd.agent import AgentState
+from acd.call import CallState
+from acd.events import CallAbandoned, CallAnswered, CallEnded, CallRingNoAnswer, Event
+
+from .conftest import Harness
+from .fakes import ACCOUNT, PUBLIC, call_sid
+
+Make = Callable[..., AbstractAsyncContextManager[Harness]]
+CALLS_URL = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls"
+
+
+def base_form(sid: str, **extra: str) -> dict[str, str]:
+    return {"AccountSid": ACCOUNT, "CallSid": sid, "ApiVersion": "2010-04-01", **extra}
+
+
+async def start_call(h: Harness, sid: str) -> ET.Element:
+    doc = await h.poster.twiml(
+        "/twilio/voice",
+        base_form(sid, From="+821012345678", To="+8215990000", CallStatus="ringing", Direction="inbound"),
+    )
+    return ET.fromstring(doc)
+
+
+async def press(h: Harness, sid: str, step: int, digits: str) -> ET.Element:
+    doc = await h.poster.twiml(f"/twilio/gather?call={sid}&step={step}", base_form(sid, Digits=digits))
+    return ET.fromstring(doc)
+
+
+def record(h: Harness) -> list[Event]:
+    events: list[Event] = []
+    h.acd.subscribe(events.append)
+    return events
+
+
+async def test_dtmf_call_waits_is_connected_to_agent_and_ends(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(1)
+        root = await start_call(h, sid)
+        gather = root.find("Gather")
+        assert gather is not None
+        assert gather.get("action") == f"{PUBLIC}/twilio/gather?call={sid}&step=1"
+        assert gather.get("input") == "dtmf"  # no recognizer: keys only
+        assert [s.text for s in gather.findall("Say")] == [
+            "안녕하세요.", "예약은 1번, 환불은 2번, 상담원은 0번을 누르거나 말씀해 주세요."
+        ]
+
+        hold = await press(h, sid, 1, "1")
+        call = h.acd.calls[sid]
+        assert (call.queue, call.state, call.source, call.caller) == (
+            "booking", CallState.QUEUED, "twilio", "+821012345678"
+        )
+        says = [s.text or "" for s in hold.findall("Say")]
+        assert says[0] == "예약 상담원에게 연결합니다."
+        assert "1번째" in says[1]
+        assert hold.find("Play") is not None and hold.find("Play").text == "https://media.example.com/hold.mp3"  # type: ignore[union-attr]
+        redirect = hold.find("Redirect")
+        assert redirect is not None and redirect.text == f"{PUBLIC}/twilio/hold?call={sid}"
+
+        h.acd.login("1001")
+        requests = await h.api.wait_for(1)
+        assert [(r.method, r.url) for r in requests] == [("POST", f"{CALLS_URL}/{sid}.json")]
+        assert requests[0].auth == (ACCOUNT, "test-auth-token-1234")
+        assert set(requests[0].data) == {"Twiml"}
+        dial = ET.fromstring(str(requests[0].data["Twiml"])).find("Dial")
+        assert dial is not None
+        assert dial.get("action") == f"{PUBLIC}/twilio/dial?call={sid}"
+        assert dial.get("record") == "record-from-answer-dual"
+        assert dial.get("recordingStatusCallback") == f"{PUBLIC}/twilio/recording?call={sid}"
+        sip = dial.find("Sip")
+        assert sip is not None and sip.text == "sip:1001@pbx.example.com"
+        assert sip.get("statusCallback") == f"{PUBLIC}/twilio/agent?call={sid}"
+        assert h.acd.agents["1001"].state is AgentState.RINGING
+
+        leg = call_sid(0xA1)
+        status, _ = await h.poster.post(
+            f"/twilio/agent?call={sid}", base_form(leg, ParentCallSid=sid, CallStatus="in-progress")
+        )
+        assert status == 200
+        assert h.acd.calls[sid].state is CallState.ON_CALL
+
+        end = ET.fromstring(
+            await h.poster.twiml(f"/twilio/dial?call={sid}",
+                                 base_form(sid, DialCallStatus="completed", DialCallDuration="42"))
+        )
+        assert end.find("Hangup") is not None
+        assert sid not in h.acd.calls
+        assert h.acd.agents["1001"].state is AgentState.WRAP_UP
+        assert [type(e) for e in events if isinstance(e, CallAnswered | CallEnded)] == [CallAnswered, CallEnded]
+        assert sid not in h.gateway.calls
+        assert len(h.api.requests) == 1
+        kinds = [(node, kind) for _, node, kind, _ in h.steps.steps]
+        assert kinds == [
+            ("welcome", "entered"), ("main", "entered"), ("main", "dtmf"), ("booking", "entered"),
+            ("booking", "outcome"),
+        ]
+
+
+async def test_free_agent_is_dialled_in_the_transfer_response(harness: Make) -> None:
+    async with harness() as h:
+        h.acd.login("1002")
+        sid = call_sid(2)
+        await start_call(h, sid)
+        root = await press(h, sid, 1, "0")
+        client = root.find("Dial/Client/Identity")
+        assert client is not None and client.text == "agent-1002"
+        assert h.acd.calls[sid].state is CallState.RINGING
+        assert h.api.requests == []  # answered in the webhook, no REST update
+
+
+async def test_ring_no_answer_returns_the_caller_to_their_place(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        first, second = call_sid(3), call_sid(4)
+        for sid in (first, second):
+            await start_call(h, sid)
+            await press(h, sid, 1, "1")
+        assert [c.id for c in h.acd.waiting_calls("booking")] == [first, second]
+        h.acd.login("1001")
+        await h.api.wait_for(1)
+        assert h.api.requests[0].url == f"{CALLS_URL}/{first}.json"
+        hold = ET.fromstring(
+            await h.poster.twiml(f"/twilio/dial?call={first}", base_form(first, DialCallStatus="no-answer"))
+        )
+        assert [c.id for c in h.acd.waiting_calls("booking")] == [first, second]
+        assert h.acd.position(first) == 1
+        assert any("1번째" in (s.text or "") for s in hold.findall("Say"))
+        assert h.acd.agents["1001"].state is AgentState.PAUSED
+        assert [e.call_id for e in events if isinstance(e, CallRingNoAnswer)] == [first]
+        assert len(h.api.requests) == 1  # the <Dial> action answered; no REST needed
+
+
+async def test_acd_ring_timer_stops_the_dial_over_rest(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(5)
+        await start_call(h, sid)
+        await press(h, sid, 1, "1")
+        h.acd.login("1001")
+        await h.api.wait_for(1)
+        h.clock.advance(21)  # the queue's ring timeout is 20 s
+        requests = await h.api.wait_for(2)
+        back = ET.fromstring(str(requests[1].data["Twiml"]))
+        assert back.find("Play") is not None and back.find("Dial") is None
+        assert back.find("Redirect").text == f"{PUBLIC}/twilio/hold?call={sid}"  # type: ignore[union-attr]
+        assert h.acd.calls[sid].state is CallState.QUEUED
+
+
+async def test_caller_hanging_up_while_waiting_is_an_abandon(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(6)
+        await start_call(h, sid)
+        await press(h, sid, 1, "2")
+        assert h.acd.calls[sid].queue == "refund"
+        status, _ = await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
+        assert status == 200
+        abandoned = [e for e in events if isinstance(e, CallAbandoned)]
+        assert [(e.call_id, e.reason) for e in abandoned] == [(sid, "caller_hangup")]
+        assert sid not in h.gateway.calls
+        # late webhooks for the finished call are answered, not errors
+        doc = await h.poster.twiml(f"/twilio/hold?call={sid}", base_form(sid))
+        assert ET.fromstring(doc).find("Hangup") is not None
+
+
+async def test_caller_hanging_up_while_ringing_frees_the_agent(harness: Make) -> None:
+    async with harness() as h:
+        h.acd.login("1001")
+        sid = call_sid(7)
+        await start_call(h, sid)
+        await press(h, sid, 1, "1")
+        assert h.acd.agents["1001"].state is AgentState.RINGING
+        await h.poster.post("/twilio/status", base_form(sid, CallStatus="canceled"))
+        assert sid not in h.acd.calls
+        assert h.acd.agents["1001"].state is AgentState.AVAILABLE
+
+
+async def test_caller_hanging_up_in_the_ivr_ends_the_interpreter(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(8)
+        await start_call(h, sid)
+        task = h.gateway.calls[sid].task
+        assert task is not None
+        await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
+        await task
+        assert sid not in h.gateway.calls
+        assert sid not in h.acd.calls
+        assert h.steps.steps[-1][1:] == ("main", "outcome", "abandoned:caller_hangup")
+
+
+async def test_a_call_that_never_posts_back_is_cleaned_up(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(9)
+        await start_call(h, sid)
+        task = h.gateway.calls[sid].task
+        assert task is not None
+        h.clock.advance(5 + 30 - 1)
+        assert not task.done() and sid in h.gateway.calls
+        h.clock.advance(2)  # past the question's timeout plus idle_timeout
+        await task
+        assert sid not in h.gateway.calls
+        assert h.steps.steps[-1][2:] == ("outcome", "abandoned:caller_hangup")
+
+
+async def test_replayed_answer_to_an_old_step_is_ignored(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(10)
+        await start_call(h, sid)
+        # a "1" then no-match... the menu asks again at step 2
+        again = await press(h, sid, 1, "7")
+        gather = again.find("Gather")
+        assert gather is not None and gather.get("action", "").endswith("step=2")
+        repeat = await press(h, sid, 1, "2")  # the old step replayed with another key
+        assert ET.tostring(repeat) == ET.tostring(again)  # the open question, asked again
+        assert sid not in h.acd.calls
+        await press(h, sid, 2, "2")
+        assert h.acd.calls[sid].queue == "refund"
+
+
+async def test_agent_without_twilio_address_is_treated_as_no_answer(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        h.acd.login("1003")  # refund agent without a SIP URI / identity
+        sid = call_sid(11)
+        await start_call(h, sid)
+        hold = await press(h, sid, 1, "2")
+        assert hold.find("Dial") is None and hold.find("Play") is not None
+        await h.api.wait_for(0)
+        await _until(lambda: any(isinstance(e, CallRingNoAnswer) for e in events))
+        assert h.acd.calls[sid].state is CallState.QUEUED
+        assert h.acd.agents["1003"].state is AgentState.PAUSED
+
+
+async def test_rest_404_means_the_caller_is_gone(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(12)
+        await start_call(h, sid)
+        await press(h, sid, 1, "1")
+        h.api.fail[sid] = 404
+        h.acd.login("1001")
+        await h.gateway.drain()
+        assert [e.call_id for e in events if isinstance(e, CallAbandoned)] == [sid]
+        assert h.acd.agents["1001"].state is AgentState.AVAILABLE
+
+
+async def _until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
+    import asyncio
+
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0)
