@@ -15,7 +15,7 @@ from acd.queue import QueueConfig
 from hotline.config import ConfigError, parse_queue
 
 DISTRIBUTIONS = ("exponential", "lognormal", "fixed")
-DEFAULT_CALLS = 200_000
+DEFAULT_CALLS = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,7 @@ class SimulationConfig:
 
     @property
     def duration_seconds(self) -> float:
-        """The measured time, or by default long enough for 200,000 calls (at least 8 hours)."""
+        """The measured time, or by default long enough for 500,000 calls (at least 8 hours)."""
         if self.duration is not None:
             return self.duration
         per_second = sum(s.calls_per_hour for s in self.streams) / 3600.0

@@ -1,0 +1,334 @@
+"""Case-store benchmarks (SQLite file and the local PostgreSQL).
+
+1. Completed calls per second persisted through `hotline simulate --store URL` (the batched
+   `CallWriter` the server uses; goal >= 2,000 calls/s into PostgreSQL). Baseline, same run:
+   the naive writer that opens one transaction per event (what batching replaces).
+   Also: cost of `CallWriter.on_event` (what the ACD pays per event) and the longest stall of
+   the event loop while the writer flushes (a 1 ms ticker runs alongside).
+2. Screen-pop (customer + 5 recent cases by phone number, one query) on a store holding
+   1,000,000 calls and cases and 100,000 customers, p50/p99 over random callers. Baseline,
+   same run: the same query written so that no index can be used.
+
+    python -m bench.bench_store [--calls 1000000] [--sim-hours 20] [--only sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+
+from acd.events import CallArrived, Event
+from casestore import StoreSettings, open_store, upgrade
+from casestore.dialect import create_engine
+from casestore.models import CALLS, CASES, CUSTOMERS
+from casestore.simulation import SimulationRecorder
+from hotline.cli import main as hotline_main
+
+GOAL_PG_CALLS_PER_SECOND = 2_000
+PG = "postgres@127.0.0.1:5432"
+SIM_CONFIG = """
+name: store load
+seed: 3
+duration: {seconds}
+warmup: 0
+queues:
+  - {{name: general, skills: {{general: 1}}, ring_timeout: null, wrap_up: 5}}
+  - {{name: complaint, skills: {{general: 1}}, ring_timeout: null, wrap_up: 5}}
+traffic:
+  - {{queue: general, calls_per_hour: 9000, handle: {{dist: exponential, mean: 150}}, patience: {{dist: exponential, mean: 60}}}}
+  - {{queue: complaint, calls_per_hour: 3000, handle: {{dist: exponential, mean: 150}}}}
+agents:
+  - {{group: all, count: 520, skills: {{general: 5}}}}
+"""
+
+
+# -- databases ----------------------------------------------------------------------------
+
+
+class Databases:
+    """A temporary SQLite file and a temporary PostgreSQL database, both at the current schema."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pg_name = f"hl_bench_{os.getpid()}"
+        self.created: list[str] = []
+
+    async def fresh(self, backend: str, tag: str) -> str:
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{self.folder / f'{tag}.db'}"
+        else:
+            name = f"{self.pg_name}_{tag}"
+            admin = await asyncpg.connect(f"postgresql://{PG}/test", timeout=10)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await admin.close()
+            self.created.append(name)
+            url = f"postgresql+asyncpg://{PG}/{name}"
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+        return url
+
+    async def drop_all(self) -> None:
+        if not self.created:
+            return
+        admin = await asyncpg.connect(f"postgresql://{PG}/test", timeout=10)
+        try:
+            for name in self.created:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+# -- 1. writer throughput -------------------------------------------------------------------
+
+
+def simulate_store(config: Path, url: str) -> dict[str, Any]:
+    """Run `hotline simulate CONFIG --store URL --json` and return its `store` figures."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = hotline_main(["simulate", str(config), "--store", url, "--json"])
+    if code != 0:
+        raise RuntimeError(f"hotline simulate failed: {err.getvalue()}")
+    store: dict[str, Any] = json.loads(out.getvalue())["store"]
+    return store
+
+
+async def naive_writer(url: str, events: Sequence[Event]) -> tuple[int, float]:
+    """Baseline: every event upserted in its own transaction (no batching)."""
+    async with open_store(url) as store:
+        writer = store.writer(batch_size=1)
+        started = time.perf_counter()
+        for event in events:
+            writer.on_event(event)
+            await writer.flush()
+        seconds = time.perf_counter() - started
+    return writer.stats.calls_completed, seconds
+
+
+async def loop_stall(url: str, recorder: SimulationRecorder) -> tuple[float, float]:
+    """(max event-loop stall in ms while persisting, mean on_event cost in microseconds)."""
+    stop = asyncio.Event()
+    worst = 0.0
+
+    async def ticker() -> None:
+        nonlocal worst
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            worst = max(worst, time.perf_counter() - before - 0.001)
+
+    async with open_store(url) as store:
+        writer = store.writer()
+        tick = asyncio.create_task(ticker())
+        await writer.start(close_orphans=False)
+        cost = 0.0
+        for i in range(0, len(recorder.events), 1000):
+            chunk = recorder.events[i : i + 1000]
+            started = time.perf_counter()
+            for event in chunk:
+                writer.on_event(event)
+            cost += time.perf_counter() - started
+            await asyncio.sleep(0)
+        await writer.stop()
+        stop.set()
+        await tick
+    return worst * 1000, cost / max(1, len(recorder.events)) * 1e6
+
+
+async def bench_writer(dbs: Databases, backends: Sequence[str], sim_hours: float) -> None:
+    config = dbs.folder / "load.yaml"
+    config.write_text(SIM_CONFIG.format(seconds=int(sim_hours * 3600)), encoding="utf-8")
+    print(f"1. Completed calls/s persisted via `hotline simulate --store` ({sim_hours:g} simulated hours, "
+          "about 12,000 calls/h)")
+    for backend in backends:
+        url = await dbs.fresh(backend, "writer")
+        figures = await asyncio.to_thread(simulate_store, config, url)
+        rate = figures["calls_per_second"]
+        goal = ""
+        if backend == "postgresql":
+            goal = f" ({'meets' if rate >= GOAL_PG_CALLS_PER_SECOND else 'BELOW'} the goal of "
+            goal += f"{GOAL_PG_CALLS_PER_SECOND:,})"
+        print(f"   {backend:10s} batched writer: {figures['completed']:7,d} calls in {figures['seconds']:6.2f} s "
+              f"= {rate:8,.0f} calls/s{goal}", flush=True)
+        # baseline: the first 300 calls' events, one transaction per event
+        recorder = SimulationRecorder(url, run_id="naive")
+        sim_cfg = dbs.folder / "small.yaml"
+        sim_cfg.write_text(SIM_CONFIG.format(seconds=120), encoding="utf-8")
+        await asyncio.to_thread(_record, sim_cfg, recorder)
+        completed, seconds = await naive_writer(url, recorder.events)
+        naive_rate = completed / seconds
+        print(f"   {backend:10s} naive (1 txn/event): {completed:7,d} calls in {seconds:6.2f} s "
+              f"= {naive_rate:8,.0f} calls/s -> batching x{rate / naive_rate:.0f}", flush=True)
+        recorder = SimulationRecorder(url, run_id="stall")
+        await asyncio.to_thread(_record, config, recorder)
+        stall_ms, per_event_us = await loop_stall(url, recorder)
+        print(f"   {backend:10s} on_event {per_event_us:.2f} us/event; longest event-loop stall while "
+              f"flushing {stall_ms:.1f} ms", flush=True)
+
+
+def _record(config: Path, recorder: SimulationRecorder) -> None:
+    from acd.simulation import Simulation
+    from hotline.commands.simulate import load
+
+    Simulation(load(config), subscribers=[recorder.on_event]).run()
+
+
+# -- 2. screen-pop on 1M calls --------------------------------------------------------------
+
+T0 = 1_790_000_000.0
+
+
+def _phone(i: int) -> str:
+    return f"+8210{i:08d}"
+
+
+def generate(calls: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Rows for customers, cases, calls: one case per call, ten calls per customer on average."""
+    rng = random.Random(5)
+    n_customers = max(1, calls // 10)
+    customers = [(i + 1, _phone(i), None, None, "regular", "ko", T0, T0 + calls) for i in range(n_customers)]
+    cases = []
+    call_rows = []
+    categories = ("consultation", "complaint", "refund", "baggage", "ticketing")
+    for i in range(calls):
+        at = T0 + i * 3.0
+        customer = rng.randrange(n_customers)
+        status = "closed" if rng.random() < 0.9 else "open"
+        cases.append((i + 1, f"HL-2026-{i + 1:07d}", categories[i % 5], "common", status, None, at,
+                      at + 7200, at, None, None, None, customer + 1, f"b{i}"))
+        call_rows.append((f"b{i}", "asterisk", _phone(customer), "1588", "ko", "general", "1001", 0,
+                          "regular", at, at, at + 20, at + 200, 20.0, 180.0, "answered", "resolved", i + 1))
+    return customers, cases, call_rows
+
+
+COLUMNS = {
+    "customers": [c.name for c in CUSTOMERS.c],
+    "cases": [c.name for c in CASES.c],
+    "calls": [c.name for c in CALLS.c],
+}
+
+
+async def load_postgres(url: str, rows: tuple[list[tuple[Any, ...]], ...]) -> None:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        for table, data in zip(("customers", "cases", "calls"), rows, strict=True):
+            await conn.copy_records_to_table(table, records=data, columns=COLUMNS[table])
+        await conn.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))")
+        await conn.execute("SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT max(id) FROM customers))")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+def load_sqlite(path: str, rows: tuple[list[tuple[Any, ...]], ...]) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")
+        for table, data in zip(("customers", "cases", "calls"), rows, strict=True):
+            cols = COLUMNS[table]
+            db.executemany(
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", data
+            )
+        db.commit()
+        db.execute("ANALYZE")
+    finally:
+        db.close()
+
+
+NO_INDEX_SQL = text(
+    "SELECT customers.id, cases.number FROM customers LEFT OUTER JOIN cases "
+    "ON cases.customer_id + 0 = customers.id WHERE customers.phone || '' = :phone "
+    "ORDER BY cases.opened_at DESC LIMIT 5"
+)
+
+
+async def bench_screen_pop(dbs: Databases, backends: Sequence[str], calls: int) -> None:
+    print(f"2. Screen-pop on {calls:,} calls / cases and {max(1, calls // 10):,} customers")
+    started = time.perf_counter()
+    rows = await asyncio.to_thread(generate, calls)
+    print(f"   generated rows in {time.perf_counter() - started:.1f} s", flush=True)
+    rng = random.Random(9)
+    n_customers = max(1, calls // 10)
+    for backend in backends:
+        url = await dbs.fresh(backend, "screenpop")
+        started = time.perf_counter()
+        if backend == "sqlite":
+            await asyncio.to_thread(load_sqlite, url.split("///", 1)[1], rows)
+        else:
+            await load_postgres(url, rows)
+        print(f"   {backend:10s} bulk load {time.perf_counter() - started:6.1f} s", flush=True)
+        async with open_store(StoreSettings(url=url, data_dir=dbs.folder)) as store:
+            assert await store.cases.count("calls") == calls
+            for _ in range(50):  # warm the pool and caches
+                await store.cases.screen_pop(_phone(rng.randrange(n_customers)))
+            times = []
+            found = 0
+            for _ in range(2000):
+                phone = _phone(rng.randrange(n_customers))
+                t = time.perf_counter()
+                pop = await store.cases.screen_pop(phone)
+                times.append(time.perf_counter() - t)
+                found += pop is not None and len(pop.recent_cases) > 0
+            baseline = []
+            async with store.engine.connect() as conn:
+                for _ in range(5):
+                    t = time.perf_counter()
+                    await conn.execute(NO_INDEX_SQL, {"phone": _phone(rng.randrange(n_customers))})
+                    baseline.append(time.perf_counter() - t)
+        p50 = statistics.median(times) * 1000
+        p99 = statistics.quantiles(times, n=100)[98] * 1000
+        base = statistics.median(baseline) * 1000
+        print(f"   {backend:10s} screen-pop p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ({found}/2000 with cases); "
+              f"without indexes p50 {base:8.1f} ms (x{base / p50:,.0f})", flush=True)
+
+
+async def run(calls: int, sim_hours: float, backends: Sequence[str]) -> None:
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as folder:
+        dbs = Databases(Path(folder))
+        try:
+            await bench_writer(dbs, backends, sim_hours)
+            print()
+            await bench_screen_pop(dbs, backends, calls)
+        finally:
+            await dbs.drop_all()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench_store")
+    parser.add_argument("--calls", type=int, default=1_000_000, help="calls in the screen-pop store")
+    parser.add_argument("--sim-hours", type=float, default=4.0, help="simulated hours for the writer")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    args = parser.parse_args([] if argv is None else argv)
+    backends = [args.only] if args.only else ["sqlite", "postgresql"]
+    asyncio.run(run(args.calls, args.sim_hours, backends))
+    return 0
+
+
+_unused = CallArrived  # events are produced by the simulator
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
