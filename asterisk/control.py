@@ -72,7 +72,7 @@ class AsteriskCall:
 
 
 RecordingHook = Callable[[str, Path], None]
-ClosedHook = Callable[[str, str], None]  # call id, how ("ended" / "abandoned")
+ClosedHook = Callable[[AsteriskCall, str], None]  # the call, how ("ended" / "abandoned")
 
 
 class CallControl:
@@ -160,7 +160,7 @@ class CallControl:
             call = self.calls.pop(event.call_id, None)
             if call is not None:  # the core gave up (max wait): release the caller
                 self._spawn(call.call_id, self._hangup(call))
-                self._closed(call.call_id, "abandoned")
+                self._closed(call, "abandoned")
         elif (
             isinstance(event, AgentStateChanged)
             and event.new == AgentState.AVAILABLE.value
@@ -295,17 +295,17 @@ class CallControl:
             return
         if acd_call.state is CallState.ON_CALL:
             self.acd.end(call_id)
-            self._closed(call_id, "ended")
+            self._closed(call, "ended")
         else:
             self.acd.abandon(call_id, reason="caller_hangup")
-            self._closed(call_id, "abandoned")
+            self._closed(call, "abandoned")
 
-    def _closed(self, call_id: str, how: str) -> None:
+    def _closed(self, call: AsteriskCall, how: str) -> None:
         if self.on_closed is not None:
             try:
-                self.on_closed(call_id, how)
+                self.on_closed(call, how)
             except Exception:
-                log.exception("call %s: close hook failed", call_id)
+                log.exception("call %s: close hook failed", call.call_id)
 
     def on_device_state(self, msg: AmiMessage) -> None:
         self.device_state(msg.get("Device"), msg.get("State"))

@@ -14,6 +14,8 @@
       moh_class: default
       agent_secrets: {"1001": secret}  # SIP passwords for the generated pjsip.conf
       sip_bind: 0.0.0.0:5060          # where agents' softphones register
+      sounds_prefix: hotline          # prompt audio ko/welcome -> STREAM FILE hotline/ko/welcome
+      menu: skyrail-main              # IVR menu; `menus: {"1588": name}` picks one per number
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ class AsteriskSettings:
     moh_class: str = "default"
     agi_script: str = "ivr"
     sip_bind: str = "0.0.0.0:5060"
+    sounds_prefix: str = "hotline"  # prompt audio "ko/welcome" plays sounds/<prefix>/ko/welcome
+    menu: str = "skyrail-main"  # the IVR menu of a call, unless `menus` names one for its number
+    menus: Mapping[str, str] = field(default_factory=dict)
+
+    def menu_for(self, dialed: str | None) -> str:
+        return self.menus.get(dialed or "", self.menu)
 
     def endpoint(self, agent_id: str) -> str:
         """The dial string of an agent's phone (default `PJSIP/<agent id>`)."""
@@ -106,7 +114,8 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
     _only(
         data,
         {"ami", "fastagi", "hotline_numbers", "ring_timeout", "recordings_dir", "speech_dir",
-         "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind"},
+         "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind",
+         "sounds_prefix", "menu", "menus"},
         "asterisk",
     )
     try:
@@ -156,6 +165,9 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             moh_class=str(data.get("moh_class", "default")),
             agi_script=str(data.get("agi_script", "ivr")),
             sip_bind=str(data.get("sip_bind", "0.0.0.0:5060")),
+            sounds_prefix=str(data.get("sounds_prefix", "hotline")),
+            menu=str(data.get("menu", "skyrail-main")),
+            menus={str(k): str(v) for k, v in _section(data.get("menus"), "asterisk.menus").items()},
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AsteriskConfigError):

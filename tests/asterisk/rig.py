@@ -84,7 +84,7 @@ async def make_rig(recordings: Path, *, agi_port: int = 0, start: bool = True) -
     rig = Rig(fake, acd, None, client)  # type: ignore[arg-type]
     control = CallControl(acd, conf, client,
                           on_recording=lambda c, p: rig.recordings.append((c, p)),
-                          on_closed=lambda c, how: rig.closed.append((c, how)))
+                          on_closed=lambda c, how: rig.closed.append((c.call_id, how)))
     holder.append(control)
     rig.control = control
 

@@ -1,0 +1,238 @@
+"""The IVR channel over a FastAGI session (ivr.channel.Channel).
+
+play = STREAM FILE; digits = STREAM FILE with escape digits (barge-in) then WAIT FOR DIGIT per
+digit; speech = RECORD FILE (ended by silence, a key or the maximum duration), then the file's
+PCM fed to the recognizer; set_data = SET VARIABLE; transfer = SET VARIABLE of the queue data,
+read back by the dialplan (caller parked in the hold context) and by a resync after a restart.
+
+A hang-up (`200 result=-1`, the `HANGUP` line, `511`, or the socket closing) raises
+`CallerHangup`; other AGI failures raise `ChannelError` with what Asterisk said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import wave
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from asterisk.agi_parser import AgiReply
+from asterisk.control import (
+    VAR_LANGUAGE,
+    VAR_PRIORITY,
+    VAR_QUEUE,
+    VAR_SKILLS,
+    VAR_TIER,
+    encode_skills,
+)
+from asterisk.fastagi import (
+    AgiCommandError,
+    AgiConnectionClosed,
+    AgiDeadChannel,
+    AgiError,
+    AgiSession,
+)
+from asterisk.settings import AsteriskSettings
+from ivr.channel import (
+    CallerHangup,
+    ChannelError,
+    DigitSpec,
+    Input,
+    Prompt,
+    SpeechSpec,
+    TransferRequest,
+)
+from ivr.speech import Recognizer
+from speech.listen import listen
+
+log = logging.getLogger("hotline.asterisk.agi")
+
+DTMF_KEYS = "0123456789*#"
+FRAME = 320  # 20 ms of 8 kHz 16-bit PCM
+_VAR_NAME = re.compile(r"[^A-Z0-9_]")
+
+
+def quote(value: str) -> str:
+    """An AGI argument in double quotes (Asterisk unescapes backslash and quote)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class AgiChannel:
+    def __init__(
+        self,
+        session: AgiSession,
+        settings: AsteriskSettings,
+        *,
+        recognizer: Recognizer | None = None,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.recognizer = recognizer
+        env = session.env
+        self._call_id = env.get("uniqueid")
+        self.channel_name = env.get("channel")
+        number = env.get("callerid")
+        self._caller = None if number in ("", "unknown", "anonymous") else number
+        dnid = env.get("dnid")
+        self._dialed = dnid if dnid not in ("", "unknown") else (env.get("extension") or None)
+        self.transfer_request: TransferRequest | None = None
+        self.data: dict[str, str] = {}
+        self.missing_audio: list[str] = []
+        self._records = 0
+
+    @property
+    def call_id(self) -> str:
+        return self._call_id
+
+    @property
+    def caller(self) -> str | None:
+        return self._caller
+
+    @property
+    def dialed(self) -> str | None:
+        return self._dialed
+
+    # -- AGI plumbing ------------------------------------------------------------------------
+
+    async def _cmd(self, line: str, within: float = 10.0) -> AgiReply:
+        if self.session.hung_up:
+            raise CallerHangup("the caller hung up")
+        try:
+            reply = await self.session.command(line, within=within)
+        except (AgiDeadChannel, AgiConnectionClosed) as exc:
+            raise CallerHangup("the caller hung up", detail=str(exc)) from exc
+        except AgiCommandError as exc:
+            raise ChannelError(f"Asterisk refused {exc.command.split(' ', 1)[0]}", detail=exc.reply.text) from exc
+        except AgiError as exc:
+            raise ChannelError(str(exc)) from exc
+        if reply.result == "-1" or self.session.hung_up:
+            raise CallerHangup("the caller hung up", detail=reply.text)
+        return reply
+
+    def _file(self, prompt: Prompt) -> str | None:
+        if prompt.audio is None:
+            # Asterisk cannot speak text: the menu needs an audio file for this prompt.
+            self.missing_audio.append(prompt.key or prompt.text[:40])
+            log.warning("call %s: prompt %s has no audio file; skipped", self.call_id, prompt.key)
+            return None
+        prefix = self.settings.sounds_prefix.strip("/")
+        return f"{prefix}/{prompt.audio}" if prefix else prompt.audio
+
+    async def _stream(self, prompt: Prompt, escape: str) -> str:
+        """Play one prompt; the key that interrupted it, or ''."""
+        name = self._file(prompt)
+        if name is None:
+            return ""
+        reply = await self._cmd(f"STREAM FILE {name} {quote(escape)}", within=600.0)
+        code = reply.result_int
+        return chr(code) if code > 0 else ""
+
+    # -- Channel -----------------------------------------------------------------------------
+
+    async def play(self, prompts: Sequence[Prompt]) -> None:
+        for prompt in prompts:
+            await self._stream(prompt, "")
+
+    async def gather(
+        self,
+        prompts: Sequence[Prompt],
+        *,
+        digits: DigitSpec | None,
+        speech: SpeechSpec | None,
+        barge_in: bool = True,
+    ) -> Input:
+        escape = DTMF_KEYS if digits is not None and barge_in else ""
+        first = ""
+        for prompt in prompts:
+            first = await self._stream(prompt, escape)
+            if first:
+                break
+        if speech is not None and not first and self.recognizer is not None:
+            return await self._listen(speech, digits)
+        if digits is None:
+            return Input.none()
+        return await self._digits(digits, first)
+
+    async def _wait_digit(self, seconds: float) -> str:
+        ms = max(1, int(seconds * 1000))
+        reply = await self._cmd(f"WAIT FOR DIGIT {ms}", within=seconds + 10.0)
+        code = reply.result_int
+        return chr(code) if code > 0 else ""
+
+    async def _digits(self, spec: DigitSpec, first: str) -> Input:
+        collected = ""
+        key = first or await self._wait_digit(spec.timeout)
+        while key:
+            if spec.terminator and key == spec.terminator:
+                break
+            collected += key
+            if len(collected) >= spec.max_digits:
+                break
+            key = await self._wait_digit(spec.inter_digit_timeout)
+        return Input.dtmf(collected) if collected else Input.none()
+
+    async def _listen(self, spec: SpeechSpec, digits: DigitSpec | None) -> Input:
+        assert self.recognizer is not None
+        self._records += 1
+        base = self.settings.speech_dir / f"hotline-{self.call_id}-{self._records}"
+        escape = DTMF_KEYS if digits is not None else ""
+        silence = max(1, round(spec.timeout))
+        ms = max(1000, int(spec.max_duration * 1000))
+        reply = await self._cmd(
+            f"RECORD FILE {base} wav {quote(escape)} {ms} 0 s={silence}", within=spec.max_duration + spec.timeout + 10
+        )
+        path = base.with_suffix(".wav")
+        try:
+            if reply.data == "dtmf" and reply.result_int > 0:
+                if digits is None:
+                    return Input.none()
+                return await self._digits(digits, chr(reply.result_int))
+            pcm = await asyncio.to_thread(read_pcm, path)
+        finally:
+            await asyncio.to_thread(path.unlink, True)
+        session = self.recognizer.session(spec.language, spec.grammar)
+        try:
+            result = await listen(session, frames(pcm), no_input=spec.timeout, max_duration=spec.max_duration)
+        finally:
+            await session.close()
+        return Input.speech(result) if result.text else Input.none()
+
+    async def transfer(self, request: TransferRequest) -> None:
+        """Mark the call for the queue; the session ends and the caller waits in hold."""
+        await self._set(VAR_PRIORITY, str(request.priority))
+        await self._set(VAR_TIER, request.tier)
+        await self._set(VAR_LANGUAGE, request.language)
+        await self._set(VAR_SKILLS, encode_skills(request.skills))
+        if request.callback_number is None:
+            await self._set(VAR_QUEUE, request.queue)  # last: the dialplan parks on this one
+        self.transfer_request = request
+
+    async def hangup(self) -> None:
+        with contextlib.suppress(CallerHangup):
+            await self._cmd("HANGUP")
+
+    async def set_data(self, key: str, value: str) -> None:
+        self.data[key] = value
+        await self._set("HOTLINE_DATA_" + _VAR_NAME.sub("_", key.upper()), value)
+
+    async def _set(self, name: str, value: str) -> None:
+        await self._cmd(f"SET VARIABLE {name} {quote(value)}")
+
+
+def read_pcm(path: Path) -> bytes:
+    """16-bit mono PCM of a recorded WAV (Asterisk's `wav` format is 8 kHz slin)."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2 or w.getnchannels() != 1:
+                raise ChannelError(f"{path.name}: not 16-bit mono audio")
+            return w.readframes(w.getnframes())
+    except (OSError, wave.Error, EOFError) as exc:
+        raise ChannelError(f"cannot read the caller's recording {path.name}: {exc}") from exc
+
+
+async def frames(pcm: bytes) -> AsyncIterator[bytes]:
+    for i in range(0, len(pcm), FRAME):
+        yield pcm[i : i + FRAME]

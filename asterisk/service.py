@@ -1,0 +1,235 @@
+"""The Asterisk adapter as one running service, and its entry point for the server.
+
+    async with asterisk_ctx(settings, acd, menus, clock=clock, recognizer=recognizer,
+                            writer=call_writer, recordings=recording_store) as service:
+        ...   # AMI connected in the background (reconnects by itself); FastAGI listening
+
+For aiohttp: `app.cleanup_ctx.append(lambda app: asterisk_cleanup(app, ...))` or wrap
+`asterisk_ctx` in a generator. The service owns: the AMI client (events -> CallControl, resync
+on every connect), the FastAGI server (one IVR run per call), the call control, and the hand-off
+of finished recordings to the recording store and case store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from acd.clock import Clock
+from acd.engine import Acd
+from asterisk.agi_channel import AgiChannel
+from asterisk.ami_client import AmiClient
+from asterisk.control import AsteriskCall, CallControl
+from asterisk.errors import CallControlError
+from asterisk.fastagi import AgiSession, FastAgiServer
+from asterisk.settings import AsteriskSettings
+from hotline.privacy import mask_phone
+from ivr.channel import TransferRequest
+from ivr.directory import CustomerDirectory
+from ivr.emergency import EmergencyState
+from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
+from ivr.interpreter import IvrSettings, run_menu
+from ivr.registry import MenuRegistry
+from ivr.speech import Recognizer
+from recordings.registry import store_recording
+from recordings.store import FilesystemRecordingStore, RecordingInfo
+from twilio_gateway.steps import record_ivr_event
+
+log = logging.getLogger("hotline.asterisk")
+
+
+class CaseWriter(Protocol):
+    """What the service needs of the case store's `CallWriter`."""
+
+    def record_ivr_step(
+        self,
+        call_id: str,
+        node: str,
+        kind: str,
+        input: str | None = None,
+        confidence: float | None = None,
+        at: float | None = None,
+    ) -> None: ...
+
+    def record_recording(self, call_id: str, info: RecordingInfo) -> None: ...
+
+
+CallbackHook = Callable[[str, TransferRequest], None]
+
+
+@dataclass
+class IvrRun:
+    call_id: str
+    outcome: IvrOutcome | None = None
+    error: str = ""
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class AsteriskService:
+    def __init__(
+        self,
+        settings: AsteriskSettings,
+        acd: Acd,
+        menus: MenuRegistry,
+        *,
+        clock: Clock,
+        recognizer: Recognizer | None = None,
+        writer: CaseWriter | None = None,
+        recordings: FilesystemRecordingStore | None = None,
+        directory: CustomerDirectory | None = None,
+        emergency: EmergencyState | None = None,
+        ivr_settings: IvrSettings | None = None,
+        on_callback: CallbackHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.acd = acd
+        self.menus = menus
+        self.clock = clock
+        self.recognizer = recognizer
+        self.writer = writer
+        self.recordings = recordings
+        self.directory = directory
+        self.emergency = emergency
+        self.ivr_settings = ivr_settings or IvrSettings()
+        self.on_callback = on_callback
+        self.ami = AmiClient(settings.ami, lambda m: self.control.handle_ami(m), on_connect=self._on_connect)
+        self.control = CallControl(acd, settings, self.ami, on_closed=self._on_closed)
+        self.agi = FastAgiServer(self.handle_call, settings.fastagi.host, settings.fastagi.port)
+        self.runs: dict[str, IvrRun] = {}
+        self.stored: dict[str, RecordingInfo] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.agi.start()
+        self.ami.start()
+
+    async def stop(self) -> None:
+        await self.agi.close()
+        await self.ami.stop()
+        self.control.close()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _on_connect(self, client: AmiClient) -> None:
+        await self.control.resync(client)
+
+    # -- recordings: API for the agents' panel (card numbers) --------------------------------
+
+    async def pause_recording(self, call_id: str) -> None:
+        await self.control.pause_recording(call_id)
+
+    async def resume_recording(self, call_id: str) -> None:
+        await self.control.resume_recording(call_id)
+
+    def _on_closed(self, call: AsteriskCall, how: str) -> None:
+        if call.recording is None or self.recordings is None or self.writer is None:
+            return
+        task = asyncio.create_task(self._store_recording(call.call_id, call.recording))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _store_recording(self, call_id: str, path: Path, attempts: int = 5) -> None:
+        assert self.recordings is not None and self.writer is not None
+        delay = 0.2
+        for attempt in range(attempts):
+            if await asyncio.to_thread(path.exists):
+                break
+            if attempt == attempts - 1:
+                log.error("call %s: recording %s never appeared", call_id, path.name)
+                return
+            await asyncio.sleep(delay)  # MixMonitor closes the file just after the hang-up
+            delay *= 2
+        try:
+            info = await store_recording(self.recordings, self.writer, call_id, path, move=True)
+        except OSError as exc:
+            log.error("call %s: cannot store recording %s: %s", call_id, path.name, exc)
+            return
+        self.stored[call_id] = info
+        log.info("call %s: recording stored as %s", call_id, info.uri)
+
+    # -- one call over FastAGI -----------------------------------------------------------------
+
+    async def handle_call(self, session: AgiSession) -> None:
+        channel = AgiChannel(session, self.settings, recognizer=self.recognizer)
+        run = self.runs[channel.call_id] = IvrRun(channel.call_id)
+        try:
+            await self._run_ivr(session, channel, run)
+        finally:
+            run.done.set()
+
+    async def _run_ivr(self, session: AgiSession, channel: AgiChannel, run: IvrRun) -> None:
+        name = self.settings.menu_for(channel.dialed)
+        menu = self.menus.active(name)
+        if menu is None:
+            run.error = f"no active menu {name!r}"
+            log.error("call %s: %s; hanging up", channel.call_id, run.error)
+            with contextlib.suppress(Exception):
+                await channel.hangup()
+            return
+        log.info("call %s from %s on %s: menu %s v%s", channel.call_id,
+                 mask_phone(channel.caller or ""), channel.dialed, menu.name, menu.version)
+
+        def on_event(event: IvrEvent) -> None:
+            if self.writer is not None:
+                record_ivr_event(self.writer, event)
+
+        outcome = await run_menu(
+            menu, channel, clock=self.clock, directory=self.directory, emergency=self.emergency,
+            on_event=on_event, settings=self.ivr_settings,
+        )
+        run.outcome = outcome
+        request = channel.transfer_request
+        await session.close()  # the dialplan continues: hold when HOTLINE_QUEUE is set
+        if outcome.kind is OutcomeKind.TRANSFER and request is not None and request.callback_number is None:
+            try:
+                self.control.enqueue(
+                    channel.call_id, channel.channel_name, request.queue, caller=channel.caller or "",
+                    dialed=channel.dialed or "", language=request.language, priority=request.priority,
+                    tier=request.tier, skills=request.skills,
+                )
+            except CallControlError as exc:
+                run.error = str(exc)
+                log.error("%s", exc)
+        elif request is not None and request.callback_number is not None:
+            if self.on_callback is not None:
+                self.on_callback(channel.call_id, request)
+            else:
+                log.warning("call %s: callback requested but no callback handler is wired", channel.call_id)
+        else:
+            log.info("call %s: IVR ended: %s %s", channel.call_id, outcome.kind.value, outcome.reason)
+
+
+@asynccontextmanager
+async def asterisk_ctx(
+    settings: AsteriskSettings,
+    acd: Acd,
+    menus: MenuRegistry,
+    *,
+    clock: Clock,
+    recognizer: Recognizer | None = None,
+    writer: CaseWriter | None = None,
+    recordings: FilesystemRecordingStore | None = None,
+    directory: CustomerDirectory | None = None,
+    emergency: EmergencyState | None = None,
+    ivr_settings: IvrSettings | None = None,
+    on_callback: CallbackHook | None = None,
+) -> AsyncIterator[AsteriskService]:
+    """Run the Asterisk adapter for the duration of the block (FastAGI up, AMI connecting)."""
+    service = AsteriskService(
+        settings, acd, menus, clock=clock, recognizer=recognizer, writer=writer, recordings=recordings,
+        directory=directory, emergency=emergency, ivr_settings=ivr_settings, on_callback=on_callback,
+    )
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
