@@ -159,17 +159,21 @@ class NaiveRouter:
     def route_call(self, call: _NaiveCall) -> _NaiveAgent | None:
         best: _NaiveAgent | None = None
         for agent in self.agents:
-            if agent.available and call.requirement.satisfied_by(agent.skills, ()):
-                if best is None or agent.idle_since < best.idle_since:
-                    best = agent
+            if (
+                agent.available
+                and call.requirement.satisfied_by(agent.skills, ())
+                and (best is None or agent.idle_since < best.idle_since)
+            ):
+                best = agent
         return best
 
     def route_agent(self, agent: _NaiveAgent) -> _NaiveCall | None:
         best: _NaiveCall | None = None
         for call in self.waiting:
-            if call.requirement.satisfied_by(agent.skills, ()):
-                if best is None or (call.priority, -call.seq) > (best.priority, -best.seq):
-                    best = call
+            if call.requirement.satisfied_by(agent.skills, ()) and (
+                best is None or (call.priority, -call.seq) > (best.priority, -best.seq)
+            ):
+                best = call
         return best
 
 
