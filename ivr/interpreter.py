@@ -458,19 +458,24 @@ def _grammar(choices: Sequence[Choice], language: str) -> tuple[str, ...]:
 
 
 def _match_phrase(choices: Sequence[Choice], language: str, text: str) -> Choice | None:
-    """The choice whose keyword the text is (or, failing that, contains: longest keyword wins)."""
+    """The choice whose keyword the text is, or the only choice with a keyword in the text.
+
+    Keywords of two different choices in one utterance ("상담원 예약") are ambiguous: no
+    match. A grammar recognizer forces any sound onto its phrases, and such sequences came
+    mostly from out-of-menu speech in the measurements (docs/ivr.md).
+    """
     said = normalize(text)
     if not said:
         return None
-    best: tuple[int, Choice] | None = None
+    found: list[Choice] = []
     for c in choices:
         for phrase in c.phrases(language):
             p = normalize(phrase)
             if p == said:
                 return c
-            if f" {p} " in f" {said} " and (best is None or len(p) > best[0]):
-                best = (len(p), c)
-    return best[1] if best else None
+            if f" {p} " in f" {said} " and c not in found:
+                found.append(c)
+    return found[0] if len(found) == 1 else None
 
 
 async def run_menu(

@@ -270,7 +270,7 @@ class _Walk:
                     "value": mask_text(event.value),
                     "confidence": event.confidence,
                     "result": event.result.value,
-                    "option": event.option,
+                    "option": mask_text(event.option) if event.option else None,
                 }
             )
 

@@ -123,6 +123,16 @@ async def test_out_of_grammar_text_is_a_no_match() -> None:
     assert first.result is InputResult.NO_MATCH
 
 
+async def test_keywords_of_two_options_in_one_utterance_are_ambiguous() -> None:
+    ch = FakeChannel.answering(
+        [KO, said("상담원 예약"), said("네 환불 환불"), Input.dtmf("1234567890124")]
+    )
+    out, events = await walk(airline(), ch)
+    main = [e for e in events if isinstance(e, InputReceived) and e.node == "main"]
+    assert [e.result for e in main] == [InputResult.NO_MATCH, InputResult.MATCH]
+    assert out.transfer is not None and out.transfer.queue == "refund"
+
+
 async def test_no_input_retries_then_on_failure() -> None:
     ch = FakeChannel.answering([KO])  # then silence
     out, events = await walk(airline(), ch)
