@@ -6,7 +6,7 @@
         en: {path: models/vosk-model-en}    # or a directory (relative to the config file)
       confidence_threshold: 0.95   # below: the IVR applies no-match
       pool_size: 4                 # warm recognizers kept per language (grammar mode)
-      end_silence: 0.3             # seconds of silence after speech that end an utterance
+      end_silence: 0.25            # seconds of silence after speech that end an utterance
       threads: 2                   # recognition threads (default: CPU count)
       step_timeout: 5.0            # seconds any one recognition step may take
 
@@ -55,7 +55,7 @@ class SpeechSettings:
     models: Mapping[str, ModelSource] = field(default_factory=dict)
     confidence_threshold: float = 0.95
     pool_size: int = 4
-    end_silence: float = 0.3
+    end_silence: float = 0.25
     threads: int = 0  # 0: os.cpu_count()
     step_timeout: float = 5.0
     sample_rate: int = 8000
@@ -108,7 +108,7 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
         models=models,
         confidence_threshold=_number(section, "confidence_threshold", 0.95, 0.0, 1.0),
         pool_size=int(_number(section, "pool_size", 4, 0, 256)),
-        end_silence=_number(section, "end_silence", 0.3, 0.06, 5.0),
+        end_silence=_number(section, "end_silence", 0.25, 0.06, 5.0),
         threads=int(_number(section, "threads", 0, 0, 256)),
         step_timeout=_number(section, "step_timeout", 5.0, 0.1, 600.0),
     )

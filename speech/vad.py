@@ -21,7 +21,7 @@ class VadSettings:
     margin_db: float = 12.0
     min_db: float = -50.0
     start_frames: int = 4  # 80 ms of voice before speech counts as started
-    end_silence: float = 0.3
+    end_silence: float = 0.25
     floor_rise_db: float = 0.5  # per frame, while unvoiced
 
 

