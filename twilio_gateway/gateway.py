@@ -358,7 +358,11 @@ class TwilioGateway:
 
     def _no_target(self, call: TwilioCall, agent_id: str) -> None:
         log.error("twilio: agent %s has no SIP URI / client identity in twilio.agents", agent_id)
-        asyncio.get_running_loop().call_soon(self._ring_failed, call.sid, agent_id)
+        self._spawn(self._ring_failed_later(call.sid, agent_id), f"twilio-no-target-{call.sid}")
+
+    async def _ring_failed_later(self, sid: str, agent_id: str) -> None:
+        """Settled after `Acd.arrive` has returned (not from inside its event dispatch)."""
+        self._ring_failed(sid, agent_id)
 
     def _ring_failed(self, sid: str, agent_id: str) -> None:
         acd_call = self.acd.calls.get(sid)

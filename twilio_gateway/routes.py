@@ -182,6 +182,8 @@ async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
                 if bad > STREAM_MAX_BAD:
                     break
                 continue
+            if isinstance(message, Stop):
+                break
             if isinstance(message, Start):
                 if listener is not None:
                     continue
@@ -205,8 +207,6 @@ async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
                     answer = await listener.media(message.payload)
             elif isinstance(message, Dtmf):
                 answer = listener.dtmf(message.digit)
-            elif isinstance(message, Stop):
-                break
     except TimeoutError:
         log.info("twilio stream for call %s: no audio for %s s", sid, STREAM_IDLE)
     except SpeechError as exc:

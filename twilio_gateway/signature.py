@@ -51,7 +51,7 @@ class SignatureChecker:
         try:
             pairs = parse_qsl(
                 body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
-                max_num_fields=MAX_FIELDS,
+                max_num_fields=MAX_FIELDS, encoding="utf-8", errors="strict",
             )
         except (UnicodeDecodeError, ValueError) as exc:
             raise _error(web.HTTPBadRequest, request, f"malformed form body: {exc}") from exc

@@ -56,7 +56,7 @@ class FakeTwilioApi(AsyncHttpClient):
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (HttpClient's signature)
         allow_redirects: bool = False,
     ) -> Response:
         self.requests.append(ApiRequest(method, uri, dict(data or {}), auth))
@@ -82,8 +82,8 @@ class FakeTwilioApi(AsyncHttpClient):
             "from": data.get("From", ""), "uri": f"/2010-04-01/Accounts/{ACCOUNT}/Calls/{sid}.json",
         }
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> list[ApiRequest]:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, count: int) -> list[ApiRequest]:
+        async with asyncio.timeout(5.0):
             while len(self.requests) < count:
                 self.arrived.clear()
                 await self.arrived.wait()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from acd.agent import AgentState
 from acd.call import CallState
@@ -234,8 +233,8 @@ async def test_agent_without_twilio_address_is_treated_as_no_answer(harness: Mak
         await start_call(h, sid)
         hold = await press(h, sid, 1, "2")
         assert hold.find("Dial") is None and hold.find("Play") is not None
-        await h.api.wait_for(0)
-        await _until(lambda: any(isinstance(e, CallRingNoAnswer) for e in events))
+        await h.gateway.drain()
+        assert [e.call_id for e in events if isinstance(e, CallRingNoAnswer)] == [sid]
         assert h.acd.calls[sid].state is CallState.QUEUED
         assert h.acd.agents["1003"].state is AgentState.PAUSED
 
@@ -252,10 +251,3 @@ async def test_rest_404_means_the_caller_is_gone(harness: Make) -> None:
         assert [e.call_id for e in events if isinstance(e, CallAbandoned)] == [sid]
         assert h.acd.agents["1001"].state is AgentState.AVAILABLE
 
-
-async def _until(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    import asyncio
-
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0)
