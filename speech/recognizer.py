@@ -1,6 +1,7 @@
 """The Vosk adapter of `ivr.speech.Recognizer`: shared models, pooled recognizers, a thread pool.
 
-- One `vosk.Model` per language, loaded once (off the event loop) and shared by every call.
+- One `vosk.Model` per language, loaded once per process (off the event loop) and shared by
+  every call and every `open_recognizer`.
 - A `KaldiRecognizer` per session, taken from a per-language pool: grammar recognizers switch
   grammar with `SetGrammar` (about 0.5 ms), free-form ones are kept apart (switching a
   recognizer back to free-form makes its next clip slow again).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -289,14 +291,29 @@ class VoskRecognizer:
         )
 
 
-def load_model(path: str) -> Any:
-    from vosk import Model, SetLogLevel
+_loaded: dict[str, Any] = {}
+_loading: dict[str, threading.Lock] = {}
+_loading_guard = threading.Lock()
 
-    SetLogLevel(-1)
-    try:
-        return Model(path)
-    except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
-        raise ModelError(f"could not load the speech model in {path!r}: {exc}") from exc
+
+def load_model(path: str) -> Any:
+    """The `vosk.Model` in `path`, loaded once per process and shared (a model is read-only
+    and safe to share between recognizers and threads; the Korean test model takes ~530 MB)."""
+    key = os.path.realpath(path)
+    with _loading_guard:
+        lock = _loading.setdefault(key, threading.Lock())
+    with lock:
+        model = _loaded.get(key)
+        if model is None:
+            from vosk import Model, SetLogLevel
+
+            SetLogLevel(-1)
+            try:
+                model = Model(key)
+            except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
+                raise ModelError(f"could not load the speech model in {path!r}: {exc}") from exc
+            _loaded[key] = model
+        return model
 
 
 @asynccontextmanager

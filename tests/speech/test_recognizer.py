@@ -6,13 +6,15 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ivr.speech import Recognition, SpeechError
-from speech.errors import GrammarError, SessionClosed, SpeechTimeout
-from speech.recognizer import VoskRecognizer
+from speech.errors import GrammarError, ModelError, SessionClosed, SpeechTimeout
+from speech.recognizer import VoskRecognizer, load_model, open_recognizer
+from speech.settings import ModelSource, SpeechSettings
 
 from .conftest import CLIPS, FRAME, GRAMMAR, SETTINGS, Clip, clip, frames
 
@@ -211,3 +213,25 @@ async def test_a_stuck_step_times_out_and_its_recognizer_is_not_pooled(
     await session.close()
     assert recognizer.pool.idle("ko") == 0
     executor.shutdown(wait=True)
+
+
+async def test_open_recognizer_shares_the_loaded_model(ko_models: dict[str, Any]) -> None:
+    async with open_recognizer(SETTINGS, warm_free_form=1) as recognizer:
+        assert recognizer.models["ko"] is ko_models["ko"]  # loaded once per process
+        assert recognizer.pool.idle("ko", free_form=True) == 1  # warmed up
+        result, _ = await recognize(recognizer, clip("kw_yeyak_ko_150.ulaw"))
+        assert result.text == "예약"
+        executor = recognizer.executor
+    with pytest.raises(RuntimeError):
+        executor.submit(print)  # threads shut down on exit
+
+
+async def test_open_recognizer_refuses_bad_models(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no models"):
+        async with open_recognizer(SpeechSettings()):
+            pass
+    with pytest.raises(ModelError, match="does not exist"):
+        async with open_recognizer(SpeechSettings(models={"ko": ModelSource(path=tmp_path / "x")})):
+            pass
+    with pytest.raises(ModelError, match="could not load"):
+        load_model(str(tmp_path))  # a directory without a model
