@@ -119,6 +119,12 @@ class AsteriskService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
+    async def drain(self) -> None:
+        """Wait for background work in flight (AMI actions, recordings being stored)."""
+        await self.control.drain()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def _on_connect(self, client: AmiClient) -> None:
         await self.control.resync(client)
 

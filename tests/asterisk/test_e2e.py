@@ -1,0 +1,169 @@
+"""End to end over loopback: fake Asterisk (AMI + FastAGI) -> Hotline's Asterisk service ->
+IVR interpreter -> ACD -> case store on SQLite and the recording store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from acd.call import CallState
+from acd.clock import AsyncioClock
+from acd.engine import Acd
+from acd.events import Event
+from asterisk.service import AsteriskService, asterisk_ctx
+from asterisk.settings import AmiSettings, AsteriskSettings, FastAgiSettings
+from casestore.models import CALLS, IVR_STEPS, RECORDINGS
+from casestore.settings import StoreSettings
+from casestore.store import Store, open_store
+from casestore.writer import CallWriter
+from ivr.events import OutcomeKind
+from ivr.registry import MenuRegistry
+from tests.asterisk.fake_asterisk import CallerScript, FakeAsterisk
+from tests.asterisk.rig import AGENTS, QUEUES
+
+MENU = Path(__file__).with_name("menu.yaml")
+
+
+@dataclass
+class World:
+    fake: FakeAsterisk
+    acd: Acd
+    service: AsteriskService
+    store: Store
+    writer: CallWriter
+    changed: asyncio.Event
+
+    async def until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        async def wait() -> None:
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(wait(), within)
+
+    async def barrier(self) -> None:
+        await self.service.ami.action("Ping")
+        await self.service.control.drain()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    monitor = tmp_path / "monitor"
+    fake = FakeAsterisk(recordings_dir=monitor)
+    await fake.start()
+    fake.devices.update({"PJSIP/1001": "NOT_INUSE", "PJSIP/1002": "NOT_INUSE"})
+    settings = AsteriskSettings(
+        ami=AmiSettings(port=fake.port, username="hotline", secret="secret", backoff_initial=0.01,
+                        backoff_max=0.05),
+        fastagi=FastAgiSettings(port=0),
+        recordings_dir=monitor,
+        speech_dir=tmp_path / "speech",
+        menu="asterisk-test",
+    )
+    clock = AsyncioClock()
+    acd = Acd(clock, QUEUES)
+    for agent in AGENTS:
+        acd.add_agent(agent)
+    changed = asyncio.Event()
+
+    def poke(event: Event) -> None:
+        changed.set()
+
+    acd.subscribe(poke)
+    menus = MenuRegistry(queues=set(acd.queues))
+    assert menus.load(MENU.read_text(encoding="utf-8"), str(MENU)).ok
+    store_settings = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}", data_dir=tmp_path / "data")
+    async with open_store(store_settings, create=True) as store:
+        writer = store.writer(flush_interval=0.02)
+        await writer.start()
+        acd.subscribe(writer.on_event)
+        async with asterisk_ctx(settings, acd, menus, clock=clock, writer=writer,
+                                recordings=store.recordings) as service:
+            await service.ami.wait_ready(5)
+            yield World(fake, acd, service, store, writer, changed)
+        await writer.stop()
+    await fake.close()
+
+
+async def test_call_walks_the_menu_waits_is_bridged_recorded_and_stored(world: World) -> None:
+    fake, acd, service = world.fake, world.acd, world.service
+    caller = CallerScript(number="+821012345678", keys=["1", "4", "2", "4", "2"])
+    result = await fake.agi_call(service.agi.port, caller)
+    call_id = result.channel.uniqueid
+    await world.until(lambda: call_id in acd.calls)
+    assert acd.calls[call_id].state is CallState.QUEUED  # nobody logged in: the caller waits
+    assert fake.channels[call_id].application == "MusicOnHold"
+    assert result.channel.variables["HOTLINE_QUEUE"] == "booking"
+    assert result.channel.variables["HOTLINE_DATA_BOOKING_REF"] == "4242"
+    assert caller.played[:3] == ["hotline/en/welcome", "hotline/en/main", "hotline/en/booking-ref"]
+    assert service.runs[call_id].outcome is not None
+    assert service.runs[call_id].outcome.kind is OutcomeKind.TRANSFER  # type: ignore[union-attr]
+
+    acd.login("1001")  # an agent becomes free: the event, not a poll, routes the call
+    redirect = await fake.wait_action("Redirect")
+    assert (redirect["Channel"], redirect["Exten"]) == (result.channel.name, "1001")
+    await world.barrier()
+    fake.answer(call_id)
+    await world.barrier()
+    assert acd.calls[call_id].state is CallState.ON_CALL
+    fake.hangup(call_id)
+    await world.barrier()
+    await service.drain()
+    assert call_id in service.stored
+    assert acd.agents["1001"].state.value == "wrap_up"
+    await world.writer.drain()
+
+    async with world.store.engine.connect() as conn:
+        call = (await conn.execute(select(CALLS).where(CALLS.c.id == call_id))).mappings().one()
+        recording = (await conn.execute(select(RECORDINGS).where(RECORDINGS.c.call_id == call_id))).mappings().one()
+        steps = (await conn.execute(select(IVR_STEPS).where(IVR_STEPS.c.call_id == call_id))).mappings().all()
+    assert (call["source"], call["queue"], call["agent_id"], call["dialed"]) == ("asterisk", "booking", "1001", "1588")
+    assert call["answered_at"] is not None and call["ended_at"] is not None
+    assert recording["uri"] == service.stored[call_id].uri and recording["size"] > 44
+    assert world.store.recordings.path(recording["uri"]).exists()
+    assert not (service.settings.recordings_dir / f"{call_id}.wav").exists()  # moved, not copied
+    kinds = [(s["node"], s["kind"]) for s in steps]
+    assert ("main", "dtmf") in kinds and ("booking_ref", "dtmf") in kinds
+
+
+async def test_caller_hanging_up_mid_menu_is_an_abandoned_ivr_call(world: World) -> None:
+    caller = CallerScript(keys=[], hangup_at=2)  # hangs up while the menu waits for a key
+    result = await world.fake.agi_call(world.service.agi.port, caller)
+    run = world.service.runs[result.channel.uniqueid]
+    await asyncio.wait_for(run.done.wait(), 5)
+    assert run.outcome is not None and run.outcome.kind is OutcomeKind.ABANDONED
+    assert result.commands == [  # nothing sent after Asterisk said HANGUP
+        'STREAM FILE hotline/en/welcome ""',
+        'STREAM FILE hotline/en/main "0123456789*#"',
+        "WAIT FOR DIGIT 2000",
+    ]
+    assert result.channel.uniqueid not in world.acd.calls
+
+
+async def test_fastagi_client_disconnecting_mid_menu_is_closed_as_abandoned(world: World) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", world.service.agi.port)
+    writer.write(b"agi_network: yes\nagi_channel: PJSIP/2001-000000aa\nagi_uniqueid: gone-1\n"
+                 b"agi_callerid: 2001\nagi_dnid: 1588\n\n")
+    first = await asyncio.wait_for(reader.readline(), 5)
+    assert first.startswith(b"STREAM FILE hotline/en/welcome")
+    writer.close()
+    run = world.service.runs["gone-1"]  # created before the first command was sent
+    await asyncio.wait_for(run.done.wait(), 5)
+    assert run.outcome is not None and run.outcome.kind is OutcomeKind.ABANDONED
+
+
+async def test_caller_abandoning_in_the_queue(world: World) -> None:
+    result = await world.fake.agi_call(world.service.agi.port, CallerScript(keys=["1", "1", "2", "3", "4"]))
+    call_id = result.channel.uniqueid
+    await world.until(lambda: call_id in world.acd.calls)
+    world.fake.hangup(call_id)
+    await world.until(lambda: call_id not in world.acd.calls)
+    await world.writer.drain()
+    async with world.store.engine.connect() as conn:
+        call = (await conn.execute(select(CALLS).where(CALLS.c.id == call_id))).mappings().one()
+    assert call["outcome"] == "abandoned"
