@@ -2,8 +2,8 @@
 
 Subscribers (the case store, logs, `hotline ivr try`) get every event through the
 `on_event` callback of `ivr.interpreter.run_menu`, in order. Events are frozen dataclasses
-with `at` (epoch seconds from the injected clock) and `to_dict()`. Caller numbers never
-appear in events (only the tier found for them).
+with `at` (epoch seconds from the injected clock) and `to_dict()` (JSON-ready). The caller's
+number appears only in a callback outcome (`transfer.callback_number`); mask it in logs.
 """
 
 from __future__ import annotations

@@ -30,3 +30,26 @@ def test_sample_menu_validates_against_the_published_schema() -> None:
     assert list(Draft202012Validator(schema).iter_errors(data)) == []
     data["nodes"]["main"]["options"][0]["dtmf"] = "12"
     assert list(Draft202012Validator(schema).iter_errors(data))
+
+
+def test_ivr_config_section() -> None:
+    import pytest
+
+    from ivr.settings import IvrConfigError, parse_ivr_settings
+
+    cfg = parse_ivr_settings(
+        {
+            "menus": ["menus/airline.yaml"],
+            "default_menu": "skyrail-main",
+            "numbers": {"1588-0000": "skyrail-main", "15889999": "rail"},
+            "confidence": 0.9,
+            "max_steps": 30,
+        }
+    )
+    assert cfg.menus == ("menus/airline.yaml",)
+    assert cfg.menu_for("15880000") == "skyrail-main" and cfg.menu_for("1588 9999") == "rail"
+    assert cfg.menu_for("000") == "skyrail-main" and cfg.menu_for(None) == "skyrail-main"
+    assert cfg.run.confidence == 0.9 and cfg.run.max_steps == 30 and cfg.run.lookup_timeout == 2.0
+    for bad in ({"confidence": 2}, {"menus": "a.yaml"}, {"colour": 1}, {"max_steps": True}):
+        with pytest.raises(IvrConfigError):
+            parse_ivr_settings(bad)
