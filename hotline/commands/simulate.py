@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--duration must be positive")
         config = config.with_overrides(seed=args.seed, duration=args.duration)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        print(f"hotline simulate: error: {exc}", file=sys.stderr)
         return 2
     subscribers: list[Subscriber] = []  # other writers (a case store, say) attach here
     events_file: IO[str] | None = None
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             events_file = args.events.open("w", encoding="utf-8")
         except OSError as exc:
-            err.print(f"[red]error:[/red] {args.events}: cannot write: {exc.strerror}", highlight=False)
+            print(f"hotline simulate: error: {args.events}: cannot write: {exc.strerror}", file=sys.stderr)
             return 2
         subscribers.append(event_writer(events_file))
     recorder = None
