@@ -43,9 +43,8 @@ class AiohttpFetcher:
 
     async def fetch(self, url: str, auth: tuple[str, str]) -> bytes:
         try:
-            async with self.session.get(
-                url, auth=aiohttp.BasicAuth(*auth), timeout=self.timeout
-            ) as response:
+            headers = {"Authorization": aiohttp.encode_basic_auth(*auth)}
+            async with self.session.get(url, headers=headers, timeout=self.timeout) as response:
                 if response.status != 200:
                     body = (await response.text(errors="replace"))[:500]
                     raise RecordingDownloadError(
