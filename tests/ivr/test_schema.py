@@ -53,3 +53,17 @@ def test_ivr_config_section() -> None:
     for bad in ({"confidence": 2}, {"menus": "a.yaml"}, {"colour": 1}, {"max_steps": True}):
         with pytest.raises(IvrConfigError):
             parse_ivr_settings(bad)
+
+
+def test_sample_config_ivr_section_points_at_clean_menus() -> None:
+    from hotline.config import load_config
+    from ivr.registry import MenuRegistry
+    from ivr.settings import parse_ivr_settings
+
+    config = load_config(ROOT / "config" / "hotline.yaml")
+    ivr = parse_ivr_settings(config.section("ivr"))
+    registry = MenuRegistry(queues=[q.name for q in config.queues])
+    for path in ivr.menus:
+        result = registry.load(config.resolve(path).read_text(encoding="utf-8"), path)
+        assert result.ok, [i.format(path) for i in result.errors]
+    assert ivr.menu_for("15880000") in registry.names()
