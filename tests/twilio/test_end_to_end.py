@@ -133,18 +133,21 @@ async def test_recording_on_a_host_not_allowed_is_not_fetched(harness: Make, tmp
     media = await media_server(b"RIFF", seen)
     try:
         settings = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path}/x.db", data_dir=tmp_path / "data")
-        async with open_store(settings, create=True) as store, aiohttp.ClientSession() as http:
-            async with harness(recordings=store.recordings, fetcher=AiohttpFetcher(http)) as h:
-                sid = call_sid(0xE30)
-                evil = f"{PUBLIC}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE1"  # not on recording_hosts
-                await h.poster.post(f"/twilio/recording?call={sid}",
-                                    form(sid, RecordingUrl=evil, RecordingStatus="completed"))
-                unknown_path = str(media.make_url("/other/Recordings/RE2"))
-                await h.poster.post(f"/twilio/recording?call={sid}",
-                                    form(sid, RecordingUrl=unknown_path, RecordingStatus="completed"))
-                await h.gateway.drain()
-                assert h.gateway.recorded == []
-                assert h.steps.recordings == []
+        async with (
+            open_store(settings, create=True) as store,
+            aiohttp.ClientSession() as http,
+            harness(recordings=store.recordings, fetcher=AiohttpFetcher(http)) as h,
+        ):
+            sid = call_sid(0xE30)
+            evil = f"{PUBLIC}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE1"  # not on recording_hosts
+            await h.poster.post(f"/twilio/recording?call={sid}",
+                                form(sid, RecordingUrl=evil, RecordingStatus="completed"))
+            unknown_path = str(media.make_url("/other/Recordings/RE2"))
+            await h.poster.post(f"/twilio/recording?call={sid}",
+                                form(sid, RecordingUrl=unknown_path, RecordingStatus="completed"))
+            await h.gateway.drain()
+            assert h.gateway.recorded == []
+            assert h.steps.recordings == []
         assert seen == []  # the first was refused before any request, the second 404s
     finally:
         await media.close()
