@@ -3,6 +3,7 @@ hang-ups, lost calls. Every REST request Twilio would receive is asserted."""
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -251,3 +252,55 @@ async def test_rest_404_means_the_caller_is_gone(harness: Make) -> None:
         assert [e.call_id for e in events if isinstance(e, CallAbandoned)] == [sid]
         assert h.acd.agents["1001"].state is AgentState.AVAILABLE
 
+
+
+async def test_accepted_callback_keeps_the_place_and_calls_agent_then_customer(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(13)
+        await start_call(h, sid)
+        await press(h, sid, 1, "9")
+        bye = await press(h, sid, 2, "1")
+        assert [e.tag for e in bye] == ["Say", "Hangup"] and bye[0].text == "다시 연락드리겠습니다."
+        assert h.acd.calls[sid].queue == "general" and h.acd.calls[sid].caller == "+821012345678"
+        await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
+        assert h.acd.calls[sid].state is CallState.QUEUED  # the caller left; the place is kept
+
+        h.acd.login("1001")
+        (create,) = await h.api.wait_for(1)
+        assert (create.method, create.url) == ("POST", f"{CALLS_URL}.json")
+        assert create.data["To"] == "sip:1001@pbx.example.com" and create.data["From"] == "+8215990000"
+        assert create.data["StatusCallback"] == f"{PUBLIC}/twilio/callback?call={sid}"
+        assert create.data["StatusCallbackEvent"] == ["answered", "completed"]
+        number = ET.fromstring(str(create.data["Twiml"])).find("Dial/Number")
+        assert number is not None and number.text == "+821012345678"
+
+        leg = f"CA{0xF001:032x}"
+        await h.poster.post(f"/twilio/callback?call={sid}", base_form(leg, CallStatus="in-progress"))
+        assert h.acd.calls[sid].state is CallState.ON_CALL
+        await h.poster.post(f"/twilio/callback?call={sid}", base_form(leg, CallStatus="completed"))
+        assert sid not in h.acd.calls and sid not in h.gateway.calls
+        assert [type(e).__name__ for e in events if isinstance(e, CallAnswered | CallEnded)] == [
+            "CallAnswered", "CallEnded"
+        ]
+
+
+async def test_acd_giving_up_hangs_up_with_an_apology(harness: Make) -> None:
+    async with harness() as h:
+        h.acd.queues["general"] = dataclasses.replace(h.acd.queues["general"], max_wait=60)
+        sid = call_sid(14)
+        await start_call(h, sid)
+        await press(h, sid, 1, "0")
+        h.clock.advance(61)
+        (update,) = await h.api.wait_for(1)
+        doc = ET.fromstring(str(update.data["Twiml"]))
+        assert [e.tag for e in doc] == ["Say", "Hangup"] and "죄송합니다" in (doc[0].text or "")
+        assert sid not in h.gateway.calls
+
+
+async def test_no_menu_for_the_number_says_sorry_and_hangs_up(harness: Make) -> None:
+    from .conftest import make_settings
+
+    async with harness(settings=make_settings(menu="missing-menu")) as h:
+        root = await start_call(h, call_sid(15))
+        assert [e.tag for e in root] == ["Say", "Hangup"]
