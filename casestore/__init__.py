@@ -16,7 +16,7 @@ from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
 from casestore.settings import StoreConfigError, StoreSettings, parse_store_settings, store_settings
 from casestore.sla import DEFAULT_SLA_RULES, SlaPolicy, SlaRule
-from casestore.store import Store, open_store
+from casestore.store import Store, attached_store, open_store
 from casestore.views import CallView, CaseView, CustomerView, ScreenPop
 from casestore.workflow import CaseStatus
 from casestore.writer import CallWriter, IvrStepRecord, WriterStats
@@ -43,6 +43,7 @@ __all__ = [
     "StoreSettings",
     "StoreUnavailable",
     "WriterStats",
+    "attached_store",
     "check_schema",
     "open_store",
     "parse_store_settings",

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from acd.events import Subscriber
 from casestore.dialect import create_engine
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
@@ -37,6 +38,8 @@ class Store:
         self.recordings = FilesystemRecordingStore(
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock
         )
+
+    writer_instance: CallWriter | None = None
 
     def writer(
         self,
@@ -80,3 +83,31 @@ async def open_store(
         yield store
     finally:
         await store.close()
+
+
+class EventSource(Protocol):
+    """What the store needs from the core: `Acd.subscribe`."""
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]: ...
+
+
+@asynccontextmanager
+async def attached_store(
+    target: StoreSettings | str,
+    acd: EventSource,
+    *,
+    clock: Callable[[], float] = time.time,
+    sources: Iterable[str] | None = None,
+) -> AsyncIterator[Store]:
+    """The server's case store: open (schema checked), close orphaned calls, subscribe the
+    writer to the ACD; on exit unsubscribe and flush. `store.writer_instance` is the running
+    writer (for IVR steps and recordings: `record_ivr_step`, `record_recording`)."""
+    async with open_store(target, clock=clock) as store:
+        writer = store.writer_instance = store.writer()
+        await writer.start(sources=sources)
+        unsubscribe = acd.subscribe(writer.on_event)
+        try:
+            yield store
+        finally:
+            unsubscribe()
+            await writer.stop()

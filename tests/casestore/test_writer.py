@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from acd.agent import AgentConfig
-from casestore import Store, StoreSettings
+from casestore import Store, StoreSettings, attached_store, open_store
 from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, RECORDINGS
 from tests.casestore.traffic import (
     OVERLAP,
@@ -230,3 +230,16 @@ async def test_unreachable_database_keeps_every_event_and_never_blocks(tmp_path:
     assert writer.stats.retries >= 2
     assert await writer.abort() == writer.stats.events
     await store.close()
+
+
+async def test_attached_store_is_the_server_entry_point(db_url: str, tmp_path: Path) -> None:
+    acd, clock = make_acd()
+    settings = StoreSettings(url=db_url, data_dir=tmp_path / "data")
+    async with attached_store(settings, acd) as store:
+        assert store.writer_instance is not None
+        store.writer_instance.record_ivr_step("c0", "welcome", "entered", at=START - 5)
+        drive(acd, clock, 6)
+    acd.arrive("late", "general")  # after exit: unsubscribed, not written
+    async with open_store(settings) as store:
+        assert await store.cases.count("calls") == 6
+        assert [s.node for s in await store.cases.ivr_path("c0")] == ["welcome"]
