@@ -9,7 +9,7 @@ input. An exhausted script is silence. Everything the interpreter did is recorde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ivr.channel import CallerHangup, DigitSpec, Input, Prompt, SpeechSpec, TransferRequest
@@ -74,10 +74,6 @@ class ScriptedChannel:
     transferred: TransferRequest | None = None
     hung_up: bool = False
     observer: Callable[[Step], None] | None = None  # told of each step once it is complete
-
-    @classmethod
-    def of(cls, actions: Iterable[Action], **kwargs: object) -> ScriptedChannel:
-        return cls(list(actions), **kwargs)  # type: ignore[arg-type]
 
     @property
     def prompts_played(self) -> list[Prompt]:
