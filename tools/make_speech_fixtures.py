@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from speech.mulaw import pcm16_to_ulaw  # noqa: E402
+from speech.mulaw import pcm16_to_ulaw
 
 RATE = 8000
 GRAMMAR = ["예약", "환불", "상담원", "네", "아니요"]
