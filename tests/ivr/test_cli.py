@@ -178,3 +178,28 @@ def test_schema_command_and_installed_entry_point(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0 and "0 with errors" in done.stdout
+
+
+def test_check_speech_warns_about_keywords_outside_the_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    menu = tmp_path / "menu.yaml"
+    menu.write_text(
+        AIRLINE.read_text(encoding="utf-8").replace(
+            "keywords: {ko: [환불]", "keywords: {ko: [환불, 스카이레일환불]"
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "ivr", "check", "--speech", str(menu))
+    assert code == 0  # warnings only
+    line = next(
+        n
+        for n, text in enumerate(menu.read_text(encoding="utf-8").splitlines(), 1)
+        if "스카이레일환불" in text
+    )
+    assert (
+        f"{menu}:{line}: warning: nodes.main.options[1].keywords.ko: not in the ko speech "
+        "model's vocabulary: 스카이레일환불"
+    ) in out
+    assert "no speech model for 'en'" in out
+    assert "예약" not in out  # the reliable keywords are all in the vocabulary
