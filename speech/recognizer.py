@@ -179,7 +179,10 @@ class VoskSession:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._broken:
             raise SpeechError("this speech session failed earlier and cannot be used")
-        future = self._owner.executor.submit(fn, *args)
+        try:
+            future = self._owner.executor.submit(fn, *args)
+        except RuntimeError as exc:  # the executor was shut down
+            raise SpeechError("the speech recognizer is closed") from exc
         self._inflight = future
         try:
             return await asyncio.wait_for(
