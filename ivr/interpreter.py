@@ -49,6 +49,7 @@ from ivr.events import (
     OutcomeKind,
 )
 from ivr.menu import Choice, Menu, Node, Prompts, normalize
+from ivr.speech import SpeechError
 
 log = logging.getLogger(__name__)
 
@@ -165,26 +166,40 @@ class _Run:
         grammar: tuple[str, ...] | None,
         accept: Callable[[Input], _Asked | None],
         speech_wanted: bool,
+        keys_fallback: bool = True,
     ) -> _Asked | None:
-        """Prompt and gather until `accept` takes an answer or the attempts run out."""
+        """Prompt and gather until `accept` takes an answer or the attempts run out.
+
+        `keys_fallback`: after `speech_attempts` failed speech attempts, ask for keys only.
+        A recognizer failure (SpeechError) counts as no input and turns speech off for the node.
+        """
         retries = node.retries if node.retries is not None else self.menu.settings.retries
         timeout = node.timeout if node.timeout is not None else self.menu.settings.timeout
         key = f"nodes.{node.id}"
         before: list[Prompt] = []
         speech_failures = 0
+        speech_broken = False
         for attempt in range(1, retries + 2):
             use_speech = (
                 speech_wanted
                 and node.speech
-                and speech_failures < self.menu.settings.speech_attempts
+                and not speech_broken
+                and (not keys_fallback or speech_failures < self.menu.settings.speech_attempts)
             )
             prompts = before + self.prompts(node.prompt, f"{key}.prompt")
             if speech_wanted and node.speech and not use_speech:
                 prompts += self.prompts(node.dtmf_fallback, f"{key}.dtmf_fallback")
             speech = SpeechSpec(self.language, grammar, timeout=timeout) if use_speech else None
-            inp = await self.channel.gather(
-                prompts, digits=digits, speech=speech, barge_in=node.barge_in
-            )
+            try:
+                inp = await self.channel.gather(
+                    prompts, digits=digits, speech=speech, barge_in=node.barge_in
+                )
+            except SpeechError as exc:
+                log.warning(
+                    "speech failed on call %s at %s: %s", self.channel.call_id, node.id, exc
+                )
+                speech_broken = True
+                inp = Input.none()
             rec = inp.recognition
             if inp.kind is InputKind.NONE or (
                 inp.kind is InputKind.SPEECH and (rec is None or not rec.text.strip())
@@ -311,7 +326,12 @@ class _Run:
                 return _Asked(value=hit) if hit is not None else None
 
             got = await self.ask(
-                node, digits, tuple(phrases) if phrases is not None else None, accept, True
+                node,
+                digits,
+                tuple(phrases) if phrases is not None else None,
+                accept,
+                speech_wanted=True,
+                keys_fallback=False,
             )
         else:
             pattern = re.compile(spec.pattern) if spec.pattern else None
@@ -357,9 +377,8 @@ class _Run:
     async def node_emergency(self, node: Node) -> str | None:
         if self.emergency is None or not self.emergency.is_active(node.emergency_name):
             return node.next
-        override = self.emergency.current().announcement
-        text = override.get(self.language) or override.get(self.menu.default_language)
-        if text:
+        text = self.emergency.current().announcement.get(self.language)
+        if text:  # the supervisor's words in the caller's language, else the menu's own
             prompts = [Prompt(text, self.language, None, "emergency.announcement")]
         else:
             prompts = self.prompts(node.announcement, f"nodes.{node.id}.announcement")

@@ -13,6 +13,7 @@ from ivr.events import DataSet, InputReceived, InputResult, IvrEvent, IvrOutcome
 from ivr.events import OutcomeKind as K
 from ivr.interpreter import IvrSettings, run_menu
 from ivr.menu import Menu
+from ivr.speech import SpeechError
 from tests.ivr.fakes import FakeChannel, airline, load, said
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -375,3 +376,32 @@ async def test_a_failing_subscriber_does_not_drop_the_call() -> None:
     ch = FakeChannel.answering([Input.dtmf("3")])
     out = await run_menu(load(SMALL), ch, clock=VirtualClock(), on_event=broken)
     assert out.kind is K.HANGUP and out.path[-1] == "bye"
+
+
+async def test_spoken_collect_keeps_listening_and_speech_failure_falls_back_to_keys() -> None:
+    menu = load(
+        SMALL.replace(
+            "{max_steps: 7, retries: 1}", "{max_steps: 7, retries: 3, speech_attempts: 1}"
+        )
+    )
+    ch = FakeChannel.answering(
+        [Input.dtmf("2"), said("blue"), said("red", 0.2), said("pink"), said("red")]
+    )
+    out, _ = await walk(menu, ch)
+    assert out.data["colour"] == "red"
+    assert all(g.speech is not None for g in ch.gathers[1:5])  # no keys-only fallback here
+
+    ch = FakeChannel.answering([KO, SpeechError("recognizer timed out"), Input.dtmf("0")])
+    out, events = await walk(airline(), ch)
+    assert out.transfer is not None and out.transfer.queue == "general"
+    assert ch.gathers[1].speech is not None and ch.gathers[2].speech is None
+    first = next(e for e in events if isinstance(e, InputReceived) and e.node == "main")
+    assert first.result is InputResult.NO_INPUT
+
+
+async def test_emergency_text_only_in_the_callers_language() -> None:
+    state = EmergencyState()
+    state.activate(0.0, "sup-1", {"ko": "태풍으로 결항이 있습니다."})
+    ch = FakeChannel.answering([])
+    await walk(airline(), ch, emergency=state, language="en")
+    assert ch.played[1].text.startswith("We are currently experiencing")
