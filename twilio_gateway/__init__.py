@@ -3,6 +3,7 @@ recognizer, queueing and agent connect over the REST API. Entry point: `setup_tw
 
 from twilio_gateway.app import menu_runner, setup_twilio
 from twilio_gateway.gateway import TwilioGateway
-from twilio_gateway.settings import AgentTarget, SpeechMode, TwilioSettings
+from twilio_gateway.settings import AgentTarget, SpeechMode, TwilioSettings, parse_twilio_settings
 
-__all__ = ["AgentTarget", "SpeechMode", "TwilioGateway", "TwilioSettings", "menu_runner", "setup_twilio"]
+__all__ = ["AgentTarget", "SpeechMode", "TwilioGateway", "TwilioSettings", "menu_runner", "parse_twilio_settings",
+           "setup_twilio"]

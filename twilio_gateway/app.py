@@ -27,6 +27,7 @@ from ivr.emergency import EmergencyState
 from ivr.events import IvrEvent, IvrOutcome
 from ivr.interpreter import IvrSettings, run_menu
 from ivr.registry import MenuRegistry
+from ivr.settings import IvrConfig
 from ivr.speech import Recognizer
 from recordings.registry import RecordingRegistry
 from twilio_gateway.channel import TwilioChannel
@@ -52,13 +53,17 @@ def menu_runner(
     *,
     directory: CustomerDirectory | None = None,
     emergency: EmergencyState | None = None,
-    ivr_settings: IvrSettings | None = None,
+    ivr_config: IvrConfig | None = None,
 ) -> IvrRunner:
-    """Run the active menu of the dialled number (`twilio.numbers`, else `twilio.menu`, else
-    the only menu loaded). The menu is taken once, so a reload never changes a call."""
+    """Run the active menu of the dialled number: `twilio.numbers`, else the `ivr:` section's
+    numbers and default menu, else `twilio.menu`, else the only menu loaded. The menu is
+    taken once per call, so a reload never changes a call in progress."""
 
     async def run(channel: TwilioChannel, on_event: Callable[[IvrEvent], None]) -> IvrOutcome:
-        name = settings.numbers.get(channel.dialed or "", settings.menu or "")
+        name = settings.numbers.get(channel.dialed or "")
+        if not name and ivr_config is not None:
+            name = ivr_config.menu_for(channel.dialed)
+        name = name or settings.menu
         if not name and len(registry.names()) == 1:
             name = registry.names()[0]
         menu = registry.active(name) if name else None
@@ -71,7 +76,7 @@ def menu_runner(
             directory=directory,
             emergency=emergency,
             on_event=on_event,
-            settings=ivr_settings or IvrSettings(),
+            settings=ivr_config.run if ivr_config is not None else IvrSettings(),
         )
 
     return run
@@ -91,7 +96,7 @@ def setup_twilio(
     fetcher: MediaFetcher | None = None,
     directory: CustomerDirectory | None = None,
     emergency: EmergencyState | None = None,
-    ivr_settings: IvrSettings | None = None,
+    ivr_config: IvrConfig | None = None,
 ) -> None:
     """Add the Twilio webhooks and Media Stream endpoint to `app` (before it starts).
 
@@ -100,7 +105,7 @@ def setup_twilio(
     clock = clock or acd.clock or AsyncioClock()
     runner = (
         menu_runner(registry, settings, clock, directory=directory, emergency=emergency,
-                    ivr_settings=ivr_settings)
+                    ivr_config=ivr_config)
         if isinstance(registry, MenuRegistry) else registry
     )
     app[CHECKER_KEY] = SignatureChecker(settings)

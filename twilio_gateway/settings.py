@@ -103,7 +103,7 @@ class TwilioSettings:
             "hold_music_url", "audio_base_url", "say_languages", "voice", "speech",
             "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "record",
             "recording_format", "recording_hosts", "average_handle_time", "menu", "numbers",
-            "callback_from",
+            "callback_from", "enabled",
         }
         unknown = set(section) - known
         if unknown:
@@ -183,3 +183,12 @@ class TwilioSettings:
             if getattr(settings, name) <= 0:
                 raise TwilioSettingsError(f"{where}.{name}: must be positive")
         return settings
+
+
+def parse_twilio_settings(
+    section: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> TwilioSettings | None:
+    """The settings, or None when the section is absent or has `enabled: false`."""
+    if not section or not section.get("enabled", True):
+        return None
+    return TwilioSettings.from_section(section, environ)

@@ -59,3 +59,18 @@ def test_proxy_path_token_from_environment_agents_and_numbers() -> None:
 def test_invalid_sections_name_the_key(change: dict[str, Any], message: str) -> None:
     with pytest.raises(TwilioSettingsError, match=message):
         TwilioSettings.from_section({**BASE, **change}, environ={})
+
+
+def test_disabled_or_absent_section_is_none_and_the_sample_config_parses() -> None:
+    from pathlib import Path
+
+    from hotline.config import load_config
+    from twilio_gateway.settings import parse_twilio_settings
+
+    assert parse_twilio_settings({}) is None
+    assert parse_twilio_settings({**BASE, "enabled": False}) is None
+    assert parse_twilio_settings(BASE, environ={}) == TwilioSettings.from_section(BASE, environ={})
+    sample = load_config(Path(__file__).resolve().parents[2] / "config" / "hotline.yaml").section("twilio")
+    assert parse_twilio_settings(sample) is None  # disabled in the sample
+    enabled = parse_twilio_settings({**sample, "enabled": True}, environ={"TWILIO_AUTH_TOKEN": "x"})
+    assert enabled is not None and set(enabled.agents) == {"1001", "1004"}
