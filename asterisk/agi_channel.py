@@ -184,7 +184,7 @@ class AgiChannel:
         reply = await self._cmd(
             f"RECORD FILE {base} wav {quote(escape)} {ms} 0 s={silence}", within=spec.max_duration + spec.timeout + 10
         )
-        path = base.with_suffix(".wav")
+        path = base.parent / f"{base.name}.wav"
         try:
             if reply.data == "dtmf" and reply.result_int > 0:
                 if digits is None:

@@ -528,6 +528,12 @@ class FakeAsterisk:
             return ("200 result=1 (" + found + ")\n") if found is not None else "200 result=0\n", False
         if verb == "RECORD FILE":
             path = Path(words[2] + "." + words[3])
+            escape = words[4].strip('"') if len(words) > 4 else ""
+            if caller.record_keys and caller.record_keys[0] in escape:
+                digit = caller.record_keys.pop(0)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_wav(path, silence(0.5))
+                return f"200 result={ord(digit)} (dtmf) endpos=4000\n", False
             speech = caller.speech.pop(0) if caller.speech else b""
             path.parent.mkdir(parents=True, exist_ok=True)
             write_wav(path, speech)
@@ -547,6 +553,7 @@ class CallerScript:
     name: str = "Caller 2001"
     keys: list[str] = field(default_factory=list)
     speech: list[bytes] = field(default_factory=list)  # PCM for each RECORD FILE
+    record_keys: list[str] = field(default_factory=list)  # keys pressed while being recorded
     hangup_at: int | None = None  # hang up during the Nth command (0-based)
     commands_seen: int = 0
     played: list[str] = field(default_factory=list)

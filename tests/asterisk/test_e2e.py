@@ -4,90 +4,23 @@ IVR interpreter -> ACD -> case store on SQLite and the recording store."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from acd.call import CallState
-from acd.clock import AsyncioClock
-from acd.engine import Acd
-from acd.events import Event
-from asterisk.service import AsteriskService, asterisk_ctx
-from asterisk.settings import AmiSettings, AsteriskSettings, FastAgiSettings
 from casestore.models import CALLS, IVR_STEPS, RECORDINGS
-from casestore.settings import StoreSettings
-from casestore.store import Store, open_store
-from casestore.writer import CallWriter
 from ivr.events import OutcomeKind
-from ivr.registry import MenuRegistry
-from tests.asterisk.fake_asterisk import CallerScript, FakeAsterisk
-from tests.asterisk.rig import AGENTS, QUEUES
-
-MENU = Path(__file__).with_name("menu.yaml")
-
-
-@dataclass
-class World:
-    fake: FakeAsterisk
-    acd: Acd
-    service: AsteriskService
-    store: Store
-    writer: CallWriter
-    changed: asyncio.Event
-
-    async def until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        async def wait() -> None:
-            while not predicate():
-                self.changed.clear()
-                await self.changed.wait()
-
-        await asyncio.wait_for(wait(), within)
-
-    async def barrier(self) -> None:
-        await self.service.ami.action("Ping")
-        await self.service.control.drain()
+from tests.asterisk.fake_asterisk import CallerScript
+from tests.asterisk.world import World, make_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    monitor = tmp_path / "monitor"
-    fake = FakeAsterisk(recordings_dir=monitor)
-    await fake.start()
-    fake.devices.update({"PJSIP/1001": "NOT_INUSE", "PJSIP/1002": "NOT_INUSE"})
-    settings = AsteriskSettings(
-        ami=AmiSettings(port=fake.port, username="hotline", secret="secret", backoff_initial=0.01,
-                        backoff_max=0.05),
-        fastagi=FastAgiSettings(port=0),
-        recordings_dir=monitor,
-        speech_dir=tmp_path / "speech",
-        menu="asterisk-test",
-    )
-    clock = AsyncioClock()
-    acd = Acd(clock, QUEUES)
-    for agent in AGENTS:
-        acd.add_agent(agent)
-    changed = asyncio.Event()
-
-    def poke(event: Event) -> None:
-        changed.set()
-
-    acd.subscribe(poke)
-    menus = MenuRegistry(queues=set(acd.queues))
-    assert menus.load(MENU.read_text(encoding="utf-8"), str(MENU)).ok
-    store_settings = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}", data_dir=tmp_path / "data")
-    async with open_store(store_settings, create=True) as store:
-        writer = store.writer(flush_interval=0.02)
-        await writer.start()
-        acd.subscribe(writer.on_event)
-        async with asterisk_ctx(settings, acd, menus, clock=clock, writer=writer,
-                                recordings=store.recordings) as service:
-            await service.ami.wait_ready(5)
-            yield World(fake, acd, service, store, writer, changed)
-        await writer.stop()
-    await fake.close()
+    async with make_world(tmp_path) as world:
+        yield world
 
 
 async def test_call_walks_the_menu_waits_is_bridged_recorded_and_stored(world: World) -> None:
