@@ -250,11 +250,11 @@ def _edges(menu: Menu, node: Node) -> list[str]:
     return out
 
 
-def _ends(node: Node) -> bool:
+def _ends(menu: Menu, node: Node) -> bool:
     """Can the call's IVR part end at this node?"""
     if node.kind in ("transfer", "hangup"):
         return True
-    if node.kind in INPUT_KINDS and not node.on_failure:
+    if node.kind in INPUT_KINDS and not (node.on_failure or menu.settings.on_failure):
         return True  # retries exhausted with no on_failure: disconnected
     return node.kind == "callback"  # accepting ends the IVR part with a callback
 
@@ -277,7 +277,7 @@ def _check_graph(menu: Menu, report: _Report) -> None:
     for nid, outs in edges.items():
         for t in outs:
             reverse[t].append(nid)
-    can_end = {nid for nid, n in menu.nodes.items() if _ends(n)}
+    can_end = {nid for nid, n in menu.nodes.items() if _ends(menu, n)}
     todo = list(can_end)
     while todo:
         nid = todo.pop()

@@ -130,6 +130,27 @@ nodes:
     assert ("nodes.b", 12, "loop without caller input: b -> c repeats forever") in msgs
 
 
+def test_a_menu_whose_failures_loop_back_has_no_exit() -> None:
+    text = """\
+menu: l
+languages: [en]
+start: a
+settings: {on_failure: a}
+nodes:
+  a:
+    kind: menu
+    prompt: {en: A}
+    options:
+      - {dtmf: 1, next: a}
+"""
+    result = check_menu(text, "l.yaml")
+    assert [(i.path, i.line, i.message) for i in result.errors] == [
+        ("nodes.a", 6, "loop without exit: never reaches a transfer or hangup")
+    ]
+    # without any on_failure the caller is disconnected in the end: not a loop without exit
+    assert check_menu(text.replace("settings: {on_failure: a}\n", "")).ok
+
+
 def test_schema_errors_duplicate_keys_and_bad_yaml_have_lines() -> None:
     text = """\
 menu: s
