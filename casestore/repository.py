@@ -28,6 +28,7 @@ from casestore.models import (
 from casestore.sla import PRIORITIES, SlaPolicy
 from casestore.views import CallView, CaseView, CustomerView, IvrStepView, NoteView, ScreenPop
 from casestore.workflow import ACTIVE_STATUSES, CaseStatus, check_case_transition
+from hotline.privacy import mask_text
 
 NOTES = CASE_NOTES
 COUNTERS = CASE_COUNTERS
@@ -387,7 +388,8 @@ async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, fl
 
 
 class _Transaction:
-    """`async with` a transaction; database errors become StoreUnavailable (integrity too)."""
+    """`async with` a transaction; database errors become InvalidInput (refused content) or
+    StoreUnavailable, with phone-like numbers masked in the message."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._cm = engine.begin()
@@ -396,16 +398,22 @@ class _Transaction:
         try:
             return await self._cm.__aenter__()
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreUnavailable(f"database unavailable: {exc}") from exc
+            raise StoreUnavailable(_message("database unavailable", exc)) from exc
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             await self._cm.__aexit__(exc_type, exc, tb)
         except IntegrityError as err:
-            raise InvalidInput(f"refused by the database: {err.orig}") from err
+            raise InvalidInput(_message("refused by the database", err)) from err
         except (SQLAlchemyError, OSError) as err:
-            raise StoreUnavailable(f"database error: {err}") from err
+            raise StoreUnavailable(_message("database error", err)) from err
         if isinstance(exc, IntegrityError):
-            raise InvalidInput(f"refused by the database: {exc.orig}") from exc
+            raise InvalidInput(_message("refused by the database", exc)) from exc
         if isinstance(exc, SQLAlchemyError | OSError):
-            raise StoreUnavailable(f"database error: {exc}") from exc
+            raise StoreUnavailable(_message("database error", exc)) from exc
+
+
+def _message(prefix: str, exc: BaseException) -> str:
+    """The first line of a driver error (the statement and parameters follow it), masked."""
+    lines = str(exc).splitlines()
+    return f"{prefix}: {mask_text(lines[0] if lines else type(exc).__name__)}"

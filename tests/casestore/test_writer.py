@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from acd.agent import AgentConfig
@@ -243,3 +245,20 @@ async def test_attached_store_is_the_server_entry_point(db_url: str, tmp_path: P
     async with open_store(settings) as store:
         assert await store.cases.count("calls") == 6
         assert [s.node for s in await store.cases.ivr_path("c0")] == ["welcome"]
+
+
+async def test_refused_items_are_set_aside_the_rest_written_and_logs_masked(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = store.writer(batch_size=100)
+    await writer.start()
+    writer.record_ivr_step("c1", "menu", "dtmf", "1", at=START)
+    writer.record_ivr_step("c1", "menu", None, "my phone is 01012345678", at=START + 1)  # type: ignore[arg-type]
+    writer.record_ivr_step("c1", "booking", "speech", "refund", 0.8, at=START + 2)
+    with caplog.at_level(logging.INFO):  # drivers log raw SQL at DEBUG; the MaskingFilter covers that
+        await writer.stop()
+    assert [s.node for s in await store.cases.ivr_path("c1")] == ["menu", "booking"]
+    assert writer.stats.rejected == 1
+    assert [r.input for r in writer.rejected] == ["my phone is 01012345678"]
+    assert any("refused" in r.getMessage() for r in caplog.records)
+    assert not any("12345678" in r.getMessage() for r in caplog.records)
