@@ -335,7 +335,11 @@ class Acd:
         now = self.clock.now()
         call.state = CallState.ENDED
         del self.calls[call.id]
-        agent.talk_log.append((call.answered_at, now))
+        log = agent.talk_log
+        log.append((call.answered_at, now))
+        horizon = now - self.occupancy_window
+        while log and log[0][1] <= horizon:  # keep only what least-occupied can still see
+            log.popleft()
         agent.call_id = call.id
         self._set_state(agent, AgentState.WRAP_UP, call_id=call.id)
         if CallEnded in self._wants:

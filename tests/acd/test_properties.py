@@ -5,6 +5,8 @@ every event."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -258,7 +260,7 @@ class AcdMachineNoPause(AcdMachine):
 
 
 SETTINGS = settings(
-    max_examples=120,
+    max_examples=int(os.environ.get("HOTLINE_HYPOTHESIS_EXAMPLES", "120")),
     stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
