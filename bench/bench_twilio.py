@@ -275,25 +275,30 @@ async def media_streams() -> dict[str, Any]:
         with ThreadPoolExecutor(threads) as executor:
             recognizer = VoskRecognizer(settings, models, executor)
             await through_stream_path(recognizer, streams[0])  # warm the pool
-            for label in ("vosk sessions only", "twilio stream path"):
-                for parallel in (1, 4):
-                    started = time.perf_counter()
-                    frames = 0
-                    texts: list[str] = []
-                    for i in range(0, len(streams), parallel):
-                        if label == "vosk sessions only":
-                            jobs = [vosk_only(recognizer, p) for p in pcms[i : i + parallel]]
-                        else:
-                            jobs = [through_stream_path(recognizer, m) for m in streams[i : i + parallel]]
-                        done = await asyncio.gather(*jobs)
-                        frames += sum(f for f, _ in done)
-                        texts += [t for _, t in done]
-                    elapsed = time.perf_counter() - started
-                    right = sum(e == t for e, t in zip(expected, texts, strict=True))
-                    results[f"{label}, {threads} thread(s), {parallel} concurrent"] = {
-                        "frames_per_s": frames / elapsed, "realtime_streams": frames / elapsed / 50,
-                        "right": f"{right}/{len(texts)}",
-                    }
+            for parallel in (1, 4):
+                # alternate the two paths and keep each one's best round: the machine is shared
+                for _round in range(2):
+                    for label in ("vosk sessions only", "twilio stream path"):
+                        started = time.perf_counter()
+                        frames = 0
+                        texts: list[str] = []
+                        for i in range(0, len(streams), parallel):
+                            if label == "vosk sessions only":
+                                jobs = [vosk_only(recognizer, p) for p in pcms[i : i + parallel]]
+                            else:
+                                jobs = [through_stream_path(recognizer, m) for m in streams[i : i + parallel]]
+                            done = await asyncio.gather(*jobs)
+                            frames += sum(f for f, _ in done)
+                            texts += [t for _, t in done]
+                        rate = frames / (time.perf_counter() - started)
+                        right = sum(e == t for e, t in zip(expected, texts, strict=True))
+                        key = f"{label}, {threads} thread(s), {parallel} concurrent"
+                        if rate > results.get(key, {}).get("frames_per_s", 0.0):
+                            results[key] = {
+                                "frames_per_s": rate, "realtime_streams": rate / 50,
+                                "right": f"{right}/{len(texts)}",
+                                "missed": [e for e, t in zip(expected, texts, strict=True) if e != t],
+                            }
     return results
 
 
@@ -311,7 +316,7 @@ async def run() -> int:
     print("2. Media Stream frames per second (20 ms frames; parse + base64 + mu-law + Vosk grammar)")
     for name, r in (await media_streams()).items():
         print(f"   {name:48s} {r['frames_per_s']:8.0f} frames/s = {r['realtime_streams']:5.1f} real-time "
-              f"streams  recognized {r['right']}")
+              f"streams  recognized {r['right']} (missed {', '.join(r['missed']) or '-'})")
     failed = ours["errors"] > 0 or ours["rate"] < RATE * 0.95
     return 1 if failed else 0
 

@@ -304,3 +304,20 @@ async def test_no_menu_for_the_number_says_sorry_and_hangs_up(harness: Make) -> 
     async with harness(settings=make_settings(menu="missing-menu")) as h:
         root = await start_call(h, call_sid(15))
         assert [e.tag for e in root] == ["Say", "Hangup"]
+
+
+async def test_caller_hanging_up_during_the_conversation_ends_the_call(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        h.acd.login("1001")
+        sid = call_sid(16)
+        await start_call(h, sid)
+        await press(h, sid, 1, "1")
+        await h.poster.post(f"/twilio/agent?call={sid}", base_form(call_sid(0xB1), CallStatus="in-progress"))
+        assert h.acd.calls[sid].state is CallState.ON_CALL
+        await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
+        assert [e.call_id for e in events if isinstance(e, CallEnded)] == [sid]
+        # Twilio may still report the <Dial> ending: answered, nothing changes twice
+        late = await h.poster.twiml(f"/twilio/dial?call={sid}", base_form(sid, DialCallStatus="completed"))
+        assert ET.fromstring(late).find("Hangup") is not None
+        assert len([e for e in events if isinstance(e, CallEnded)]) == 1
