@@ -104,6 +104,9 @@ def check_menu(
 
 
 def _schema_message(error: Any) -> str:
+    schema = error.schema
+    if error.validator == "oneOf" and isinstance(schema, Mapping) and "description" in schema:
+        return f"{error.instance!r} is not {schema['description']}"
     if error.validator == "oneOf" and error.context:
         best = min(error.context, key=lambda e: len(list(e.absolute_path)))
         return str(best.message)

@@ -26,6 +26,7 @@ NODE_KINDS = (
 _LANG = {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]+)?$"}
 _ID = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_\\-]*$"}
 _DTMF = {
+    "description": "one DTMF key: 0-9, * or #",
     "oneOf": [
         {"type": "string", "pattern": "^[0-9*#]$"},
         {"type": "integer", "minimum": 0, "maximum": 9},
@@ -34,6 +35,7 @@ _DTMF = {
 _POS_NUM = {"type": "number", "exclusiveMinimum": 0}
 
 _PROMPT_ITEM = {
+    "description": "a text, or {text, audio}",
     "oneOf": [
         {"type": "string", "minLength": 1},
         {
@@ -114,6 +116,7 @@ def _node(
 
 _TIME_RANGE = {"type": "string", "pattern": "^\\d{2}:\\d{2}-\\d{2}:\\d{2}$"}
 _RANGES = {
+    "description": "'HH:MM-HH:MM', a list of them, or 'closed'",
     "oneOf": [
         {"type": "string"},  # "08:00-20:00" or "closed"; checked semantically
         {"type": "array", "items": _TIME_RANGE},
@@ -168,6 +171,7 @@ _NODES = [
             "holidays": {
                 "type": "array",
                 "items": {
+                    "description": "a date (YYYY-MM-DD) or {date, hours}",
                     "oneOf": [
                         {"type": "string"},
                         {

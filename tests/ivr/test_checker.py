@@ -170,6 +170,8 @@ nodes:
     assert (10, "nodes.a") in found  # duplicate key
     assert any(i.line == 5 and "'colour' was unexpected" in i.message for i in result.errors)
     assert any(i.line == 9 and i.path == "nodes.b.kind" for i in result.errors)
+    dtmf = check_menu(AIRLINE.read_text(encoding="utf-8").replace("- dtmf: 3", "- dtmf: 33"))
+    assert [i.message for i in dtmf.errors] == ["33 is not one DTMF key: 0-9, * or #"]
     bad = check_menu("menu: x\nnodes: [\n", "bad.yaml")
     assert not bad.ok and bad.errors[0].line is not None and "invalid YAML" in bad.errors[0].message
     assert not check_menu("- just a list\n").ok
