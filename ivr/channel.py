@@ -22,7 +22,9 @@ Five operations, all awaited by the interpreter one at a time:
 
 Speech: the adapter feeds the caller's audio into an `ivr.speech.Recognizer` session built
 with `SpeechSpec.grammar` and returns the final `ivr.speech.Recognition` unfiltered. The
-interpreter applies the confidence threshold and the no-match handling.
+interpreter applies the confidence threshold and the no-match handling. A channel without
+speech ignores `speech` (keys only). If recognition fails, `gather` may raise
+`ivr.speech.SpeechError`: the interpreter counts it as no input and asks that node by keys.
 
 If the caller hangs up, any operation raises `CallerHangup`; the interpreter turns it into an
 `abandoned` outcome. Other failures of the carrier raise `ChannelError` (adapters convert
