@@ -164,6 +164,15 @@ def extensions_conf(settings: AsteriskSettings, agents: Iterable[AgentConfig]) -
             f" same => n,Goto({ctx.hold},s,1)\n"
         )
     lines.append(
+        "; An agent added to Hotline after this file was generated: dial PJSIP/<agent id>\n"
+        "; (regenerate this file to use the agent's configured endpoint).\n"
+        "exten => _X.,1,NoOp(Hotline connects ${UNIQUEID} to agent ${EXTEN})\n"
+        f' same => n,ExecIf($["${{HOTLINE_REC}}" = ""]?MixMonitor({rec}/${{UNIQUEID}}.wav,b))\n'
+        " same => n,Set(HOTLINE_REC=1)\n"
+        f" same => n,Dial(PJSIP/${{EXTEN}},{ring},m(${{HOTLINE_MOH}}))\n"
+        f" same => n,Goto({ctx.hold},s,1)\n"
+    )
+    lines.append(
         "\n; What agents' phones may dial: each other and the hotline (for testing).\n"
         f"[{ctx.agents}]\n"
     )

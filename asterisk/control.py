@@ -371,6 +371,10 @@ class CallControl:
                 self._caller_gone(call_id)
                 continue
             acd_call = self.acd.calls.get(call_id)
+            if acd_call is not None and acd_call.state is CallState.QUEUED and item.get("Application") == "Dial":
+                log.info("resync: call %s rings an agent the core took it from; back to hold", call_id)
+                self._spawn(call_id, self._to_hold(call))
+                continue
             if acd_call is None or acd_call.state is not CallState.RINGING:
                 continue
             if item.get("BridgeId") and item.get("BridgeId") in bridge_ids:

@@ -63,6 +63,7 @@ def settings(fake_port: int, agi_port: int = 0, recordings: Path = Path("rec")) 
 QUEUES = (
     QueueConfig("booking", skills={"booking": 1}, ring_timeout=30, wrap_up=None),
     QueueConfig("fast", skills={"booking": 1}, ring_timeout=0.05, wrap_up=None),
+    QueueConfig("medium", skills={"booking": 1}, ring_timeout=0.2, wrap_up=None),
 )
 AGENTS = (
     AgentConfig("1001", skills={"booking": 8}, name="Agent 1001"),

@@ -82,6 +82,7 @@ def test_dialplan_routes_numbers_to_fastagi_then_hold_and_connects_each_agent() 
     assert "exten => 1002,1,NoOp(Hotline connects ${UNIQUEID} to agent 1002)" in text
     assert "Dial(PJSIP/1002,15,m(${HOTLINE_MOH}))" in text
     assert "MixMonitor(/srv/rec/${UNIQUEID}.wav,b)" in text
+    assert "Dial(PJSIP/${EXTEN},15,m(${HOTLINE_MOH}))" in text  # agents added after generating
     for ctx in ("hotline-incoming", "hotline-hold", "hotline-connect", "hotline-agents"):
         assert f"[{ctx}]" in text
 

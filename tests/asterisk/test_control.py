@@ -183,3 +183,20 @@ async def test_unknown_events_are_counted_and_ignored(rig: Rig) -> None:
     rig.fake.emit("BrandNewEvent", [])
     await rig.barrier()
     assert rig.control.unknown_events == 2
+
+
+async def test_core_timeout_during_an_outage_sends_the_ringing_caller_back_to_hold_on_resync(rig: Rig) -> None:
+    rig.acd.login("1001")
+    call_id = park(rig, "medium")  # the core gives up ringing after 0.2 s
+    await rig.fake.wait_action("Redirect")
+    rig.fake.secret = "rotated"  # Hotline cannot log in again for now
+    rig.fake.drop()
+    await rig.until(lambda: rig.acd.calls[call_id].state is CallState.QUEUED)
+    assert rig.fake.channels[call_id].application == "Dial"  # Asterisk still rings the agent
+    rig.fake.secret = "secret"
+    await rig.fake.wait_for(lambda: rig.fake.logins >= 2)
+    await rig.client.wait_ready(5)
+    await rig.barrier()
+    back = rig.fake.received("Redirect")[-1]
+    assert (back["Context"], len(rig.fake.received("Redirect"))) == ("hotline-hold", 2)
+    assert rig.fake.channels[call_id].application == "MusicOnHold"
