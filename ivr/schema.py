@@ -30,7 +30,7 @@ _DTMF = {
     "oneOf": [
         {"type": "string", "pattern": "^[0-9*#]$"},
         {"type": "integer", "minimum": 0, "maximum": 9},
-    ]
+    ],
 }
 _POS_NUM = {"type": "number", "exclusiveMinimum": 0}
 
@@ -44,7 +44,7 @@ _PROMPT_ITEM = {
             "required": ["text"],
             "additionalProperties": False,
         },
-    ]
+    ],
 }
 _PROMPT = {
     "description": "Per language: the text (synthesized) or {text, audio}.",
@@ -120,7 +120,7 @@ _RANGES = {
     "oneOf": [
         {"type": "string"},  # "08:00-20:00" or "closed"; checked semantically
         {"type": "array", "items": _TIME_RANGE},
-    ]
+    ],
 }
 
 _NODES = [
@@ -180,7 +180,7 @@ _NODES = [
                             "required": ["date"],
                             "additionalProperties": False,
                         },
-                    ]
+                    ],
                 },
             },
             "open": _ID,
