@@ -360,10 +360,10 @@ class CallControl:
         callers parked by a previous Hotline process, and every agent phone's state."""
         channels = await ami.action("CoreShowChannels")
         live = {m.get("Uniqueid"): m for m in channels.items}
-        bridges = await ami.action("BridgeList")
-        bridge_ids = {m.get("BridgeUniqueid") for m in bridges.items}
-        endpoints = await ami.action("PJSIPShowEndpoints")
-        devices = await ami.action("DeviceStateList")
+        bridges = await self._optional_list(ami, "BridgeList")
+        bridge_ids = {m.get("BridgeUniqueid") for m in bridges}
+        endpoints = await self._optional_list(ami, "PJSIPShowEndpoints")
+        devices = await self._optional_list(ami, "DeviceStateList")
         for call_id, call in list(self.calls.items()):
             item = live.get(call_id)
             if item is None:
@@ -388,11 +388,20 @@ class CallControl:
         for call_id, item in live.items():
             if item.get("Context") == self.settings.contexts.hold and call_id not in self.calls:
                 await self._adopt(ami, call_id, item)
-        for item in endpoints.items:
+        for item in endpoints:
             self.device_state(f"PJSIP/{item.get('ObjectName')}", item.get("DeviceState"))
-        for item in devices.items:
+        for item in devices:
             self.device_state(item.get("Device"), item.get("State"))
         log.info("resync: %d channels, %d bridges, %d calls tracked", len(live), len(bridge_ids), len(self.calls))
+
+    @staticmethod
+    async def _optional_list(ami: ActionSender, action: str) -> list[AmiMessage]:
+        """A list this Asterisk may refuse (module not loaded): log it and carry on."""
+        try:
+            return (await ami.action(action)).items
+        except AmiActionError as exc:
+            log.warning("resync: %s refused (%s); skipped", action, exc.message)
+            return []
 
     async def _adopt(self, ami: ActionSender, call_id: str, item: AmiMessage) -> None:
         """A caller parked by an earlier Hotline process: queue it again from its variables."""

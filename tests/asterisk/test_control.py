@@ -200,3 +200,16 @@ async def test_core_timeout_during_an_outage_sends_the_ringing_caller_back_to_ho
     back = rig.fake.received("Redirect")[-1]
     assert (back["Context"], len(rig.fake.received("Redirect"))) == ("hotline-hold", 2)
     assert rig.fake.channels[call_id].application == "MusicOnHold"
+
+
+async def test_resync_survives_a_list_action_this_asterisk_refuses(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path / "rec", start=False)
+    try:
+        rig.fake._action_bridgelist = None  # type: ignore[assignment,method-assign]  # not loaded
+        rig.fake.devices["PJSIP/1002"] = "UNAVAILABLE"
+        rig.acd.login("1002")
+        rig.client.start()
+        await rig.client.wait_ready(5)
+        assert rig.acd.agents["1002"].pause_reason == "device_offline"  # the rest still applied
+    finally:
+        await rig.close()
