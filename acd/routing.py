@@ -12,6 +12,7 @@ languages x escalation steps; agent groups), not by traffic.
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -86,7 +87,9 @@ class ProfilePool:
         self.key = key
         self.skills = dict(agent.config.skills)
         self.config_groups = agent.config.groups
-        self.agents: dict[str, Agent] = {}
+        # An OrderedDict, not a dict: taking the oldest out of a plain dict again and again
+        # leaves deleted slots at its front that every `next(iter(...))` has to skip.
+        self.agents: OrderedDict[str, Agent] = OrderedDict()
 
     def oldest(self) -> Agent:
         return next(iter(self.agents.values()))
