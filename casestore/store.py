@@ -16,13 +16,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from acd.events import Subscriber
+from acd.events import Event, Subscriber
 from casestore.dialect import create_engine
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
 from casestore.settings import StoreSettings, default_url
 from casestore.sla import SlaPolicy
-from casestore.writer import CallWriter
+from casestore.writer import EVENT_KINDS, CallWriter
 from recordings.store import FilesystemRecordingStore
 
 
@@ -88,7 +88,9 @@ async def open_store(
 class EventSource(Protocol):
     """What the store needs from the core: `Acd.subscribe`."""
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]: ...
+    def subscribe(
+        self, subscriber: Subscriber, kinds: Iterable[type[Event]] | None = None
+    ) -> Callable[[], None]: ...
 
 
 @asynccontextmanager
@@ -105,7 +107,7 @@ async def attached_store(
     async with open_store(target, clock=clock) as store:
         writer = store.writer_instance = store.writer()
         await writer.start(sources=sources)
-        unsubscribe = acd.subscribe(writer.on_event)
+        unsubscribe = acd.subscribe(writer.on_event, EVENT_KINDS)
         try:
             yield store
         finally:

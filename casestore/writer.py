@@ -88,7 +88,7 @@ class WriterStats:
     rejected: int = 0
 
 
-_RELEVANT = (
+EVENT_KINDS: tuple[type[Event], ...] = (
     CallArrived, CallQueued, CallAssigned, CallAnswered, CallAbandoned, CallEnded,
     CallDispositioned, CallOverflowed, AgentStateChanged,
 )
@@ -128,7 +128,7 @@ class CallWriter:
 
     def on_event(self, event: Event) -> None:
         """Subscriber for `Acd.subscribe`: enqueue and return."""
-        if isinstance(event, _RELEVANT):
+        if isinstance(event, EVENT_KINDS):
             self._enqueue(event)
 
     def record_ivr_step(
