@@ -4,8 +4,8 @@
                             writer=call_writer, recordings=recording_store) as service:
         ...   # AMI connected in the background (reconnects by itself); FastAGI listening
 
-For aiohttp: `app.cleanup_ctx.append(lambda app: asterisk_cleanup(app, ...))` or wrap
-`asterisk_ctx` in a generator. The service owns: the AMI client (events -> CallControl, resync
+For aiohttp: `app.cleanup_ctx.append(cleanup_ctx(lambda app: AsteriskService(...)))`; the
+running service is then `app[ASTERISK_KEY]`. The service owns: the AMI client (events -> CallControl, resync
 on every connect), the FastAGI server (one IVR run per call), the call control, and the hand-off
 of finished recordings to the recording store and case store.
 """
@@ -20,6 +20,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from aiohttp import web
 
 from acd.clock import Clock
 from acd.engine import Acd
@@ -239,3 +241,24 @@ async def asterisk_ctx(
         yield service
     finally:
         await service.stop()
+
+
+ASTERISK_KEY = web.AppKey("asterisk", AsteriskService)
+
+
+def cleanup_ctx(
+    factory: Callable[[web.Application], AsteriskService],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp `cleanup_ctx` entry: `factory(app)` builds the service from the app's objects;
+    it runs while the app does and is reachable as `app[ASTERISK_KEY]`."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        service = factory(app)
+        await service.start()
+        app[ASTERISK_KEY] = service
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    return ctx

@@ -8,12 +8,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select
 
 from acd.call import CallState
+from acd.clock import AsyncioClock
+from acd.engine import Acd
+from asterisk.service import ASTERISK_KEY, AsteriskService, cleanup_ctx
+from asterisk.settings import AmiSettings, AsteriskSettings, FastAgiSettings
 from casestore.models import CALLS, IVR_STEPS, RECORDINGS
 from ivr.events import OutcomeKind
-from tests.asterisk.fake_asterisk import CallerScript
+from ivr.registry import MenuRegistry
+from tests.asterisk.fake_asterisk import CallerScript, FakeAsterisk
+from tests.asterisk.rig import QUEUES
 from tests.asterisk.world import World, make_world
 
 
@@ -100,3 +107,24 @@ async def test_caller_abandoning_in_the_queue(world: World) -> None:
     async with world.store.engine.connect() as conn:
         call = (await conn.execute(select(CALLS).where(CALLS.c.id == call_id))).mappings().one()
     assert call["outcome"] == "abandoned"
+
+
+async def test_cleanup_ctx_runs_the_service_with_the_app(tmp_path: Path) -> None:
+    fake = FakeAsterisk()
+    await fake.start()
+    settings = AsteriskSettings(ami=AmiSettings(port=fake.port, secret="secret", backoff_initial=0.01),
+                                fastagi=FastAgiSettings(port=0))
+    app = web.Application()
+    clock = AsyncioClock()
+    app.cleanup_ctx.append(cleanup_ctx(lambda a: AsteriskService(settings, Acd(clock, QUEUES), MenuRegistry(),
+                                                                   clock=clock)))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        service = app[ASTERISK_KEY]
+        await service.ami.wait_ready(5)
+        assert fake.logins == 1 and service.agi.port > 0
+    finally:
+        await runner.cleanup()
+        await fake.close()
+    assert fake.received("Logoff")
