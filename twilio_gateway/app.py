@@ -26,6 +26,7 @@ from ivr.directory import CustomerDirectory
 from ivr.emergency import EmergencyState
 from ivr.events import IvrEvent, IvrOutcome
 from ivr.interpreter import IvrSettings, run_menu
+from ivr.menu import Menu
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfig
 from ivr.speech import Recognizer
@@ -46,40 +47,59 @@ class Writer(IvrStepSink, RecordingRegistry, Protocol):
     """The case store's writer as we use it (`casestore.CallWriter` is one)."""
 
 
-def menu_runner(
-    registry: MenuRegistry,
-    settings: TwilioSettings,
-    clock: Clock,
-    *,
-    directory: CustomerDirectory | None = None,
-    emergency: EmergencyState | None = None,
-    ivr_config: IvrConfig | None = None,
-) -> IvrRunner:
-    """Run the active menu of the dialled number: `twilio.numbers`, else the `ivr:` section's
+class MenuRunner:
+    """Runs the active menu of the dialled number: `twilio.numbers`, else the `ivr:` section's
     numbers and default menu, else `twilio.menu`, else the only menu loaded. The menu is
-    taken once per call, so a reload never changes a call in progress."""
+    taken once per run, so a reload never changes a call in progress."""
 
-    async def run(channel: TwilioChannel, on_event: Callable[[IvrEvent], None]) -> IvrOutcome:
-        name = settings.numbers.get(channel.dialed or "")
-        if not name and ivr_config is not None:
-            name = ivr_config.menu_for(channel.dialed)
-        name = name or settings.menu
-        if not name and len(registry.names()) == 1:
-            name = registry.names()[0]
-        menu = registry.active(name) if name else None
+    def __init__(
+        self,
+        registry: MenuRegistry,
+        settings: TwilioSettings,
+        clock: Clock,
+        *,
+        directory: CustomerDirectory | None = None,
+        emergency: EmergencyState | None = None,
+        ivr_config: IvrConfig | None = None,
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self.directory = directory
+        self.emergency = emergency
+        self.ivr_config = ivr_config
+
+    def menu(self, dialed: str | None) -> Menu | None:
+        name = self.settings.numbers.get(dialed or "")
+        if not name and self.ivr_config is not None:
+            name = self.ivr_config.menu_for(dialed)
+        name = name or self.settings.menu
+        names = self.registry.names()
+        if not name and len(names) == 1:
+            name = names[0]
+        return self.registry.active(name) if name else None
+
+    def has_entry(self, channel: TwilioChannel, entry: str) -> bool:
+        menu = self.menu(channel.dialed)
+        return menu is not None and entry in menu.entries
+
+    async def __call__(
+        self, channel: TwilioChannel, on_event: Callable[[IvrEvent], None], start: str | None = None
+    ) -> IvrOutcome:
+        menu = self.menu(channel.dialed)
         if menu is None:
             raise ChannelError(f"no active menu for dialled number {channel.dialed!r}")
         return await run_menu(
             menu,
             channel,
-            clock=clock,
-            directory=directory,
-            emergency=emergency,
+            clock=self.clock,
+            directory=self.directory,
+            emergency=self.emergency,
             on_event=on_event,
-            settings=ivr_config.run if ivr_config is not None else IvrSettings(),
+            settings=self.ivr_config.run if self.ivr_config is not None else IvrSettings(),
+            language=channel.language or None,
+            start=start,
         )
-
-    return run
 
 
 def setup_twilio(
@@ -104,8 +124,8 @@ def setup_twilio(
     recordings (a `casestore.CallWriter`; its ACD subscription is wired elsewhere)."""
     clock = clock or acd.clock or AsyncioClock()
     runner = (
-        menu_runner(registry, settings, clock, directory=directory, emergency=emergency,
-                    ivr_config=ivr_config)
+        MenuRunner(registry, settings, clock, directory=directory, emergency=emergency,
+                   ivr_config=ivr_config)
         if isinstance(registry, MenuRegistry) else registry
     )
     app[CHECKER_KEY] = SignatureChecker(settings)

@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from acd.call import CallState
-from acd.clock import Clock
+from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallRingNoAnswer, Event
 from hotline.privacy import mask_phone
 from ivr.channel import Input, Prompt, TransferRequest
-from ivr.events import IvrEvent, IvrOutcome
+from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
 from ivr.speech import Recognition, Recognizer
 from recordings.registry import RecordingRegistry
 from twilio_gateway.channel import TwilioChannel
@@ -61,11 +62,14 @@ SORRY: Mapping[str, str] = {
 
 
 class IvrRunner(Protocol):
-    """Runs the IVR for one call over `channel` (built by `menu_runner` in `twilio_gateway.app`)."""
+    """Runs the IVR for one call over `channel` (`twilio_gateway.app.MenuRunner`), from the
+    menu's start or from one of its entries (`start`, e.g. "survey")."""
 
     def __call__(
-        self, channel: TwilioChannel, on_event: Callable[[IvrEvent], None]
+        self, channel: TwilioChannel, on_event: Callable[[IvrEvent], None], start: str | None = None
     ) -> Awaitable[IvrOutcome]: ...
+
+    def has_entry(self, channel: TwilioChannel, entry: str) -> bool: ...
 
 
 class Phase(StrEnum):
@@ -91,6 +95,7 @@ class TwilioCall:
     callback_leg: str = ""
     task: asyncio.Task[None] | None = None
     outcome: IvrOutcome | None = None
+    watchdog: Timer | None = None  # while waiting: no hold webhook for hold_timeout -> lost
 
 
 class TwilioGateway:
@@ -119,7 +124,7 @@ class TwilioGateway:
         self.registry = registry
         self.fetcher = fetcher
         self.calls: dict[str, TwilioCall] = {}
-        self.recorded: list[tuple[str, str]] = []  # (call id, recording uri) stored so far
+        self.recorded: deque[tuple[str, str]] = deque(maxlen=100)  # (call id, uri), latest
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = acd.subscribe(
             self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned)
@@ -191,9 +196,10 @@ class TwilioGateway:
         call = self.calls.get(sid)
         if call is None or call.phase is not Phase.WAITING:
             return self._unknown(sid, call)
+        self._arm_hold(call)
         return self._hold_document(call, [])
 
-    def dial_ended(self, sid: str, dial_status: str) -> str:
+    async def dial_ended(self, sid: str, dial_status: str) -> str:
         """The <Dial> action: how the agent leg ended."""
         call = self.calls.get(sid)
         if call is None:
@@ -204,6 +210,9 @@ class TwilioGateway:
                 self.acd.answer(sid)  # the answered report was lost; the talk happened
             if acd_call is not None and acd_call.state is CallState.ON_CALL:
                 self.acd.end(sid)
+            entry = self.settings.survey_entry
+            if entry and call.phase is not Phase.OVER and self.ivr.has_entry(call.channel, entry):
+                return await self._survey(call, entry)
             self._forget(call)
             return render_hangup([], self.settings)
         if acd_call is not None and acd_call.state is CallState.RINGING:
@@ -216,6 +225,7 @@ class TwilioGateway:
             self._forget(call)
             return render_hangup([], self.settings)
         call.phase = Phase.WAITING
+        self._arm_hold(call)
         return self._hold_document(call, [])
 
     def agent_answered(self, sid: str, leg_status: str) -> None:
@@ -227,6 +237,7 @@ class TwilioGateway:
         if acd_call.state is CallState.RINGING:
             self.acd.answer(sid)
             call.phase = Phase.TALKING
+            self._disarm_hold(call)
 
     def status(self, sid: str, status: str) -> None:
         """The call's status callback: a terminal status means the caller is gone."""
@@ -274,20 +285,38 @@ class TwilioGateway:
 
     # -- the IVR -------------------------------------------------------------------------
 
-    async def _run_ivr(self, call: TwilioCall) -> None:
+    async def _run_ivr(self, call: TwilioCall, start: str | None = None) -> None:
         channel = call.channel
         try:
-            outcome = await self.ivr(channel, self._ivr_event)
+            outcome = await self.ivr(channel, self._ivr_event, start)
         except Exception:
             log.exception("twilio call %s: the IVR failed", call.sid)
             outcome = None
         call.outcome = outcome
         if not channel.finished:
-            channel.finish_with(render_hangup(
-                [*channel.pending_prompts(), *self._sorry(channel.language)], self.settings
-            ))
-        if channel.gone and call.phase is Phase.IVR:
-            self._forget(call)
+            said = channel.pending_prompts()
+            if outcome is None or outcome.kind is OutcomeKind.FAILED:
+                said += self._sorry(channel.language)
+            channel.finish_with(render_hangup(said, self.settings))
+        if call.phase is Phase.IVR and self.calls.get(call.sid) is call and call.channel is channel:
+            self._forget(call)  # the IVR ended the call (or the caller left): nothing follows
+
+    async def _survey(self, call: TwilioCall, entry: str) -> str:
+        """After the agent: the menu's survey entry on a fresh channel (same call and language)."""
+        channel = TwilioChannel(
+            call.sid,
+            caller=call.caller or None,
+            dialed=call.dialed or None,
+            settings=self.settings,
+            clock=self.clock,
+            on_transfer=self._transfer,
+            language=call.language,
+            speech_languages=self.speech_languages,
+        )
+        call.channel = channel
+        call.phase = Phase.IVR
+        call.task = self._spawn(self._run_ivr(call, entry), f"twilio-survey-{call.sid}")
+        return await channel.next_document()
 
     def _ivr_event(self, event: IvrEvent) -> None:
         if self.steps is not None:
@@ -322,6 +351,7 @@ class TwilioGateway:
             call.callback_number = request.callback_number
             return render_hangup(prompts, self.settings)
         call.phase = Phase.WAITING
+        self._arm_hold(call)
         acd_call = self.acd.calls.get(call.sid)
         if acd_call is not None and acd_call.state is CallState.RINGING:
             document = self._dial_document(call, acd_call.agent_id, prompts)
@@ -397,7 +427,10 @@ class TwilioGateway:
             return
         caller_id = self.settings.callback_from or call.dialed
         document = render_callback_leg(
-            customer=call.callback_number, caller_id=caller_id, language=call.language,
+            customer=call.callback_number,
+            caller_id=caller_id,
+            language=call.language,
+            recording_url=self.settings.url("recording", call=call.sid) if self.settings.record else None,
             settings=self.settings,
         )
         to = target.address if target.kind == "sip" else f"client:{target.address}"
@@ -441,7 +474,31 @@ class TwilioGateway:
         elif acd_call.state is CallState.ON_CALL:
             self.acd.end(call.sid)
 
+    def _arm_hold(self, call: TwilioCall) -> None:
+        self._disarm_hold(call)
+        call.watchdog = self.clock.call_later(self.settings.hold_timeout, lambda: self._hold_lost(call))
+
+    def _disarm_hold(self, call: TwilioCall) -> None:
+        if call.watchdog is not None:
+            call.watchdog.cancel()
+            call.watchdog = None
+
+    def _hold_lost(self, call: TwilioCall) -> None:
+        """No hold webhook for `hold_timeout`: the call is gone without a status callback
+        (or Twilio stopped calling us). The ACD gives it up; a REST hang-up follows."""
+        call.watchdog = None
+        if call.phase is not Phase.WAITING or self.calls.get(call.sid) is not call:
+            return
+        log.warning("twilio call %s: no hold webhook for %.0f s, dropped", call.sid,
+                    self.settings.hold_timeout)
+        acd_call = self.acd.calls.get(call.sid)
+        if acd_call is not None and acd_call.state in (CallState.QUEUED, CallState.RINGING):
+            self.acd.abandon(call.sid, reason="lost")
+        else:
+            self._forget(call)
+
     def _forget(self, call: TwilioCall) -> None:
+        self._disarm_hold(call)
         call.phase = Phase.OVER
         if self.calls.get(call.sid) is call:
             del self.calls[call.sid]

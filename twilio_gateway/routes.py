@@ -116,7 +116,7 @@ async def hold(request: web.Request) -> web.Response:
 async def dial(request: web.Request) -> web.Response:
     form = await _form(request)
     sid = _own_call(request, form)
-    return _twiml(request.app[GATEWAY_KEY].dial_ended(sid, form.get("DialCallStatus", "")))
+    return _twiml(await request.app[GATEWAY_KEY].dial_ended(sid, form.get("DialCallStatus", "")))
 
 
 async def agent(request: web.Request) -> web.Response:

@@ -73,6 +73,8 @@ class TwilioSettings:
     menu: str | None = None  # the IVR menu of calls to numbers not listed in `numbers`
     numbers: Mapping[str, str] = field(default_factory=dict)  # dialled number -> menu name
     callback_from: str | None = None  # caller id of callback calls (default: the dialled number)
+    survey_entry: str | None = "survey"  # menu entry run after the agent hangs up (if the menu has it)
+    hold_timeout: float = 900.0  # a waiting call with no hold webhook this long is dropped (lost)
 
     def url(self, name: str, **query: str | int) -> str:
         """The public URL of one of our webhooks (what goes into TwiML and signatures)."""
@@ -103,7 +105,7 @@ class TwilioSettings:
             "hold_music_url", "audio_base_url", "say_languages", "voice", "speech",
             "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "record",
             "recording_format", "recording_hosts", "average_handle_time", "menu", "numbers",
-            "callback_from", "enabled",
+            "callback_from", "enabled", "survey_entry", "hold_timeout",
         }
         unknown = set(section) - known
         if unknown:
@@ -174,12 +176,16 @@ class TwilioSettings:
                 menu=str(section["menu"]) if section.get("menu") else None,
                 numbers={str(k): str(v) for k, v in numbers.items()},
                 callback_from=str(section["callback_from"]) if section.get("callback_from") else None,
+                survey_entry=str(section.get("survey_entry", "survey") or "") or None,
+                hold_timeout=float(section.get("hold_timeout", 900.0)),
             )
         except (TypeError, ValueError) as exc:
             raise TwilioSettingsError(f"{where}: {exc}") from exc
         if settings.recording_format not in ("wav", "mp3"):
             raise TwilioSettingsError(f"{where}.recording_format: must be wav or mp3")
-        for name in ("max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout"):
+        for name in (
+            "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "hold_timeout"
+        ):
             if getattr(settings, name) <= 0:
                 raise TwilioSettingsError(f"{where}.{name}: must be positive")
         return settings

@@ -226,11 +226,26 @@ def render_empty() -> str:
     return str(VoiceResponse())
 
 
-def render_callback_leg(*, customer: str, caller_id: str, language: str, settings: TwilioSettings) -> str:
+def render_callback_leg(
+    *,
+    customer: str,
+    caller_id: str,
+    language: str,
+    recording_url: str | None,
+    settings: TwilioSettings,
+) -> str:
     """The agent's leg of a callback: once the agent answers, dial the customer."""
     response = VoiceResponse()
     text = CONNECTING_TEXTS.get(language, CONNECTING_TEXTS["en"])
     _speak(response, Prompt(text, language if language in CONNECTING_TEXTS else "en"), settings)
-    dial = response.dial(caller_id=caller_id, timeout=settings.ring_timeout)
+    options: dict[str, object] = {}
+    if recording_url is not None:
+        options.update(
+            record="record-from-answer-dual",
+            recording_status_callback=recording_url,
+            recording_status_callback_method="POST",
+            recording_status_callback_event="completed",
+        )
+    dial = response.dial(caller_id=caller_id, timeout=settings.ring_timeout, **options)
     dial.number(customer)
     return str(response)

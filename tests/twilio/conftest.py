@@ -64,9 +64,30 @@ def make_acd(clock: VirtualClock, ring_timeout: float | None = 20.0) -> Acd:
     return acd
 
 
-def make_registry() -> MenuRegistry:
+SURVEY_NODES = """
+  survey:
+    kind: survey
+    prompt:
+      ko: "만족도를 1번부터 5번 중에서 눌러 주세요."
+      en: "Please rate your call from 1 to 5."
+    answers: {"1": {}, "2": {}, "3": {}, "4": {}, "5": {}}
+    store: survey_score
+    next: goodbye
+    on_failure: goodbye
+  goodbye:
+    kind: hangup
+    prompt:
+      ko: "감사합니다."
+      en: "Thank you."
+"""
+
+
+def make_registry(survey: bool = False) -> MenuRegistry:
     registry = MenuRegistry(queues=QUEUES)
-    result = registry.load((HERE / "menu.yaml").read_text(encoding="utf-8"), "menu.yaml")
+    text = (HERE / "menu.yaml").read_text(encoding="utf-8")
+    if survey:
+        text = text.replace("start: welcome\n", "start: welcome\nentries: [survey]\n") + SURVEY_NODES
+    result = registry.load(text, "menu.yaml")
     assert result.ok
     return registry
 
@@ -101,6 +122,7 @@ async def running(
     writer: Any = None,
     ring_timeout: float | None = 20.0,
     clock: VirtualClock | None = None,
+    survey: bool = False,
 ) -> AsyncIterator[Harness]:
     clock = clock or VirtualClock(1_790_000_000.0)
     acd = make_acd(clock, ring_timeout)
@@ -108,7 +130,7 @@ async def running(
     steps = StepLog()
     app = web.Application()
     setup_twilio(
-        app, settings or make_settings(), acd, make_registry(), recognizer,
+        app, settings or make_settings(), acd, make_registry(survey), recognizer,
         writer if writer is not None else steps, recordings, api, clock=clock, fetcher=fetcher,
     )
     server = TestServer(app, host="127.0.0.1")

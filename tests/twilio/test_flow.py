@@ -321,3 +321,40 @@ async def test_caller_hanging_up_during_the_conversation_ends_the_call(harness: 
         late = await h.poster.twiml(f"/twilio/dial?call={sid}", base_form(sid, DialCallStatus="completed"))
         assert ET.fromstring(late).find("Hangup") is not None
         assert len([e for e in events if isinstance(e, CallEnded)]) == 1
+
+
+async def test_menu_survey_entry_runs_after_the_agent_hangs_up(harness: Make) -> None:
+    async with harness(survey=True) as h:
+        h.acd.login("1001")
+        sid = call_sid(17)
+        await start_call(h, sid)
+        await press(h, sid, 1, "1")
+        await h.poster.post(f"/twilio/agent?call={sid}", base_form(call_sid(0xC1), CallStatus="in-progress"))
+        survey = ET.fromstring(
+            await h.poster.twiml(f"/twilio/dial?call={sid}", base_form(sid, DialCallStatus="completed"))
+        )
+        assert sid not in h.acd.calls  # the ACD call ended with the conversation
+        gather = survey.find("Gather")
+        assert gather is not None and gather.get("action") == f"{PUBLIC}/twilio/gather?call={sid}&step=1"
+        assert gather.find("Say").text == "만족도를 1번부터 5번 중에서 눌러 주세요."  # type: ignore[union-attr]
+        bye = await press(h, sid, 1, "4")
+        assert [e.tag for e in bye] == ["Say", "Hangup"] and bye[0].text == "감사합니다."
+        assert sid not in h.gateway.calls  # the IVR ended the call: nothing is kept
+        assert ("survey", "dtmf", "4") in [(n, k, i) for _, n, k, i in h.steps.steps]
+
+
+async def test_waiting_call_without_any_webhook_for_hold_timeout_is_dropped(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(18)
+        await start_call(h, sid)
+        await press(h, sid, 1, "1")
+        h.clock.advance(600)
+        await h.poster.twiml(f"/twilio/hold?call={sid}", base_form(sid))  # re-arms the watchdog
+        h.clock.advance(899)
+        assert h.acd.calls[sid].state is CallState.QUEUED
+        h.clock.advance(2)
+        assert [(e.call_id, e.reason) for e in events if isinstance(e, CallAbandoned)] == [(sid, "lost")]
+        (update,) = await h.api.wait_for(1)
+        assert ET.fromstring(str(update.data["Twiml"])).find("Hangup") is not None
+        assert sid not in h.gateway.calls
