@@ -176,11 +176,14 @@ class TwilioChannel:
         """Deliver an answer and return the TwiML that follows it. An answer to another step
         than the open question (late, replayed) changes nothing: the open question is asked
         again; with no question open, the next document is awaited as usual."""
-        if (
-            not self.deliver(step, answer)
-            and self.question is not None
-            and self._documents.empty()
-        ):
+        if self.deliver(step, answer):
+            return await self.next_document()
+        return await self.current_document()
+
+    async def current_document(self) -> str:
+        """For a request that brings nothing new (a retried webhook, a stale answer): the
+        next document if one is ready, else the open question again, else wait as usual."""
+        if self._documents.empty() and self.question is not None and not self.question.answer.done():
             return self.question_document
         return await self.next_document()
 

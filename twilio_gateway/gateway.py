@@ -160,8 +160,8 @@ class TwilioGateway:
 
     async def incoming(self, sid: str, caller: str, dialed: str) -> str:
         call = self.calls.get(sid)
-        if call is not None:  # Twilio retried the first webhook: answer with what is next
-            return await call.channel.next_document()
+        if call is not None:  # Twilio retried the first webhook: answer with what is current
+            return await call.channel.current_document()
         channel = TwilioChannel(
             sid,
             caller=caller or None,

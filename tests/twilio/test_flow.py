@@ -358,3 +358,14 @@ async def test_waiting_call_without_any_webhook_for_hold_timeout_is_dropped(harn
         (update,) = await h.api.wait_for(1)
         assert ET.fromstring(str(update.data["Twiml"])).find("Hangup") is not None
         assert sid not in h.gateway.calls
+
+
+async def test_retried_incoming_webhook_gets_the_open_question_again(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(19)
+        first = await start_call(h, sid)
+        again = await start_call(h, sid)  # Twilio retried: the first answer was lost
+        assert ET.tostring(again) == ET.tostring(first)
+        assert len(h.gateway.calls) == 1
+        await press(h, sid, 1, "2")
+        assert h.acd.calls[sid].queue == "refund"
