@@ -63,23 +63,28 @@ class Outcome:
     at: float | None  # audio time of the result; None: only finish() gave one
     compute: float  # wall seconds spent in feed/finish
     last_step: float = 0.0  # wall seconds of the step that gave the result
+    started_at: float | None = None  # audio time speech_started() turned true
 
 
 async def stream(recognizer: VoskRecognizer, clip: Clip, grammar: list[str] | None) -> Outcome:
     """Decode mu-law frames and feed them as a call would (not paced: as fast as possible)."""
     ulaw = clip.ulaw()
     compute = 0.0
+    voice: float | None = None
     async with recognizer.session("ko", grammar) as session:
         for i in range(0, len(ulaw), ULAW_FRAME_BYTES):
             started = time.perf_counter()
             result = await session.feed(ulaw_to_pcm16(ulaw[i : i + ULAW_FRAME_BYTES]))
             step = time.perf_counter() - started
             compute += step
+            at = (i // ULAW_FRAME_BYTES + 1) * FRAME_S
+            if voice is None and session.speech_started():
+                voice = at
             if result is not None:
-                return Outcome(clip, result, (i // ULAW_FRAME_BYTES + 1) * FRAME_S, compute, step)
+                return Outcome(clip, result, at, compute, step, voice)
         started = time.perf_counter()
         result = await session.finish()
-        return Outcome(clip, result, None, compute + time.perf_counter() - started)
+        return Outcome(clip, result, None, compute + time.perf_counter() - started, 0.0, voice)
 
 
 def percent(part: int, whole: int) -> str:
@@ -118,6 +123,11 @@ async def accuracy(recognizer: VoskRecognizer, grammar: list[str], clips: list[C
     print(f"   out-of-menu rejected (confidence)    {percent(len(rejected), len(oom))}")
     print(f"   ... or not exactly one phrase        {percent(len(single), len(oom))}")
     print(f"   noise/silence -> no input            {percent(len(no_input), len(quiet))}")
+    onsets = sorted(o.started_at - o.clip.speech_start for o in keywords if o.started_at is not None)
+    false_barge = sum(o.started_at is not None for o in quiet)
+    print(f"   barge-in: voice noticed {statistics.median(onsets) * 1000:.0f} ms (median),"
+          f" {onsets[-1] * 1000:.0f} ms (max) after it starts; missed {len(keywords) - len(onsets)};"
+          f" on noise/silence {false_barge}/{len(quiet)}")
     return 0 if len(right) >= 0.92 * len(keywords) else 1
 
 

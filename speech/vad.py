@@ -3,8 +3,10 @@
 Sans-io: feed 16-bit PCM of any length, it is cut into 20 ms frames. The noise floor follows
 the quietest recent frames (down at once, up slowly), so steady line noise is not speech;
 a frame is voiced when it is `margin_db` above the floor and above `min_db` (dBFS).
-Speech starts after `start_frames` voiced frames in a row; it has ended after `end_silence`
-seconds of unvoiced frames following a start.
+Speech starts after `start_frames` voiced frames in a row of which `pitched_frames` are
+periodic at a voice pitch (70-400 Hz: autocorrelation peak of the last 40 ms at least
+`pitch_threshold`), so a door slam or a burst of line noise does not count as a caller
+barging in; it has ended after `end_silence` seconds of unvoiced frames following a start.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,8 @@ class VadSettings:
     start_frames: int = 4  # 80 ms of voice before speech counts as started
     end_silence: float = 0.25
     floor_rise_db: float = 0.5  # per frame, while unvoiced
+    pitched_frames: int = 2  # 0: energy alone starts speech
+    pitch_threshold: float = 0.5  # espeak-ng voices: 0.5-1.0 on vowels; noise: 0.1-0.25
 
 
 def frame_db(pcm: bytes) -> float:
@@ -34,6 +39,22 @@ def frame_db(pcm: bytes) -> float:
     return max(-100.0, 10.0 * float(np.log10(power + 1e-10)))
 
 
+def periodicity(x: npt.NDArray[np.float64], sample_rate: int = 8000) -> float:
+    """Peak normalised autocorrelation at pitch lags (70-400 Hz): near 1 for a vowel,
+    near 0.15 for noise."""
+    low, high = sample_rate // 400, sample_rate // 70
+    n = x.size
+    if n <= high + low:
+        return 0.0
+    x = x - x.mean()
+    spectrum = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(spectrum * np.conj(spectrum))[: high + 1]
+    if ac[0] <= 0.0:
+        return 0.0
+    lags = np.arange(low, high + 1)
+    return float(np.max(ac[low : high + 1] / ac[0] * n / (n - lags)))
+
+
 class EnergyVad:
     def __init__(self, settings: VadSettings = VadSettings(), floor: float | None = None) -> None:
         self.settings = settings
@@ -42,6 +63,8 @@ class EnergyVad:
         self._pending = b""
         self._floor = floor
         self._run = 0  # voiced frames in a row
+        self._pitched = 0  # periodic frames in that run
+        self._previous = np.zeros(0)  # the frame before, for a 40 ms pitch window
         self._quiet = 0  # unvoiced frames in a row since the last voiced one
         self.frames = 0  # frames seen
         self.started_at: int | None = None  # frame index where speech started
@@ -69,25 +92,39 @@ class EnergyVad:
         whole = len(data) - len(data) % self.frame_bytes
         self._pending = data[whole:]
         for i in range(0, whole, self.frame_bytes):
-            self._frame(frame_db(data[i : i + self.frame_bytes]))
+            self._frame(data[i : i + self.frame_bytes])
         return self.ended
 
-    def _frame(self, db: float) -> None:
+    def _frame(self, pcm: bytes) -> None:
         s = self.settings
+        db = frame_db(pcm)
         index = self.frames
         self.frames += 1
         if self._floor is None:
             self._floor = db
         voiced = db >= max(self._floor + s.margin_db, s.min_db)
+        previous = self._previous
+        if self.started_at is None:  # pitch only matters until speech has started
+            samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+            self._previous = samples
+            if voiced and s.pitched_frames:
+                window = np.concatenate([previous, samples])
+                if periodicity(window, s.sample_rate) >= s.pitch_threshold:
+                    self._pitched += 1
         if voiced:
             self._run += 1
             self._quiet = 0
-            if self.started_at is None and self._run >= s.start_frames:
-                self.started_at = index - s.start_frames + 1
+            if (
+                self.started_at is None
+                and self._run >= s.start_frames
+                and self._pitched >= s.pitched_frames
+            ):
+                self.started_at = index - self._run + 1
             if self.started_at is not None:
                 self.last_voiced = index
             return
         self._run = 0
+        self._pitched = 0
         self._floor = db if db < self._floor else min(db, self._floor + s.floor_rise_db)
         if self.started_at is not None and not self.ended:
             self._quiet += 1

@@ -96,8 +96,11 @@ async def test_barge_in_and_end_of_speech_after_leading_silence(
 
 @pytest.mark.parametrize("name", ["silence.ulaw", "noise_white.ulaw", "noise_burst.ulaw"])
 async def test_silence_and_noise_give_no_input(recognizer: VoskRecognizer, name: str) -> None:
-    result, at = await recognize(recognizer, clip(name))
-    assert at is None
+    async with recognizer.session("ko", GRAMMAR) as session:
+        for frame in frames(clip(name).pcm()):
+            assert await session.feed(frame) is None
+            assert not session.speech_started()  # no barge-in on noise
+        result = await session.finish()
     assert result.text == "" and result.confidence == 0.0
     assert not recognizer.accepts(result)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from speech.vad import EnergyVad, VadSettings, frame_db
+from speech.vad import EnergyVad, VadSettings, frame_db, periodicity
 
 RATE = 8000
 
@@ -59,3 +59,20 @@ def test_any_chunk_size_gives_the_same_decisions() -> None:
         pieces.started_at, pieces.last_voiced, pieces.ended,
     )
     assert whole.ended
+
+
+def test_periodicity_tells_voice_from_noise() -> None:
+    t = np.arange(320) / RATE
+    vowel = np.sin(2 * np.pi * 150 * t) + 0.5 * np.sin(2 * np.pi * 300 * t)
+    assert periodicity(vowel) > 0.9
+    assert periodicity(np.random.default_rng(5).normal(0, 1000, 320)) < 0.3
+    assert periodicity(np.zeros(320)) == 0.0
+
+
+def test_a_loud_noise_burst_is_not_barge_in() -> None:
+    vad = EnergyVad()
+    vad.feed(noise(0.5, 20) + noise(0.2, 6000, seed=7) + noise(0.5, 20, seed=8))
+    assert not vad.speech_started
+    energy_only = EnergyVad(VadSettings(pitched_frames=0))
+    energy_only.feed(noise(0.5, 20) + noise(0.2, 6000, seed=7) + noise(0.5, 20, seed=8))
+    assert energy_only.speech_started
