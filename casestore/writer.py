@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -359,10 +359,18 @@ class CallWriter:
 
     def _calls_statement(self) -> Any:
         stmt = insert(self.engine.dialect.name, CALLS)
-        set_ = {}
+        set_: dict[str, Any] = {}
+        # A call closed as `interrupted` by a restart that arrives again (the adapter found it
+        # still up) is resumed: its end and outcome are cleared until it really ends.
+        resumed = and_(stmt.excluded.started_at.is_not(None), CALLS.c.outcome == "interrupted")
         for name in CALL_COLUMNS:
             new, old = stmt.excluded[name], CALLS.c[name]
-            set_[name] = func.coalesce(old, new) if name in FIRST_WINS else func.coalesce(new, old)
+            if name in FIRST_WINS:
+                set_[name] = func.coalesce(old, new)
+            elif name in ("outcome", "ended_at"):
+                set_[name] = case((resumed, new), else_=func.coalesce(new, old))
+            else:
+                set_[name] = func.coalesce(new, old)
         return stmt.on_conflict_do_update(index_elements=[CALLS.c.id], set_=set_)
 
 

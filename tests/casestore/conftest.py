@@ -53,11 +53,37 @@ async def drop_database(name: str) -> None:
         await conn.close()
 
 
+async def drop_stale_databases() -> None:
+    """Databases left by runs on this machine whose process is gone (killed test runs)."""
+    conn = await _admin()
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'hl\\_tpl\\_%' OR datname LIKE 'hl\\_test\\_%'"
+        )
+        for (db,) in names:
+            pid = db.split("_")[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     name = f"hl_tpl_{RUN_ID}"
 
     async def build() -> None:
+        await drop_stale_databases()
         await create_database(name)
         engine = create_engine(pg_url(name))
         try:

@@ -262,3 +262,36 @@ async def test_refused_items_are_set_aside_the_rest_written_and_logs_masked(
     assert [r.input for r in writer.rejected] == ["my phone is 01012345678"]
     assert any("refused" in r.getMessage() for r in caplog.records)
     assert not any("12345678" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_call_arriving_again_after_a_restart_is_resumed_then_ends_normally(store: Store) -> None:
+    acd, clock = make_acd()
+    events, record = recorder()
+    acd.subscribe(record)
+    acd.arrive("r1", "general", caller=caller(1), source="asterisk")
+    clock.advance(5)
+    acd.answer("r1")
+    writer = store.writer()
+    await writer.start()
+    for ev in events:
+        writer.on_event(ev)
+    await writer.stop()  # the process dies here with r1 up
+
+    writer = store.writer()
+    assert await writer.start() == 1
+    assert (await store.cases.get_call("r1")).outcome == "interrupted"
+    # after the restart the adapter finds the channel and re-announces the call
+    acd2, clock2 = make_acd(start=clock.now() + 30)
+    acd2.subscribe(writer.on_event)
+    acd2.arrive("r1", "general", caller=caller(1), source="asterisk")
+    await writer.flush()
+    resumed = await store.cases.get_call("r1")
+    assert (resumed.outcome, resumed.ended_at, resumed.started_at) == (None, None, START)
+    clock2.advance(1)
+    acd2.answer("r1")
+    clock2.advance(60)
+    acd2.end("r1")
+    await writer.stop()
+    ended = await store.cases.get_call("r1")
+    assert ended.outcome == "answered" and ended.talk_seconds == 60
+    assert await store.cases.count("cases") == 1
