@@ -128,10 +128,12 @@ class VoskSession:
         if len(pcm) % 2:
             raise SpeechError(f"16-bit PCM needs an even number of bytes, got {len(pcm)}")
         async with self._lock:
+            if self._closed or self._result is not None:  # changed while we waited
+                raise SessionClosed("this speech session already has its result or is closed")
             step = await self._run(self._step, pcm)
-        self._started = step.speech_started
-        if step.result is not None:
-            self._result = step.result
+            self._started = step.speech_started
+            if step.result is not None:
+                self._result = step.result
         return step.result
 
     async def finish(self) -> Recognition:
@@ -140,7 +142,8 @@ class VoskSession:
         if self._closed:
             raise SessionClosed("this speech session is closed")
         async with self._lock:
-            self._result = await self._run(self._finish)
+            if self._result is None:
+                self._result = await self._run(self._finish)
         return self._result
 
     async def close(self) -> None:

@@ -238,3 +238,12 @@ async def test_open_recognizer_refuses_bad_models(tmp_path: Path) -> None:
             pass
     with pytest.raises(ModelError, match="could not load"):
         load_model(str(tmp_path))  # a directory without a model
+
+
+async def test_steps_of_one_session_are_serialised(recognizer: VoskRecognizer) -> None:
+    async with recognizer.session("ko", GRAMMAR) as session:
+        fed, finished = await asyncio.gather(
+            session.feed(clip("kw_yeyak_ko_175.ulaw").pcm()), session.finish()
+        )
+        assert fed is not None and fed.text == "예약"
+        assert finished is fed  # finish() waited for the feed and returned its result
