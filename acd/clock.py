@@ -62,11 +62,16 @@ class VirtualClock:
         return self._now
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> _VirtualTimer:
-        return self.call_at(self._now + max(0.0, delay), callback)
+        when = self._now + delay if delay > 0 else self._now
+        timer = _VirtualTimer(when, callback)
+        heapq.heappush(self._heap, (when, next(self._seq), timer))
+        return timer
 
     def call_at(self, when: float, callback: Callable[[], None]) -> _VirtualTimer:
-        timer = _VirtualTimer(max(when, self._now), callback)
-        heapq.heappush(self._heap, (timer.when, next(self._seq), timer))
+        if when < self._now:
+            when = self._now
+        timer = _VirtualTimer(when, callback)
+        heapq.heappush(self._heap, (when, next(self._seq), timer))
         return timer
 
     @property

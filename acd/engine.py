@@ -67,7 +67,7 @@ class Acd:
         self.calls: dict[str, Call] = {}
         self.waiting = WaitingCalls()
         self.available = AvailableAgents()
-        self._subscribers: list[tuple[Subscriber, frozenset[type[Event]] | None]] = []
+        self._subscribers: tuple[tuple[Subscriber, frozenset[type[Event]] | None], ...] = ()
         self._wants: frozenset[type[Event]] = frozenset()
         self._waiting_in: dict[str, dict[str, Call]] = {name: {} for name in self.queues}
         self._pending: deque[Event] = deque()
@@ -91,11 +91,11 @@ class Acd:
         events that causes are delivered after the current one, still in order.
         """
         entry = (subscriber, None if kinds is None else frozenset(kinds))
-        self._subscribers.append(entry)
+        self._subscribers = (*self._subscribers, entry)
         self._update_wants()
 
         def unsubscribe() -> None:
-            self._subscribers.remove(entry)
+            self._subscribers = tuple(s for s in self._subscribers if s is not entry)
             self._update_wants()
 
         return unsubscribe
@@ -107,20 +107,23 @@ class Acd:
         self._wants = frozenset(wants)
 
     def _emit(self, event: Event) -> None:
-        self._pending.append(event)
-        if self._dispatching:
+        if self._dispatching:  # emitted by a subscriber: delivered after the current event
+            self._pending.append(event)
             return
         self._dispatching = True
         try:
+            self._deliver(event)
             pending = self._pending
             while pending:
-                ev = pending.popleft()
-                cls = type(ev)
-                for subscriber, kinds in self._subscribers:
-                    if kinds is None or cls in kinds:
-                        subscriber(ev)
+                self._deliver(pending.popleft())
         finally:
             self._dispatching = False
+
+    def _deliver(self, event: Event) -> None:
+        cls = type(event)
+        for subscriber, kinds in self._subscribers:  # a tuple: (un)subscribing mid-way is safe
+            if kinds is None or cls in kinds:
+                subscriber(event)
 
     # -- agents --------------------------------------------------------------------------
 
