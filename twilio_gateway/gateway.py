@@ -125,7 +125,8 @@ class TwilioGateway:
         self.fetcher = fetcher
         self.calls: dict[str, TwilioCall] = {}
         self.recorded: deque[tuple[str, str]] = deque(maxlen=100)  # (call id, uri), latest
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()  # everything, IVR runs included
+        self._work: set[asyncio.Task[Any]] = set()  # REST calls, downloads
         self._unsubscribe = acd.subscribe(
             self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned)
         )
@@ -139,21 +140,26 @@ class TwilioGateway:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Stop listening to the ACD, end IVR tasks, wait for background work."""
+        """Stop listening to the ACD, end IVR runs, wait for background work."""
         self._unsubscribe()
         for call in list(self.calls.values()):
             call.channel.caller_gone("server stopping")
-        await self.drain()
-
-    async def drain(self) -> None:
-        """Wait until every background task (IVR runs, REST calls, downloads) is done."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    async def drain(self) -> None:
+        """Wait until the background work (REST calls, downloads) started so far is done;
+        IVR runs, which wait for callers, are not waited for."""
+        while self._work:
+            await asyncio.gather(*list(self._work), return_exceptions=True)
+
+    def _spawn(
+        self, coro: Coroutine[Any, Any, Any], name: str, *, work: bool = True
+    ) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        for group in (self._tasks, self._work) if work else (self._tasks,):
+            group.add(task)
+            task.add_done_callback(group.discard)
         return task
 
     # -- webhooks ------------------------------------------------------------------------
@@ -173,7 +179,7 @@ class TwilioGateway:
         )
         call = self.calls[sid] = TwilioCall(sid, caller, dialed, channel)
         log.info("twilio call %s from %s to %s", sid, mask_phone(caller), dialed)
-        call.task = self._spawn(self._run_ivr(call), f"twilio-ivr-{sid}")
+        call.task = self._spawn(self._run_ivr(call), f"twilio-ivr-{sid}", work=False)
         return await channel.next_document()
 
     async def gather(self, sid: str, step: int, answer: Input) -> str:
@@ -199,12 +205,17 @@ class TwilioGateway:
         self._arm_hold(call)
         return self._hold_document(call, [])
 
-    async def dial_ended(self, sid: str, dial_status: str) -> str:
-        """The <Dial> action: how the agent leg ended."""
+    async def dial_ended(self, sid: str, dial_status: str, agent_id: str | None = None) -> str:
+        """The <Dial> action: how the agent leg ended. `agent_id` (from the action URL) keeps a
+        late report about an earlier agent from touching a call now ringing another one."""
         call = self.calls.get(sid)
         if call is None:
             return render_hangup([], self.settings)
         acd_call = self.acd.calls.get(sid)
+        if acd_call is not None and agent_id is not None and acd_call.agent_id not in ("", agent_id):
+            acd_call = None if acd_call.state is not CallState.RINGING else acd_call
+            if acd_call is not None:
+                return self._hold_document(call, [])  # stale: another agent is ringing now
         if dial_status in ("completed", "answered"):
             if acd_call is not None and acd_call.state is CallState.RINGING:
                 self.acd.answer(sid)  # the answered report was lost; the talk happened
@@ -228,12 +239,14 @@ class TwilioGateway:
         self._arm_hold(call)
         return self._hold_document(call, [])
 
-    def agent_answered(self, sid: str, leg_status: str) -> None:
+    def agent_answered(self, sid: str, leg_status: str, agent_id: str | None = None) -> None:
         """Status of the agent leg (<Sip>/<Client> statusCallback): answered -> talking."""
         call = self.calls.get(sid)
         acd_call = self.acd.calls.get(sid)
         if call is None or acd_call is None or leg_status not in ("in-progress", "answered"):
             return
+        if agent_id is not None and acd_call.agent_id != agent_id:
+            return  # an earlier agent's leg (the call was taken back from them)
         if acd_call.state is CallState.RINGING:
             self.acd.answer(sid)
             call.phase = Phase.TALKING
@@ -315,7 +328,7 @@ class TwilioGateway:
         )
         call.channel = channel
         call.phase = Phase.IVR
-        call.task = self._spawn(self._run_ivr(call, entry), f"twilio-survey-{call.sid}")
+        call.task = self._spawn(self._run_ivr(call, entry), f"twilio-survey-{call.sid}", work=False)
         return await channel.next_document()
 
     def _ivr_event(self, event: IvrEvent) -> None:
@@ -529,8 +542,8 @@ class TwilioGateway:
             prompts,
             target=target,
             language=call.language,
-            action_url=s.url("dial", call=call.sid),
-            agent_status_url=s.url("agent", call=call.sid),
+            action_url=s.url("dial", call=call.sid, agent=agent_id),
+            agent_status_url=s.url("agent", call=call.sid, agent=agent_id),
             recording_url=s.url("recording", call=call.sid) if s.record else None,
             settings=s,
         )

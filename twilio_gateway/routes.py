@@ -64,6 +64,13 @@ def _step(request: web.Request, required: bool) -> int | None:
     return int(raw)
 
 
+def _agent(request: web.Request) -> str | None:
+    agent = request.query.get("agent")
+    if agent is not None and not 0 < len(agent) <= 64:
+        raise web.HTTPBadRequest(text="agent: malformed")
+    return agent
+
+
 def _own_call(request: web.Request, form: MultiDict[str]) -> str:
     """The call the webhook is about: the signed `call` query parameter, which must be the
     CallSid Twilio posts (the call executing our TwiML)."""
@@ -116,13 +123,14 @@ async def hold(request: web.Request) -> web.Response:
 async def dial(request: web.Request) -> web.Response:
     form = await _form(request)
     sid = _own_call(request, form)
-    return _twiml(await request.app[GATEWAY_KEY].dial_ended(sid, form.get("DialCallStatus", "")))
+    gateway = request.app[GATEWAY_KEY]
+    return _twiml(await gateway.dial_ended(sid, form.get("DialCallStatus", ""), _agent(request)))
 
 
 async def agent(request: web.Request) -> web.Response:
     form = await _form(request)
     sid = _sid(request.query.get("call"), "call")
-    request.app[GATEWAY_KEY].agent_answered(sid, form.get("CallStatus", ""))
+    request.app[GATEWAY_KEY].agent_answered(sid, form.get("CallStatus", ""), _agent(request))
     return _twiml(render_empty())
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from twilio_gateway.errors import TwilioSettingsError
 
@@ -81,7 +81,7 @@ class TwilioSettings:
         base = f"{self.public_url}{self.path_prefix}{name}"
         if not query:
             return base
-        return base + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        return base + "?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in query.items())
 
     def public_url_of(self, path_qs: str) -> str:
         """The URL Twilio signed for a request we received at local `path_qs`."""

@@ -74,23 +74,24 @@ async def test_dtmf_call_waits_is_connected_to_agent_and_ends(harness: Make) -> 
         assert set(requests[0].data) == {"Twiml"}
         dial = ET.fromstring(str(requests[0].data["Twiml"])).find("Dial")
         assert dial is not None
-        assert dial.get("action") == f"{PUBLIC}/twilio/dial?call={sid}"
+        assert dial.get("action") == f"{PUBLIC}/twilio/dial?call={sid}&agent=1001"
         assert dial.get("record") == "record-from-answer-dual"
         assert dial.get("recordingStatusCallback") == f"{PUBLIC}/twilio/recording?call={sid}"
         sip = dial.find("Sip")
         assert sip is not None and sip.text == "sip:1001@pbx.example.com"
-        assert sip.get("statusCallback") == f"{PUBLIC}/twilio/agent?call={sid}"
+        assert sip.get("statusCallback") == f"{PUBLIC}/twilio/agent?call={sid}&agent=1001"
         assert h.acd.agents["1001"].state is AgentState.RINGING
 
         leg = call_sid(0xA1)
         status, _ = await h.poster.post(
-            f"/twilio/agent?call={sid}", base_form(leg, ParentCallSid=sid, CallStatus="in-progress")
+            f"/twilio/agent?call={sid}&agent=1001",
+            base_form(leg, ParentCallSid=sid, CallStatus="in-progress"),
         )
         assert status == 200
         assert h.acd.calls[sid].state is CallState.ON_CALL
 
         end = ET.fromstring(
-            await h.poster.twiml(f"/twilio/dial?call={sid}",
+            await h.poster.twiml(f"/twilio/dial?call={sid}&agent=1001",
                                  base_form(sid, DialCallStatus="completed", DialCallDuration="42"))
         )
         assert end.find("Hangup") is not None
@@ -369,3 +370,26 @@ async def test_retried_incoming_webhook_gets_the_open_question_again(harness: Ma
         assert len(h.gateway.calls) == 1
         await press(h, sid, 1, "2")
         assert h.acd.calls[sid].queue == "refund"
+
+
+async def test_late_reports_about_an_earlier_agent_change_nothing(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(20)
+        await start_call(h, sid)
+        await press(h, sid, 1, "0")  # general: agents 1001 and 1002
+        h.acd.login("1001")
+        await h.api.wait_for(1)
+        h.clock.advance(21)  # 1001 does not answer: back to the queue over REST, 1001 paused
+        await h.api.wait_for(2)
+        h.acd.login("1002")
+        third = (await h.api.wait_for(3))[2]
+        assert ET.fromstring(str(third.data["Twiml"])).find("Dial/Client/Identity").text == "agent-1002"  # type: ignore[union-attr]
+        assert h.acd.calls[sid].agent_id == "1002"
+        late = await h.poster.twiml(f"/twilio/dial?call={sid}&agent=1001",
+                                    base_form(sid, DialCallStatus="no-answer"))
+        assert ET.fromstring(late).find("Play") is not None
+        await h.poster.post(f"/twilio/agent?call={sid}&agent=1001", base_form(call_sid(0xD1), CallStatus="in-progress"))
+        assert (h.acd.calls[sid].state, h.acd.calls[sid].agent_id) == (CallState.RINGING, "1002")
+        assert h.acd.agents["1002"].state is AgentState.RINGING
+        await h.poster.post(f"/twilio/agent?call={sid}&agent=1002", base_form(call_sid(0xD2), CallStatus="in-progress"))
+        assert h.acd.calls[sid].state is CallState.ON_CALL
