@@ -219,10 +219,14 @@ class CallControl:
             log.warning("call %s: cannot return the caller to hold: %s", call.call_id, exc)
 
     async def _hangup(self, call: AsteriskCall) -> None:
+        await self.hangup_channel(call.channel, call.call_id)
+
+    async def hangup_channel(self, channel: str, call_id: str = "") -> None:
+        """Hang up a caller Hotline cannot serve (e.g. it could not be queued)."""
         try:
-            await self.ami.action("Hangup", {"Channel": call.channel, "Cause": "16"})
+            await self.ami.action("Hangup", {"Channel": channel, "Cause": "16"})
         except AmiError as exc:
-            log.warning("call %s: hangup failed: %s", call.call_id, exc)
+            log.warning("call %s: hangup failed: %s", call_id, exc)
 
     # -- recordings ------------------------------------------------------------------------
 

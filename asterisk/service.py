@@ -206,7 +206,8 @@ class AsteriskService:
                 )
             except CallControlError as exc:
                 run.error = str(exc)
-                log.error("%s", exc)
+                log.error("%s; hanging up rather than leaving the caller on hold", exc)
+                await self.control.hangup_channel(channel.channel_name, channel.call_id)
         elif request is not None and request.callback_number is not None:
             if self.on_callback is not None:
                 self.on_callback(channel.call_id, request)

@@ -128,3 +128,14 @@ async def test_cleanup_ctx_runs_the_service_with_the_app(tmp_path: Path) -> None
         await runner.cleanup()
         await fake.close()
     assert fake.received("Logoff")
+
+
+async def test_a_call_that_cannot_be_queued_is_hung_up_not_left_on_hold(world: World) -> None:
+    world.acd.queues.pop("booking")  # e.g. a queue removed from the configuration meanwhile
+    result = await world.fake.agi_call(world.service.agi.port, CallerScript(keys=["1", "1", "2", "3", "4"]))
+    run = world.service.runs[result.channel.uniqueid]
+    await asyncio.wait_for(run.done.wait(), 5)
+    assert "booking" in run.error
+    hangup = await world.fake.wait_action("Hangup")
+    assert hangup["Channel"] == result.channel.name
+    assert result.channel.uniqueid not in world.fake.channels
