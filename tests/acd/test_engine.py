@@ -39,7 +39,7 @@ class Log:
 
 def make(queues: list[QueueConfig], agents: list[AgentConfig], **kwargs: bool) -> tuple[Acd, VirtualClock, Log]:
     clock = VirtualClock(100.0)
-    acd = Acd(clock, queues, **kwargs)  # type: ignore[arg-type]
+    acd = Acd(clock, queues, **kwargs)
     log = Log()
     acd.subscribe(log)
     for agent in agents:
@@ -232,7 +232,7 @@ def test_logout_when_free_waits_for_the_call_and_wrap_up() -> None:
     clock.advance(20)
     assert acd.agents["a"].state is AgentState.LOGGED_OUT
     assert acd.call("c2").state is CallState.QUEUED  # not given to the leaving agent
-    changes = [(e.old, e.new) for e in log.of(AgentStateChanged) if e.agent_id == "a"]  # type: ignore[attr-defined]
+    changes = [(e.old, e.new) for e in log.of(AgentStateChanged) if e.agent_id == "a"]
     assert changes[-2:] == [("wrap_up", "available"), ("available", "logged_out")]
 
 

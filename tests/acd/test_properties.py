@@ -237,8 +237,10 @@ class AcdMachine(RuleBasedStateMachine):
         queued = sorted(c.id for c in acd.calls.values() if c.state is CallState.QUEUED)
         assert sorted(c.id for c in acd.waiting_calls()) == queued
         assert len(acd.waiting) == len(queued)
-        for call in acd.waiting_calls():
-            assert acd.position(call.id) >= 1
+        for queue in acd.queues:
+            in_order = acd.waiting_calls(queue)
+            assert [acd.position(c.id) for c in in_order] == list(range(1, len(in_order) + 1))
+            assert in_order == sorted(in_order, key=order)
 
     def teardown(self) -> None:
         # Settle every call still in progress; then each arrived call has finished exactly once.
