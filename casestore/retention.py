@@ -88,12 +88,16 @@ async def apply_retention(
                 progress(step.name, total, total)
             continue
         done = 0
-        while True:
+        last: Any = None
+        while True:  # keyset pagination: each chunk starts after the previous one's last key
+            page = cond if last is None else cond & (step.key > last)
             async with write.begin() as conn:
-                ids = list((await conn.execute(select(step.key).where(cond).limit(chunk))).scalars())
+                query = select(step.key).where(page).order_by(step.key).limit(chunk)
+                ids = list((await conn.execute(query)).scalars())
                 if not ids:
                     break
                 await _apply(conn, step, ids, recordings, report)
+            last = ids[-1]
             done += len(ids)
             if progress:
                 progress(step.name, min(done, total), total)
