@@ -38,6 +38,7 @@ from acd.events import (
     Event,
 )
 from casestore.dialect import insert, writing
+from casestore.errors import StoreUnavailable
 from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, IVR_STEPS, RECORDINGS
 from casestore.repository import allocate_case_numbers, ensure_customers, year_of
 from casestore.settings import StoreSettings
@@ -173,14 +174,25 @@ class CallWriter:
             self._task = asyncio.create_task(self._run(), name="casestore-writer")
         return closed
 
-    async def stop(self) -> None:
-        """Flush everything buffered and stop the background task."""
+    async def stop(self, give_up_after: float = 30.0) -> None:
+        """Flush everything buffered and stop the background task. If the database cannot
+        take the backlog within `give_up_after` seconds, the backlog is dropped (logged) and
+        StoreUnavailable raised, so a shutdown never hangs on a dead database."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            task, self._task = self._task, None
-            await task
-        await self.flush()
+        task, self._task = self._task, None
+        if task is None:
+            try:
+                await self.flush()
+            except _Transient as exc:
+                raise StoreUnavailable(f"final flush failed: {exc}") from exc
+            return
+        done, _ = await asyncio.wait({task}, timeout=give_up_after)
+        if not done:
+            self._task = task
+            dropped = await self.abort()
+            raise StoreUnavailable(f"database unavailable at shutdown; {dropped} items not written")
+        task.result()
 
     async def abort(self) -> int:
         """Stop without flushing (shutdown while the database is gone); returns the number of
@@ -192,6 +204,7 @@ class CallWriter:
                 await task
         dropped = len(self._buffer)
         self._buffer.clear()
+        self._idle.set()
         if dropped:
             log.error("case store writer aborted with %d unwritten items", dropped)
         return dropped
@@ -214,14 +227,17 @@ class CallWriter:
         cond = [CALLS.c.ended_at.is_(None)]
         if sources is not None:
             cond.append(CALLS.c.source.in_(list(sources)))
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(CALLS).where(*cond).values(outcome="interrupted", ended_at=now)
-            )
-            await conn.execute(
-                update(SESSIONS).where(SESSIONS.c.logout_at.is_(None)).values(logout_at=now)
-            )
-            await conn.execute(update(PAUSES).where(PAUSES.c.ended_at.is_(None)).values(ended_at=now))
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    update(CALLS).where(*cond).values(outcome="interrupted", ended_at=now)
+                )
+                await conn.execute(
+                    update(SESSIONS).where(SESSIONS.c.logout_at.is_(None)).values(logout_at=now)
+                )
+                await conn.execute(update(PAUSES).where(PAUSES.c.ended_at.is_(None)).values(ended_at=now))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(f"closing orphaned calls failed: {mask_text(str(exc).splitlines()[0])}") from exc
         closed = int(result.rowcount or 0)
         if closed:
             log.warning("closed %d calls left open by a previous run as interrupted", closed)
