@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from acd.clock import Clock, Timer
 from ivr.channel import CallerHangup, DigitSpec, Input, Prompt, SpeechSpec, TransferRequest
 from twilio_gateway.settings import TwilioSettings
-from twilio_gateway.twiml import GatherUrls, render_gather, render_hangup, render_wait
+from twilio_gateway.twiml import (
+    GatherUrls,
+    listens_during_prompts,
+    render_gather,
+    render_hangup,
+    render_wait,
+)
 
 log = logging.getLogger("hotline.twilio")
 
@@ -42,6 +48,7 @@ class Question:
     digits: DigitSpec | None
     speech: SpeechSpec | None
     answer: asyncio.Future[Input]
+    during_prompts: bool = False  # the stream starts with the prompts (speech barge-in)
 
 
 class TwilioChannel:
@@ -121,7 +128,9 @@ class TwilioChannel:
             settings=self.settings,
         )
         answer: asyncio.Future[Input] = asyncio.get_running_loop().create_future()
-        self.question = Question(step, digits, speech, answer)
+        self.question = Question(
+            step, digits, speech, answer, listens_during_prompts(self.settings, speech, barge_in)
+        )
         self.question_document = document
         self._documents.put_nowait(document)
         self._arm_watchdog(digits, speech)

@@ -286,6 +286,18 @@ class TwilioGateway:
             elif acd_call.state is CallState.RINGING:
                 self.acd.ring_no_answer(sid)
 
+    def barge_in(self, sid: str) -> None:
+        """Voice heard during a prompt: stop the prompt by moving the call to `resume`, which
+        waits for the IVR's next document (the recognition result is on its way)."""
+        if sid in self.calls:
+            self._spawn(self._redirect(sid, self.settings.url("resume", call=sid)), f"twilio-barge-{sid}")
+
+    async def _redirect(self, sid: str, url: str) -> None:
+        try:
+            await self.rest.redirect(sid, url)
+        except TwilioApiError as exc:
+            log.warning("twilio call %s: redirect failed: %s", sid, exc)
+
     def stream_question(self, sid: str, step: int) -> TwilioCall | None:
         """The call whose open question `step` a Media Stream is for, if any."""
         call = self.calls.get(sid)

@@ -122,9 +122,17 @@ class Listener:
     """
 
     def __init__(
-        self, session: SpeechSession | None, speech: SpeechSpec | None, digits: DigitSpec | None
+        self,
+        session: SpeechSession | None,
+        speech: SpeechSpec | None,
+        digits: DigitSpec | None,
+        *,
+        silence_ends: bool = True,
     ) -> None:
+        """`silence_ends=False` when the stream starts with the prompts: silence is then timed
+        by the call's own TwiML (Gather / Pause), not by the listener."""
         self.session = session
+        self.silence_ends = silence_ends
         self.speech = speech
         self.digits = digits
         self.audio_seconds = 0.0
@@ -144,7 +152,7 @@ class Listener:
                 return Input.dtmf(self._keys)
             return None
         if self.session is None or self.speech is None:
-            if self.digits is not None and now >= self.digits.timeout:
+            if self.silence_ends and self.digits is not None and now >= self.digits.timeout:
                 return Input.none()
             return None
         result = await self.session.feed(ulaw_to_pcm16(ulaw))
@@ -154,10 +162,15 @@ class Listener:
             self._heard = True
             self._speech_at = now
         if not self._heard:
-            return Input.none() if now >= self.speech.timeout else None
+            return Input.none() if self.silence_ends and now >= self.speech.timeout else None
         if now - self._speech_at >= self.speech.max_duration:
             return _speech(await self.session.finish())
         return None
+
+    @property
+    def heard(self) -> bool:
+        """Voice was heard (time to stop the prompt)."""
+        return self._heard
 
     def dtmf(self, digit: str) -> Input | None:
         spec = self.digits

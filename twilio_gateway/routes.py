@@ -17,6 +17,7 @@ from acd.errors import AcdError
 from ivr.channel import Input
 from ivr.speech import SpeechSession
 from speech.errors import SpeechError
+from twilio_gateway.channel import Question
 from twilio_gateway.gateway import TwilioGateway, recognition
 from twilio_gateway.mediastream import (
     Dtmf,
@@ -171,12 +172,16 @@ async def stream(request: web.Request) -> web.StreamResponse:
 async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
     """Feed one Media Stream into the recognizer until the open question has its answer."""
     listener: Listener | None = None
+    open_question: Question | None = None
+    barged = True
     session: SpeechSession | None = None
     sid, step = "", 0
     answer: Input | None = None
     bad = 0
     try:
         while answer is None:
+            if open_question is not None and open_question.answer.done():
+                return  # answered another way (keys to the <Gather>, hang-up): stop streaming
             msg = await ws.receive(timeout=STREAM_IDLE)
             if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                 break
@@ -207,12 +212,20 @@ async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
                     session = gateway.recognizer.session(
                         question.speech.language, question.speech.grammar
                     )
-                listener = Listener(session, question.speech, question.digits)
+                listener = Listener(
+                    session, question.speech, question.digits,
+                    silence_ends=not question.during_prompts,
+                )
+                open_question = question
+                barged = not question.during_prompts
             elif listener is None:
                 continue
             elif isinstance(message, Media):
                 if message.track in ("inbound", "inbound_track"):
                     answer = await listener.media(message.payload)
+                    if not barged and listener.heard and answer is None:
+                        barged = True
+                        gateway.barge_in(sid)
             elif isinstance(message, Dtmf):
                 answer = listener.dtmf(message.digit)
     except TimeoutError:
@@ -221,8 +234,9 @@ async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
         log.error("twilio stream for call %s: recognizer failed: %s", sid, exc)
         answer = Input.none()
     finally:
+        settled = open_question is not None and open_question.answer.done()
         try:
-            if listener is not None and answer is None:
+            if listener is not None and answer is None and not settled:
                 answer = await listener.end()
         except SpeechError as exc:
             log.error("twilio stream for call %s: recognizer failed: %s", sid, exc)
@@ -230,10 +244,10 @@ async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
         finally:
             if session is not None:
                 await session.close()
-            if answer is not None:
-                call = gateway.calls.get(sid)
-                if call is not None:
-                    call.channel.deliver(step, answer)
+            call = gateway.calls.get(sid)
+            delivered = answer is not None and call is not None and call.channel.deliver(step, answer)
+            if delivered and not barged:  # answered during the prompts: stop them now
+                gateway.barge_in(sid)
 
 
 def guarded(handler: Handler) -> Handler:

@@ -62,6 +62,7 @@ class TwilioSettings:
     say_languages: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SAY_LANGUAGES))
     voice: str | None = None  # <Say voice="...">, e.g. "Polly.Seoyeon"; None: Twilio's default
     speech: SpeechMode = SpeechMode.STREAM
+    speech_barge_in: bool = False  # stream during prompts (<Start><Stream>) so voice can cut them
     max_body_bytes: int = 64 * 1024
     response_timeout: float = 10.0  # a webhook waits this long for the IVR's next TwiML
     idle_timeout: float = 60.0  # a call silent this long past its expected answer is dropped
@@ -105,7 +106,7 @@ class TwilioSettings:
             "hold_music_url", "audio_base_url", "say_languages", "voice", "speech",
             "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "record",
             "recording_format", "recording_hosts", "average_handle_time", "menu", "numbers",
-            "callback_from", "enabled", "survey_entry", "hold_timeout",
+            "callback_from", "enabled", "survey_entry", "hold_timeout", "speech_barge_in",
         }
         unknown = set(section) - known
         if unknown:
@@ -165,6 +166,7 @@ class TwilioSettings:
                 say_languages=languages,
                 voice=str(section["voice"]) if section.get("voice") else None,
                 speech=speech,
+                speech_barge_in=bool(section.get("speech_barge_in", False)),
                 max_body_bytes=int(section.get("max_body_bytes", 64 * 1024)),
                 response_timeout=float(section.get("response_timeout", 10.0)),
                 idle_timeout=float(section.get("idle_timeout", 60.0)),

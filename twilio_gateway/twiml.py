@@ -57,6 +57,15 @@ def _seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
 
+def listens_during_prompts(settings: TwilioSettings, speech: SpeechSpec | None, barge_in: bool) -> bool:
+    """Speech questions stream from the start of their prompts (<Start><Stream>), so that
+    voice can barge in, when `speech_barge_in` is set and the question allows barge-in."""
+    return (
+        speech is not None and barge_in and settings.speech_barge_in
+        and settings.speech is SpeechMode.STREAM
+    )
+
+
 def render_gather(
     prompts: Sequence[Prompt],
     *,
@@ -73,8 +82,33 @@ def render_gather(
     barge in), then <Connect><Stream> carrying the call and step; DTMF pressed while
     streaming arrives on the stream. When we close the stream, <Redirect> resumes the call.
     Speech with Twilio's recognizer: one <Gather input="speech dtmf"> with the grammar as hints.
+    Speech with barge-in (`listens_during_prompts`): <Start><Stream> first, then the prompts
+    inside a DTMF <Gather> that waits the question's timeout (or the prompts and a <Pause>),
+    then <Redirect> to `resume`; voice heard makes the gateway redirect the call over REST.
     """
     response = VoiceResponse()
+    if speech is not None and listens_during_prompts(settings, speech, barge_in):
+        start = response.start()
+        stream = start.stream(url=urls.stream, name=f"q{urls.parameters.get('step', '')}")
+        for name, value in urls.parameters.items():
+            stream.parameter(name=name, value=value)
+        if digits is not None:
+            gather = Gather(
+                input="dtmf",
+                action=urls.action,
+                method="POST",
+                num_digits=digits.max_digits,
+                finish_on_key=digits.terminator or "",
+                timeout=_seconds(speech.timeout),
+                action_on_empty_result=True,
+            )
+            _speak_all(gather, prompts, settings)
+            response.append(gather)
+        else:
+            _speak_all(response, prompts, settings)
+            response.pause(length=_seconds(speech.timeout))
+            response.redirect(urls.resume, method="POST")
+        return str(response)
     if speech is None:
         spec = digits or DigitSpec()
         gather = Gather(

@@ -19,7 +19,7 @@ def clip(name: str) -> bytes:
     return (SPEECH_FIXTURES / name).read_bytes()
 
 
-def _messages(sid: str, step: int, audio: bytes) -> Iterator[str]:
+def media_messages(sid: str, step: int, audio: bytes) -> Iterator[str]:
     yield json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"})
     yield json.dumps({
         "event": "start", "sequenceNumber": "1", "streamSid": "MZ" + "1" * 32,
@@ -48,9 +48,9 @@ async def stream_audio(
     sent = 0
     tail = b"\xff" * 160 * 150
     async with session.ws_connect(url, headers={"X-Twilio-Signature": signature}) as ws:
-        messages = list(_messages(sid, step, audio))
+        messages = list(media_messages(sid, step, audio))
         messages += [json.dumps({"event": "dtmf", "streamSid": "MZ", "dtmf": {"digit": d}}) for d in digits]
-        messages += list(_messages(sid, step, tail))[2:]
+        messages += list(media_messages(sid, step, tail))[2:]
         for text in messages:
             if ws.closed:
                 break

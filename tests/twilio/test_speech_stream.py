@@ -3,18 +3,21 @@ committed espeak-ng clips): the recognized phrase selects the menu branch."""
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+import aiohttp
 import pytest
+from twilio.request_validator import RequestValidator
 
 from acd.call import CallState
 from speech.recognizer import VoskRecognizer
 
-from .conftest import Harness
-from .fakes import ACCOUNT, call_sid
-from .streaming import clip, stream_audio
+from .conftest import Harness, make_settings
+from .fakes import ACCOUNT, TOKEN, call_sid
+from .streaming import clip, media_messages, stream_audio
 
 Make = Callable[..., AbstractAsyncContextManager[Harness]]
 
@@ -91,3 +94,47 @@ async def test_stream_for_a_question_that_is_not_open_is_closed(harness: Make, v
         question = h.gateway.calls[sid].channel.question
         assert question is not None and question.step == 1 and not question.answer.done()
         assert sid not in h.acd.calls
+
+
+async def test_voice_during_the_prompts_barges_in_over_rest(harness: Make, vosk: VoskRecognizer) -> None:
+    settings = dataclasses.replace(make_settings(), speech_barge_in=True)
+    async with harness(recognizer=vosk, settings=settings) as h:
+        sid = call_sid(25)
+        root = ET.fromstring(await h.poster.twiml("/twilio/voice", form(sid)))
+        assert [e.tag for e in root] == ["Start", "Gather"]
+        stream = root.find("Start/Stream")
+        assert stream is not None and stream.get("name") == "q1"
+        gather = root.find("Gather")
+        assert gather is not None and (gather.get("timeout"), gather.get("actionOnEmptyResult")) == ("5", "true")
+        assert len(gather.findall("Say")) == 2  # the prompts play while we listen
+
+        await stream_audio(h.session, h.base, sid, 1, clip("kw_hwanbul_ko_150.ulaw"))
+        (redirect,) = await h.api.wait_for(1)
+        assert redirect.url.endswith(f"/Calls/{sid}.json")
+        assert redirect.data == {"Url": f"https://hotline.example.com/twilio/resume?call={sid}", "Method": "POST"}
+        hold = ET.fromstring(await h.poster.twiml(f"/twilio/resume?call={sid}", form(sid)))
+        assert hold.find("Play") is not None and h.acd.calls[sid].queue == "refund"
+        # Twilio's <Gather> was cut by the redirect; a late empty post changes nothing
+        late = await h.poster.twiml(f"/twilio/gather?call={sid}&step=1", form(sid, Digits=""))
+        assert ET.fromstring(late).find("Hangup") is not None and h.acd.calls[sid].queue == "refund"
+
+
+async def test_keys_to_the_gather_end_a_stream_started_with_the_prompts(
+    harness: Make, vosk: VoskRecognizer
+) -> None:
+    settings = dataclasses.replace(make_settings(), speech_barge_in=True)
+    async with harness(recognizer=vosk, settings=settings) as h:
+        sid = call_sid(26)
+        await h.poster.twiml("/twilio/voice", form(sid))
+        url = h.base.replace("http://", "ws://") + "twilio/stream"
+        signature = RequestValidator(TOKEN).compute_signature("wss://hotline.example.com/twilio/stream", {})
+        async with h.session.ws_connect(url, headers={"X-Twilio-Signature": signature}) as ws:
+            for text in list(media_messages(sid, 1, b"\xff" * 160 * 300))[:102]:  # 2 s of silence
+                await ws.send_str(text)
+            hold = await h.poster.twiml(f"/twilio/gather?call={sid}&step=1", form(sid, Digits="2"))
+            assert ET.fromstring(hold).find("Play") is not None
+            await ws.send_str(list(media_messages(sid, 1, b"\xff" * 160))[2])
+            msg = await ws.receive(timeout=5)
+            assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert h.acd.calls[sid].queue == "refund"
+        assert h.api.requests == []  # silence never barges in
