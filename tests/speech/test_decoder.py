@@ -1,0 +1,106 @@
+"""The decoder's decisions, over a hand-written stand-in for vosk.KaldiRecognizer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ivr.speech import Recognition
+from speech.decoder import Decoder, to_recognition
+from speech.vad import VadSettings
+
+RATE = 8000
+
+
+def vowel(seconds: float) -> bytes:
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = 6000 * np.sin(2 * np.pi * 150 * t) + 3000 * np.sin(2 * np.pi * 300 * t)
+    return x.astype("<i2").tobytes()
+
+
+def quiet(seconds: float) -> bytes:
+    return np.random.default_rng(3).normal(0, 20, int(seconds * RATE)).astype("<i2").tobytes()
+
+
+def vosk_json(*words: tuple[str, float]) -> str:
+    return json.dumps(
+        {"result": [{"word": w, "conf": c} for w, c in words], "text": " ".join(w for w, _ in words)}
+    )
+
+
+class FakeKaldi:
+    """Ends an utterance when told to (`endpoint_after` frames); records the calls."""
+
+    def __init__(self, words: str, endpoint_after: int | None = None) -> None:
+        self.words = words
+        self.endpoint_after = endpoint_after
+        self.frames = 0
+        self.calls: list[str] = []
+
+    def AcceptWaveform(self, data: bytes) -> int:
+        self.frames += 1
+        self.calls.append("accept")
+        return int(self.endpoint_after is not None and self.frames == self.endpoint_after)
+
+    def Result(self) -> str:
+        self.calls.append("result")
+        return self.words
+
+    def FinalResult(self) -> str:
+        self.calls.append("final")
+        return self.words
+
+    def Reset(self) -> None:
+        self.calls.append("reset")
+
+
+def feed(decoder: Decoder, audio: bytes) -> list[Recognition | None]:
+    return [decoder.accept(audio[i : i + 320]).result for i in range(0, len(audio), 320)]
+
+
+def test_energy_end_of_speech_calls_final_result() -> None:
+    kaldi = FakeKaldi(vosk_json(("환불", 1.0)))
+    decoder = Decoder(kaldi, VadSettings(end_silence=0.2))
+    results = feed(decoder, quiet(0.3) + vowel(0.4) + quiet(0.5))
+    first = next(i for i, r in enumerate(results) if r is not None)
+    assert first == 15 + 20 + 10 - 1  # the 10th quiet frame after the voice
+    result = results[first]
+    assert isinstance(result, Recognition)
+    assert result == to_recognition(kaldi.words, result.latency)
+    assert 0.2 <= result.latency < 0.3
+    assert kaldi.calls.index("final") == first + 1  # right after that frame's accept
+    assert "result" not in kaldi.calls
+
+
+def test_vosk_endpoint_with_words_after_voice_ends_the_utterance() -> None:
+    kaldi = FakeKaldi(vosk_json(("네", 0.9)), endpoint_after=30)
+    decoder = Decoder(kaldi, VadSettings(end_silence=1.0))
+    results = feed(decoder, quiet(0.3) + vowel(0.3) + quiet(0.5))
+    assert [i for i, r in enumerate(results) if r is not None] == [29]
+    assert kaldi.calls.count("result") == 1 and "final" not in kaldi.calls
+
+
+def test_words_without_voice_are_dropped() -> None:
+    kaldi = FakeKaldi(vosk_json(("예약", 1.0), ("네", 1.0)), endpoint_after=10)
+    decoder = Decoder(kaldi, VadSettings())
+    assert all(r is None for r in feed(decoder, quiet(1.0)))
+    assert kaldi.calls.count("result") == 1  # Vosk's words were read, and ignored
+    final = decoder.finish()
+    assert final.text == "" and final.confidence == 0.0
+
+
+def test_empty_results_keep_listening() -> None:
+    kaldi = FakeKaldi(vosk_json())
+    decoder = Decoder(kaldi, VadSettings(end_silence=0.1))
+    results = feed(decoder, quiet(0.2) + vowel(0.2) + quiet(0.3))
+    assert all(r is None for r in results)
+    assert kaldi.calls.count("final") == 1  # tried once at the end of the voice
+    assert decoder.speech_heard
+
+
+def test_to_recognition() -> None:
+    r = to_recognition(vosk_json(("아니요", 0.62), ("네", 1.0)), latency=0.3)
+    assert (r.text, r.confidence, r.words, r.latency) == ("아니요 네", 0.62, (("아니요", 0.62), ("네", 1.0)), 0.3)
+    assert to_recognition('{"text": ""}').confidence == 0.0
+    assert to_recognition('{"text": "네"}').confidence == 1.0  # words off: no per-word figure
