@@ -96,3 +96,20 @@ def test_dial_sip_with_recording_and_client_without() -> None:
     assert client.find("Dial").get("record") is None  # type: ignore[union-attr]
     assert client.find("Dial/Client/Identity").text == "bob"  # type: ignore[union-attr]
     assert client.find("Say").get("language") == "zh-CN"  # type: ignore[union-attr]
+
+
+def test_barge_in_streams_during_the_prompts() -> None:
+    settings = dataclasses.replace(make_settings(), speech_barge_in=True)
+    speech = SpeechSpec("ko", ("예약",), timeout=4)
+    keys = xml(render_gather(HELLO[:1], digits=DigitSpec(), speech=speech, barge_in=True, urls=URLS,
+                             settings=settings))
+    assert [e.tag for e in keys] == ["Start", "Gather"]
+    assert keys.find("Start/Stream").get("name") == "q3"  # type: ignore[union-attr]
+    assert keys.find("Gather").get("timeout") == "4"  # type: ignore[union-attr]
+    voice_only = xml(render_gather(HELLO[:1], digits=None, speech=speech, barge_in=True, urls=URLS,
+                                   settings=settings))
+    assert [e.tag for e in voice_only] == ["Start", "Say", "Pause", "Redirect"]
+    assert voice_only.find("Pause").get("length") == "4"  # type: ignore[union-attr]
+    no_barge = xml(render_gather(HELLO[:1], digits=None, speech=speech, barge_in=False, urls=URLS,
+                                 settings=settings))
+    assert [e.tag for e in no_barge] == ["Say", "Connect", "Redirect"]  # the node forbids barge-in
