@@ -12,11 +12,17 @@ warm-up; each is followed until it is answered or abandoned):
 - occupancy: time agents spent busy (ringing, talking, wrapping up) / time they were staffed
   (available or busy; paused and logged-out time excluded), inside the window. Per queue: the
   busy time spent on that queue's calls / staffed time of the agents eligible for it.
+
+Beside P(wait), ASA and service level the report gives their standard error by batch means:
+the window is cut into `BATCHES` equal spans (by arrival time), the figure is computed per
+span, and the spread of those values gives the error of the overall figure. Successive calls'
+waits are correlated, so this is wider (and more honest) than a binomial error would be.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +34,17 @@ if TYPE_CHECKING:
     from acd.simulation.runner import Simulation
 
 
+BATCHES = 20
+# per batch: offered, waited, answered, answered within the target, sum of waits
+_OFFERED, _WAITED, _ANSWERED, _WITHIN, _WAIT_SUM = range(5)
+
+
 class Tally:
-    """Running counts of one queue."""
+    """Running counts of one queue (overall and per batch of the window)."""
 
     __slots__ = (
         "abandoned",
+        "batches",
         "busy",
         "longest",
         "n_answered",
@@ -55,14 +67,54 @@ class Tally:
         self.wait_sum = 0.0
         self.longest = 0.0
         self.busy = 0.0
+        self.batches = [[0.0] * 5 for _ in range(BATCHES)]
 
-    def answered(self, wait: float) -> None:
+    def offer(self, batch: int, waited: bool) -> None:
+        self.offered += 1
+        row = self.batches[batch]
+        row[_OFFERED] += 1
+        if waited:
+            self.waited += 1
+            row[_WAITED] += 1
+
+    def answered(self, wait: float, batch: int) -> None:
         self.n_answered += 1
         self.wait_sum += wait
+        row = self.batches[batch]
+        row[_ANSWERED] += 1
+        row[_WAIT_SUM] += wait
         if wait <= self.sl_seconds:
             self.within += 1
+            row[_WITHIN] += 1
         if wait > self.longest:
             self.longest = wait
+
+    def add(self, other: Tally) -> None:
+        self.offered += other.offered
+        self.waited += other.waited
+        self.n_answered += other.n_answered
+        self.within += other.within
+        self.abandoned += other.abandoned
+        self.wait_sum += other.wait_sum
+        self.longest = max(self.longest, other.longest)
+        for mine, theirs in zip(self.batches, other.batches, strict=True):
+            for i, value in enumerate(theirs):
+                mine[i] += value
+
+    def standard_errors(self) -> dict[str, float] | None:
+        """Batch-means standard errors of p_wait, asa and service_level (None: too few data)."""
+        rows = [row for row in self.batches if row[_OFFERED] > 0 and row[_ANSWERED] > 0]
+        if len(rows) < BATCHES // 2:
+            return None
+
+        def se(values: list[float]) -> float:
+            return statistics.stdev(values) / math.sqrt(len(values))
+
+        return {
+            "p_wait": se([row[_WAITED] / row[_OFFERED] for row in rows]),
+            "asa": se([row[_WAIT_SUM] / row[_ANSWERED] for row in rows]),
+            "service_level": se([row[_WITHIN] / row[_OFFERED] for row in rows]),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +133,7 @@ class QueueReport:
     longest_wait: float
     sl_target: float | None = None
     erlang: ErlangC | None = None
+    standard_errors: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -97,6 +150,7 @@ class QueueReport:
             "abandon_rate": self.abandon_rate,
             "occupancy": self.occupancy,
             "longest_wait": self.longest_wait,
+            "standard_errors": self.standard_errors,
         }
         if self.erlang is not None:
             data["erlang_c"] = self.erlang.to_dict()
@@ -200,6 +254,7 @@ def _queue_report(
         longest_wait=tally.longest,
         sl_target=sl_target,
         erlang=model,
+        standard_errors=tally.standard_errors(),
     )
 
 
@@ -231,13 +286,7 @@ def build_report(sim: Simulation) -> Report:
 
     total = Tally("overall", math.nan)
     for tally in sim.tallies.values():
-        total.offered += tally.offered
-        total.waited += tally.waited
-        total.n_answered += tally.n_answered
-        total.within += tally.within
-        total.abandoned += tally.abandoned
-        total.wait_sum += tally.wait_sum
-        total.longest = max(total.longest, tally.longest)
+        total.add(tally)
     total.busy = sum(busy.values())
     overall = _queue_report(total, sum(unfinished.values()), sum(staffed.values()), None, model)
 

@@ -22,7 +22,7 @@ from acd.clock import Timer, VirtualClock
 from acd.engine import Acd
 from acd.events import CallAbandoned, CallAssigned, CallRingNoAnswer, Event, Subscriber
 from acd.simulation.config import SimulationConfig, Stream
-from acd.simulation.report import Report, Tally, build_report
+from acd.simulation.report import BATCHES, Report, Tally, build_report
 
 _BUSY = (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
 _STAFFED = (AgentState.AVAILABLE, *_BUSY)
@@ -31,12 +31,17 @@ _STAFFED = (AgentState.AVAILABLE, *_BUSY)
 class _Caller:
     """What the simulation remembers about one call until it is over."""
 
-    __slots__ = ("arrived", "assigned_at", "counted", "deadline", "handle", "queue", "tally", "timer")
+    __slots__ = (
+        "arrived", "assigned_at", "batch", "counted", "deadline", "handle", "queue", "tally", "timer",
+    )
 
-    def __init__(self, queue: str, arrived: float, counted: bool, tally: Tally, handle: float) -> None:
+    def __init__(
+        self, queue: str, arrived: float, batch: int, tally: Tally, handle: float
+    ) -> None:
         self.queue = queue
         self.arrived = arrived
-        self.counted = counted
+        self.batch = batch  # batch of the measurement window, -1 when not counted
+        self.counted = batch >= 0
         self.tally = tally
         self.handle = handle
         self.assigned_at = 0.0
@@ -125,6 +130,7 @@ class Simulation:
         queue, priority, tier = stream.queue, stream.priority, stream.tier
         language, skills = stream.language, dict(stream.skills) or None
         start, end, drain_end = self.start, self.end, self.end + self.drain_limit
+        per_batch = BATCHES / (end - start)
 
         def arrive() -> None:
             now = clock.now()
@@ -134,20 +140,18 @@ class Simulation:
             clock.call_later(rng.expovariate(rate), arrive)
             self.arrivals += 1
             call_id = f"c{self.arrivals}"
-            counted = start <= now < end
-            caller = callers[call_id] = _Caller(queue, now, counted, tally, handle())
-            if counted:
-                self._open += 1
-                tally.offered += 1
+            batch = min(int((now - start) * per_batch), BATCHES - 1) if start <= now < end else -1
+            caller = callers[call_id] = _Caller(queue, now, batch, tally, handle())
             call = acd.arrive(
                 call_id, queue, priority=priority, tier=tier, language=language, skills=skills
             )
-            if call.state is CallState.QUEUED:
-                if counted:
-                    tally.waited += 1
-                if patience is not None:
-                    caller.deadline = now + patience()
-                    caller.timer = clock.call_at(caller.deadline, lambda: self._give_up(call_id))
+            queued = call.state is CallState.QUEUED
+            if batch >= 0:
+                self._open += 1
+                tally.offer(batch, queued)
+            if queued and patience is not None:
+                caller.deadline = now + patience()
+                caller.timer = clock.call_at(caller.deadline, lambda: self._give_up(call_id))
 
         clock.call_later(rng.expovariate(rate), arrive)
 
@@ -173,7 +177,7 @@ class Simulation:
         caller = self._callers[call_id]
         if caller.counted:
             self._open -= 1
-            caller.tally.answered(self.clock.now() - caller.arrived)
+            caller.tally.answered(self.clock.now() - caller.arrived, caller.batch)
         self.clock.call_later(caller.handle, lambda: self._hang_up(call_id))
 
     def _hang_up(self, call_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -182,11 +183,24 @@ def render(report: Report, wall: float, console: Console) -> None:
             title=f"Erlang C (M/M/{theory.agents}: {theory.arrival_rate * 3600:g} calls/h, "
             f"AHT {theory.aht:g} s, load {theory.load:.2f} erlangs)"
         )
-        for column in ("Figure", "Measured", "Erlang C"):
+        for column in ("Figure", "Measured", "± 1 s.e.", "Erlang C", "Difference"):
             erl.add_column(column, justify="left" if column == "Figure" else "right")
-        erl.add_row("P(wait)", _pct(measured.p_wait), _pct(theory.p_wait))
-        erl.add_row("ASA", _secs(measured.asa), _secs(theory.asa))
-        erl.add_row(f"Service level ({theory.sl_seconds:g} s)", _pct(measured.service_level),
-                    _pct(theory.service_level))
-        erl.add_row("Occupancy", _pct(measured.occupancy), _pct(theory.occupancy))
+        errors = measured.standard_errors or {}
+        for label, key, value, expected, show in (
+            ("P(wait)", "p_wait", measured.p_wait, theory.p_wait, _pct),
+            ("ASA", "asa", measured.asa, theory.asa, _secs),
+            (f"Service level ({theory.sl_seconds:g} s)", "service_level",
+             measured.service_level, theory.service_level, _pct),
+        ):
+            se = errors.get(key)
+            gap = "-"
+            if se and value is not None and math.isfinite(expected):
+                gap = f"{(value - expected) / se:+.1f} s.e."
+            erl.add_row(label, show(value), show(se), show(expected), gap)
+        erl.add_row("Occupancy", _pct(measured.occupancy), "", _pct(theory.occupancy), "")
         console.print(erl)
+        console.print(
+            "s.e.: standard error by batch means over the measured window; differences within "
+            "about 2 s.e. are what chance gives.",
+            highlight=False,
+        )

@@ -94,12 +94,15 @@ def test_mmn_simulation_agrees_with_erlang_c(seed: int) -> None:
         sum(w <= SL_SECONDS for w in flat) / len(flat)
     )
 
-    for name, batches, expected, max_rel_se in (
-        ("P(wait)", waited, theory.p_wait, 0.05),
-        ("ASA", waits, theory.asa, 0.08),
-        ("service level", within, theory.service_level, 0.03),
+    reported_se = report.overall.standard_errors
+    assert reported_se is not None
+    for name, key, batches, expected, max_rel_se in (
+        ("P(wait)", "p_wait", waited, theory.p_wait, 0.05),
+        ("ASA", "asa", waits, theory.asa, 0.08),
+        ("service level", "service_level", within, theory.service_level, 0.03),
     ):
         mean, se = batch_estimate(batches)
+        assert reported_se[key] == pytest.approx(se, rel=1e-6)  # the report's error bars
         assert se / expected < max_rel_se, f"{name}: run too short to judge (se {se:.4g})"
         assert abs(mean - expected) < 4 * se, (
             f"{name}: measured {mean:.4g} vs Erlang C {expected:.4g} (se {se:.3g})"
