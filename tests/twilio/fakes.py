@@ -177,3 +177,13 @@ class StepLog:
 
     def record_recording(self, call_id: str, info: Any) -> None:
         self.recordings.append((call_id, info))
+
+
+class BrokenSpeech(ScriptedSpeech):
+    """A session whose recognizer fails on the first frame."""
+
+    async def feed(self, pcm: bytes) -> Recognition | None:
+        from speech.errors import SpeechError
+
+        self.fed.append(pcm)
+        raise SpeechError("recognition step took too long")

@@ -13,10 +13,11 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from acd.call import CallState
+from ivr.speech import Recognition
 from speech.recognizer import VoskRecognizer
 
 from .conftest import Harness, make_settings
-from .fakes import ACCOUNT, TOKEN, call_sid
+from .fakes import ACCOUNT, TOKEN, BrokenSpeech, FakeRecognizer, call_sid
 from .streaming import clip, media_messages, stream_audio
 
 Make = Callable[..., AbstractAsyncContextManager[Harness]]
@@ -138,3 +139,17 @@ async def test_keys_to_the_gather_end_a_stream_started_with_the_prompts(
             assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
         assert h.acd.calls[sid].queue == "refund"
         assert h.api.requests == []  # silence never barges in
+
+
+async def test_recognizer_failure_is_no_input_and_the_call_goes_on(harness: Make) -> None:
+    broken = BrokenSpeech(Recognition("", 0.0), None, None)
+    async with harness(recognizer=FakeRecognizer(broken)) as h:
+        sid = call_sid(27)
+        await h.poster.twiml("/twilio/voice", form(sid))
+        await stream_audio(h.session, h.base, sid, 1, clip("kw_hwanbul_ko_150.ulaw"))
+        again = ET.fromstring(await h.poster.twiml(f"/twilio/resume?call={sid}&step=1", form(sid)))
+        stream = again.find("Connect/Stream")
+        assert stream is not None  # asked again
+        assert {p.get("name"): p.get("value") for p in stream.findall("Parameter")}["step"] == "2"
+        assert broken.closed and len(broken.fed) == 1
+        assert [s[2] for s in h.steps.steps if s[1] == "main"] == ["entered", "timeout"]
