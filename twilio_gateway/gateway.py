@@ -184,6 +184,8 @@ class TwilioGateway:
 
     async def gather(self, sid: str, step: int, answer: Input) -> str:
         call = self.calls.get(sid)
+        if call is not None and call.phase is Phase.WAITING:
+            return self._hold_document(call, [])  # a late answer: the caller is already waiting
         if call is None or call.phase is not Phase.IVR:
             return self._unknown(sid, call)
         return await call.channel.answer(step, answer)
