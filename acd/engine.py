@@ -6,16 +6,19 @@ eligible for a waiting call. Order among calls: higher priority first, then earl
 Among agents: the queue's policy (longest idle, least occupied, best skill).
 
 Events are built only for kinds somebody subscribed to, so an ACD nobody listens to (a
-benchmark, a simulation that reads a few kinds) does no work for the rest.
+benchmark, a simulation that reads a few kinds) does no work for the rest. They are delivered
+when the operation that caused them is complete, so a subscriber always sees a consistent ACD
+and may call back into it.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState
 from acd.call import Call, CallState
@@ -41,6 +44,26 @@ from acd.events import (
 )
 from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
 from acd.routing import AvailableAgents, BucketKey, CallBucket, ProfilePool, WaitingCalls
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _operation(method: Callable[Concatenate[Acd, P], R]) -> Callable[Concatenate[Acd, P], R]:
+    """Mark an entry point (a public operation or a timer): the events it emits are delivered
+    once it is complete, not half-way through while the ACD is in between states."""
+
+    @functools.wraps(method)
+    def run(self: Acd, *args: P.args, **kwargs: P.kwargs) -> R:
+        self._depth += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._pending and not self._dispatching:
+                self._flush()
+
+    return run
 
 
 class Acd:
@@ -72,6 +95,7 @@ class Acd:
         self._waiting_in: dict[str, dict[str, Call]] = {name: {} for name in self.queues}
         self._pending: deque[Event] = deque()
         self._dispatching = False
+        self._depth = 0
         self._seq = itertools.count()
         self._requirements: dict[BucketKey, Requirement] = {}
         self._eligible: dict[tuple[Any, Requirement], bool] = {}
@@ -87,8 +111,9 @@ class Acd:
     ) -> Callable[[], None]:
         """Deliver events to `subscriber` in order (all kinds, or only `kinds`).
 
-        Returns a function that unsubscribes. A subscriber may call back into the ACD; the
-        events that causes are delivered after the current one, still in order.
+        Events reach subscribers once the operation that caused them is complete. A
+        subscriber may call back into the ACD; the events that causes are delivered after the
+        current ones, still in order.
         """
         entry = (subscriber, None if kinds is None else frozenset(kinds))
         self._subscribers = (*self._subscribers, entry)
@@ -107,23 +132,22 @@ class Acd:
         self._wants = frozenset(wants)
 
     def _emit(self, event: Event) -> None:
-        if self._dispatching:  # emitted by a subscriber: delivered after the current event
-            self._pending.append(event)
-            return
+        self._pending.append(event)
+        if self._depth == 0 and not self._dispatching:
+            self._flush()
+
+    def _flush(self) -> None:
         self._dispatching = True
         try:
-            self._deliver(event)
             pending = self._pending
             while pending:
-                self._deliver(pending.popleft())
+                event = pending.popleft()
+                cls = type(event)
+                for subscriber, kinds in self._subscribers:  # a tuple: safe to (un)subscribe
+                    if kinds is None or cls in kinds:
+                        subscriber(event)
         finally:
             self._dispatching = False
-
-    def _deliver(self, event: Event) -> None:
-        cls = type(event)
-        for subscriber, kinds in self._subscribers:  # a tuple: (un)subscribing mid-way is safe
-            if kinds is None or cls in kinds:
-                subscriber(event)
 
     # -- agents --------------------------------------------------------------------------
 
@@ -139,6 +163,7 @@ class Acd:
         except KeyError:
             raise UnknownAgent(agent_id) from None
 
+    @_operation
     def login(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.LOGGED_OUT:
@@ -156,6 +181,7 @@ class Acd:
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
+    @_operation
     def logout(self, agent_id: str, *, when_free: bool = False) -> None:
         """Log the agent out; with `when_free`, an agent busy with a call (ringing, talking)
         logs out when that call is over (after wrap-up) instead of taking another."""
@@ -168,12 +194,14 @@ class Acd:
         agent.logout_pending = False
         self._set_state(agent, AgentState.LOGGED_OUT)
 
+    @_operation
     def pause(self, agent_id: str, reason: str = "") -> None:
         agent = self.agent(agent_id)
         if agent.state is AgentState.RINGING:
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.PAUSED.value)
         self._set_state(agent, AgentState.PAUSED, reason)
 
+    @_operation
     def unpause(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.PAUSED:
@@ -181,6 +209,7 @@ class Acd:
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
+    @_operation
     def wrap_done(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.WRAP_UP:
@@ -188,6 +217,7 @@ class Acd:
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
+    @_operation
     def set_disposition(self, agent_id: str, code: str) -> None:
         """Record the disposition of the agent's current or last call."""
         agent = self.agent(agent_id)
@@ -232,6 +262,7 @@ class Acd:
         except KeyError:
             raise UnknownCall(call_id) from None
 
+    @_operation
     def arrive(
         self,
         call_id: str,
@@ -277,6 +308,7 @@ class Acd:
         self._place(call)
         return call
 
+    @_operation
     def answer(self, call_id: str) -> None:
         """The agent's phone was answered: the caller and agent are talking."""
         call = self._call_in(call_id, CallState.RINGING, CallState.ON_CALL)
@@ -289,6 +321,7 @@ class Acd:
         if CallAnswered in self._wants:
             self._emit(CallAnswered(now, call.id, agent.id, call.queue, now - call.arrived_at))
 
+    @_operation
     def ring_no_answer(self, call_id: str) -> None:
         """The agent did not pick up: the call goes back to its place, the agent is paused."""
         call = self._call_in(call_id, CallState.RINGING, CallState.QUEUED)
@@ -313,6 +346,7 @@ class Acd:
             self._place(call, requeue=True)
             self._agent_free(agent)
 
+    @_operation
     def abandon(self, call_id: str, reason: str = "caller_hangup") -> None:
         """The caller hung up (or was dropped) before reaching an agent."""
         call = self.call(call_id)
@@ -331,6 +365,7 @@ class Acd:
             self._set_state(ringing_agent, AgentState.AVAILABLE)
             self._agent_free(ringing_agent)
 
+    @_operation
     def end(self, call_id: str, disposition: str = "") -> None:
         """The conversation is over: the agent goes to wrap-up."""
         call = self._call_in(call_id, CallState.ON_CALL, CallState.ENDED)
@@ -357,6 +392,7 @@ class Acd:
         else:
             self.clock.call_later(wrap, lambda: self._auto_wrap(agent, call.id))
 
+    @_operation
     def _auto_wrap(self, agent: Agent, call_id: str) -> None:
         if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:
             self.wrap_done(agent.id)
@@ -424,6 +460,7 @@ class Acd:
             due = call.enqueued_at + config.max_wait
             call.timers.append(self.clock.call_later(due - now, lambda: self._max_wait(call)))
 
+    @_operation
     def _escalate(self, call: Call) -> None:
         if call.state is not CallState.QUEUED:
             return
@@ -446,6 +483,7 @@ class Acd:
         call.step += 1
         self._place(call, requeue=True)
 
+    @_operation
     def _max_wait(self, call: Call) -> None:
         if call.state is not CallState.QUEUED:
             return
@@ -542,6 +580,7 @@ class Acd:
         if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
             call.timers.append(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
+    @_operation
     def _ring_timeout(self, call: Call, agent: Agent) -> None:
         if call.state is CallState.RINGING and call.agent_id == agent.id:
             self.ring_no_answer(call.id)

@@ -326,3 +326,26 @@ def test_errors_name_what_was_asked() -> None:
         Acd(VirtualClock(), [QueueConfig("q", overflow="missing")])
     with pytest.raises(ValueError, match="1-10"):
         AgentConfig("x", skills={"s": 0})
+
+
+def test_subscribers_see_the_acd_once_the_operation_is_complete() -> None:
+    acd, _, _ = make([QueueConfig("q")], [AgentConfig("a")])
+    seen: list[AgentState] = []
+
+    def supervisor(event: Event) -> None:  # a break whenever the agent would idle
+        if isinstance(event, AgentStateChanged) and event.new == "available":
+            agent = acd.agents["a"]
+            seen.append(agent.state)
+            if agent.state is AgentState.AVAILABLE:
+                acd.pause("a", "break")
+
+    acd.subscribe(supervisor)
+    acd.login("a")
+    assert acd.agents["a"].state is AgentState.PAUSED
+    acd.arrive("c1", "q")
+    acd.arrive("c2", "q")
+    acd.unpause("a")  # takes c1 at once: the supervisor sees a ringing agent, not an idle one
+    assert seen == [AgentState.AVAILABLE, AgentState.RINGING]
+    assert acd.agents["a"].state is AgentState.RINGING
+    assert acd.call("c1").state is CallState.RINGING
+    assert [c.id for c in acd.waiting_calls("q")] == ["c2"]
