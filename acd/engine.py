@@ -329,8 +329,6 @@ class Acd:
         call.cancel_timers()
         if CallRingNoAnswer in self._wants:
             self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue))
-            if call.state is not CallState.RINGING or call.agent_id != agent.id:
-                return  # a subscriber already settled it (the caller hung up)
         call.state = CallState.QUEUED
         call.agent_id = ""
         if agent.logout_pending:
@@ -467,7 +465,6 @@ class Acd:
         config = self.queues[call.queue]
         step = config.escalation[call.step]
         now = self.clock.now()
-        # Announce first: a subscriber may end the call (a callback accepted, say).
         if CallEscalated in self._wants:
             self._emit(
                 CallEscalated(
@@ -476,8 +473,6 @@ class Acd:
             )
         if step.offer_callback and CallbackOffered in self._wants:
             self._emit(CallbackOffered(now, call.id, call.queue, now - call.arrived_at))
-        if call.state is not CallState.QUEUED or call.qtoken == 0:
-            return
         self._unqueue(call)
         call.cancel_timers()
         call.step += 1
@@ -494,8 +489,6 @@ class Acd:
         now = self.clock.now()
         if CallOverflowed in self._wants:
             self._emit(CallOverflowed(now, call.id, call.queue, config.overflow))
-        if call.state is not CallState.QUEUED or call.qtoken == 0:
-            return
         self._unqueue(call)
         call.cancel_timers()
         call.queue = config.overflow
