@@ -94,6 +94,7 @@ class CaseRepository:
         id_number: str | None = None,
         at: float | None = None,
     ) -> CustomerView:
+        phone = normalize_phone(phone)
         if not phone:
             raise InvalidInput("a customer needs a phone number")
         at = self.clock() if at is None else at
@@ -112,7 +113,7 @@ class CaseRepository:
         stmt = (
             select(CUSTOMERS, *[c.label(f"case_{c.name}") for c in _CASE_COLUMNS])
             .select_from(CUSTOMERS.outerjoin(CASES, CASES.c.customer_id == CUSTOMERS.c.id))
-            .where(CUSTOMERS.c.phone == phone)
+            .where(CUSTOMERS.c.phone == normalize_phone(phone))
             .order_by(CASES.c.opened_at.desc())
             .limit(limit)
         )
@@ -151,7 +152,7 @@ class CaseRepository:
         at = self.clock() if at is None else at
         async with self._write() as conn:
             customer_id = None
-            if customer_phone:
+            if customer_phone and normalize_phone(customer_phone):
                 customer_id = await _ensure_customer(conn, customer_phone, at)
             (number,) = await allocate_case_numbers(conn, year_of(at), 1)
             values = {
@@ -361,12 +362,22 @@ async def _ensure_customer(conn: AsyncConnection, phone: str, at: float) -> int:
     return ids[phone]
 
 
+def normalize_phone(phone: str) -> str:
+    """The lookup key of a phone number: digits, with a leading '+' kept ('+82 10-1234-5678'
+    -> '+821012345678'). No national/international conversion."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return "+" + digits if phone.strip().startswith("+") else digits
+
+
 async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, float]]) -> dict[str, int]:
-    """Customer ids for many phone numbers, creating the missing ones and moving
-    `last_seen_at` forward: one upsert and one select."""
+    """Customer ids for many phone numbers (keyed as given), creating the missing customers
+    and moving `last_seen_at` forward: one upsert and one select."""
     latest: dict[str, float] = {}
-    for phone, at in phones:
-        latest[phone] = max(at, latest.get(phone, at))
+    keys: dict[str, str] = {}
+    for raw, at in phones:
+        phone = keys[raw] = normalize_phone(raw)
+        if phone:
+            latest[phone] = max(at, latest.get(phone, at))
     if not latest:
         return {}
     rows = [{"phone": p, "created_at": at, "last_seen_at": at} for p, at in sorted(latest.items())]
@@ -384,7 +395,7 @@ async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, fl
             select(CUSTOMERS.c.phone, CUSTOMERS.c.id).where(CUSTOMERS.c.phone.in_(phones_list[i : i + 5000]))
         )
         ids.update({phone: cid for phone, cid in result.all()})
-    return ids
+    return {raw: ids[phone] for raw, phone in keys.items() if phone in ids}
 
 
 class _Transaction:

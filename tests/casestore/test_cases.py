@@ -122,3 +122,14 @@ async def test_survey_scores_are_1_to_5_per_call(store: Store) -> None:
     for bad in (0, 6, True):
         with pytest.raises(InvalidInput):
             await store.cases.record_survey("call-1", "satisfaction", bad)
+
+
+async def test_phone_numbers_are_matched_whatever_their_punctuation(store: Store) -> None:
+    await store.cases.open_case("refund", "common", customer_phone="+82 10-5555-1234", at=START)
+    pop = await store.cases.screen_pop("+821055551234")
+    assert pop is not None and pop.customer.phone == "+821055551234" and len(pop.recent_cases) == 1
+    same = await store.cases.screen_pop("+82 (10) 5555.1234")
+    assert same is not None and same.customer.id == pop.customer.id
+    assert await store.cases.screen_pop("01055551234") is None  # no national/international mapping
+    with pytest.raises(InvalidInput):
+        await store.cases.upsert_customer("anonymous")
