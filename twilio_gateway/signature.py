@@ -61,13 +61,18 @@ class SignatureChecker:
         return form
 
     def check_upgrade(self, request: web.Request) -> None:
-        """Media Stream WebSocket upgrades are signed over the wss:// URL, without parameters."""
+        """Media Stream WebSocket upgrades are signed over the stream URL, without parameters:
+        the wss:// form written in our TwiML (its http(s):// form is accepted too)."""
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             raise _error(web.HTTPForbidden, request, "missing signature")
-        scheme, rest = self._public(request).split("://", 1)
+        public = self._public(request)
+        scheme, rest = public.split("://", 1)
         url = f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
-        if not self.validator.validate(url, {}, signature):
+        if not (
+            self.validator.validate(url, {}, signature)
+            or self.validator.validate(public, {}, signature)
+        ):
             raise _error(web.HTTPForbidden, request, "invalid signature")
 
 

@@ -125,8 +125,20 @@ async def test_media_stream_upgrade_needs_a_signature(harness: Make) -> None:
         signed = RequestValidator("test-auth-token-1234").compute_signature(
             "wss://hotline.example.com/twilio/stream", {}
         )
-        async with h.session.ws_connect(url, headers={"X-Twilio-Signature": signed}) as ws:
-            await ws.send_str('{"event": "connected", "protocol": "Call"}')
-            await ws.send_str('{"event": "stop", "stop": {}}')
-            msg = await ws.receive(timeout=5)
-            assert msg.type is aiohttp.WSMsgType.CLOSE
+        as_https = RequestValidator("test-auth-token-1234").compute_signature(
+            "https://hotline.example.com/twilio/stream", {}
+        )
+        for good in (signed, as_https):
+            async with h.session.ws_connect(url, headers={"X-Twilio-Signature": good}) as ws:
+                await ws.send_str('{"event": "connected", "protocol": "Call"}')
+                await ws.send_str('{"event": "stop", "stop": {}}')
+                msg = await ws.receive(timeout=5)
+                assert msg.type is aiohttp.WSMsgType.CLOSE
+        other_host = RequestValidator("test-auth-token-1234").compute_signature(
+            "wss://evil.example.com/twilio/stream", {}
+        )
+        try:
+            async with h.session.ws_connect(url, headers={"X-Twilio-Signature": other_host}):
+                raise AssertionError("upgrade accepted")
+        except aiohttp.WSServerHandshakeError as exc:
+            assert exc.status == 403
