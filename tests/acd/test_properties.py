@@ -83,7 +83,21 @@ class AcdMachine(RuleBasedStateMachine):
         self.answered: set[str] = set()
         self.finished: dict[str, int] = {}
         self.assignments = 0
+        self.auto_answer = False
         self.acd.subscribe(self.check_event)
+        self.acd.subscribe(self.answer_at_once, (CallAssigned,))
+
+    def answer_at_once(self, event: Event) -> None:
+        """A subscriber that calls back into the ACD (like a channel that auto-answers)."""
+        assert isinstance(event, CallAssigned)
+        call = self.acd.calls.get(event.call_id)
+        if (
+            self.auto_answer
+            and call is not None
+            and call.state is CallState.RINGING
+            and call.agent_id == event.agent_id
+        ):
+            self.acd.answer(call.id)
 
     # -- invariants checked on every event, at the moment it happens ---------------------------
 
@@ -210,6 +224,10 @@ class AcdMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 10_000))
     def end(self, index: int) -> None:
         self._call_op(index, "end", (CallState.ON_CALL,))
+
+    @rule(on=st.booleans())
+    def set_auto_answer(self, on: bool) -> None:
+        self.auto_answer = on
 
     @rule(seconds=st.sampled_from([1.0, 5.0, 15.0, 25.0, 35.0, 65.0, 95.0, 250.0]))
     def advance(self, seconds: float) -> None:
