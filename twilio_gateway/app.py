@@ -117,11 +117,13 @@ def setup_twilio(
     directory: CustomerDirectory | None = None,
     emergency: EmergencyState | None = None,
     ivr_config: IvrConfig | None = None,
+    on_ivr_event: Callable[[IvrEvent], None] | None = None,
 ) -> None:
     """Add the Twilio webhooks and Media Stream endpoint to `app` (before it starts).
 
     `registry` is the MenuRegistry (or any IvrRunner); `writer` receives IVR steps and
-    recordings (a `casestore.CallWriter`; its ACD subscription is wired elsewhere)."""
+    recordings (a `casestore.CallWriter`; its ACD subscription is wired elsewhere);
+    `on_ivr_event` gets every IVR event too (logs, metrics)."""
     clock = clock or acd.clock or AsyncioClock()
     runner = (
         MenuRunner(registry, settings, clock, directory=directory, emergency=emergency,
@@ -153,6 +155,7 @@ def setup_twilio(
                 recordings=recordings,
                 registry=writer,
                 fetcher=media,
+                on_ivr_event=on_ivr_event,
             )
             app[GATEWAY_KEY] = gateway
             try:

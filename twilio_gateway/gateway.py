@@ -112,8 +112,10 @@ class TwilioGateway:
         recordings: RecordingSaver | None = None,
         registry: RecordingRegistry | None = None,
         fetcher: MediaFetcher | None = None,
+        on_ivr_event: Callable[[IvrEvent], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.on_ivr_event = on_ivr_event
         self.acd = acd
         self.ivr = ivr
         self.rest = calls
@@ -348,6 +350,8 @@ class TwilioGateway:
     def _ivr_event(self, event: IvrEvent) -> None:
         if self.steps is not None:
             record_ivr_event(self.steps, event)
+        if self.on_ivr_event is not None:
+            self.on_ivr_event(event)
 
     async def _transfer(
         self, channel: TwilioChannel, request: TransferRequest, prompts: list[Prompt]

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 
 from acd.clock import VirtualClock
+from ivr.events import IvrEvent
 from twilio_gateway import setup_twilio
 from twilio_gateway.recording import AiohttpFetcher
 from twilio_gateway.routes import GATEWAY_KEY
@@ -24,7 +25,9 @@ async def test_default_clients_are_built_and_closed_and_ivr_runs_end_on_shutdown
     clock = VirtualClock(1_790_000_000.0)
     app = web.Application()
     steps = StepLog()
-    setup_twilio(app, make_settings(), make_acd(clock), make_registry(), None, steps, None, clock=clock)
+    events: list[IvrEvent] = []
+    setup_twilio(app, make_settings(), make_acd(clock), make_registry(), None, steps, None, clock=clock,
+                 on_ivr_event=events.append)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     gateway = app[GATEWAY_KEY]
@@ -43,3 +46,4 @@ async def test_default_clients_are_built_and_closed_and_ivr_runs_end_on_shutdown
         gc.collect()
     assert task.done() and session.closed
     assert steps.steps[-1][2:] == ("outcome", "abandoned:caller_hangup")
+    assert [type(e).__name__ for e in events] == ["NodeEntered", "NodeEntered", "IvrOutcome"]
