@@ -12,6 +12,7 @@ from casestore.errors import (
     SchemaError,
     StoreUnavailable,
 )
+from casestore.ivr_feed import IvrStepRecord
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
 from casestore.settings import StoreConfigError, StoreSettings, parse_store_settings, store_settings
@@ -19,7 +20,7 @@ from casestore.sla import DEFAULT_SLA_RULES, SlaPolicy, SlaRule
 from casestore.store import Store, attached_store, open_store
 from casestore.views import CallView, CaseView, CustomerView, ScreenPop
 from casestore.workflow import CaseStatus
-from casestore.writer import CallWriter, IvrStepRecord, WriterStats
+from casestore.writer import CallWriter, WriterStats
 
 __all__ = [
     "DEFAULT_SLA_RULES",

@@ -39,11 +39,13 @@ from acd.events import (
 )
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
+from casestore.ivr_feed import CallEndRecord, CallStartRecord, IvrStepRecord, ivr_items
 from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, IVR_STEPS, RECORDINGS
 from casestore.repository import allocate_case_numbers, ensure_customers, year_of
 from casestore.settings import StoreSettings
 from casestore.sla import SlaPolicy
 from hotline.privacy import mask_text
+from ivr.events import IvrEvent
 from recordings.store import RecordingInfo
 
 log = logging.getLogger(__name__)
@@ -55,19 +57,6 @@ PAUSES = AGENT_PAUSES
 CALL_COLUMNS = [c.name for c in CALLS.c if c.name != "id"]
 FIRST_WINS = frozenset({"started_at", "queued_at", "source", "caller", "dialed", "language", "tier"})
 MAX_ITEMS_PER_FLUSH = 5_000  # bounds the CPU the loop spends building one transaction
-
-
-@dataclass(frozen=True, slots=True)
-class IvrStepRecord:
-    """One IVR step: `kind` is `entered` (node visited), `dtmf`, `speech`, `timeout`, `no_match`...;
-    `input` the digits or recognized phrase, `confidence` the recognizer's (speech only)."""
-
-    call_id: str
-    node: str
-    kind: str
-    at: float
-    input: str | None = None
-    confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +133,26 @@ class CallWriter:
         """Enqueue one IVR step (see IvrStepRecord); the IVR calls this for every node and input."""
         at = self.clock() if at is None else at
         self._enqueue(IvrStepRecord(call_id, node, kind, at, input, confidence))
+
+    def on_ivr_event(self, event: IvrEvent) -> None:
+        """Subscriber for the IVR interpreter's events (`run_menu(on_event=...)`), see ivr_feed."""
+        for item in ivr_items(event):
+            self._enqueue(item)
+
+    def record_call_start(
+        self,
+        call_id: str,
+        *,
+        source: str = "",
+        caller: str = "",
+        dialed: str = "",
+        language: str = "",
+        at: float | None = None,
+    ) -> None:
+        """A call reached the hotline (channel adapters call this before the IVR), so a call
+        that ends in the IVR, never reaching a queue, still leaves its record."""
+        at = self.clock() if at is None else at
+        self._enqueue(CallStartRecord(call_id, at, source, caller, dialed, language))
 
     def record_recording(self, call_id: str, info: RecordingInfo) -> None:
         """Link a stored recording to a call (recordings.RecordingRegistry)."""
@@ -450,14 +459,24 @@ class _Batch:
             row = calls.get(item.call_id)
             if row is None:
                 row = calls[item.call_id] = {}
-            if isinstance(item, CallArrived):
+            if isinstance(item, CallStartRecord):
+                row.setdefault("started_at", item.at)
+                for key in ("source", "caller", "dialed", "language"):
+                    if getattr(item, key):
+                        row.setdefault(key, getattr(item, key))
+            elif isinstance(item, CallEndRecord):
+                row.update(ended_at=item.at, outcome=item.outcome)
+                batch.completed += 1
+            elif isinstance(item, CallArrived):
                 batch.arrivals[item.call_id] = item
-                row.update(
-                    source=item.source or None, caller=item.caller or None,
-                    dialed=item.dialed or None, language=item.language or None,
-                    queue=item.queue, priority=item.priority, tier=item.tier,
-                    started_at=item.at,
-                )
+                for key, value in (
+                    ("source", item.source), ("caller", item.caller), ("dialed", item.dialed),
+                    ("language", item.language), ("started_at", item.at),
+                ):
+                    if value:
+                        row.setdefault(key, value)
+                row.setdefault("queued_at", item.at)  # entered the ACD (started_at may be the IVR's start)
+                row.update(queue=item.queue, priority=item.priority, tier=item.tier)
             elif isinstance(item, CallQueued):
                 row.setdefault("queued_at", item.at)
                 row["queue"] = item.queue

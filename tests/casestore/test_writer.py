@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from acd.agent import AgentConfig
 from casestore import Store, StoreSettings, StoreUnavailable, attached_store, open_store
 from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, RECORDINGS
+from ivr.channel import InputKind
+from ivr.events import InputReceived, InputResult, IvrOutcome, NodeEntered, OutcomeKind
 from tests.casestore.traffic import (
     OVERLAP,
     START,
@@ -299,3 +301,41 @@ async def test_a_call_arriving_again_after_a_restart_is_resumed_then_ends_normal
     ended = await store.cases.get_call("r1")
     assert ended.outcome == "answered" and ended.talk_seconds == 60
     assert await store.cases.count("cases") == 1
+
+
+async def test_calls_ending_in_the_ivr_leave_a_record_with_their_path(store: Store) -> None:
+    writer = store.writer()
+    await writer.start()
+    writer.record_call_start("v1", source="asterisk", caller="+821012345678", dialed="1588", at=START)
+    writer.record_call_start("v2", source="twilio", caller="+821099990000", dialed="1588", at=START)
+    for ev in (
+        NodeEntered(START + 1, "v1", "main", 1, "welcome", "menu", 1, "ko"),
+        InputReceived(START + 3, "v1", "welcome", InputKind.SPEECH, "항공편 상태", 0.91, InputResult.MATCH),
+        InputReceived(START + 6, "v1", "status", InputKind.NONE, "", None, InputResult.NO_INPUT),
+        IvrOutcome(START + 9, "v1", "main", 1, OutcomeKind.HANGUP, "status", "info_given"),
+        NodeEntered(START + 1, "v2", "main", 1, "welcome", "menu", 1, "ko"),
+        IvrOutcome(START + 4, "v2", "main", 1, OutcomeKind.TRANSFER, "welcome"),
+    ):
+        writer.on_ivr_event(ev)
+    acd, clock = make_acd(start=START + 5)
+    acd.subscribe(writer.on_event)
+    acd.arrive("v2", "general", caller="+821099990000", source="twilio")
+    clock.advance(3)
+    acd.answer("v2")
+    clock.advance(10)
+    acd.end("v2")
+    await writer.stop()
+
+    ivr_only = await store.cases.get_call("v1")
+    assert (ivr_only.outcome, ivr_only.started_at, ivr_only.ended_at) == ("self_service", START, START + 9)
+    assert (ivr_only.source, ivr_only.caller, ivr_only.queue, ivr_only.case_id) == (
+        "asterisk", "+821012345678", None, None
+    )
+    path = await store.cases.ivr_path("v1")
+    assert [(s.kind, s.input) for s in path] == [
+        ("entered", None), ("speech", "항공편 상태"), ("timeout", None), ("outcome", "hangup:info_given")
+    ]
+    transferred = await store.cases.get_call("v2")
+    assert (transferred.outcome, transferred.started_at, transferred.queued_at) == ("answered", START, START + 5)
+    assert transferred.case_id is not None
+    assert [s.kind for s in await store.cases.ivr_path("v2")] == ["entered", "outcome"]
