@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from acd.clock import Clock, Timer
 from ivr.channel import CallerHangup, DigitSpec, Input, Prompt, SpeechSpec, TransferRequest
-from twilio_gateway.settings import TwilioSettings
+from twilio_gateway.settings import SpeechMode, TwilioSettings
 from twilio_gateway.twiml import (
     GatherUrls,
     listens_during_prompts,
@@ -111,11 +111,15 @@ class TwilioChannel:
         barge_in: bool = True,
     ) -> Input:
         self._check_alive()
+        mode = self.settings.speech
         if speech is not None and self.speech_languages is not None and (
             speech.language not in self.speech_languages
         ):
-            speech = None  # no recognizer for this language: keys only
-            digits = digits or DigitSpec()
+            if self.settings.speech_fallback:
+                mode = SpeechMode.TWILIO  # no model of ours for this language: Twilio's ASR
+            else:
+                speech = None  # no recognizer for this language: keys only
+                digits = digits or DigitSpec()
         self.step += 1
         step = self.step
         said = self._take_prompts(prompts)
@@ -126,10 +130,11 @@ class TwilioChannel:
             barge_in=barge_in,
             urls=self.gather_urls(step),
             settings=self.settings,
+            mode=mode,
         )
         answer: asyncio.Future[Input] = asyncio.get_running_loop().create_future()
         self.question = Question(
-            step, digits, speech, answer, listens_during_prompts(self.settings, speech, barge_in)
+            step, digits, speech, answer, listens_during_prompts(self.settings, speech, barge_in, mode)
         )
         self.question_document = document
         self._documents.put_nowait(document)

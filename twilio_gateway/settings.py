@@ -63,6 +63,7 @@ class TwilioSettings:
     voice: str | None = None  # <Say voice="...">, e.g. "Polly.Seoyeon"; None: Twilio's default
     speech: SpeechMode = SpeechMode.STREAM
     speech_barge_in: bool = False  # stream during prompts (<Start><Stream>) so voice can cut them
+    speech_fallback: bool = False  # Twilio's ASR for languages our recognizer has no model for
     max_body_bytes: int = 64 * 1024
     response_timeout: float = 10.0  # a webhook waits this long for the IVR's next TwiML
     idle_timeout: float = 60.0  # a call silent this long past its expected answer is dropped
@@ -107,6 +108,7 @@ class TwilioSettings:
             "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "record",
             "recording_format", "recording_hosts", "average_handle_time", "menu", "numbers",
             "callback_from", "enabled", "survey_entry", "hold_timeout", "speech_barge_in",
+            "speech_fallback",
         }
         unknown = set(section) - known
         if unknown:
@@ -167,6 +169,7 @@ class TwilioSettings:
                 voice=str(section["voice"]) if section.get("voice") else None,
                 speech=speech,
                 speech_barge_in=bool(section.get("speech_barge_in", False)),
+                speech_fallback=bool(section.get("speech_fallback", False)),
                 max_body_bytes=int(section.get("max_body_bytes", 64 * 1024)),
                 response_timeout=float(section.get("response_timeout", 10.0)),
                 idle_timeout=float(section.get("idle_timeout", 60.0)),

@@ -57,12 +57,14 @@ def _seconds(value: float) -> int:
     return max(1, math.ceil(value))
 
 
-def listens_during_prompts(settings: TwilioSettings, speech: SpeechSpec | None, barge_in: bool) -> bool:
+def listens_during_prompts(
+    settings: TwilioSettings, speech: SpeechSpec | None, barge_in: bool, mode: SpeechMode | None = None
+) -> bool:
     """Speech questions stream from the start of their prompts (<Start><Stream>), so that
     voice can barge in, when `speech_barge_in` is set and the question allows barge-in."""
     return (
         speech is not None and barge_in and settings.speech_barge_in
-        and settings.speech is SpeechMode.STREAM
+        and (mode or settings.speech) is SpeechMode.STREAM
     )
 
 
@@ -74,8 +76,9 @@ def render_gather(
     barge_in: bool,
     urls: GatherUrls,
     settings: TwilioSettings,
+    mode: SpeechMode | None = None,
 ) -> str:
-    """Say the prompts, then collect the answer.
+    """Say the prompts, then collect the answer (speech by `mode`, default `settings.speech`).
 
     DTMF only: one <Gather input="dtmf"> that always posts back (empty Digits on timeout).
     Speech with our recognizer: the prompts (inside a short DTMF <Gather> when keys may
@@ -87,7 +90,8 @@ def render_gather(
     then <Redirect> to `resume`; voice heard makes the gateway redirect the call over REST.
     """
     response = VoiceResponse()
-    if speech is not None and listens_during_prompts(settings, speech, barge_in):
+    mode = mode or settings.speech
+    if speech is not None and listens_during_prompts(settings, speech, barge_in, mode):
         start = response.start()
         stream = start.stream(url=urls.stream, name=f"q{urls.parameters.get('step', '')}")
         for name, value in urls.parameters.items():
@@ -126,7 +130,7 @@ def render_gather(
             _speak_all(response, prompts, settings)
         response.append(gather)
         return str(response)
-    if settings.speech is SpeechMode.TWILIO:
+    if mode is SpeechMode.TWILIO:
         language = settings.say_languages.get(speech.language, speech.language)
         extra: dict[str, object] = {}
         if speech.grammar:
