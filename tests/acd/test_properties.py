@@ -209,7 +209,7 @@ class AcdMachine(RuleBasedStateMachine):
         if call is not None and call.state is CallState.RINGING:
             agent_id = call.agent_id
             self.acd.ring_no_answer(call_id)
-            assert call.state in (CallState.QUEUED, CallState.RINGING)
+            assert call.state in (CallState.QUEUED, CallState.RINGING, CallState.ON_CALL)
             if self.pause_on_ring_no_answer and self.states[agent_id] is not AgentState.LOGGED_OUT:
                 assert self.states[agent_id] is AgentState.PAUSED
         else:
