@@ -32,7 +32,7 @@ from acd.call import CallState
 from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
-from acd.events import CallAbandoned, CallAssigned, CallRingNoAnswer, Event
+from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
 from hotline.privacy import mask_phone
 from ivr.channel import Input, Prompt, TransferRequest
 from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
@@ -130,7 +130,7 @@ class TwilioGateway:
         self._tasks: set[asyncio.Task[Any]] = set()  # everything, IVR runs included
         self._work: set[asyncio.Task[Any]] = set()  # REST calls, downloads
         self._unsubscribe = acd.subscribe(
-            self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned)
+            self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned, CallbackOffered)
         )
         if recognizer is not None and settings.speech is SpeechMode.STREAM:
             self.speech_languages: frozenset[str] | None = frozenset(recognizer.languages())
@@ -202,8 +202,10 @@ class TwilioGateway:
             return await call.channel.next_document()
         return self._hold_document(call, [])
 
-    def hold(self, sid: str) -> str:
+    async def hold(self, sid: str) -> str:
         call = self.calls.get(sid)
+        if call is not None and call.phase is Phase.IVR:  # a callback offer began meanwhile
+            return await call.channel.current_document()
         if call is None or call.phase is not Phase.WAITING:
             return self._unknown(sid, call)
         self._arm_hold(call)
@@ -329,9 +331,16 @@ class TwilioGateway:
             channel.finish_with(render_hangup(said, self.settings))
         if call.phase is Phase.IVR and self.calls.get(call.sid) is call and call.channel is channel:
             self._forget(call)  # the IVR ended the call (or the caller left): nothing follows
+            acd_call = self.acd.calls.get(call.sid)
+            if acd_call is not None and acd_call.state in (CallState.QUEUED, CallState.RINGING):
+                self.acd.abandon(call.sid, reason="caller_hangup")  # left during a callback offer
 
     async def _survey(self, call: TwilioCall, entry: str) -> str:
         """After the agent: the menu's survey entry on a fresh channel (same call and language)."""
+        return await self._rerun(call, entry).next_document()
+
+    def _rerun(self, call: TwilioCall, entry: str) -> TwilioChannel:
+        """Run the IVR again from `entry` on a fresh channel (same call and language)."""
         channel = TwilioChannel(
             call.sid,
             caller=call.caller or None,
@@ -344,8 +353,9 @@ class TwilioGateway:
         )
         call.channel = channel
         call.phase = Phase.IVR
-        call.task = self._spawn(self._run_ivr(call, entry), f"twilio-survey-{call.sid}", work=False)
-        return await channel.next_document()
+        self._disarm_hold(call)
+        call.task = self._spawn(self._run_ivr(call, entry), f"twilio-{entry}-{call.sid}", work=False)
+        return channel
 
     def _ivr_event(self, event: IvrEvent) -> None:
         if self.steps is not None:
@@ -358,6 +368,14 @@ class TwilioGateway:
     ) -> str:
         call = self.calls[channel.call_id]
         call.language = request.language or channel.language
+        if call.sid in self.acd.calls:  # answering a callback offer: the call keeps its place
+            if request.callback_number:
+                call.phase = Phase.CALLBACK
+                call.callback_number = request.callback_number
+                return render_hangup(prompts, self.settings)
+            call.phase = Phase.WAITING
+            self._arm_hold(call)
+            return self._hold_document(call, prompts)
         call.in_transfer = True
         try:
             self.acd.arrive(
@@ -398,6 +416,10 @@ class TwilioGateway:
             return
         if isinstance(event, CallAssigned):
             call.agent_id = event.agent_id
+            if call.phase is Phase.IVR and not call.in_transfer:
+                # an agent came free during a callback offer: the offer is over
+                call.phase = Phase.WAITING
+                call.channel.caller_gone("an agent took the call during the callback offer")
             if call.phase is Phase.CALLBACK:
                 self._spawn(self._call_back(call, event.agent_id), f"twilio-callback-{call.sid}")
             elif not call.in_transfer:
@@ -409,6 +431,12 @@ class TwilioGateway:
                 # The ACD's ring timer fired: stop the <Dial>, back to the hold loop.
                 document = self._hold_document(call, [])
                 self._spawn(self._update(call, document), f"twilio-unring-{call.sid}")
+        elif isinstance(event, CallbackOffered):
+            entry = self.settings.callback_entry
+            if call.phase is Phase.WAITING and entry and self.ivr.has_entry(call.channel, entry):
+                self._rerun(call, entry)  # the offer is asked when the call comes to `resume`
+                url = self.settings.url("resume", call=call.sid)
+                self._spawn(self._redirect(call.sid, url), f"twilio-offer-{call.sid}")
         elif isinstance(event, CallAbandoned) and event.reason != "caller_hangup":
             # The ACD gave up (max wait without overflow): tell the caller and hang up.
             live = call.phase is not Phase.CALLBACK

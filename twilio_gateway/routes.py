@@ -118,7 +118,7 @@ async def resume(request: web.Request) -> web.Response:
 
 async def hold(request: web.Request) -> web.Response:
     form = await _form(request)
-    return _twiml(request.app[GATEWAY_KEY].hold(_own_call(request, form)))
+    return _twiml(await request.app[GATEWAY_KEY].hold(_own_call(request, form)))
 
 
 async def dial(request: web.Request) -> web.Response:

@@ -76,6 +76,7 @@ class TwilioSettings:
     numbers: Mapping[str, str] = field(default_factory=dict)  # dialled number -> menu name
     callback_from: str | None = None  # caller id of callback calls (default: the dialled number)
     survey_entry: str | None = "survey"  # menu entry run after the agent hangs up (if the menu has it)
+    callback_entry: str | None = None  # menu entry (a callback node) run when the ACD offers a callback
     hold_timeout: float = 900.0  # a waiting call with no hold webhook this long is dropped (lost)
 
     def url(self, name: str, **query: str | int) -> str:
@@ -108,7 +109,7 @@ class TwilioSettings:
             "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "record",
             "recording_format", "recording_hosts", "average_handle_time", "menu", "numbers",
             "callback_from", "enabled", "survey_entry", "hold_timeout", "speech_barge_in",
-            "speech_fallback",
+            "speech_fallback", "callback_entry",
         }
         unknown = set(section) - known
         if unknown:
@@ -182,6 +183,7 @@ class TwilioSettings:
                 numbers={str(k): str(v) for k, v in numbers.items()},
                 callback_from=str(section["callback_from"]) if section.get("callback_from") else None,
                 survey_entry=str(section.get("survey_entry", "survey") or "") or None,
+                callback_entry=str(section.get("callback_entry") or "") or None,
                 hold_timeout=float(section.get("hold_timeout", 900.0)),
             )
         except (TypeError, ValueError) as exc:

@@ -82,11 +82,27 @@ SURVEY_NODES = """
 """
 
 
+OFFER_NODE = """
+  offer:
+    kind: callback
+    queue: general
+    prompt:
+      ko: "기다리지 않고 전화를 받으시려면 1번, 계속 기다리시려면 2번을 누르세요."
+      en: "Press 1 to be called back, 2 to keep waiting."
+    accept: {dtmf: 1}
+    decline: {dtmf: 2, next: agent}
+    confirm:
+      ko: "순서가 되면 전화드리겠습니다."
+      en: "We will call you back."
+"""
+
+
 def make_registry(survey: bool = False) -> MenuRegistry:
     registry = MenuRegistry(queues=QUEUES)
     text = (HERE / "menu.yaml").read_text(encoding="utf-8")
     if survey:
-        text = text.replace("start: welcome\n", "start: welcome\nentries: [survey]\n") + SURVEY_NODES
+        text = text.replace("start: welcome\n", "start: welcome\nentries: [survey, offer]\n")
+        text += SURVEY_NODES + OFFER_NODE
     result = registry.load(text, "menu.yaml")
     assert result.ok
     return registry

@@ -393,3 +393,86 @@ async def test_late_reports_about_an_earlier_agent_change_nothing(harness: Make)
         assert h.acd.agents["1002"].state is AgentState.RINGING
         await h.poster.post(f"/twilio/agent?call={sid}&agent=1002", base_form(call_sid(0xD2), CallStatus="in-progress"))
         assert h.acd.calls[sid].state is CallState.ON_CALL
+
+
+def offering(h: Harness) -> None:
+    from acd.queue import EscalationStep
+
+    general = h.acd.queues["general"]
+    h.acd.queues["general"] = dataclasses.replace(
+        general, escalation=(EscalationStep(after=60, offer_callback=True),)
+    )
+
+
+async def test_callback_offered_while_waiting_is_accepted_and_keeps_the_place(harness: Make) -> None:
+    from .conftest import make_settings
+
+    async with harness(settings=make_settings(callback_entry="offer"), survey=True) as h:
+        offering(h)
+        first, second = call_sid(40), call_sid(41)
+        for sid in (first, second):
+            await start_call(h, sid)
+            await press(h, sid, 1, "0")
+        h.clock.advance(61)  # both reach the offer step
+        requests = await h.api.wait_for(2)
+        assert [(r.url, r.data) for r in requests] == [
+            (f"{CALLS_URL}/{sid}.json", {"Url": f"{PUBLIC}/twilio/resume?call={sid}", "Method": "POST"})
+            for sid in (first, second)
+        ]
+        offer = ET.fromstring(await h.poster.twiml(f"/twilio/resume?call={first}", base_form(first)))
+        gather = offer.find("Gather")
+        assert gather is not None and gather.get("action") == f"{PUBLIC}/twilio/gather?call={first}&step=1"
+        bye = await press(h, first, 1, "1")
+        assert [e.tag for e in bye] == ["Say", "Hangup"] and bye[0].text == "순서가 되면 전화드리겠습니다."
+        await h.poster.post("/twilio/status", base_form(first, CallStatus="completed"))
+        assert [c.id for c in h.acd.waiting_calls("general")] == [first, second]  # place kept
+
+        # the second caller declines and goes back to waiting, behind the first
+        await h.poster.twiml(f"/twilio/resume?call={second}", base_form(second))
+        hold = await press(h, second, 1, "2")
+        assert hold.find("Play") is not None and any("2번째" in (s.text or "") for s in hold.findall("Say"))
+        assert [c.id for c in h.acd.waiting_calls("general")] == [first, second]
+
+        h.acd.login("1002")
+        create = (await h.api.wait_for(3))[2]
+        assert create.url == f"{CALLS_URL}.json" and create.data["To"] == "client:agent-1002"
+
+
+async def test_agent_free_during_the_offer_takes_the_call(harness: Make) -> None:
+    from .conftest import make_settings
+
+    async with harness(settings=make_settings(callback_entry="offer"), survey=True) as h:
+        offering(h)
+        sid = call_sid(42)
+        await start_call(h, sid)
+        await press(h, sid, 1, "0")
+        h.clock.advance(61)
+        await h.api.wait_for(1)
+        await h.poster.twiml(f"/twilio/resume?call={sid}", base_form(sid))  # the offer is asked
+        h.acd.login("1001")
+        update = (await h.api.wait_for(2))[1]
+        assert ET.fromstring(str(update.data["Twiml"])).find("Dial/Sip") is not None
+        task = h.gateway.calls[sid].task
+        assert task is not None
+        await task  # the offer's IVR run ended
+        assert h.acd.calls[sid].state is CallState.RINGING and sid in h.gateway.calls
+
+
+async def test_hanging_up_during_the_offer_is_an_abandon(harness: Make) -> None:
+    from .conftest import make_settings
+
+    async with harness(settings=make_settings(callback_entry="offer"), survey=True) as h:
+        events = record(h)
+        offering(h)
+        sid = call_sid(43)
+        await start_call(h, sid)
+        await press(h, sid, 1, "0")
+        h.clock.advance(61)
+        await h.api.wait_for(1)
+        await h.poster.twiml(f"/twilio/resume?call={sid}", base_form(sid))
+        task = h.gateway.calls[sid].task
+        await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
+        assert task is not None
+        await task
+        assert [(e.call_id, e.reason) for e in events if isinstance(e, CallAbandoned)] == [(sid, "caller_hangup")]
+        assert sid not in h.gateway.calls and sid not in h.acd.calls
