@@ -275,11 +275,12 @@ class TwilioGateway:
             return
         self._spawn(self._download(sid, url), f"twilio-recording-{sid}")
 
-    def callback_status(self, sid: str, leg_status: str) -> None:
-        """Status of an outbound callback call (the agent's leg, which then dials the customer)."""
+    def callback_status(self, sid: str, leg_status: str, leg: str = "") -> None:
+        """Status of an outbound callback call (the agent's leg, which then dials the customer);
+        reports about an earlier, cancelled leg are ignored."""
         call = self.calls.get(sid)
         acd_call = self.acd.calls.get(sid)
-        if call is None or acd_call is None:
+        if call is None or acd_call is None or (leg and call.callback_leg and leg != call.callback_leg):
             return
         if leg_status in ("in-progress", "answered"):
             if acd_call.state is CallState.RINGING:
@@ -297,6 +298,12 @@ class TwilioGateway:
         waits for the IVR's next document (the recognition result is on its way)."""
         if sid in self.calls:
             self._spawn(self._redirect(sid, self.settings.url("resume", call=sid)), f"twilio-barge-{sid}")
+
+    async def _hangup_leg(self, sid: str, leg: str) -> None:
+        try:
+            await self.rest.hangup(leg)
+        except TwilioApiError as exc:
+            log.warning("twilio callback %s: hanging up the agent leg failed: %s", sid, exc)
 
     async def _redirect(self, sid: str, url: str) -> None:
         try:
@@ -427,7 +434,10 @@ class TwilioGateway:
             elif self.settings.agents.get(event.agent_id) is None:
                 self._no_target(call, event.agent_id)
         elif isinstance(event, CallRingNoAnswer):
-            if call.phase is Phase.WAITING and not call.dial_answered:
+            if call.phase is Phase.CALLBACK and call.callback_leg:
+                leg, call.callback_leg = call.callback_leg, ""  # stop ringing the agent
+                self._spawn(self._hangup_leg(call.sid, leg), f"twilio-callback-cancel-{call.sid}")
+            elif call.phase is Phase.WAITING and not call.dial_answered:
                 # The ACD's ring timer fired: stop the <Dial>, back to the hold loop.
                 document = self._hold_document(call, [])
                 self._spawn(self._update(call, document), f"twilio-unring-{call.sid}")

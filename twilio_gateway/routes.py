@@ -154,7 +154,8 @@ async def recording(request: web.Request) -> web.Response:
 async def callback(request: web.Request) -> web.Response:
     form = await _form(request)
     sid = _sid(request.query.get("call"), "call")
-    request.app[GATEWAY_KEY].callback_status(sid, form.get("CallStatus", ""))
+    leg = _sid(form.get("CallSid"), "CallSid")
+    request.app[GATEWAY_KEY].callback_status(sid, form.get("CallStatus", ""), leg)
     return _twiml(render_empty())
 
 

@@ -277,6 +277,16 @@ async def test_accepted_callback_keeps_the_place_and_calls_agent_then_customer(h
         assert number is not None and number.text == "+821012345678"
 
         leg = f"CA{0xF001:032x}"
+        h.clock.advance(21)  # the agent does not answer within the ring timeout
+        cancel = (await h.api.wait_for(2))[1]
+        assert (cancel.url, cancel.data) == (f"{CALLS_URL}/{leg}.json", {"Status": "completed"})
+        assert h.acd.calls[sid].state is CallState.QUEUED
+        h.acd.unpause("1001")
+        second = (await h.api.wait_for(3))[2]
+        assert second.url == f"{CALLS_URL}.json"
+        old_leg, leg = leg, f"CA{0xF002:032x}"
+        await h.poster.post(f"/twilio/callback?call={sid}", base_form(old_leg, CallStatus="no-answer"))
+        assert h.acd.calls[sid].state is CallState.RINGING  # the cancelled leg's report changes nothing
         await h.poster.post(f"/twilio/callback?call={sid}", base_form(leg, CallStatus="in-progress"))
         assert h.acd.calls[sid].state is CallState.ON_CALL
         await h.poster.post(f"/twilio/callback?call={sid}", base_form(leg, CallStatus="completed"))
