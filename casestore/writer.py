@@ -37,9 +37,10 @@ from acd.events import (
     CallQueued,
     Event,
 )
+from casestore.batch import Batch, RecordingRecord
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
-from casestore.ivr_feed import CallEndRecord, CallStartRecord, IvrStepRecord, ivr_items
+from casestore.ivr_feed import CallStartRecord, IvrStepRecord, ivr_items
 from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, IVR_STEPS, RECORDINGS
 from casestore.repository import allocate_case_numbers, ensure_customers, year_of
 from casestore.settings import StoreSettings
@@ -57,12 +58,6 @@ PAUSES = AGENT_PAUSES
 CALL_COLUMNS = [c.name for c in CALLS.c if c.name != "id"]
 FIRST_WINS = frozenset({"started_at", "queued_at", "source", "caller", "dialed", "language", "tier"})
 MAX_ITEMS_PER_FLUSH = 5_000  # bounds the CPU the loop spends building one transaction
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingRecord:
-    call_id: str
-    info: RecordingInfo
 
 
 @dataclass
@@ -312,7 +307,7 @@ class CallWriter:
                 log.error("case store refused %s: %s", type(item).__name__, exc)
 
     async def _write_items(self, items: list[Any]) -> None:
-        batch = _Batch.build(items)
+        batch = Batch.build(items)
         try:
             async with self.engine.begin() as conn:
                 await self._write_batch(conn, batch)
@@ -327,7 +322,7 @@ class CallWriter:
         self.stats.rows_flushed += len(batch.calls)
         self.stats.calls_completed += batch.completed
 
-    async def _write_batch(self, conn: AsyncConnection, batch: _Batch) -> None:
+    async def _write_batch(self, conn: AsyncConnection, batch: Batch) -> None:
         if batch.arrivals:
             case_ids = await self._open_cases(conn, batch)
             for call_id, case_id in case_ids.items():
@@ -351,7 +346,7 @@ class CallWriter:
         for op in batch.agent_ops:
             await conn.execute(op(conn.dialect.name))
 
-    async def _open_cases(self, conn: AsyncConnection, batch: _Batch) -> dict[str, int]:
+    async def _open_cases(self, conn: AsyncConnection, batch: Batch) -> dict[str, int]:
         """One case per arriving call (skipping calls that already have one)."""
         ids = sorted(batch.arrivals)
         existing = await _cases_of(conn, ids)
@@ -416,115 +411,3 @@ class _Transient(Exception):
 
 class _Rejected(Exception):
     """The database refused the batch's content."""
-
-
-AgentOp = Callable[[str], Any]
-
-
-class _Batch:
-    """Buffered items reduced to the rows of one transaction."""
-
-    __slots__ = ("agent_ops", "arrivals", "calls", "completed", "ivr", "recordings")
-
-    def __init__(self) -> None:
-        self.calls: dict[str, dict[str, Any]] = {}
-        self.arrivals: dict[str, CallArrived] = {}
-        self.ivr: list[dict[str, Any]] = []
-        self.recordings: list[dict[str, Any]] = []
-        self.agent_ops: list[AgentOp] = []
-        self.completed = 0
-
-    @classmethod
-    def build(cls, items: list[Any]) -> _Batch:
-        batch = cls()
-        calls = batch.calls
-        for item in items:
-            if isinstance(item, AgentStateChanged):
-                batch._agent(item)
-                continue
-            if isinstance(item, IvrStepRecord):
-                batch.ivr.append({
-                    "call_id": item.call_id, "at": item.at, "node": item.node, "kind": item.kind,
-                    "input": item.input, "confidence": item.confidence,
-                })
-                continue
-            if isinstance(item, RecordingRecord):
-                info = item.info
-                batch.recordings.append({
-                    "call_id": item.call_id, "uri": info.uri, "format": info.format,
-                    "duration": info.duration, "size": info.size, "sha256": info.sha256,
-                    "created_at": info.created_at, "retain_until": info.retain_until,
-                })
-                continue
-            row = calls.get(item.call_id)
-            if row is None:
-                row = calls[item.call_id] = {}
-            if isinstance(item, CallStartRecord):
-                row.setdefault("started_at", item.at)
-                for key in ("source", "caller", "dialed", "language"):
-                    if getattr(item, key):
-                        row.setdefault(key, getattr(item, key))
-            elif isinstance(item, CallEndRecord):
-                row.update(ended_at=item.at, outcome=item.outcome)
-                batch.completed += 1
-            elif isinstance(item, CallArrived):
-                batch.arrivals[item.call_id] = item
-                for key, value in (
-                    ("source", item.source), ("caller", item.caller), ("dialed", item.dialed),
-                    ("language", item.language), ("started_at", item.at),
-                ):
-                    if value:
-                        row.setdefault(key, value)
-                row.setdefault("queued_at", item.at)  # entered the ACD (started_at may be the IVR's start)
-                row.update(queue=item.queue, priority=item.priority, tier=item.tier)
-            elif isinstance(item, CallQueued):
-                row.setdefault("queued_at", item.at)
-                row["queue"] = item.queue
-                row["priority"] = item.priority
-            elif isinstance(item, CallAssigned):
-                row["agent_id"] = item.agent_id
-            elif isinstance(item, CallAnswered):
-                row.update(agent_id=item.agent_id, answered_at=item.at, wait_seconds=item.wait)
-            elif isinstance(item, CallAbandoned):
-                outcome = "callback" if item.reason.startswith("callback") else "abandoned"
-                row.update(ended_at=item.at, wait_seconds=item.wait, outcome=outcome)
-                batch.completed += 1
-            elif isinstance(item, CallEnded):
-                row.update(
-                    agent_id=item.agent_id, ended_at=item.at, talk_seconds=item.talk, outcome="answered"
-                )
-                if item.disposition:
-                    row["disposition"] = item.disposition
-                batch.completed += 1
-            elif isinstance(item, CallDispositioned):
-                row["disposition"] = item.code
-            elif isinstance(item, CallOverflowed):
-                row["queue"] = item.to_queue
-        return batch
-
-    def _agent(self, ev: AgentStateChanged) -> None:
-        agent, at = ev.agent_id, ev.at
-        if ev.old == "logged_out":
-            def login(dialect: str) -> Any:
-                return insert(dialect, SESSIONS).values(agent_id=agent, login_at=at).on_conflict_do_nothing()
-            self.agent_ops.append(login)
-        if ev.new == "logged_out":
-            def logout(_: str) -> Any:
-                return update(SESSIONS).where(
-                    and_(SESSIONS.c.agent_id == agent, SESSIONS.c.logout_at.is_(None),
-                         SESSIONS.c.login_at <= at)
-                ).values(logout_at=at)
-            self.agent_ops.append(logout)
-        if ev.old == "paused":
-            def unpause(_: str) -> Any:
-                return update(PAUSES).where(
-                    and_(PAUSES.c.agent_id == agent, PAUSES.c.ended_at.is_(None), PAUSES.c.started_at <= at)
-                ).values(ended_at=at)
-            self.agent_ops.append(unpause)
-        if ev.new == "paused":
-            reason = ev.reason
-            def pause(dialect: str) -> Any:
-                return insert(dialect, PAUSES).values(
-                    agent_id=agent, started_at=at, reason=reason
-                ).on_conflict_do_nothing()
-            self.agent_ops.append(pause)
