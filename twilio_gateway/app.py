@@ -11,8 +11,9 @@ fetcher (an aiohttp session unless `fetcher` is given) and the `TwilioGateway`
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import AsyncIterator, Callable
-from typing import Protocol
+from typing import Protocol, TypeAlias, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -32,6 +33,7 @@ from ivr.settings import IvrConfig
 from ivr.speech import Recognizer
 from recordings.registry import RecordingRegistry
 from twilio_gateway.channel import TwilioChannel
+from twilio_gateway.errors import TwilioSettingsError
 from twilio_gateway.gateway import IvrRunner, TwilioGateway
 from twilio_gateway.recording import AiohttpFetcher, MediaFetcher, RecordingSaver
 from twilio_gateway.rest import TwilioCalls
@@ -102,19 +104,31 @@ class MenuRunner:
         )
 
 
+T = TypeVar("T")
+# An object, or a function of the application giving it once the app has started (for objects
+# that earlier cleanup contexts build: the store's writer, the speech recognizer...).
+Provided: TypeAlias = T | Callable[[web.Application], T]
+
+
+def _resolve(value: Provided[T], app: web.Application) -> T:
+    if inspect.isfunction(value) or inspect.ismethod(value):
+        return value(app)
+    return value  # type: ignore[return-value]
+
+
 def setup_twilio(
     app: web.Application,
-    settings: TwilioSettings,
+    settings: TwilioSettings | None,
     acd: Acd,
     registry: MenuRegistry | IvrRunner,
-    recognizer: Recognizer | None,
-    writer: Writer | None,
-    recordings: RecordingSaver | None,
+    recognizer: Provided[Recognizer | None] = None,
+    writer: Provided[Writer | None] = None,
+    recordings: Provided[RecordingSaver | None] = None,
     http_client: AsyncHttpClient | None = None,
     *,
     clock: Clock | None = None,
     fetcher: MediaFetcher | None = None,
-    directory: CustomerDirectory | None = None,
+    directory: Provided[CustomerDirectory | None] = None,
     emergency: EmergencyState | None = None,
     ivr_config: IvrConfig | None = None,
     on_ivr_event: Callable[[IvrEvent], None] | None = None,
@@ -123,17 +137,22 @@ def setup_twilio(
 
     `registry` is the MenuRegistry (or any IvrRunner); `writer` receives IVR steps and
     recordings (a `casestore.CallWriter`; its ACD subscription is wired elsewhere);
-    `on_ivr_event` gets every IVR event too (logs, metrics)."""
+    `on_ivr_event` gets every IVR event too (logs, metrics). `recognizer`, `writer`,
+    `recordings` and `directory` may be given as functions of the app, called when the app
+    starts (after the cleanup contexts added before this one)."""
+    if settings is None:
+        raise TwilioSettingsError("twilio: the section is empty")
     clock = clock or acd.clock or AsyncioClock()
-    runner = (
-        MenuRunner(registry, settings, clock, directory=directory, emergency=emergency,
-                   ivr_config=ivr_config)
-        if isinstance(registry, MenuRegistry) else registry
-    )
     app[CHECKER_KEY] = SignatureChecker(settings)
     add_routes(app, settings.path_prefix)
 
     async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+        runner = (
+            MenuRunner(registry, settings, clock, directory=_resolve(directory, app),
+                       emergency=emergency, ivr_config=ivr_config)
+            if isinstance(registry, MenuRegistry) else registry
+        )
+        sink: Writer | None = _resolve(writer, app)
         async with contextlib.AsyncExitStack() as stack:
             client = http_client
             if client is None:
@@ -150,10 +169,10 @@ def setup_twilio(
                 ivr=runner,
                 calls=TwilioCalls(settings, client, timeout=REST_TIMEOUT),
                 clock=clock,
-                recognizer=recognizer,
-                steps=writer,
-                recordings=recordings,
-                registry=writer,
+                recognizer=_resolve(recognizer, app),
+                steps=sink,
+                recordings=_resolve(recordings, app),
+                registry=sink,
                 fetcher=media,
                 on_ivr_event=on_ivr_event,
             )

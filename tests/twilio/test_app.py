@@ -26,8 +26,10 @@ async def test_default_clients_are_built_and_closed_and_ivr_runs_end_on_shutdown
     app = web.Application()
     steps = StepLog()
     events: list[IvrEvent] = []
-    setup_twilio(app, make_settings(), make_acd(clock), make_registry(), None, steps, None, clock=clock,
-                 on_ivr_event=events.append)
+    setup_twilio(  # objects built by earlier cleanup contexts come as functions of the app
+        app, make_settings(), make_acd(clock), make_registry(), recognizer=lambda app: None,
+        writer=lambda app: steps, recordings=lambda app: None, clock=clock, on_ivr_event=events.append,
+    )
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     gateway = app[GATEWAY_KEY]
@@ -47,3 +49,13 @@ async def test_default_clients_are_built_and_closed_and_ivr_runs_end_on_shutdown
     assert task.done() and session.closed
     assert steps.steps[-1][2:] == ("outcome", "abandoned:caller_hangup")
     assert [type(e).__name__ for e in events] == ["NodeEntered", "NodeEntered", "IvrOutcome"]
+
+
+def test_an_empty_section_is_refused() -> None:
+    import pytest
+
+    from twilio_gateway.errors import TwilioSettingsError
+
+    clock = VirtualClock()
+    with pytest.raises(TwilioSettingsError):
+        setup_twilio(web.Application(), None, make_acd(clock), make_registry())
