@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,20 @@ from twilio_gateway.twiml import (
 log = logging.getLogger("hotline.twilio")
 
 TERMINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+# What Twilio puts in `From` when the caller withheld their number (and "anonymous" itself).
+WITHHELD = frozenset({"+266696687", "+7378742833", "+2562533", "+86282452253", "+8656696687", "anonymous"})
+_E164 = re.compile(r"^\+?[0-9]{3,15}$")
+
+
+def caller_number(value: str) -> str:
+    """The caller's number as the IVR and the ACD may use it, "" when withheld or not a
+    phone number (a Twilio Client or SIP caller)."""
+    value = value.strip()
+    if value.lower() in WITHHELD or not _E164.match(value):
+        return ""
+    return value
+
+
 SORRY: Mapping[str, str] = {
     "ko": "죄송합니다. 지금은 연결할 수 없습니다. 나중에 다시 걸어 주십시오.",
     "en": "Sorry, we cannot take your call right now. Please call again later.",
@@ -167,6 +182,7 @@ class TwilioGateway:
     # -- webhooks ------------------------------------------------------------------------
 
     async def incoming(self, sid: str, caller: str, dialed: str) -> str:
+        caller = caller_number(caller)
         call = self.calls.get(sid)
         if call is not None:  # Twilio retried the first webhook: answer with what is current
             return await call.channel.current_document()

@@ -486,3 +486,16 @@ async def test_hanging_up_during_the_offer_is_an_abandon(harness: Make) -> None:
         await task
         assert [(e.call_id, e.reason) for e in events if isinstance(e, CallAbandoned)] == [(sid, "caller_hangup")]
         assert sid not in h.gateway.calls and sid not in h.acd.calls
+
+
+async def test_withheld_number_is_no_caller_and_gets_no_callback_offer(harness: Make) -> None:
+    from twilio_gateway.gateway import caller_number
+
+    assert caller_number("+821012345678") == "+821012345678"
+    assert [caller_number(v) for v in ("+266696687", "anonymous", "client:bob", "sip:x@y", "")] == [""] * 5
+    async with harness() as h:
+        sid = call_sid(44)
+        await h.poster.twiml("/twilio/voice", base_form(sid, From="+266696687", To="+8215990000"))
+        assert h.gateway.calls[sid].channel.caller is None
+        await press(h, sid, 1, "9")  # the callback node: no number, so straight to its decline branch
+        assert h.acd.calls[sid].queue == "general" and h.acd.calls[sid].caller == ""
