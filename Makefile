@@ -13,6 +13,7 @@ $(BIN)/hotline: pyproject.toml
 
 ## Run Hotline on embedded defaults (SQLite, in-memory state, sample airline config).
 serve: $(BIN)/hotline
+	$(BIN)/hotline db upgrade --config config/hotline.yaml
 	$(BIN)/hotline serve --config config/hotline.yaml
 
 ## Start PostgreSQL and Redis when absent, then run lint, types and the test suite.

@@ -1,18 +1,34 @@
 """Builds a running Hotline from its configuration: the one place adapters meet the core.
 
-Tests call `build_app` with their own clock and configuration, the same way `hotline serve` does.
+`build_app` wires, in start order (aiohttp `cleanup_ctx`, each under a typed `AppKey`):
+
+1. the ACD core (agents from the config, logged out until they log in or their phone says so),
+2. the IVR menu registry (menus from `ivr.menus`; a broken menu refuses the start),
+3. the case store (`store`; schema checked, orphaned calls closed, writer subscribed),
+4. the speech recognizer (`speech`; models loaded once, off the event loop),
+5. the Asterisk adapter (`asterisk`, unless `enabled: false`),
+6. the Twilio webhooks (`twilio`, when `enabled: true`).
+
+Tests call `build_app` with their own clock, store URL and Twilio HTTP client.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 from aiohttp import web
+from twilio.http import AsyncHttpClient
 
 from acd.clock import AsyncioClock, Clock
 from acd.engine import Acd
+from casestore.settings import store_settings
+from casestore.store import Store, attached_store
 from hotline.api_auth import ApiSettings
-from hotline.config import HotlineConfig
+from hotline.config import ConfigError, HotlineConfig
+from hotline.customer_directory import StoreDirectory
+from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
 from hotline.server import (
     ACD_KEY,
     API_SETTINGS_KEY,
@@ -22,8 +38,12 @@ from hotline.server import (
     api_middleware,
 )
 from ivr.emergency import EmergencyState
+from ivr.registry import MenuRegistry
+from ivr.settings import IvrConfigError, parse_ivr_settings
 
 log = logging.getLogger("hotline")
+
+STORE_KEY = web.AppKey("store", Store)
 
 
 def build_acd(config: HotlineConfig, clock: Clock) -> Acd:
@@ -38,12 +58,87 @@ def build_acd(config: HotlineConfig, clock: Clock) -> Acd:
     return acd
 
 
-def build_app(config: HotlineConfig, *, clock: Clock | None = None) -> web.Application:
+def _enabled(section: Mapping[str, Any], default: bool) -> tuple[bool, dict[str, Any]]:
+    """Split the wiring-level `enabled:` switch from an adapter's own settings."""
+    rest = dict(section)
+    flag = rest.pop("enabled", default)
+    if not isinstance(flag, bool):
+        raise ConfigError("'enabled' must be true or false")
+    return flag, rest
+
+
+def build_app(
+    config: HotlineConfig,
+    *,
+    clock: Clock | None = None,
+    store_url: str | None = None,
+    twilio_http_client: AsyncHttpClient | None = None,
+    speech: bool = True,
+    asterisk: bool = True,
+) -> web.Application:
     clock = clock or AsyncioClock()
     app = web.Application(middlewares=[api_middleware], client_max_size=1024 * 1024)
     app[CONFIG_KEY] = config
-    app[ACD_KEY] = build_acd(config, clock)
+    acd = app[ACD_KEY] = build_acd(config, clock)
     app[API_SETTINGS_KEY] = ApiSettings.from_section(config.section("api"))
-    app[EMERGENCY_KEY] = EmergencyState()
+    emergency = app[EMERGENCY_KEY] = EmergencyState()
     add_api_routes(app)
+
+    try:
+        ivr_config = parse_ivr_settings(config.section("ivr"))
+    except IvrConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from exc
+    registry = MenuRegistry(clock, queues=[q.name for q in config.queues])
+    load_menu_files(registry, [config.resolve(p) for p in ivr_config.menus])
+    app[MENUS_KEY] = registry
+    add_menu_routes(app, [config.resolve(p) for p in ivr_config.menus])
+
+    settings = store_settings(config, store_url)
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with attached_store(settings, acd, clock=clock.now) as store:
+            app[STORE_KEY] = store
+            yield
+
+    app.cleanup_ctx.append(store_ctx)
+
+    from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
+
+    speech_conf = speech_settings(config) if speech else None
+    if speech_conf is not None:
+        app.cleanup_ctx.append(speech_cleanup_ctx(speech_conf))
+
+    def recognizer(app: web.Application) -> Any:
+        return app.get(SPEECH_KEY)
+
+    asterisk_on, asterisk_raw = _enabled(config.section("asterisk"), bool(config.section("asterisk")))
+    if asterisk_on and asterisk:
+        from asterisk.service import AsteriskService, cleanup_ctx
+        from asterisk.settings import parse_settings
+
+        asterisk_settings = parse_settings(asterisk_raw, base=config.resolve("."))
+
+        def asterisk_service(app: web.Application) -> AsteriskService:
+            store = app[STORE_KEY]
+            return AsteriskService(
+                asterisk_settings, acd, registry, clock=clock, recognizer=recognizer(app),
+                writer=store.writer_instance, recordings=store.recordings,
+                directory=StoreDirectory(store.cases), emergency=emergency,
+                ivr_settings=ivr_config.run,
+            )
+
+        app.cleanup_ctx.append(cleanup_ctx(asterisk_service))
+
+    twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
+    if twilio_on:
+        from twilio_gateway.app import setup_twilio
+        from twilio_gateway.settings import parse_twilio_settings
+
+        setup_twilio(
+            app, parse_twilio_settings(twilio_raw), acd, registry,
+            recognizer=recognizer, writer=lambda app: app[STORE_KEY].writer_instance,
+            recordings=lambda app: app[STORE_KEY].recordings,
+            http_client=twilio_http_client, clock=clock, emergency=emergency,
+            directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
+        )
     return app

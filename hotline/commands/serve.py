@@ -8,9 +8,11 @@ import sys
 
 from aiohttp import web
 
+from casestore.errors import CaseStoreError
 from hotline.api_auth import ApiSettings
 from hotline.config import ConfigError, load_config
 from hotline.privacy import install_log_masking
+from ivr.speech import SpeechError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,9 +31,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         app = build_app(config)
-    except ConfigError as exc:
+        api = ApiSettings.from_section(config.section("api"))
+        web.run_app(app, host=args.host or api.host, port=args.port or api.port, print=None)
+    except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:
+        # ValueError covers every adapter's settings error (each subclasses it)
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
-    api = ApiSettings.from_section(config.section("api"))
-    web.run_app(app, host=args.host or api.host, port=args.port or api.port, print=None)
+    except OSError as exc:
+        print(f"hotline: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0

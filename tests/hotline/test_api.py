@@ -7,6 +7,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from acd.clock import VirtualClock
+from casestore.store import open_store
 from hotline.config import load_config
 from hotline.server import ACD_KEY
 from hotline.wiring import build_app
@@ -18,8 +19,14 @@ AGENT_1001 = {"Authorization": "Bearer change-me-agent-1001"}
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[TestClient[object, object]]:
-    app = build_app(load_config(CONFIG), clock=VirtualClock(1_800_000_000.0))
+async def client(tmp_path: Path) -> AsyncIterator[TestClient[object, object]]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"
+    async with open_store(url, create=True):
+        pass
+    app = build_app(
+        load_config(CONFIG), clock=VirtualClock(1_800_000_000.0), store_url=url, speech=False,
+        asterisk=False,
+    )
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

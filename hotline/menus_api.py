@@ -1,0 +1,153 @@
+"""IVR menus over the API: list, check, upload (activate), activate a version, roll back, reload.
+
+A menu that fails the checker is never activated; the running version stays and the answer
+lists every error with its node path and line. Calls in progress keep the version they
+started with (the registry hands each call its own Menu object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from hotline.api_auth import Role
+from hotline.config import ConfigError
+from hotline.server import ACD_KEY, ApiError, read_json, require
+from ivr.checker import CheckResult, check_menu
+from ivr.registry import MenuError, MenuRegistry
+
+MENUS_KEY = web.AppKey("menus", MenuRegistry)
+MENU_FILES_KEY = web.AppKey("menu_files", list[Path])
+MAX_MENU_BYTES = 512 * 1024
+
+
+def load_menu_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[CheckResult]:
+    """Load every menu file; at start-up a broken file is a configuration error."""
+    results = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read menu: {exc.strerror}") from exc
+        result = registry.load(text, str(path))
+        if not result.ok:
+            errors = "\n  ".join(issue.format(str(path)) for issue in result.errors)
+            raise ConfigError(f"menu {path} has errors:\n  {errors}")
+        results.append(result)
+    return results
+
+
+def _result_view(result: CheckResult) -> dict[str, Any]:
+    return {
+        "ok": result.ok,
+        "menu": result.menu.name if result.menu else None,
+        "version": result.menu.version if result.menu else None,
+        "issues": [
+            {"path": i.path, "line": i.line, "message": i.message, "severity": i.severity}
+            for i in result.issues
+        ],
+    }
+
+
+def _menus_view(registry: MenuRegistry) -> dict[str, Any]:
+    menus = []
+    for name in registry.names():
+        active = registry.active(name)
+        menus.append(
+            {
+                "name": name,
+                "active_version": active.version if active else None,
+                "versions": [
+                    {"version": v.version, "source": v.source, "loaded_at": v.loaded_at, "sha256": v.digest}
+                    for v in registry.versions(name)
+                ],
+            }
+        )
+    return {"menus": menus}
+
+
+async def list_menus(request: web.Request) -> web.Response:
+    require(request, Role.ADMIN, Role.SUPERVISOR)
+    return web.json_response(_menus_view(request.app[MENUS_KEY]))
+
+
+async def _menu_text(request: web.Request) -> str:
+    if request.content_length is not None and request.content_length > MAX_MENU_BYTES:
+        raise ApiError(413, "too_large", f"a menu is at most {MAX_MENU_BYTES} bytes")
+    raw = await request.content.read(MAX_MENU_BYTES + 1)
+    if len(raw) > MAX_MENU_BYTES:
+        raise ApiError(413, "too_large", f"a menu is at most {MAX_MENU_BYTES} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "bad_encoding", "a menu is UTF-8 YAML text") from exc
+
+
+async def upload_menu(request: web.Request) -> web.Response:
+    """POST YAML text: checked, stored as a new version and activated (`?activate=false`: only
+    stored; `?check_only=true`: only checked)."""
+    require(request, Role.ADMIN)
+    text = await _menu_text(request)
+    registry = request.app[MENUS_KEY]
+    if request.query.get("check_only") == "true":
+        result = check_menu(text, "<upload>", queues=list(request.app[ACD_KEY].queues))
+        return web.json_response(_result_view(result), status=200 if result.ok else 422)
+    activate = request.query.get("activate", "true") != "false"
+    result = registry.load(text, "<upload>", activate=activate)
+    return web.json_response(_result_view(result), status=200 if result.ok else 422)
+
+
+def _version_arg(body: dict[str, Any]) -> int:
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ApiError(400, "bad_version", "'version' must be an integer")
+    return version
+
+
+async def activate_menu(request: web.Request) -> web.Response:
+    require(request, Role.ADMIN)
+    body = await read_json(request)
+    registry = request.app[MENUS_KEY]
+    try:
+        registry.activate(request.match_info["name"], _version_arg(body))
+    except (MenuError, KeyError) as exc:
+        raise ApiError(404, "no_such_version", str(exc)) from exc
+    return web.json_response(_menus_view(registry))
+
+
+async def rollback_menu(request: web.Request) -> web.Response:
+    require(request, Role.ADMIN)
+    registry = request.app[MENUS_KEY]
+    try:
+        registry.rollback(request.match_info["name"])
+    except (MenuError, KeyError) as exc:
+        raise ApiError(409, "no_rollback", str(exc)) from exc
+    return web.json_response(_menus_view(registry))
+
+
+async def reload_menus(request: web.Request) -> web.Response:
+    """Re-read the configured menu files; broken ones are reported and not activated."""
+    require(request, Role.ADMIN)
+    registry = request.app[MENUS_KEY]
+    results = []
+    for path in request.app[MENU_FILES_KEY]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            results.append({"ok": False, "source": str(path), "error": exc.strerror})
+            continue
+        results.append({"source": str(path), **_result_view(registry.load(text, str(path)))})
+    ok = all(r["ok"] for r in results)
+    return web.json_response({"results": results, **_menus_view(registry)}, status=200 if ok else 422)
+
+
+def add_menu_routes(app: web.Application, files: Sequence[Path]) -> None:
+    app[MENU_FILES_KEY] = list(files)
+    app.router.add_get("/api/menus", list_menus)
+    app.router.add_post("/api/menus", upload_menu)
+    app.router.add_post("/api/menus/reload", reload_menus)
+    app.router.add_post("/api/menus/{name}/activate", activate_menu)
+    app.router.add_post("/api/menus/{name}/rollback", rollback_menu)
