@@ -7,7 +7,10 @@ started with (the registry hands each call its own Menu object).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from ivr.registry import MenuError, MenuRegistry
 MENUS_KEY = web.AppKey("menus", MenuRegistry)
 MENU_FILES_KEY = web.AppKey("menu_files", list[Path])
 MAX_MENU_BYTES = 512 * 1024
+log = logging.getLogger("hotline.menus")
 
 
 def load_menu_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[CheckResult]:
@@ -128,20 +132,53 @@ async def rollback_menu(request: web.Request) -> web.Response:
     return web.json_response(_menus_view(registry))
 
 
-async def reload_menus(request: web.Request) -> web.Response:
-    """Re-read the configured menu files; broken ones are reported and not activated."""
-    require(request, Role.ADMIN)
-    registry = request.app[MENUS_KEY]
-    results = []
-    for path in request.app[MENU_FILES_KEY]:
+def reload_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Re-read menu files; each valid changed file becomes the active version, a broken one
+    is reported and the running version stays."""
+    results: list[dict[str, Any]] = []
+    for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             results.append({"ok": False, "source": str(path), "error": exc.strerror})
             continue
-        results.append({"source": str(path), **_result_view(registry.load(text, str(path)))})
+        result = registry.load(text, str(path))
+        results.append({"source": str(path), **_result_view(result)})
+        if result.ok:
+            log.info("menu %s: version %s active", path, result.menu.version if result.menu else "?")
+        else:
+            for issue in result.errors:
+                log.error("menu not activated: %s", issue.format(str(path)))
+    return results
+
+
+async def reload_menus(request: web.Request) -> web.Response:
+    """Re-read the configured menu files (also done on SIGHUP by `hotline serve`)."""
+    require(request, Role.ADMIN)
+    registry = request.app[MENUS_KEY]
+    files: list[Path] = request.app[MENU_FILES_KEY]
+    results = reload_files(registry, files)
     ok = all(r["ok"] for r in results)
     return web.json_response({"results": results, **_menus_view(registry)}, status=200 if ok else 422)
+
+
+def reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
+    """An aiohttp cleanup_ctx: `kill -HUP <pid>` reloads the menu files without a restart."""
+
+    async def ctx() -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        files: list[Path] = app[MENU_FILES_KEY]
+        try:
+            loop.add_signal_handler(signal.SIGHUP, lambda: reload_files(app[MENUS_KEY], files))
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here
+            yield
+            return
+        try:
+            yield
+        finally:
+            loop.remove_signal_handler(signal.SIGHUP)
+
+    return ctx()
 
 
 def add_menu_routes(app: web.Application, files: Sequence[Path]) -> None:

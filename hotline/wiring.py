@@ -26,6 +26,7 @@ from acd.engine import Acd
 from casestore.settings import store_settings
 from casestore.store import Store, attached_store
 from hotline.api_auth import ApiSettings
+from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
 from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
@@ -83,6 +84,7 @@ def build_app(
     app[API_SETTINGS_KEY] = ApiSettings.from_section(config.section("api"))
     emergency = app[EMERGENCY_KEY] = EmergencyState()
     add_api_routes(app)
+    add_call_routes(app)
 
     try:
         ivr_config = parse_ivr_settings(config.section("ivr"))
@@ -128,6 +130,14 @@ def build_app(
             )
 
         app.cleanup_ctx.append(cleanup_ctx(asterisk_service))
+
+        async def asterisk_recordings(app: web.Application) -> AsyncIterator[None]:
+            from asterisk.service import ASTERISK_KEY
+
+            app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
+            yield
+
+        app.cleanup_ctx.append(asterisk_recordings)
 
     twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
     if twilio_on:

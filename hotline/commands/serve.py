@@ -11,6 +11,7 @@ from aiohttp import web
 from casestore.errors import CaseStoreError
 from hotline.api_auth import ApiSettings
 from hotline.config import ConfigError, load_config
+from hotline.menus_api import reload_on_sighup
 from hotline.privacy import install_log_masking
 from ivr.speech import SpeechError
 
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         app = build_app(config)
+        app.cleanup_ctx.append(reload_on_sighup)
         api = ApiSettings.from_section(config.section("api"))
         web.run_app(app, host=args.host or api.host, port=args.port or api.port, print=None)
     except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:

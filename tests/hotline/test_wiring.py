@@ -154,3 +154,48 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class FakeRecordingControl:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.fail = fail
+
+    async def pause_recording(self, call_id: str) -> None:
+        if self.fail:
+            raise RuntimeError("MixMonitorMute failed: no such channel")
+        self.calls.append(("pause", call_id))
+
+    async def resume_recording(self, call_id: str) -> None:
+        self.calls.append(("resume", call_id))
+
+
+async def test_agent_pauses_and_resumes_the_recording_of_their_call(client: Client) -> None:
+    from hotline.calls_api import RECORDING_CONTROLS_KEY
+
+    app = client.server.app
+    control = FakeRecordingControl()
+    app[RECORDING_CONTROLS_KEY]["asterisk"] = control
+    acd = app[ACD_KEY]
+    acd.login("1001")
+    acd.arrive("call-9", "booking", caller="+821012345678", source="asterisk")
+    acd.answer("call-9")
+    agent = {"Authorization": "Bearer change-me-agent-1001"}
+    url = "/api/calls/call-9/recording"
+    assert (await client.post(url, json={"action": "pause"}, headers=agent)).status == 200
+    assert (await client.post(url, json={"action": "resume"}, headers=agent)).status == 200
+    assert control.calls == [("pause", "call-9"), ("resume", "call-9")]
+    assert (await client.post(url, json={"action": "stop"}, headers=agent)).status == 400
+    assert (await client.post("/api/calls/nope/recording", json={"action": "pause"}, headers=agent)).status == 404
+
+    acd.arrive("call-10", "refund", caller="+821000001111", source="simulation")
+    response = await client.post("/api/calls/call-10/recording", json={"action": "pause"}, headers=ADMIN)
+    assert response.status == 409
+    # an agent cannot touch a call that is not theirs
+    response = await client.post("/api/calls/call-10/recording", json={"action": "pause"}, headers=agent)
+    assert response.status == 403
+
+    app[RECORDING_CONTROLS_KEY]["asterisk"] = FakeRecordingControl(fail=True)
+    response = await client.post(url, json={"action": "pause"}, headers=agent)
+    assert response.status == 502
+    assert "no such channel" in (await response.json())["message"]
