@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from aiohttp import web
 
@@ -31,35 +30,19 @@ from asterisk.control import AsteriskCall, CallControl
 from asterisk.errors import CallControlError
 from asterisk.fastagi import AgiSession, FastAgiServer
 from asterisk.settings import AsteriskSettings
+from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
 from ivr.channel import TransferRequest
 from ivr.directory import CustomerDirectory
 from ivr.emergency import EmergencyState
-from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
+from ivr.events import IvrOutcome, OutcomeKind
 from ivr.interpreter import IvrSettings, run_menu
 from ivr.registry import MenuRegistry
 from ivr.speech import Recognizer
 from recordings.registry import store_recording
 from recordings.store import FilesystemRecordingStore, RecordingInfo
-from twilio_gateway.steps import record_ivr_event
 
 log = logging.getLogger("hotline.asterisk")
-
-
-class CaseWriter(Protocol):
-    """What the service needs of the case store's `CallWriter`."""
-
-    def record_ivr_step(
-        self,
-        call_id: str,
-        node: str,
-        kind: str,
-        input: str | None = None,
-        confidence: float | None = None,
-        at: float | None = None,
-    ) -> None: ...
-
-    def record_recording(self, call_id: str, info: RecordingInfo) -> None: ...
 
 
 CallbackHook = Callable[[str, TransferRequest], None]
@@ -82,7 +65,7 @@ class AsteriskService:
         *,
         clock: Clock,
         recognizer: Recognizer | None = None,
-        writer: CaseWriter | None = None,
+        writer: CallRecorder | None = None,
         recordings: FilesystemRecordingStore | None = None,
         directory: CustomerDirectory | None = None,
         emergency: EmergencyState | None = None,
@@ -169,6 +152,11 @@ class AsteriskService:
     async def handle_call(self, session: AgiSession) -> None:
         channel = AgiChannel(session, self.settings, recognizer=self.recognizer)
         run = self.runs[channel.call_id] = IvrRun(channel.call_id)
+        if self.writer is not None:  # before the IVR: a call ending there keeps its record
+            self.writer.record_call_start(
+                channel.call_id, source="asterisk", caller=channel.caller or "",
+                dialed=channel.dialed or "", at=self.clock.now(),
+            )
         try:
             await self._run_ivr(session, channel, run)
         finally:
@@ -180,16 +168,18 @@ class AsteriskService:
         if menu is None:
             run.error = f"no active menu {name!r}"
             log.error("call %s: %s; hanging up", channel.call_id, run.error)
+            if self.writer is not None:  # close the record opened above
+                self.writer.on_ivr_event(IvrOutcome(
+                    self.clock.now(), channel.call_id, name or "", 0, OutcomeKind.FAILED, "",
+                    reason="no_active_menu",
+                ))
             with contextlib.suppress(Exception):
                 await channel.hangup()
             return
         log.info("call %s from %s on %s: menu %s v%s", channel.call_id,
                  mask_phone(channel.caller or ""), channel.dialed, menu.name, menu.version)
 
-        def on_event(event: IvrEvent) -> None:
-            if self.writer is not None:
-                record_ivr_event(self.writer, event)
-
+        on_event = self.writer.on_ivr_event if self.writer is not None else None
         outcome = await run_menu(
             menu, channel, clock=self.clock, directory=self.directory, emergency=self.emergency,
             on_event=on_event, settings=self.ivr_settings,
@@ -225,7 +215,7 @@ async def asterisk_ctx(
     *,
     clock: Clock,
     recognizer: Recognizer | None = None,
-    writer: CaseWriter | None = None,
+    writer: CallRecorder | None = None,
     recordings: FilesystemRecordingStore | None = None,
     directory: CustomerDirectory | None = None,
     emergency: EmergencyState | None = None,

@@ -1,7 +1,8 @@
 """A writer batch: buffered items reduced to the rows of one transaction.
 
 Events of one call merge into one row (later fields win, except first-seen times); agent
-state changes become session/pause statements, in order.
+state changes become session/pause statements, in order. A call's end in the IVR is kept
+apart (`ivr_ends`): the writer applies it only where the call was not waiting in the ACD.
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ AgentOp = Callable[[str], Any]
 class Batch:
     """Buffered items reduced to the rows of one transaction."""
 
-    __slots__ = ("agent_ops", "arrivals", "calls", "completed", "ivr", "recordings")
+    __slots__ = ("agent_ops", "arrivals", "calls", "completed", "ivr", "ivr_ends", "recordings")
 
     def __init__(self) -> None:
         self.calls: dict[str, dict[str, Any]] = {}
         self.arrivals: dict[str, CallArrived] = {}
         self.ivr: list[dict[str, Any]] = []
+        self.ivr_ends: list[dict[str, Any]] = []
         self.recordings: list[dict[str, Any]] = []
         self.agent_ops: list[AgentOp] = []
         self.completed = 0
@@ -85,7 +87,9 @@ class Batch:
                     if getattr(item, key):
                         row.setdefault(key, getattr(item, key))
             elif isinstance(item, CallEndRecord):
-                row.update(ended_at=item.at, outcome=item.outcome)
+                if item.language:
+                    row.setdefault("language", item.language)
+                batch.ivr_ends.append({"e_id": item.call_id, "e_at": item.at, "e_outcome": item.outcome})
                 batch.completed += 1
             elif isinstance(item, CallArrived):
                 batch.arrivals[item.call_id] = item

@@ -6,7 +6,13 @@
 - IvrOutcome -> IVR step `outcome` (`<kind>:<reason>`); when the call ends in the IVR (it is
   not transferred to a queue) the call record is completed too, with outcome `callback`,
   `abandoned`, `self_service` (the menu hung up: information given, survey done...) or
-  `failed`. Data set by nodes (booking numbers...) is not stored.
+  `failed`, and the language the caller used. The writer applies such an end only to a call
+  that was not waiting in the ACD when its IVR part ended, so a menu run after the agent (a
+  survey) or during the wait (a callback offer) leaves the ACD's outcome alone. Data set by
+  nodes (booking numbers...) is not stored.
+
+This is the one mapping of IVR events to the store: the channel adapters hand every event to
+`CallWriter.on_ivr_event` (through `hotline.ports.CallRecorder`).
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ class CallEndRecord:
     call_id: str
     at: float
     outcome: str
+    language: str = ""
 
 
 def ivr_items(event: IvrEvent) -> list[IvrStepRecord | CallEndRecord]:
@@ -76,6 +83,6 @@ def ivr_items(event: IvrEvent) -> list[IvrStepRecord | CallEndRecord]:
         ]
         outcome = IVR_END_OUTCOMES.get(event.kind)
         if outcome is not None:
-            items.append(CallEndRecord(event.call_id, event.at, outcome))
+            items.append(CallEndRecord(event.call_id, event.at, outcome, event.language))
         return items
     return []

@@ -103,7 +103,8 @@ async def attached_store(
 ) -> AsyncIterator[Store]:
     """The server's case store: open (schema checked), close orphaned calls, subscribe the
     writer to the ACD; on exit unsubscribe and flush. `store.writer_instance` is the running
-    writer (for IVR steps and recordings: `record_ivr_step`, `record_recording`)."""
+    writer (the channel adapters' `hotline.ports.CallRecorder`: call starts, IVR events,
+    recordings)."""
     async with open_store(target, clock=clock) as store:
         writer = store.writer_instance = store.writer()
         await writer.start(sources=sources)

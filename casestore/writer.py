@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -58,6 +58,16 @@ PAUSES = AGENT_PAUSES
 CALL_COLUMNS = [c.name for c in CALLS.c if c.name != "id"]
 FIRST_WINS = frozenset({"started_at", "queued_at", "source", "caller", "dialed", "language", "tier"})
 MAX_ITEMS_PER_FLUSH = 5_000  # bounds the CPU the loop spends building one transaction
+# A call's end in the IVR, applied unless the call was waiting in the ACD by then (a survey
+# after the agent, a callback offer while waiting: the ACD's outcome stands).
+IVR_END = (
+    update(CALLS)
+    .where(
+        CALLS.c.id == bindparam("e_id"),
+        or_(CALLS.c.queued_at.is_(None), CALLS.c.queued_at > bindparam("e_at")),
+    )
+    .values(ended_at=bindparam("e_at"), outcome=bindparam("e_outcome"))
+)
 
 
 @dataclass
@@ -333,6 +343,8 @@ class CallWriter:
                 for cid, fields in sorted(batch.calls.items())
             ]
             await conn.execute(self._upsert_calls, rows)
+        if batch.ivr_ends:
+            await conn.execute(IVR_END, batch.ivr_ends)
         if batch.ivr:
             stmt = insert(conn.dialect.name, IVR).on_conflict_do_nothing(
                 index_elements=[IVR.c.call_id, IVR.c.at, IVR.c.node, IVR.c.kind]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import AsyncIterator, Callable
-from typing import Protocol, TypeAlias, TypeVar
+from typing import TypeAlias, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -22,6 +22,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 
 from acd.clock import AsyncioClock, Clock
 from acd.engine import Acd
+from hotline.ports import CallRecorder
 from ivr.channel import ChannelError
 from ivr.directory import CustomerDirectory
 from ivr.emergency import EmergencyState
@@ -31,7 +32,6 @@ from ivr.menu import Menu
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfig
 from ivr.speech import Recognizer
-from recordings.registry import RecordingRegistry
 from twilio_gateway.channel import TwilioChannel
 from twilio_gateway.errors import TwilioSettingsError
 from twilio_gateway.gateway import IvrRunner, TwilioGateway
@@ -40,13 +40,8 @@ from twilio_gateway.rest import TwilioCalls
 from twilio_gateway.routes import CHECKER_KEY, GATEWAY_KEY, add_routes
 from twilio_gateway.settings import TwilioSettings
 from twilio_gateway.signature import SignatureChecker
-from twilio_gateway.steps import IvrStepSink
 
 REST_TIMEOUT = 10.0
-
-
-class Writer(IvrStepSink, RecordingRegistry, Protocol):
-    """The case store's writer as we use it (`casestore.CallWriter` is one)."""
 
 
 class MenuRunner:
@@ -122,7 +117,7 @@ def setup_twilio(
     acd: Acd,
     registry: MenuRegistry | IvrRunner,
     recognizer: Provided[Recognizer | None] = None,
-    writer: Provided[Writer | None] = None,
+    writer: Provided[CallRecorder | None] = None,
     recordings: Provided[RecordingSaver | None] = None,
     http_client: AsyncHttpClient | None = None,
     *,
@@ -135,8 +130,9 @@ def setup_twilio(
 ) -> None:
     """Add the Twilio webhooks and Media Stream endpoint to `app` (before it starts).
 
-    `registry` is the MenuRegistry (or any IvrRunner); `writer` receives IVR steps and
-    recordings (a `casestore.CallWriter`; its ACD subscription is wired elsewhere);
+    `registry` is the MenuRegistry (or any IvrRunner); `writer` (a `hotline.ports.CallRecorder`
+    such as `casestore.CallWriter`; its ACD subscription is wired elsewhere) receives each
+    call's start, its IVR events and its recordings;
     `on_ivr_event` gets every IVR event too (logs, metrics). `recognizer`, `writer`,
     `recordings` and `directory` may be given as functions of the app, called when the app
     starts (after the cleanup contexts added before this one)."""
@@ -152,7 +148,7 @@ def setup_twilio(
                        emergency=emergency, ivr_config=ivr_config)
             if isinstance(registry, MenuRegistry) else registry
         )
-        sink: Writer | None = _resolve(writer, app)
+        sink: CallRecorder | None = _resolve(writer, app)
         async with contextlib.AsyncExitStack() as stack:
             client = http_client
             if client is None:
@@ -170,7 +166,7 @@ def setup_twilio(
                 calls=TwilioCalls(settings, client, timeout=REST_TIMEOUT),
                 clock=clock,
                 recognizer=_resolve(recognizer, app),
-                steps=sink,
+                recorder=sink,
                 recordings=_resolve(recordings, app),
                 registry=sink,
                 fetcher=media,

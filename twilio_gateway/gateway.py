@@ -34,6 +34,7 @@ from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
+from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
 from ivr.channel import Input, Prompt, TransferRequest
 from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
@@ -44,7 +45,6 @@ from twilio_gateway.errors import RecordingDownloadError, TwilioApiError
 from twilio_gateway.recording import MediaFetcher, RecordingSaver, download_recording
 from twilio_gateway.rest import TwilioCalls
 from twilio_gateway.settings import SpeechMode, TwilioSettings
-from twilio_gateway.steps import IvrStepSink, record_ivr_event
 from twilio_gateway.twiml import (
     render_callback_leg,
     render_dial,
@@ -123,7 +123,7 @@ class TwilioGateway:
         calls: TwilioCalls,
         clock: Clock,
         recognizer: Recognizer | None = None,
-        steps: IvrStepSink | None = None,
+        recorder: CallRecorder | None = None,
         recordings: RecordingSaver | None = None,
         registry: RecordingRegistry | None = None,
         fetcher: MediaFetcher | None = None,
@@ -136,7 +136,7 @@ class TwilioGateway:
         self.rest = calls
         self.clock = clock
         self.recognizer = recognizer
-        self.steps = steps
+        self.recorder = recorder
         self.recordings = recordings
         self.registry = registry
         self.fetcher = fetcher
@@ -197,6 +197,10 @@ class TwilioGateway:
         )
         call = self.calls[sid] = TwilioCall(sid, caller, dialed, channel)
         log.info("twilio call %s from %s to %s", sid, mask_phone(caller), dialed)
+        if self.recorder is not None:  # before the IVR: a call ending there keeps its record
+            self.recorder.record_call_start(
+                sid, source="twilio", caller=caller, dialed=dialed, at=self.clock.now()
+            )
         call.task = self._spawn(self._run_ivr(call), f"twilio-ivr-{sid}", work=False)
         return await channel.next_document()
 
@@ -346,6 +350,10 @@ class TwilioGateway:
         except Exception:
             log.exception("twilio call %s: the IVR failed", call.sid)
             outcome = None
+            # the interpreter reported no outcome: close the IVR part in the case store
+            self._ivr_event(IvrOutcome(
+                self.clock.now(), call.sid, "", 0, OutcomeKind.FAILED, "", reason="ivr_error"
+            ))
         call.outcome = outcome
         if not channel.finished:
             said = channel.pending_prompts()
@@ -381,8 +389,8 @@ class TwilioGateway:
         return channel
 
     def _ivr_event(self, event: IvrEvent) -> None:
-        if self.steps is not None:
-            record_ivr_event(self.steps, event)
+        if self.recorder is not None:
+            self.recorder.on_ivr_event(event)
         if self.on_ivr_event is not None:
             self.on_ivr_event(event)
 

@@ -69,6 +69,11 @@ async def test_call_walks_the_menu_waits_is_bridged_recorded_and_stored(world: W
     assert not (service.settings.recordings_dir / f"{call_id}.wav").exists()  # moved, not copied
     kinds = [(s["node"], s["kind"]) for s in steps]
     assert ("main", "dtmf") in kinds and ("booking_ref", "dtmf") in kinds
+    # one record, opened when the call reached the hotline (before the IVR), then queued
+    assert await world.store.cases.count("calls") == 1
+    assert call["caller"] == "+821012345678" and call["outcome"] == "answered"
+    assert call["started_at"] is not None and call["queued_at"] is not None
+    assert call["started_at"] < call["queued_at"]
 
 
 async def test_caller_hanging_up_mid_menu_is_an_abandoned_ivr_call(world: World) -> None:
@@ -83,6 +88,19 @@ async def test_caller_hanging_up_mid_menu_is_an_abandoned_ivr_call(world: World)
         "WAIT FOR DIGIT 2000",
     ]
     assert result.channel.uniqueid not in world.acd.calls
+    await world.writer.drain()
+    call_id = result.channel.uniqueid
+    assert await world.store.cases.count("calls") == 1
+    call = await world.store.cases.get_call(call_id)
+    assert (call.source, call.caller, call.dialed) == ("asterisk", caller.number, "1588")
+    assert call.outcome == "abandoned" and call.queue is None and call.case_id is None
+    assert call.started_at is not None and call.ended_at is not None
+    assert call.started_at <= call.ended_at
+    path = [(s.node, s.kind, s.input) for s in await world.store.cases.ivr_path(call_id)]
+    assert path == [
+        ("welcome", "entered", None), ("main", "entered", None),
+        ("main", "outcome", "abandoned:caller_hangup"),
+    ]
 
 
 async def test_fastagi_client_disconnecting_mid_menu_is_closed_as_abandoned(world: World) -> None:
@@ -139,3 +157,17 @@ async def test_a_call_that_cannot_be_queued_is_hung_up_not_left_on_hold(world: W
     hangup = await world.fake.wait_action("Hangup")
     assert hangup["Channel"] == result.channel.name
     assert result.channel.uniqueid not in world.fake.channels
+
+
+async def test_a_call_without_an_active_menu_is_hung_up_and_its_record_closed_as_failed(world: World) -> None:
+    world.service.menus = MenuRegistry()  # nothing loaded (or the number's menu was removed)
+    result = await world.fake.agi_call(world.service.agi.port, CallerScript())
+    run = world.service.runs[result.channel.uniqueid]
+    await asyncio.wait_for(run.done.wait(), 5)
+    assert "no active menu" in run.error
+    await world.writer.drain()
+    call = await world.store.cases.get_call(result.channel.uniqueid)
+    assert (call.source, call.outcome) == ("asterisk", "failed") and call.ended_at is not None
+    assert [(s.kind, s.input) for s in await world.store.cases.ivr_path(call.id)] == [
+        ("outcome", "failed:no_active_menu")
+    ]

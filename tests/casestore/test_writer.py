@@ -339,3 +339,31 @@ async def test_calls_ending_in_the_ivr_leave_a_record_with_their_path(store: Sto
     assert (transferred.outcome, transferred.started_at, transferred.queued_at) == ("answered", START, START + 5)
     assert transferred.case_id is not None
     assert [s.kind for s in await store.cases.ivr_path("v2")] == ["entered", "outcome"]
+
+
+async def test_a_menu_run_after_the_agent_or_during_the_wait_leaves_the_acd_outcome(store: Store) -> None:
+    """A survey after the conversation ends in the IVR (hangup), and so does an accepted
+    callback offer while the call waits: neither ends the call record, the ACD does."""
+    writer = store.writer()
+    await writer.start()
+    acd, clock = make_acd(start=START)  # one agent, a0
+    acd.subscribe(writer.on_event)
+    for cid in ("s1", "o1"):
+        writer.record_call_start(cid, source="twilio", caller="+821012345678", at=START)
+    acd.arrive("s1", "general", caller="+821012345678", source="twilio")
+    acd.answer("s1")
+    clock.advance(1)
+    acd.arrive("o1", "general", caller="+821012345679", source="twilio")  # a0 is busy: waits
+    clock.advance(30)
+    writer.on_ivr_event(IvrOutcome(clock.now(), "o1", "main", 1, OutcomeKind.CALLBACK, "offer", "accepted"))
+    await writer.drain()
+    offered = await store.cases.get_call("o1")
+    assert (offered.outcome, offered.ended_at, offered.queued_at) == (None, None, START + 1)
+
+    acd.end("s1")
+    clock.advance(5)
+    writer.on_ivr_event(IvrOutcome(clock.now(), "s1", "main", 1, OutcomeKind.HANGUP, "goodbye", "survey_done"))
+    await writer.stop()
+    survey = await store.cases.get_call("s1")
+    assert (survey.outcome, survey.ended_at, survey.talk_seconds) == ("answered", START + 31, 31)
+    assert [s.input for s in await store.cases.ivr_path("s1")] == ["hangup:survey_done"]

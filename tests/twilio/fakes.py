@@ -16,6 +16,8 @@ from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
+from casestore.ivr_feed import IvrStepRecord, ivr_items
+from ivr.events import IvrEvent
 from ivr.speech import Recognition
 
 ACCOUNT = "AC" + "0" * 31 + "1"
@@ -163,17 +165,29 @@ class FakeRecognizer:
 
 
 class StepLog:
-    """Records what the gateway would write to the case store."""
+    """A `hotline.ports.CallRecorder` that records what the gateway hands to the case store;
+    IVR events are turned into steps by the store's own mapping (`casestore.ivr_feed`)."""
 
     def __init__(self) -> None:
+        self.starts: list[tuple[str, str, str, str]] = []  # call id, source, caller, dialed
+        self.events: list[IvrEvent] = []
         self.steps: list[tuple[str, str, str, str | None]] = []
+        self.ends: list[tuple[str, str]] = []  # call id, outcome
         self.recordings: list[tuple[str, Any]] = []
 
-    def record_ivr_step(
-        self, call_id: str, node: str, kind: str, input: str | None = None,
-        confidence: float | None = None, at: float | None = None,
+    def record_call_start(
+        self, call_id: str, *, source: str = "", caller: str = "", dialed: str = "",
+        language: str = "", at: float | None = None,
     ) -> None:
-        self.steps.append((call_id, node, kind, input))
+        self.starts.append((call_id, source, caller, dialed))
+
+    def on_ivr_event(self, event: IvrEvent) -> None:
+        self.events.append(event)
+        for item in ivr_items(event):
+            if isinstance(item, IvrStepRecord):
+                self.steps.append((item.call_id, item.node, item.kind, item.input))
+            else:
+                self.ends.append((item.call_id, item.outcome))
 
     def record_recording(self, call_id: str, info: Any) -> None:
         self.recordings.append((call_id, info))

@@ -78,7 +78,9 @@ async def test_call_walks_menu_waits_talks_and_leaves_one_record(
                 writer=writer, clock=clock,
             ) as h:
                 h.acd.subscribe(writer.on_event)
+                came_in = clock.now()
                 await h.poster.twiml("/twilio/voice", form(sid, From="+821012345678", To="+8215990000"))
+                clock.advance(1)
                 await stream_audio(h.session, h.base, sid, 1, clip("kw_sangdamwon_ko_150.ulaw"))
                 clock.advance(3)
                 hold = ET.fromstring(await h.poster.twiml(f"/twilio/resume?call={sid}&step=1", form(sid)))
@@ -114,6 +116,9 @@ async def test_call_walks_menu_waits_talks_and_leaves_one_record(
             assert call.caller == "+821012345678" and call.dialed == "+8215990000"
             assert call.wait_seconds is not None and call.wait_seconds >= 30
             assert call.talk_seconds == 60
+            # opened when the call came in, before the IVR; the ACD's arrival is the same record
+            assert call.started_at == came_in and call.queued_at is not None
+            assert call.queued_at >= came_in + 1
             path = [(s.node, s.kind, s.input) for s in await store.cases.ivr_path(sid)]
             assert ("main", "speech", "상담원") in path
             assert [n for n, k, _ in path if k == "entered"] == ["welcome", "main", "agent"]
@@ -126,6 +131,41 @@ async def test_call_walks_menu_waits_talks_and_leaves_one_record(
             assert await store.cases.count("calls") == 1
     finally:
         await media.close()
+
+
+async def test_caller_hanging_up_in_the_menu_leaves_one_abandoned_record_with_its_path(
+    harness: Make, tmp_path: Path
+) -> None:
+    settings = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path}/ivr.db", data_dir=tmp_path / "data")
+    sid = call_sid(0xE31)
+    async with open_store(settings, create=True) as store:
+        writer = store.writer(flush_interval=0.05)
+        await writer.start()
+        clock = VirtualClock(time.time())
+        async with harness(writer=writer, clock=clock) as h:
+            h.acd.subscribe(writer.on_event)
+            await h.poster.twiml("/twilio/voice", form(sid, From="+821012345678", To="+8215990000"))
+            task = h.gateway.calls[sid].task
+            assert task is not None
+            clock.advance(2)
+            await h.poster.post("/twilio/status", form(sid, CallStatus="completed"))
+            await task
+            # a retried status callback changes nothing
+            await h.poster.post("/twilio/status", form(sid, CallStatus="completed"))
+        await writer.stop()
+
+        assert await store.cases.count("calls") == 1
+        call = await store.cases.get_call(sid)
+        assert (call.source, call.caller, call.dialed) == ("twilio", "+821012345678", "+8215990000")
+        assert call.outcome == "abandoned" and call.queue is None and call.case_id is None
+        assert call.started_at is not None and call.ended_at is not None
+        assert call.ended_at - call.started_at == 2
+        path = [(s.node, s.kind, s.input) for s in await store.cases.ivr_path(sid)]
+        assert path == [
+            ("welcome", "entered", None),
+            ("main", "entered", None),
+            ("main", "outcome", "abandoned:caller_hangup"),
+        ]
 
 
 async def test_recording_on_a_host_not_allowed_is_not_fetched(harness: Make, tmp_path: Path) -> None:

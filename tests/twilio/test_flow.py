@@ -196,6 +196,8 @@ async def test_caller_hanging_up_in_the_ivr_ends_the_interpreter(harness: Make) 
         assert sid not in h.gateway.calls
         assert sid not in h.acd.calls
         assert h.steps.steps[-1][1:] == ("main", "outcome", "abandoned:caller_hangup")
+        assert h.steps.starts == [(sid, "twilio", "+821012345678", "+8215990000")]
+        assert h.steps.ends == [(sid, "abandoned")]
 
 
 async def test_a_call_that_never_posts_back_is_cleaned_up(harness: Make) -> None:
@@ -315,6 +317,11 @@ async def test_no_menu_for_the_number_says_sorry_and_hangs_up(harness: Make) -> 
     async with harness(settings=make_settings(menu="missing-menu")) as h:
         root = await start_call(h, call_sid(15))
         assert [e.tag for e in root] == ["Say", "Hangup"]
+        await h.gateway.close()
+        # the record opened for the call is closed: the IVR failed
+        assert [s[0] for s in h.steps.starts] == [call_sid(15)]
+        assert h.steps.ends == [(call_sid(15), "failed")]
+        assert h.steps.steps[-1][2:] == ("outcome", "failed:ivr_error")
 
 
 async def test_caller_hanging_up_during_the_conversation_ends_the_call(harness: Make) -> None:
