@@ -129,7 +129,7 @@ async def naive_writer(url: str, events: Sequence[Event]) -> tuple[int, float]:
     return writer.stats.calls_completed, seconds
 
 
-async def loop_stall(url: str, recorder: SimulationRecorder) -> tuple[float, float, float]:
+async def loop_stall(url: str, events: Sequence[Event]) -> tuple[float, float, float]:
     """(p99 and max event-loop lag in ms while persisting, mean on_event cost in microseconds)."""
     stop = asyncio.Event()
     lags: list[float] = []
@@ -145,8 +145,8 @@ async def loop_stall(url: str, recorder: SimulationRecorder) -> tuple[float, flo
         tick = asyncio.create_task(ticker())
         await writer.start(close_orphans=False)
         cost = 0.0
-        for i in range(0, len(recorder.events), 1000):
-            chunk = recorder.events[i : i + 1000]
+        for i in range(0, len(events), 1000):
+            chunk = events[i : i + 1000]
             started = time.perf_counter()
             for event in chunk:
                 writer.on_event(event)
@@ -156,7 +156,7 @@ async def loop_stall(url: str, recorder: SimulationRecorder) -> tuple[float, flo
         stop.set()
         await tick
     p99 = statistics.quantiles(lags, n=100)[98] if len(lags) > 1 else max(lags, default=0.0)
-    return p99 * 1000, max(lags, default=0.0) * 1000, cost / max(1, len(recorder.events)) * 1e6
+    return p99 * 1000, max(lags, default=0.0) * 1000, cost / max(1, len(events)) * 1e6
 
 
 async def bench_writer(dbs: Databases, backends: Sequence[str], sim_hours: float) -> None:
@@ -174,29 +174,34 @@ async def bench_writer(dbs: Databases, backends: Sequence[str], sim_hours: float
             goal += f"{GOAL_PG_CALLS_PER_SECOND:,})"
         print(f"   {backend:10s} batched writer: {figures['completed']:7,d} calls in {figures['seconds']:6.2f} s "
               f"= {rate:8,.0f} calls/s{goal}", flush=True)
+        print(f"   {backend:10s} (simulation and writing interleaved) {figures['batches']:,d} batches, "
+              f"max backlog {figures['max_backlog']:,d} events (bound {figures['bound']:,d}), "
+              f"waited for the writer {figures['waits']:,d} times ({figures['wait_seconds']:.2f} s)", flush=True)
         # baseline: the first 300 calls' events, one transaction per event
-        recorder = SimulationRecorder(url, run_id="naive")
         sim_cfg = dbs.folder / "small.yaml"
         sim_cfg.write_text(SIM_CONFIG.format(seconds=120), encoding="utf-8")
-        await asyncio.to_thread(_record, sim_cfg, recorder)
-        completed, seconds = await naive_writer(url, recorder.events)
+        events = await asyncio.to_thread(_record, sim_cfg, url, "naive")
+        completed, seconds = await naive_writer(url, events)
         naive_rate = completed / seconds
         print(f"   {backend:10s} naive (1 txn/event): {completed:7,d} calls in {seconds:6.2f} s "
               f"= {naive_rate:8,.0f} calls/s -> batching x{rate / naive_rate:.0f}", flush=True)
-        recorder = SimulationRecorder(url, run_id="stall")
-        await asyncio.to_thread(_record, config, recorder)
+        events = await asyncio.to_thread(_record, config, url, "stall")
         gc.collect()
         gc.freeze()  # the recorded events stand in for a live stream: keep GC off them
-        p99_ms, max_ms, per_event_us = await loop_stall(url, recorder)
+        p99_ms, max_ms, per_event_us = await loop_stall(url, events)
         print(f"   {backend:10s} on_event {per_event_us:.2f} us/event; event-loop lag while flushing "
               f"p99 {p99_ms:.1f} ms, max {max_ms:.1f} ms (1 ms ticker)", flush=True)
 
 
-def _record(config: Path, recorder: SimulationRecorder) -> None:
+def _record(config: Path, url: str, run_id: str) -> list[Event]:
+    """A run's rebased events, kept in memory (the baselines replay them)."""
     from acd.simulation import Simulation
     from hotline.commands.simulate import load
 
+    events: list[Event] = []
+    recorder = SimulationRecorder(url, run_id=run_id, sink=events.append)
     Simulation(load(config), subscribers=[recorder.on_event]).run()
+    return events
 
 
 # -- 2. screen-pop on 1M calls --------------------------------------------------------------

@@ -255,19 +255,48 @@ class Simulation:
 
     def run(self, progress: Callable[[float], None] | None = None) -> Report:
         """Simulate to the end; `progress(fraction)` is called now and then."""
-        step = self.clock.step
-        horizon = self.end
-        clock = self.clock
-        if progress is None:
-            while step():
-                pass
-        else:
+        if progress is not None:
+            step = self.clock.step
+            horizon = self.end
+            clock = self.clock
             n = 0
             while step():
                 n += 1
                 if n & 4095 == 0:
                     progress(min(1.0, clock.now() / horizon))
             progress(1.0)
+        return self.finish()
+
+    def run_until(self, until: float, stop: Callable[[], bool] | None = None) -> bool:
+        """Fire every event due at or before simulated time `until` (the clock stays at the
+        last event fired), or fewer: stop as soon as `stop()` is true after an event. Returns
+        False once nothing is left to simulate. Slices of a run give the same events, in the
+        same order, as `run()`."""
+        clock = self.clock
+        next_time, step = clock.next_time, clock.step
+        while True:
+            when = next_time()
+            if when is None:
+                return False
+            if when > until:
+                return True
+            step()
+            if stop is not None and stop():
+                return next_time() is not None
+
+    def next_event_at(self) -> float | None:
+        """Simulated time of the next event, None when the run is over."""
+        return self.clock.next_time()
+
+    def progress(self) -> float:
+        """Share of the measured window simulated so far (1.0 during the drain)."""
+        return min(1.0, self.clock.now() / self.end) if self.end > 0 else 1.0
+
+    def finish(self) -> Report:
+        """Simulate whatever is left, then report."""
+        step = self.clock.step
+        while step():
+            pass
         return build_report(self)
 
     @property

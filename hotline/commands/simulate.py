@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import yaml
 from rich.console import Console
@@ -20,6 +23,9 @@ from acd.simulation import Report, Simulation, SimulationConfig, parse_simulatio
 from acd.simulation.eventlog import EventAnnotator
 from acd.simulation.report import QueueReport
 from hotline.config import ConfigError
+
+if TYPE_CHECKING:
+    from casestore.simulation import PersistReport
 
 
 def register(subparsers: Any) -> None:
@@ -38,6 +44,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--store", metavar="URL", help="persist every simulated call into this case store (casestore)"
+    )
+    parser.add_argument(
+        "--speed", type=float, metavar="X",
+        help="with --store: simulated seconds per wall-clock second (default: as fast as the store takes it)",
     )
     parser.set_defaults(handler=run)
 
@@ -72,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"hotline simulate: error: {exc}", file=sys.stderr)
         return 2
+    if args.speed is not None and (args.store is None or not args.speed > 0):
+        print("hotline simulate: error: --speed needs --store and a positive number", file=sys.stderr)
+        return 2
     subscribers: list[Subscriber] = []  # other writers (a case store, say) attach here
     events_file: IO[str] | None = None
     if args.events is not None:
@@ -81,40 +94,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"hotline simulate: error: {args.events}: cannot write: {exc.strerror}", file=sys.stderr)
             return 2
         subscribers.append(event_writer(events_file))
-    recorder = None
-    if args.store:
-        from casestore.simulation import SimulationRecorder
-
-        recorder = SimulationRecorder(args.store)
-        subscribers.append(recorder.on_event)
+    show_progress = sys.stdout.isatty() and not args.json
+    stored = None
     try:
-        simulation = Simulation(config, subscribers=subscribers)
         started = time.perf_counter()
-        if sys.stdout.isatty() and not args.json:
-            with Progress(
-                TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                TimeElapsedColumn(), console=err, transient=True,
-            ) as progress:
-                task = progress.add_task("simulate", total=1.0)
-                report = simulation.run(lambda done: progress.update(task, completed=done))
+        if args.store:
+            outcome = asyncio.run(_simulate_into_store(args, config, subscribers, show_progress, err))
+            if isinstance(outcome, int):
+                return outcome
+            report, stored = outcome
         else:
-            report = simulation.run()
+            simulation = Simulation(config, subscribers=subscribers)
+            with _progress(show_progress, err) as progress:
+                report = simulation.run(progress)
         wall = time.perf_counter() - started
     finally:
         if events_file is not None:
             events_file.close()
-    stored = None
-    if recorder is not None:
-        from casestore import CaseStoreError
-
-        try:
-            stored = recorder.persist()
-        except CaseStoreError as exc:
-            err.print(f"[red]error:[/red] --store: {exc}", highlight=False)
-            return 1
+    if stored is not None:
         err.print(
             f"stored {stored.completed} completed calls ({stored.calls} arrived, run {stored.run_id}) "
-            f"in {stored.seconds:.2f} s: {stored.calls_per_second:,.0f} calls/s",
+            f"in {stored.seconds:.2f} s, simulation and writing together: {stored.calls_per_second:,.0f} calls/s; "
+            f"writer: {stored.batches} batches, max backlog {stored.max_backlog} events (bound {stored.bound}), "
+            f"waited for it {stored.waits} times ({stored.wait_seconds:.2f} s)",
             highlight=False,
         )
     if args.json:
@@ -131,6 +133,48 @@ def run(args: argparse.Namespace) -> int:
     else:
         render(report, wall, Console())
     return 0
+
+
+@contextmanager
+def _progress(show: bool, console: Console) -> Iterator[Callable[[float], None] | None]:
+    """A progress bar on a terminal (None otherwise)."""
+    if not show:
+        yield None
+        return
+    with Progress(
+        TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("simulate", total=1.0)
+        yield lambda done: progress.update(task, completed=done)
+
+
+async def _simulate_into_store(
+    args: argparse.Namespace,
+    config: SimulationConfig,
+    subscribers: list[Subscriber],
+    show_progress: bool,
+    err: Console,
+) -> tuple[Report, PersistReport] | int:
+    """Open the store first (exit 2 if that fails: nothing simulated), then stream the run
+    into it (exit 1 if the store fails during the run)."""
+    from casestore import CaseStoreError
+    from casestore.simulation import SimulationRecorder
+
+    recorder = SimulationRecorder(args.store)
+    opened = False
+    try:
+        async with recorder.open() as store:
+            opened = True
+            simulation = Simulation(config, subscribers=[*subscribers, recorder.on_event])
+            with _progress(show_progress, err) as progress:
+                return await recorder.stream(simulation, store, speed=args.speed, progress=progress)
+    except CaseStoreError as exc:
+        if not opened:
+            print(f"hotline simulate: error: --store: cannot open the case store: {exc}", file=sys.stderr)
+            return 2
+        err.print(f"[red]error:[/red] --store: {exc}", highlight=False)
+        return 1
 
 
 def _pct(value: float | None) -> str:
