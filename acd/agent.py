@@ -2,6 +2,9 @@
 
     logged_out -> available <-> ringing -> on_call -> wrap_up -> available
     paused(reason) from available or wrap_up (and from ringing on ring-no-answer)
+
+An agent of capacity > 1 holds several calls at once; its state is the most engaged one
+(see `Agent.calls` and docs/acd.md): further offers and answers while on_call keep on_call.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from acd.call import Call, CallState
 from acd.errors import IllegalTransition
 
 
@@ -68,10 +72,15 @@ class Agent:
 
     __slots__ = (
         "call_id",
+        "calls",
+        "capacity",
         "config",
         "id",
         "idle_since",
+        "indexed",
+        "last_ended",
         "logout_pending",
+        "pause_pending",
         "pause_reason",
         "profile",
         "seconds",
@@ -84,25 +93,40 @@ class Agent:
         self.config = config
         self.id = config.id
         self.profile = config.profile
+        self.capacity = config.capacity
         self.state = AgentState.LOGGED_OUT
         self.state_since = now
+        # When the agent last became routable or was last offered a call (routing order).
         self.idle_since = now
         self.pause_reason = ""
-        self.call_id = ""
+        self.call_id = ""  # the call last offered or ended
+        # Active calls (ringing or talking): the agent's load, at most `capacity`.
+        self.calls: dict[str, Call] = {}
+        self.last_ended: Call | None = None  # whose wrap-up follows when the last call is gone
         self.logout_pending = False
+        # A ring-no-answer while other calls go on: pause (with this reason) after wrap-up.
+        self.pause_pending = ""
+        self.indexed = False  # in the ACD's index of routable agents (acd.routing)
         self.seconds: dict[AgentState, float] = dict.fromkeys(AgentState, 0.0)
         self.talk_log: deque[tuple[float, float]] = deque()
 
+    @property
+    def load(self) -> int:
+        """Calls ringing or talking."""
+        return len(self.calls)
+
     def occupancy(self, now: float, window: float) -> float:
-        """Share of the last `window` seconds this agent spent talking."""
+        """Share of the last `window` seconds this agent spent talking, per call slot (an
+        agent of capacity 2 on two calls the whole window has occupancy 1)."""
         start = now - window
         log = self.talk_log
         while log and log[0][1] <= start:
             log.popleft()
         busy = sum(min(end, now) - max(begin, start) for begin, end in log)
-        if self.state is AgentState.ON_CALL:
-            busy += now - max(self.state_since, start)
-        return busy / window if window > 0 else 0.0
+        for call in self.calls.values():
+            if call.state is CallState.ON_CALL:
+                busy += now - max(call.answered_at, start)
+        return busy / (window * self.capacity) if window > 0 else 0.0
 
     def time_in(self, state: AgentState, now: float) -> float:
         """Seconds spent in `state` since the agent was added (including the current stretch)."""

@@ -1,9 +1,10 @@
 """The ACD: accepts calls, tracks agents, routes each call to the best eligible agent.
 
 Routing runs when a call arrives (or escalates, or returns after ring-no-answer) and when
-an agent becomes free. It is work-conserving: after every operation no available agent is
-eligible for a waiting call. Order among calls: higher priority first, then earlier arrival.
-Among agents: the queue's policy (longest idle, least occupied, best skill).
+an agent becomes free. It is work-conserving: after every operation no routable agent is
+eligible for a waiting call. Routable: available, or (capacity above 1) on a call with a free
+slot, with no logout or pause pending. Order among calls: higher priority first, then earlier
+arrival. Among agents: the queue's policy (longest idle, least occupied, best skill).
 
 Events are built only for kinds somebody subscribed to, so an ACD nobody listens to (a
 benchmark, a simulation that reads a few kinds) does no work for the rest. They are delivered
@@ -100,7 +101,7 @@ class Acd:
         self._requirements: dict[BucketKey, Requirement] = {}
         self._eligible: dict[tuple[Any, Requirement], bool] = {}
         self._takes: dict[tuple[Any, BucketKey], bool] = {}
-        self._least_occupied: dict[Any, list[tuple[float, float, int, Agent]]] = {}
+        self._least_occupied: dict[Any, list[tuple[float, float, float, int, Agent]]] = {}
         self._avail_token: dict[str, int] = {}  # unique per stretch of availability
         self._avail_seq = itertools.count(1)
 
@@ -169,6 +170,7 @@ class Acd:
         if agent.state is not AgentState.LOGGED_OUT:
             raise IllegalTransition("agent", agent.id, agent.state.value, "login")
         agent.logout_pending = False
+        agent.pause_pending = ""
         if AgentLoggedIn in self._wants:
             self._emit(
                 AgentLoggedIn(
@@ -188,11 +190,13 @@ class Acd:
         agent = self.agent(agent_id)
         if when_free and agent.state in (AgentState.RINGING, AgentState.ON_CALL):
             agent.logout_pending = True
+            self.available.remove(agent)  # an agent on calls with a free slot takes no more
             return
         if when_free and agent.state is AgentState.LOGGED_OUT:
             return
-        agent.logout_pending = False
         self._set_state(agent, AgentState.LOGGED_OUT)
+        agent.logout_pending = False
+        agent.pause_pending = ""
 
     @_operation
     def pause(self, agent_id: str, reason: str = "") -> None:
@@ -200,6 +204,7 @@ class Acd:
         if agent.state is AgentState.RINGING:
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.PAUSED.value)
         self._set_state(agent, AgentState.PAUSED, reason)
+        agent.pause_pending = ""
 
     @_operation
     def unpause(self, agent_id: str) -> None:
@@ -214,24 +219,36 @@ class Acd:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.WRAP_UP:
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.AVAILABLE.value)
+        if agent.pause_pending and not agent.logout_pending:
+            reason, agent.pause_pending = agent.pause_pending, ""
+            self._set_state(agent, AgentState.PAUSED, reason)
+            return
+        agent.pause_pending = ""
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
     @_operation
-    def set_disposition(self, agent_id: str, code: str) -> None:
-        """Record the disposition of the agent's current or last call."""
+    def set_disposition(self, agent_id: str, code: str, call_id: str | None = None) -> None:
+        """Record the disposition of the agent's current or last call, or of `call_id` (one
+        of the agent's active calls or its last ended one: agents of capacity > 1 name it)."""
         agent = self.agent(agent_id)
-        if not agent.call_id:
-            raise IllegalTransition("agent", agent.id, agent.state.value, "disposition (no call)")
+        if call_id is None:
+            call_id = agent.call_id
+            if not call_id:
+                raise IllegalTransition("agent", agent.id, agent.state.value, "disposition (no call)")
+        elif call_id not in agent.calls and (agent.last_ended is None or agent.last_ended.id != call_id):
+            raise IllegalTransition(
+                "agent", agent.id, agent.state.value, f"disposition of {call_id!r} (not its call)"
+            )
         if CallDispositioned in self._wants:
-            self._emit(CallDispositioned(self.clock.now(), agent.call_id, agent.id, code))
+            self._emit(CallDispositioned(self.clock.now(), call_id, agent.id, code))
 
     def _set_state(self, agent: Agent, new: AgentState, reason: str = "", call_id: str = "") -> None:
         old = agent.state
         if new not in LEGAL_TRANSITIONS[old]:
             raise IllegalTransition("agent", agent.id, old.value, new.value)
         now = self.clock.now()
-        if old is AgentState.AVAILABLE:
+        if agent.indexed:
             self.available.remove(agent)
         agent.seconds[old] += now - agent.state_since
         agent.state = new
@@ -249,10 +266,50 @@ class Acd:
             self._set_state(agent, AgentState.LOGGED_OUT)
             return
         if not self._route_agent(agent):
-            self.available.add(agent)
-            token = self._avail_token[agent.id] = next(self._avail_seq)
-            if agent.profile in self._least_occupied:
-                self._push_occupancy(agent, token)
+            self._index(agent)
+
+    def _index(self, agent: Agent) -> None:
+        """`agent` becomes routable: the newest idle of its pool."""
+        self.available.add(agent)
+        token = self._avail_token[agent.id] = next(self._avail_seq)
+        if agent.profile in self._least_occupied:
+            self._push_occupancy(agent, token)
+
+    def _reindex(self, agent: Agent) -> None:
+        """The load of `agent` (in the index) changed: renew its least-occupied entry."""
+        token = self._avail_token[agent.id] = next(self._avail_seq)
+        if agent.profile in self._least_occupied:
+            self._push_occupancy(agent, token)
+
+    def _on_call_changed(self, agent: Agent) -> None:
+        """`agent` is on_call and its load or its pending requests changed: fill its free slots
+        with waiting calls, and keep it routable while a slot stays free."""
+        if agent.logout_pending or agent.pause_pending:
+            self.available.remove(agent)
+            return
+        calls = agent.calls
+        capacity = agent.capacity
+        if len(calls) >= capacity:
+            self.available.remove(agent)
+            return
+        was_indexed = agent.indexed
+        offered = False
+        while len(calls) < capacity and self._route_agent(agent):
+            offered = True
+        if len(calls) >= capacity:
+            return  # `_assign` took it out of the index if it was in
+        if not agent.indexed:
+            agent.idle_since = self.clock.now()
+            self._index(agent)
+        elif was_indexed and not offered:
+            self._reindex(agent)
+
+    def _calls_gone(self, agent: Agent) -> None:
+        """The last active call of the on_call `agent` went away (it had talked on another one
+        before, which ended): wrap-up of that call follows."""
+        last = agent.last_ended
+        assert last is not None, "on_call with no call left and none ended"
+        self._wrap_up(agent, last)
 
     # -- calls ---------------------------------------------------------------------------
 
@@ -317,13 +374,18 @@ class Acd:
         now = self.clock.now()
         call.state = CallState.ON_CALL
         call.answered_at = now
-        self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
+        first = agent.state is AgentState.RINGING  # else on_call already (capacity > 1)
+        if first:
+            self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
         if CallAnswered in self._wants:
             self._emit(CallAnswered(now, call.id, agent.id, call.queue, now - call.arrived_at))
+        if first and agent.capacity > 1:
+            self._on_call_changed(agent)
 
     @_operation
     def ring_no_answer(self, call_id: str) -> None:
-        """The agent did not pick up: the call goes back to its place, the agent is paused."""
+        """The agent did not pick up: the call goes back to its place, the agent is paused
+        (after its other calls and wrap-up, when it has some: see `_ring_no_answer_on_call`)."""
         call = self._call_in(call_id, CallState.RINGING, CallState.QUEUED)
         agent = self.agents[call.agent_id]
         call.cancel_timers()
@@ -331,7 +393,10 @@ class Acd:
             self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue))
         call.state = CallState.QUEUED
         call.agent_id = ""
-        if agent.logout_pending:
+        del agent.calls[call.id]
+        if agent.state is AgentState.ON_CALL:
+            self._ring_no_answer_on_call(agent, call)
+        elif agent.logout_pending:
             agent.logout_pending = False
             self._set_state(agent, AgentState.AVAILABLE)
             self._set_state(agent, AgentState.LOGGED_OUT)
@@ -343,6 +408,19 @@ class Acd:
             self._set_state(agent, AgentState.AVAILABLE)
             self._place(call, requeue=True)
             self._agent_free(agent)
+
+    def _ring_no_answer_on_call(self, agent: Agent, call: Call) -> None:
+        """An extra offer to an agent busy on other calls rang out. The call goes back to its
+        place; the agent keeps its calls, takes no new one when pausing on ring-no-answer, and
+        is paused once its last call and wrap-up are over."""
+        self.available.remove(agent)  # so the call does not come straight back to it
+        if self.pause_on_ring_no_answer and not agent.logout_pending:
+            agent.pause_pending = "ring_no_answer"
+        self._place(call, requeue=True)
+        if agent.calls:
+            self._on_call_changed(agent)
+        else:
+            self._calls_gone(agent)
 
     @_operation
     def abandon(self, call_id: str, reason: str = "caller_hangup") -> None:
@@ -359,29 +437,55 @@ class Acd:
         now = self.clock.now()
         if CallAbandoned in self._wants:
             self._emit(CallAbandoned(now, call.id, call.queue, now - call.arrived_at, reason))
-        if ringing_agent is not None:
+        if ringing_agent is None:
+            return
+        del ringing_agent.calls[call.id]
+        if ringing_agent.state is AgentState.RINGING:
             self._set_state(ringing_agent, AgentState.AVAILABLE)
             self._agent_free(ringing_agent)
+        elif ringing_agent.calls:
+            self._on_call_changed(ringing_agent)
+        else:
+            self._calls_gone(ringing_agent)
 
     @_operation
     def end(self, call_id: str, disposition: str = "") -> None:
-        """The conversation is over: the agent goes to wrap-up."""
+        """The conversation is over: the agent goes to wrap-up (once its last call is over)."""
         call = self._call_in(call_id, CallState.ON_CALL, CallState.ENDED)
         agent = self.agents[call.agent_id]
         now = self.clock.now()
         call.state = CallState.ENDED
         del self.calls[call.id]
+        calls = agent.calls
+        del calls[call.id]
         log = agent.talk_log
         log.append((call.answered_at, now))
         horizon = now - self.occupancy_window
         while log and log[0][1] <= horizon:  # keep only what least-occupied can still see
             log.popleft()
         agent.call_id = call.id
+        agent.last_ended = call
+        if calls:  # capacity > 1, other calls go on: on_call still, one more free slot
+            if CallEnded in self._wants:
+                self._emit(
+                    CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition)
+                )
+            self._on_call_changed(agent)
+            return
         self._set_state(agent, AgentState.WRAP_UP, call_id=call.id)
         if CallEnded in self._wants:
             self._emit(
                 CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition)
             )
+        self._schedule_wrap(agent, call)
+
+    def _wrap_up(self, agent: Agent, last: Call) -> None:
+        """on_call -> wrap_up after `last`, the agent's last ended call."""
+        agent.call_id = last.id
+        self._set_state(agent, AgentState.WRAP_UP, call_id=last.id)
+        self._schedule_wrap(agent, last)
+
+    def _schedule_wrap(self, agent: Agent, call: Call) -> None:
         wrap = self.queues[call.queue].wrap_up
         if wrap is None:
             return
@@ -517,8 +621,8 @@ class Acd:
                 agent = pool.oldest()
                 key = (-req.score(pool.skills), agent.idle_since)
             else:
-                agent, occupancy = self._least_occupied_in(pool)
-                key = (occupancy, agent.idle_since)
+                agent, load, occupancy = self._least_occupied_in(pool)
+                key = (load, occupancy, agent.idle_since)
             if best is None or key < best_key:
                 best, best_key = agent, key
         if best is None:
@@ -563,8 +667,19 @@ class Acd:
         call.state = CallState.RINGING
         call.agent_id = agent.id
         agent.call_id = call.id
-        self._set_state(agent, AgentState.RINGING, call_id=call.id)
+        agent.calls[call.id] = call
         now = self.clock.now()
+        if agent.state is AgentState.ON_CALL:  # an extra call for an agent of capacity > 1
+            if not agent.indexed:
+                pass  # `_on_call_changed` is filling its slots and indexes it after
+            elif len(agent.calls) >= agent.capacity:
+                self.available.remove(agent)
+            else:
+                agent.idle_since = now
+                self.available.to_back(agent)
+                self._reindex(agent)
+        else:
+            self._set_state(agent, AgentState.RINGING, call_id=call.id)
         if CallAssigned in self._wants:
             self._emit(
                 CallAssigned(now, call.id, agent.id, call.queue, call.priority, now - call.arrived_at)
@@ -580,11 +695,13 @@ class Acd:
 
     # -- least-occupied index --------------------------------------------------------------
 
-    def _least_occupied_in(self, pool: ProfilePool) -> tuple[Agent, float]:
-        """The least occupied available agent of `pool`.
+    def _least_occupied_in(self, pool: ProfilePool) -> tuple[Agent, float, float]:
+        """The least occupied routable agent of `pool`, with its load (share of its capacity
+        in use) and occupancy: the fewest calls for its capacity first, then the least talk.
 
-        Occupancy is taken when the agent becomes available (one heap per profile, stale
-        entries dropped lazily), so an idle agent's figure does not decay while it waits.
+        Both are taken when the agent enters the index or its load changes (one heap per
+        profile, stale entries dropped lazily), so an idle agent's figure does not decay
+        while it waits.
         """
         heap = self._least_occupied.get(pool.key)
         if heap is None:
@@ -592,16 +709,17 @@ class Acd:
             for agent in pool.agents.values():
                 self._push_occupancy(agent, self._avail_token.get(agent.id, 0))
         while heap:
-            occupancy, _, token, agent = heap[0]
+            load, occupancy, _, token, agent = heap[0]
             if agent.id in pool.agents and self._avail_token.get(agent.id) == token:
-                return agent, occupancy
+                return agent, load, occupancy
             heapq.heappop(heap)
         raise AssertionError("least-occupied index out of step with the available pool")
 
     def _push_occupancy(self, agent: Agent, token: int) -> None:
         occupancy = agent.occupancy(self.clock.now(), self.occupancy_window)
+        load = len(agent.calls) / agent.capacity
         heap = self._least_occupied.setdefault(agent.profile, [])
-        heapq.heappush(heap, (occupancy, agent.idle_since, token, agent))
+        heapq.heappush(heap, (load, occupancy, agent.idle_since, token, agent))
 
     # -- views ---------------------------------------------------------------------------
 

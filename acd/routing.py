@@ -2,8 +2,9 @@
 
 Waiting calls are bucketed by (queue, call-specific skills, escalation step): calls in one
 bucket share one `Requirement`. Each bucket is a heap ordered by (-priority, arrival seq).
-Available agents are bucketed by profile (skills and groups): agents in one profile are
-interchangeable for eligibility, and each profile keeps its agents in idle order.
+Routable agents (available, or on a call with a free slot when their capacity is above 1)
+are bucketed by profile (skills and groups): agents in one profile are interchangeable for
+eligibility, and each profile keeps its agents in idle order.
 
 A decision scans buckets and profiles, whose number is set by configuration (queues x
 languages x escalation steps; agent groups), not by traffic.
@@ -79,7 +80,7 @@ class WaitingCalls:
 
 
 class ProfilePool:
-    """Available agents of one profile, oldest idle first."""
+    """Routable agents of one profile, oldest idle first."""
 
     __slots__ = ("agents", "config_groups", "key", "skills")
 
@@ -96,23 +97,32 @@ class ProfilePool:
 
 
 class AvailableAgents:
-    """Agents ready for a call, grouped by profile."""
+    """Agents ready for a call (routable), grouped by profile. `Agent.indexed` says whether
+    an agent is in here."""
 
     def __init__(self) -> None:
         self.pools: dict[Profile, ProfilePool] = {}
         self.nonempty: dict[Profile, ProfilePool] = {}
 
     def add(self, agent: Agent) -> None:
+        """Add `agent` as the newest idle of its pool (it must not be in already)."""
         pool = self.pools.get(agent.profile)
         if pool is None:
             pool = self.pools[agent.profile] = ProfilePool(agent.profile, agent)
         pool.agents[agent.id] = agent
+        agent.indexed = True
         self.nonempty[pool.key] = pool
 
+    def to_back(self, agent: Agent) -> None:
+        """`agent` (in the index) was just offered a call and keeps a free slot."""
+        self.pools[agent.profile].agents.move_to_end(agent.id)
+
     def remove(self, agent: Agent) -> None:
-        pool = self.pools.get(agent.profile)
-        if pool is None or pool.agents.pop(agent.id, None) is None:
+        if not agent.indexed:
             return
+        agent.indexed = False
+        pool = self.pools[agent.profile]
+        del pool.agents[agent.id]
         if not pool.agents:
             del self.nonempty[pool.key]
 

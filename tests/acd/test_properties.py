@@ -1,18 +1,21 @@
 """Property-based tests of the ACD's invariants: random sequences of operations (arrivals with
 random priorities and skills, logins, pauses, answers, ring-no-answer, hang-ups, clock
 advances that escalate and overflow) with the invariants checked after every step and on
-every event."""
+every event. The machines run with agents of capacity 1 and with capacities 1-3 drawn per
+example (agents holding several calls at once)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from acd.agent import LEGAL_TRANSITIONS, AgentConfig, AgentState
+from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState
 from acd.call import Call, CallState
 from acd.clock import VirtualClock
 from acd.engine import Acd
@@ -24,6 +27,7 @@ from acd.events import (
     CallArrived,
     CallAssigned,
     CallEnded,
+    CallRingNoAnswer,
     Event,
 )
 from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
@@ -69,20 +73,36 @@ def order(call: Call) -> tuple[int, int]:
     return (-call.priority, call.seq)
 
 
+def routable(agent: Agent) -> bool:
+    """May be offered a call now: available, or on_call with a free slot; nothing pending."""
+    return (
+        agent.state in (AgentState.AVAILABLE, AgentState.ON_CALL)
+        and len(agent.calls) < agent.config.capacity
+        and not agent.logout_pending
+        and not agent.pause_pending
+    )
+
+
 class AcdMachine(RuleBasedStateMachine):
     pause_on_ring_no_answer = True
 
     def __init__(self) -> None:
         super().__init__()
+        self.build(AGENTS)
+
+    def build(self, agents: Sequence[AgentConfig]) -> None:
         self.clock = VirtualClock(1000.0)
         self.acd = Acd(self.clock, QUEUES, pause_on_ring_no_answer=self.pause_on_ring_no_answer)
-        for config in AGENTS:
+        for config in agents:
             self.acd.add_agent(config)
         self.states = dict.fromkeys(AGENT_IDS, AgentState.LOGGED_OUT)
         self.arrived: list[str] = []
         self.answered: set[str] = set()
         self.finished: dict[str, int] = {}
         self.assignments = 0
+        self.extra_offers = 0  # offers to an agent already on a call (capacity > 1)
+        # Each agent's calls (ringing or talking) as told by the events alone.
+        self.holding: dict[str, set[str]] = {agent_id: set() for agent_id in AGENT_IDS}
         self.auto_answer = False
         self.acd.subscribe(self.check_event)
         self.acd.subscribe(self.answer_at_once, (CallAssigned,))
@@ -114,6 +134,15 @@ class AcdMachine(RuleBasedStateMachine):
             self.assignments += 1
             call = acd.calls[event.call_id]
             agent = acd.agents[event.agent_id]
+            held = self.holding[agent.id]
+            assert event.call_id not in held
+            if held:
+                self.extra_offers += 1
+                assert self.states[agent.id] is AgentState.ON_CALL, "a second offer while not talking"
+            else:
+                assert self.states[agent.id] is AgentState.RINGING
+            held.add(event.call_id)
+            assert len(held) <= agent.config.capacity, f"{agent} holds {held}, over its capacity"
             # skill eligibility under the call's current (escalated) requirement
             assert acd.requirement(call.id).satisfied_by(agent.config.skills, agent.config.groups)
             # priority order, then FIFO: no call this agent could take is ahead of this one
@@ -122,7 +151,13 @@ class AcdMachine(RuleBasedStateMachine):
                     assert order(other) > order(call), f"{agent} took {call} before {other}"
         elif isinstance(event, CallAnswered):
             self.answered.add(event.call_id)
-        elif isinstance(event, CallEnded | CallAbandoned):
+            assert event.call_id in self.holding[event.agent_id]
+            assert self.states[event.agent_id] is AgentState.ON_CALL
+        elif isinstance(event, CallRingNoAnswer):
+            self.holding[event.agent_id].remove(event.call_id)
+        if isinstance(event, CallEnded | CallAbandoned):
+            for held in self.holding.values():
+                held.discard(event.call_id)
             if isinstance(event, CallEnded):
                 assert event.call_id in self.answered, "ended without being answered"
             else:
@@ -208,10 +243,20 @@ class AcdMachine(RuleBasedStateMachine):
         call = self.acd.calls.get(call_id)
         if call is not None and call.state is CallState.RINGING:
             agent_id = call.agent_id
+            was = self.states[agent_id]
             self.acd.ring_no_answer(call_id)
             assert call.state in (CallState.QUEUED, CallState.RINGING, CallState.ON_CALL)
             if self.pause_on_ring_no_answer and self.states[agent_id] is not AgentState.LOGGED_OUT:
-                assert self.states[agent_id] is AgentState.PAUSED
+                agent = self.acd.agents[agent_id]
+                if was is AgentState.RINGING:
+                    assert self.states[agent_id] is AgentState.PAUSED
+                else:  # rang out beside other calls: paused once they are over, no offers before
+                    assert (
+                        self.states[agent_id] is AgentState.PAUSED
+                        or agent.pause_pending == "ring_no_answer"
+                        or agent.logout_pending
+                    )
+                    assert not routable(agent)
         else:
             self._call_op(index, "ring_no_answer", (CallState.RINGING,))
 
@@ -237,21 +282,47 @@ class AcdMachine(RuleBasedStateMachine):
 
     @invariant()
     def work_conserving(self) -> None:
+        """No agent with a free slot in a routable state is eligible for a waiting call (an
+        available agent always counts as routable)."""
         acd = self.acd
         waiting = acd.waiting_calls()
         for agent in acd.agents.values():
             assert agent.state is self.states[agent.id]
-            if agent.state is not AgentState.AVAILABLE:
+            if agent.state is AgentState.AVAILABLE:
+                assert routable(agent), f"{agent} available but not routable"
+            if not routable(agent):
                 continue
             for call in waiting:
                 assert not acd.eligible(agent, call), f"{agent} idles while {call} waits"
 
     @invariant()
+    def loads_within_capacity(self) -> None:
+        acd = self.acd
+        for agent in acd.agents.values():
+            held = self.holding[agent.id]
+            assert set(agent.calls) == held, f"{agent}: ACD says {set(agent.calls)}, events {held}"
+            assert len(held) <= agent.config.capacity
+            for call in agent.calls.values():
+                assert acd.calls[call.id] is call and call.agent_id == agent.id
+                assert call.state in (CallState.RINGING, CallState.ON_CALL)
+            # the state is the most engaged one
+            if agent.state is AgentState.RINGING:
+                assert [c.state for c in agent.calls.values()] == [CallState.RINGING]
+            elif agent.state is AgentState.ON_CALL:
+                assert held, f"{agent} on_call without a call"
+            else:
+                assert not held, f"{agent} {agent.state} with calls {held}"
+        for call in acd.calls.values():
+            if call.state in (CallState.RINGING, CallState.ON_CALL):
+                assert call.id in self.holding[call.agent_id]
+
+    @invariant()
     def indexes_agree(self) -> None:
         acd = self.acd
-        available = {a.id for a in acd.agents.values() if a.state is AgentState.AVAILABLE}
+        available = {a.id for a in acd.agents.values() if routable(a)}
         indexed = {aid for pool in acd.available.nonempty.values() for aid in pool.agents}
         assert available == indexed
+        assert {a.id for a in acd.agents.values() if a.indexed} == indexed
         queued = sorted(c.id for c in acd.calls.values() if c.state is CallState.QUEUED)
         assert sorted(c.id for c in acd.waiting_calls()) == queued
         assert len(acd.waiting) == len(queued)
@@ -279,6 +350,87 @@ class AcdMachineNoPause(AcdMachine):
     pause_on_ring_no_answer = False
 
 
+CAPACITIES = st.lists(st.integers(1, 3), min_size=len(AGENTS), max_size=len(AGENTS))
+
+
+class MultiCallMachine(AcdMachine):
+    """The same operations and invariants with agents of capacity 1-3."""
+
+    @initialize(capacities=CAPACITIES, logged_in=st.booleans())
+    def with_capacities(self, capacities: list[int], logged_in: bool = False) -> None:
+        self.build([dataclasses.replace(a, capacity=n) for a, n in zip(AGENTS, capacities, strict=True)])
+        if logged_in:
+            for agent_id in AGENT_IDS:
+                self.acd.login(agent_id)
+
+    # Operations aimed at agents holding several calls (random call indexes seldom hit them).
+
+    def _side_calls(self, state: CallState) -> list[Call]:
+        """Calls in `state` whose agent is on_call (so beside another call or after one)."""
+        acd = self.acd
+        return sorted(
+            (c for c in acd.calls.values()
+             if c.state is state and acd.agents[c.agent_id].state is AgentState.ON_CALL),
+            key=lambda c: c.seq,
+        )
+
+    @rule(queue=st.sampled_from([q.name for q in QUEUES]), count=st.integers(2, 4), skills=LANGS)
+    def arrive_several(self, queue: str, count: int, skills: dict[str, int]) -> None:
+        for i in range(count):
+            self.arrive(queue, i % 3, "regular", skills)
+
+    @precondition(lambda self: any(c.state is CallState.RINGING for c in self.acd.calls.values()))
+    @rule(index=st.integers(0, 100))
+    def answer_ringing(self, index: int) -> None:
+        calls = sorted((c for c in self.acd.calls.values() if c.state is CallState.RINGING), key=lambda c: c.seq)
+        call = calls[index % len(calls)]
+        self.acd.answer(call.id)
+        assert self.acd.agents[call.agent_id].state is AgentState.ON_CALL
+
+    @precondition(lambda self: self._side_calls(CallState.ON_CALL))
+    @rule(index=st.integers(0, 100))
+    def end_one_of_several(self, index: int) -> None:
+        calls = self._side_calls(CallState.ON_CALL)
+        call = calls[index % len(calls)]
+        agent = self.acd.agents[call.agent_id]
+        others = len(agent.calls) - 1
+        self.acd.end(call.id)
+        if others:
+            assert agent.state is AgentState.ON_CALL, "ending one of several calls left on_call"
+            assert call.id not in agent.calls
+
+    @precondition(lambda self: self._side_calls(CallState.RINGING))
+    @rule(index=st.integers(0, 100), hang_up=st.booleans())
+    def extra_offer_fails(self, index: int, hang_up: bool) -> None:
+        """The caller of an extra offer hangs up, or the agent does not pick it up."""
+        calls = self._side_calls(CallState.RINGING)
+        call = calls[index % len(calls)]
+        if hang_up:
+            self.acd.abandon(call.id)
+        else:
+            self.ring_no_answer(self.arrived.index(call.id))
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS), index=st.integers(0, 100))
+    def disposition(self, agent_id: str, index: int) -> None:
+        agent = self.acd.agents[agent_id]
+        if agent.calls:
+            ids = sorted(agent.calls)
+            self.acd.set_disposition(agent_id, "sold", ids[index % len(ids)])
+        elif agent.call_id:
+            self.acd.set_disposition(agent_id, "sold")
+        else:
+            with pytest.raises(IllegalTransition):
+                self.acd.set_disposition(agent_id, "sold")
+        stranger = self.arrived[index % len(self.arrived)] if self.arrived else "nobody"
+        if stranger not in agent.calls and (agent.last_ended is None or agent.last_ended.id != stranger):
+            with pytest.raises(IllegalTransition):
+                self.acd.set_disposition(agent_id, "sold", stranger)
+
+
+class MultiCallMachineNoPause(MultiCallMachine):
+    pause_on_ring_no_answer = False
+
+
 SETTINGS = settings(
     max_examples=int(os.environ.get("HOTLINE_HYPOTHESIS_EXAMPLES", "120")),
     stateful_step_count=60,
@@ -289,6 +441,10 @@ TestAcdInvariants = AcdMachine.TestCase
 TestAcdInvariants.settings = SETTINGS
 TestAcdInvariantsNoPause = AcdMachineNoPause.TestCase
 TestAcdInvariantsNoPause.settings = SETTINGS
+TestMultiCallInvariants = MultiCallMachine.TestCase
+TestMultiCallInvariants.settings = SETTINGS
+TestMultiCallInvariantsNoPause = MultiCallMachineNoPause.TestCase
+TestMultiCallInvariantsNoPause.settings = SETTINGS
 
 
 def test_the_machine_reaches_assignments() -> None:
@@ -300,4 +456,22 @@ def test_the_machine_reaches_assignments() -> None:
         machine.arrive("booking" if i % 2 else "refund", i % 3, "regular", {})
     machine.work_conserving()
     assert machine.assignments == 4  # a1, a4, a6 take booking calls; a3 a refund call
+    machine.teardown()
+
+
+def test_the_multi_call_machine_reaches_extra_offers() -> None:
+    """Guard against a vacuous property test: agents of capacity 3 answer and take more calls."""
+    machine = MultiCallMachine()
+    machine.with_capacities([3] * len(AGENTS))
+    for agent_id in AGENT_IDS:
+        machine.login(agent_id)
+    machine.set_auto_answer(True)
+    for i in range(16):
+        machine.arrive("booking" if i % 2 else "refund", i % 3, "regular", {})
+        machine.work_conserving()
+        machine.loads_within_capacity()
+        machine.indexes_agree()
+    # a1, a4, a6 take 3 booking calls each; a3 and a4 share the refund calls up to capacity
+    assert machine.extra_offers > 0
+    assert max(len(a.calls) for a in machine.acd.agents.values()) == 3
     machine.teardown()
