@@ -8,6 +8,7 @@ import json
 import socket
 from pathlib import Path
 
+import asyncpg
 import pytest
 import yaml
 from sqlalchemy import func, select
@@ -138,3 +139,23 @@ def test_speed_needs_a_store(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     path.write_text(SIMULATION, encoding="utf-8")
     assert main(["simulate", str(path), "--speed", "10"]) == 2
     assert "--speed" in capsys.readouterr().err
+
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_store_that_stops_taking_batches_ends_the_run(db_url: str, tmp_path: Path) -> None:
+    recorder = SimulationRecorder(StoreSettings(url=db_url, data_dir=tmp_path), batch_size=50, bound=150)
+    async with recorder.open() as store:
+        simulation = Simulation(config(), subscribers=[recorder.on_event])
+        lock = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"), timeout=10)
+        try:
+            async with lock.transaction():
+                await lock.execute("LOCK TABLE calls, cases IN ACCESS EXCLUSIVE MODE")  # writes now wait
+                with pytest.raises(StoreUnavailable, match="took no batch"):
+                    await recorder.stream(simulation, store, stall_timeout=0.3)
+        finally:
+            await lock.close()
+        assert simulation.next_event_at() is not None  # stopped early, not run to the end
+        # what was simulated: the writer's bound, the events of a step, the batch it was writing
+        assert recorder.events < 150 + 10 + 200
+        assert await store.cases.count("calls") == 0
