@@ -194,7 +194,7 @@ class Acd:
             return
         if when_free and agent.state is AgentState.LOGGED_OUT:
             return
-        self._set_state(agent, AgentState.LOGGED_OUT)
+        self._set_state(agent, AgentState.LOGGED_OUT)  # refused: a pending logout stays
         agent.logout_pending = False
         agent.pause_pending = ""
 
