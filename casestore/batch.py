@@ -67,7 +67,7 @@ class Batch:
             if isinstance(item, IvrStepRecord):
                 batch.ivr.append({
                     "call_id": item.call_id, "at": item.at, "node": item.node, "kind": item.kind,
-                    "input": item.input, "confidence": item.confidence,
+                    "input": item.input, "confidence": item.confidence, "seq": item.seq,
                 })
                 continue
             if isinstance(item, RecordingRecord):

@@ -32,7 +32,9 @@ IVR_END_OUTCOMES = {
 @dataclass(frozen=True, slots=True)
 class IvrStepRecord:
     """One IVR step: `kind` is `entered` (node visited), `dtmf`, `speech`, `timeout`, `no_match`...;
-    `input` the digits or recognized phrase, `confidence` the recognizer's (speech only)."""
+    `input` the digits or recognized phrase, `confidence` the recognizer's (speech only);
+    `seq` the interpreter's number for it (NodeEntered.step, InputReceived.attempt,
+    IvrOutcome.steps), part of the step's key with (call, time, node, kind)."""
 
     call_id: str
     node: str
@@ -40,6 +42,7 @@ class IvrStepRecord:
     at: float
     input: str | None = None
     confidence: float | None = None
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ class CallEndRecord:
 
 def ivr_items(event: IvrEvent) -> list[IvrStepRecord | CallEndRecord]:
     if isinstance(event, NodeEntered):
-        return [IvrStepRecord(event.call_id, event.node, "entered", event.at)]
+        return [IvrStepRecord(event.call_id, event.node, "entered", event.at, seq=event.step)]
     if isinstance(event, InputReceived):
         if event.result is InputResult.NO_INPUT:
             kind = "timeout"
@@ -75,11 +78,17 @@ def ivr_items(event: IvrEvent) -> list[IvrStepRecord | CallEndRecord]:
         else:
             kind = event.result.value
         return [
-            IvrStepRecord(event.call_id, event.node, kind, event.at, event.value or None, event.confidence)
+            IvrStepRecord(
+                event.call_id, event.node, kind, event.at, event.value or None, event.confidence,
+                event.attempt,
+            )
         ]
     if isinstance(event, IvrOutcome):
         items: list[IvrStepRecord | CallEndRecord] = [
-            IvrStepRecord(event.call_id, event.node, "outcome", event.at, f"{event.kind.value}:{event.reason}")
+            IvrStepRecord(
+                event.call_id, event.node, "outcome", event.at, f"{event.kind.value}:{event.reason}",
+                seq=event.steps,
+            )
         ]
         outcome = IVR_END_OUTCOMES.get(event.kind)
         if outcome is not None:

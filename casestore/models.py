@@ -71,8 +71,11 @@ class IvrStep(Base):
     kind: Mapped[str] = mapped_column(String(16))  # entered / dtmf / speech / timeout / ...
     input: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[float | None] = mapped_column(Double)
+    # the interpreter's node visit (entered), attempt (input) or step count (outcome); keeps
+    # apart steps of one call with the same node, kind and time (see casestore.ivr_feed)
+    seq: Mapped[int] = mapped_column(Integer, server_default="0")
 
-    __table_args__ = (UniqueConstraint("call_id", "at", "node", "kind", name="uq_ivr_steps_key"),)
+    __table_args__ = (UniqueConstraint("call_id", "at", "node", "kind", "seq", name="uq_ivr_steps_key"),)
 
 
 class Recording(Base):

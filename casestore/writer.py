@@ -3,7 +3,7 @@
 `on_event` is an `Acd.subscribe` subscriber. It only appends to a buffer and returns;
 a background task flushes the buffer in one transaction when `batch_size` items are
 waiting or every `flush_interval` seconds. Every write is an idempotent upsert keyed by
-the call id (cases by their originating call, IVR steps by call/time/node/kind), so a
+the call id (cases by their originating call, IVR steps by call/time/node/kind/seq), so a
 replayed or duplicated event stream leaves exactly one row per call.
 
 On `start()`, calls left open by a process that died (no end time) are closed with
@@ -347,7 +347,7 @@ class CallWriter:
             await conn.execute(IVR_END, batch.ivr_ends)
         if batch.ivr:
             stmt = insert(conn.dialect.name, IVR).on_conflict_do_nothing(
-                index_elements=[IVR.c.call_id, IVR.c.at, IVR.c.node, IVR.c.kind]
+                index_elements=[IVR.c.call_id, IVR.c.at, IVR.c.node, IVR.c.kind, IVR.c.seq]
             )
             await conn.execute(stmt, batch.ivr)
         if batch.recordings:

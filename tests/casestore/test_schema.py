@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from casestore import SchemaError, check_schema, open_store, upgrade
 from casestore.dialect import create_engine
@@ -47,5 +48,28 @@ async def test_server_refuses_an_unknown_revision(db_url: str) -> None:
             await check_schema(engine)
         with pytest.raises(SchemaError, match="does not know"):
             await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_from_0001_keeps_ivr_steps_and_widens_their_key(empty_url: str) -> None:
+    engine = create_engine(empty_url)
+    try:
+        await upgrade(engine, "0001")
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO ivr_steps (call_id, at, node, kind, input) VALUES ('c1', 1.0, 'menu', 'timeout', NULL)"
+            ))
+        assert await upgrade(engine) == ("0001", head_revision())
+        insert = text(
+            "INSERT INTO ivr_steps (call_id, at, node, kind, seq) VALUES ('c1', 1.0, 'menu', 'timeout', :seq)"
+        )
+        async with engine.begin() as conn:
+            await conn.execute(insert, {"seq": 2})  # a second attempt at the same instant
+            rows = (await conn.execute(text("SELECT seq FROM ivr_steps ORDER BY seq"))).scalars().all()
+        assert rows == [0, 2]
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(insert, {"seq": 2})
     finally:
         await engine.dispose()

@@ -367,3 +367,28 @@ async def test_a_menu_run_after_the_agent_or_during_the_wait_leaves_the_acd_outc
     survey = await store.cases.get_call("s1")
     assert (survey.outcome, survey.ended_at, survey.talk_seconds) == ("answered", START + 31, 31)
     assert [s.input for s in await store.cases.ivr_path("s1")] == ["hangup:survey_done"]
+
+
+async def test_retries_and_revisits_at_the_same_instant_are_kept_apart(store: Store) -> None:
+    """On a virtual clock a node's retries and a revisit can share a timestamp: the
+    interpreter's attempt / step number keeps them apart; a replay still adds nothing."""
+    writer = store.writer()
+    await writer.start()
+    events = [
+        NodeEntered(START, "r1", "main", 1, "menu", "menu", 1, "ko"),
+        InputReceived(START, "r1", "menu", InputKind.DTMF, "", None, InputResult.NO_INPUT, attempt=1),
+        InputReceived(START, "r1", "menu", InputKind.DTMF, "", None, InputResult.NO_INPUT, attempt=2),
+        InputReceived(START, "r1", "menu", InputKind.DTMF, "7", None, InputResult.NO_MATCH, None, 3),
+        NodeEntered(START, "r1", "main", 1, "menu", "menu", 2, "ko"),  # on_failure: back to menu
+        InputReceived(START, "r1", "menu", InputKind.DTMF, "1", None, InputResult.MATCH, "1", 1),
+        IvrOutcome(START, "r1", "main", 1, OutcomeKind.ABANDONED, "menu", "caller_hangup", steps=2),
+    ]
+    for ev in [*events, *events]:  # delivered twice
+        writer.on_ivr_event(ev)
+    await writer.stop()
+    path = [(s.kind, s.input) for s in await store.cases.ivr_path("r1")]
+    assert path == [
+        ("entered", None), ("timeout", None), ("timeout", None), ("no_match", "7"),
+        ("entered", None), ("dtmf", "1"), ("outcome", "abandoned:caller_hangup"),
+    ]
+    assert await store.cases.count("ivr_steps") == 7
