@@ -720,6 +720,12 @@ class Acd:
         load = len(agent.calls) / agent.capacity
         heap = self._least_occupied.setdefault(agent.profile, [])
         heapq.heappush(heap, (load, occupancy, agent.idle_since, token, agent))
+        if len(heap) > 4 * len(self.available.pools[agent.profile].agents) + 64:
+            # Entries left behind by a load change of an agent that stayed routable sit below
+            # the top and are never popped: drop every stale entry now and then.
+            tokens = self._avail_token
+            heap[:] = [e for e in heap if e[4].indexed and tokens.get(e[4].id) == e[3]]
+            heapq.heapify(heap)
 
     # -- views ---------------------------------------------------------------------------
 
