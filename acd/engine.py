@@ -185,8 +185,8 @@ class Acd:
 
     @_operation
     def logout(self, agent_id: str, *, when_free: bool = False) -> None:
-        """Log the agent out; with `when_free`, an agent busy with a call (ringing, talking)
-        logs out when that call is over (after wrap-up) instead of taking another."""
+        """Log the agent out; with `when_free`, an agent busy with calls (ringing, talking)
+        logs out when they are over (after wrap-up) instead of taking another."""
         agent = self.agent(agent_id)
         if when_free and agent.state in (AgentState.RINGING, AgentState.ON_CALL):
             agent.logout_pending = True
