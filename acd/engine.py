@@ -199,6 +199,17 @@ class Acd:
         agent.pause_pending = ""
 
     @_operation
+    def cancel_logout(self, agent_id: str) -> None:
+        """Withdraw a pending `logout(when_free=True)`: the agent keeps working (and, on calls
+        with a free slot, becomes routable again)."""
+        agent = self.agent(agent_id)
+        if not agent.logout_pending:
+            return
+        agent.logout_pending = False
+        if agent.state is AgentState.ON_CALL:
+            self._on_call_changed(agent)
+
+    @_operation
     def pause(self, agent_id: str, reason: str = "") -> None:
         agent = self.agent(agent_id)
         if agent.state is AgentState.RINGING:

@@ -227,7 +227,7 @@ class Simulation:
         if agent.state is AgentState.LOGGED_OUT:
             self.acd.login(agent_id)
         else:
-            agent.logout_pending = False  # the next shift began before the last call ended
+            self.acd.cancel_logout(agent_id)  # the next shift began before the last call ended
 
     def _shift_end(self, agent_id: str) -> None:
         self.acd.logout(agent_id, when_free=True)

@@ -388,3 +388,23 @@ def test_the_workout_with_several_calls_per_agent_differs_and_finishes() -> None
         elif entry.get("kind") == "call_assigned" and entry["agent_id"] in on_call:
             extra += 1
     assert extra > 10
+
+
+def test_cancel_logout_makes_a_busy_agent_with_a_free_slot_routable_again() -> None:
+    from acd.agent import AgentConfig
+    from acd.clock import VirtualClock
+    from acd.engine import Acd
+    from acd.queue import QueueConfig
+
+    acd = Acd(VirtualClock(), [QueueConfig("chat", ring_timeout=None)])
+    acd.add_agent(AgentConfig("a", capacity=2))
+    acd.login("a")
+    acd.arrive("c1", "chat")
+    acd.answer("c1")
+    acd.logout("a", when_free=True)
+    acd.arrive("c2", "chat")
+    assert acd.calls["c2"].agent_id == ""  # the pending logout takes no new call
+    acd.cancel_logout("a")
+    assert acd.calls["c2"].agent_id == "a"  # the free slot takes the waiting call at once
+    acd.cancel_logout("a")  # nothing pending: nothing happens
+    assert acd.agents["a"].state.value == "on_call"
