@@ -51,7 +51,8 @@ class HotlineConfig:
         return self.path.parent / path
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+def as_mapping(value: Any, where: str) -> Mapping[str, Any]:
+    """`value` as a mapping (None: empty), else a ConfigError naming `where`."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -61,7 +62,7 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
 
 def _skills(value: Any, where: str) -> dict[str, int]:
     skills = {}
-    for skill, level in _mapping(value, where).items():
+    for skill, level in as_mapping(value, where).items():
         if not isinstance(level, int) or isinstance(level, bool):
             raise ConfigError(f"{where}.{skill}: level must be an integer 1-10")
         skills[str(skill)] = level
@@ -69,7 +70,7 @@ def _skills(value: Any, where: str) -> dict[str, int]:
 
 
 def parse_queue(raw: Any, where: str) -> QueueConfig:
-    data = _mapping(raw, where)
+    data = as_mapping(raw, where)
     known = {
         "name", "skills", "policy", "service_level", "max_wait", "overflow", "escalation",
         "ring_timeout", "wrap_up", "tier_priority", "description",
@@ -86,10 +87,10 @@ def parse_queue(raw: Any, where: str) -> QueueConfig:
     except ValueError:
         choices = ", ".join(p.value for p in RoutingPolicy)
         raise ConfigError(f"{where}.policy: {data.get('policy')!r} is not one of {choices}") from None
-    sl = _mapping(data.get("service_level"), f"{where}.service_level")
+    sl = as_mapping(data.get("service_level"), f"{where}.service_level")
     steps = []
     for i, raw_step in enumerate(data.get("escalation") or []):
-        step = _mapping(raw_step, f"{where}.escalation[{i}]")
+        step = as_mapping(raw_step, f"{where}.escalation[{i}]")
         if "after" not in step:
             raise ConfigError(f"{where}.escalation[{i}]: 'after' (seconds) is required")
         steps.append(
@@ -112,14 +113,14 @@ def parse_queue(raw: Any, where: str) -> QueueConfig:
             escalation=tuple(steps),
             ring_timeout=None if data.get("ring_timeout", 20) is None else float(data.get("ring_timeout", 20)),
             wrap_up=None if data.get("wrap_up", 0) is None else float(data.get("wrap_up", 0)),
-            tier_priority={str(k): int(v) for k, v in _mapping(data.get("tier_priority"), where).items()},
+            tier_priority={str(k): int(v) for k, v in as_mapping(data.get("tier_priority"), where).items()},
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
 
 
 def parse_agent(raw: Any, where: str) -> AgentConfig:
-    data = _mapping(raw, where)
+    data = as_mapping(raw, where)
     if "id" not in data:
         raise ConfigError(f"{where}: an agent needs an id")
     agent_id = str(data["id"])
@@ -137,7 +138,7 @@ def parse_agent(raw: Any, where: str) -> AgentConfig:
 
 def parse_config(raw: Any, path: Path | None = None) -> HotlineConfig:
     where = str(path) if path else "config"
-    data = _mapping(raw, where)
+    data = as_mapping(raw, where)
     queues = tuple(parse_queue(q, f"{where}: queues[{i}]") for i, q in enumerate(data.get("queues") or []))
     names = [q.name for q in queues]
     dupes = {n for n in names if names.count(n) > 1}
@@ -151,7 +152,7 @@ def parse_config(raw: Any, path: Path | None = None) -> HotlineConfig:
     dupes = {n for n in ids if ids.count(n) > 1}
     if dupes:
         raise ConfigError(f"{where}: agents defined twice: {sorted(dupes)}")
-    acd_raw = _mapping(data.get("acd"), f"{where}: acd")
+    acd_raw = as_mapping(data.get("acd"), f"{where}: acd")
     acd = AcdSettings(
         pause_on_ring_no_answer=bool(acd_raw.get("pause_on_ring_no_answer", True)),
         occupancy_window=float(acd_raw.get("occupancy_window", 3600.0)),
@@ -163,12 +164,16 @@ def parse_config(raw: Any, path: Path | None = None) -> HotlineConfig:
     )
 
 
-def load_config(path: str | Path) -> HotlineConfig:
-    path = Path(path)
+def read_yaml(path: Path) -> Any:
+    """The YAML document in `path`; unreadable or invalid files are a ConfigError."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_config(raw, path)
+
+
+def load_config(path: str | Path) -> HotlineConfig:
+    path = Path(path)
+    return parse_config(read_yaml(path), path)

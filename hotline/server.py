@@ -98,6 +98,8 @@ def agent_view(acd: Acd, agent_id: str) -> dict[str, Any]:
         "since": agent.state_since,
         "pause_reason": agent.pause_reason,
         "call_id": agent.call_id,
+        "calls": sorted(agent.calls),
+        "capacity": agent.capacity,
         "skills": dict(agent.config.skills),
         "groups": sorted(agent.config.groups),
     }

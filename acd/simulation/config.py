@@ -12,7 +12,7 @@ from typing import Any
 
 from acd.agent import AgentConfig
 from acd.queue import QueueConfig
-from hotline.config import ConfigError, parse_queue
+from hotline.config import ConfigError, as_mapping, parse_queue
 
 DISTRIBUTIONS = ("exponential", "lognormal", "fixed")
 DEFAULT_CALLS = 500_000
@@ -138,14 +138,6 @@ class SimulationConfig:
 # -- parsing ---------------------------------------------------------------------------------
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a mapping, not {type(value).__name__}")
-    return value
-
-
 def _check_keys(data: Mapping[str, Any], known: set[str], where: str) -> None:
     unknown = set(data) - known
     if unknown:
@@ -163,7 +155,7 @@ def _number(value: Any, where: str, *, positive: bool = False) -> float:
 
 def _skills(value: Any, where: str) -> dict[str, int]:
     skills: dict[str, int] = {}
-    for skill, level in _mapping(value, where).items():
+    for skill, level in as_mapping(value, where).items():
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
             raise ConfigError(f"{where}.{skill}: level must be an integer 1-10")
         skills[str(skill)] = level
@@ -173,7 +165,7 @@ def _skills(value: Any, where: str) -> dict[str, int]:
 def parse_distribution(raw: Any, where: str) -> Distribution:
     """`{dist: exponential, mean: 180}`, `{dist: lognormal, mean: 180, sd: 90}`,
     `{dist: fixed, mean: 180}`."""
-    data = _mapping(raw, where)
+    data = as_mapping(raw, where)
     _check_keys(data, {"dist", "mean", "sd"}, where)
     if "dist" not in data or "mean" not in data:
         raise ConfigError(f"{where}: needs 'dist' ({', '.join(DISTRIBUTIONS)}) and 'mean' (seconds)")
@@ -190,7 +182,7 @@ def parse_distribution(raw: Any, where: str) -> Distribution:
 
 
 def _parse_stream(raw: Any, where: str, queues: set[str]) -> Stream:
-    data = _mapping(raw, where)
+    data = as_mapping(raw, where)
     known = {"name", "queue", "calls_per_hour", "handle", "patience", "priority", "tier", "language", "skills"}
     _check_keys(data, known, where)
     for key in ("queue", "calls_per_hour", "handle"):
@@ -218,7 +210,7 @@ def _parse_stream(raw: Any, where: str, queues: set[str]) -> Stream:
 
 
 def _parse_group(raw: Any, where: str) -> AgentGroup:
-    data = _mapping(raw, where)
+    data = as_mapping(raw, where)
     _check_keys(data, {"group", "count", "skills", "groups", "shifts"}, where)
     if "group" not in data:
         raise ConfigError(f"{where}: an agent group needs a name ('group')")
@@ -229,7 +221,7 @@ def _parse_group(raw: Any, where: str) -> AgentGroup:
         raise ConfigError(f"{where}.count: must be a non-negative integer")
     shifts = []
     for i, raw_shift in enumerate(data.get("shifts") or []):
-        shift = _mapping(raw_shift, f"{where}.shifts[{i}]")
+        shift = as_mapping(raw_shift, f"{where}.shifts[{i}]")
         _check_keys(shift, {"start", "end"}, f"{where}.shifts[{i}]")
         start = _number(shift.get("start", 0), f"{where}.shifts[{i}].start")
         end = None if shift.get("end") is None else _number(shift["end"], f"{where}.shifts[{i}].end")
@@ -254,7 +246,7 @@ def _parse_group(raw: Any, where: str) -> AgentGroup:
 
 def parse_simulation(raw: Any, where: str = "simulation") -> SimulationConfig:
     """Build a `SimulationConfig` from the loaded YAML mapping; `ConfigError` names the key."""
-    data = _mapping(raw, where)
+    data = as_mapping(raw, where)
     known = {
         "name", "seed", "duration", "warmup", "ring_delay", "unpause_after", "acd",
         "queues", "traffic", "agents",
@@ -278,7 +270,7 @@ def parse_simulation(raw: Any, where: str = "simulation") -> SimulationConfig:
     group_names = [g.name for g in groups]
     if len(set(group_names)) != len(group_names):
         raise ConfigError(f"{where}: an agent group is defined twice")
-    acd = _mapping(data.get("acd"), f"{where}: acd")
+    acd = as_mapping(data.get("acd"), f"{where}: acd")
     _check_keys(acd, {"pause_on_ring_no_answer", "occupancy_window"}, f"{where}: acd")
     seed = data.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int):

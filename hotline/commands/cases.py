@@ -15,6 +15,7 @@ from rich.table import Table
 from casestore import CaseStoreError, CaseView, StoreConfigError, open_store
 from casestore.settings import StoreSettings, settings_for_cli
 from hotline.config import ConfigError
+from hotline.console import report_console
 
 
 def register(subparsers: Any) -> None:
@@ -68,5 +69,5 @@ def run_overdue(args: argparse.Namespace) -> int:
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(case.due_at)), _duration(case.overdue_by(now)),
             case.assigned_agent or "-",
         )
-    Console().print(table)
+    report_console().print(table)
     return 0

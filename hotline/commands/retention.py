@@ -22,6 +22,7 @@ from casestore import CaseStoreError, StoreConfigError, open_store
 from casestore.retention import RetentionReport, apply_retention
 from casestore.settings import StoreSettings, settings_for_cli
 from hotline.config import ConfigError
+from hotline.console import report_console
 
 
 def register(subparsers: Any) -> None:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except (CaseStoreError, StoreConfigError, ConfigError) as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         return 1
-    render(report, years, Console())
+    render(report, years, report_console())
     return 0
 
 

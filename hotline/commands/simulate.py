@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -22,7 +21,8 @@ from acd.events import Event, Subscriber
 from acd.simulation import Report, Simulation, SimulationConfig, parse_simulation
 from acd.simulation.eventlog import EventAnnotator
 from acd.simulation.report import QueueReport
-from hotline.config import ConfigError
+from hotline.config import ConfigError, read_yaml
+from hotline.console import report_console
 
 if TYPE_CHECKING:
     from casestore.simulation import PersistReport
@@ -53,13 +53,7 @@ def register(subparsers: Any) -> None:
 
 
 def load(path: Path) -> SimulationConfig:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_simulation(raw, str(path))
+    return parse_simulation(read_yaml(path), str(path))
 
 
 def event_writer(out: IO[str]) -> Subscriber:
@@ -131,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             return 0
     else:
-        render(report, wall, Console())
+        render(report, wall, report_console())
     return 0
 
 

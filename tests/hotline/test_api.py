@@ -52,7 +52,7 @@ async def test_agent_logs_in_pauses_and_cannot_touch_others(client: TestClient[o
         "/api/agents/1001/state", json={"action": "pause", "reason": "break"}, headers=AGENT_1001
     )
     body = await response.json()
-    assert (body["state"], body["pause_reason"]) == ("paused", "break")
+    assert (body["state"], body["pause_reason"], body["calls"]) == ("paused", "break", [])
     response = await client.post("/api/agents/1002/state", json={"action": "login"}, headers=AGENT_1001)
     assert response.status == 403
     assert (await client.get("/api/agents", headers=AGENT_1001)).status == 403
@@ -101,6 +101,8 @@ async def test_agent_sees_own_caller_when_assigned(client: TestClient[object, ob
     acd.arrive("c2", "booking", caller="+821099998888")
     live = await (await client.get("/api/live", headers=AGENT_1001)).json()
     assert live["calls"][0]["agent_id"] == "1001"
+    me = await (await client.get("/api/agents/1001", headers=AGENT_1001)).json()
+    assert (me["state"], me["calls"], me["capacity"]) == ("ringing", ["c2"], 1)
     assert live["calls"][0]["caller"] == "+821099998888"
 
 
