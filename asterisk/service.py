@@ -1,7 +1,7 @@
 """The Asterisk adapter as one running service, and its entry point for the server.
 
-    async with asterisk_ctx(settings, acd, menus, clock=clock, recognizer=recognizer,
-                            writer=call_writer, recordings=recording_store) as service:
+    async with running(AsteriskService(settings, acd, menus, clock=clock, recognizer=recognizer,
+                                       writer=call_writer, recordings=recording_store)) as service:
         ...   # AMI connected in the background (reconnects by itself); FastAGI listening
 
 For aiohttp: `app.cleanup_ctx.append(cleanup_ctx(lambda app: AsteriskService(...)))`; the
@@ -208,25 +208,8 @@ class AsteriskService:
 
 
 @asynccontextmanager
-async def asterisk_ctx(
-    settings: AsteriskSettings,
-    acd: Acd,
-    menus: MenuRegistry,
-    *,
-    clock: Clock,
-    recognizer: Recognizer | None = None,
-    writer: CallRecorder | None = None,
-    recordings: FilesystemRecordingStore | None = None,
-    directory: CustomerDirectory | None = None,
-    emergency: EmergencyState | None = None,
-    ivr_settings: IvrSettings | None = None,
-    on_callback: CallbackHook | None = None,
-) -> AsyncIterator[AsteriskService]:
+async def running(service: AsteriskService) -> AsyncIterator[AsteriskService]:
     """Run the Asterisk adapter for the duration of the block (FastAGI up, AMI connecting)."""
-    service = AsteriskService(
-        settings, acd, menus, clock=clock, recognizer=recognizer, writer=writer, recordings=recordings,
-        directory=directory, emergency=emergency, ivr_settings=ivr_settings, on_callback=on_callback,
-    )
     await service.start()
     try:
         yield service

@@ -46,6 +46,16 @@ def _speak(parent: VoiceResponse | Gather, prompt: Prompt, settings: TwilioSetti
         parent.say(prompt.text, language=language)
 
 
+def _ask(
+    response: VoiceResponse, gather: Gather, prompts: Sequence[Prompt], settings: TwilioSettings,
+    barge_in: bool,
+) -> str:
+    """The prompts inside the Gather (a key or word interrupts them) or before it."""
+    _speak_all(gather if barge_in else response, prompts, settings)
+    response.append(gather)
+    return str(response)
+
+
 def _speak_all(
     parent: VoiceResponse | Gather, prompts: Sequence[Prompt], settings: TwilioSettings
 ) -> None:
@@ -124,12 +134,7 @@ def render_gather(
             timeout=_seconds(spec.timeout),
             action_on_empty_result=True,
         )
-        if barge_in:
-            _speak_all(gather, prompts, settings)
-        else:
-            _speak_all(response, prompts, settings)
-        response.append(gather)
-        return str(response)
+        return _ask(response, gather, prompts, settings, barge_in)
     if mode is SpeechMode.TWILIO:
         language = settings.say_languages.get(speech.language, speech.language)
         extra: dict[str, object] = {}
@@ -148,12 +153,7 @@ def render_gather(
             action_on_empty_result=True,
             **extra,
         )
-        if barge_in:
-            _speak_all(gather, prompts, settings)
-        else:
-            _speak_all(response, prompts, settings)
-        response.append(gather)
-        return str(response)
+        return _ask(response, gather, prompts, settings, barge_in)
     if digits is not None and barge_in and prompts:
         # Keys pressed during the prompt end it; with no key, Twilio falls through to the stream.
         gather = Gather(

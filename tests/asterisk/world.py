@@ -11,7 +11,7 @@ from pathlib import Path
 from acd.clock import AsyncioClock
 from acd.engine import Acd
 from acd.events import Event
-from asterisk.service import AsteriskService, asterisk_ctx
+from asterisk.service import AsteriskService, running
 from asterisk.settings import AmiSettings, AsteriskSettings, FastAgiSettings
 from casestore.settings import StoreSettings
 from casestore.store import Store, open_store
@@ -83,8 +83,9 @@ async def make_world(
             writer = store.writer(flush_interval=0.02)
             await writer.start()
             acd.subscribe(writer.on_event)
-            async with asterisk_ctx(settings, acd, menus, clock=clock, writer=writer,
-                                    recordings=store.recordings, recognizer=recognizer) as service:
+            service = AsteriskService(settings, acd, menus, clock=clock, writer=writer,
+                                      recordings=store.recordings, recognizer=recognizer)
+            async with running(service):
                 await service.ami.wait_ready(5)
                 yield World(fake, acd, service, store, writer, changed)
             await writer.stop()
