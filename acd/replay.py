@@ -1,0 +1,272 @@
+"""Rebuild an `Acd` from its event stream, so another node can take over the live state.
+
+The rebuild re-runs the engine: each event that starts an operation (an arrival, an answer,
+a pause, a fired timer such as an escalation...) is applied to a fresh `Acd` with the same
+queues and agents, on a clock set to the event's time; the events the engine emits in
+return must be the next ones of the stream, or `ReplayError` is raised. An accepted stream
+therefore leaves the rebuilt ACD in the state the original was in (the engine is
+deterministic), including routing order, waiting order and least-occupied history.
+
+Timers are not fired during the replay (the stream says when they fired); those still
+pending at the end are re-armed on the live clock relative to its time (a ring timeout due
+while nobody was leader fires at once).
+
+Not in the stream, hence not rebuilt: a `logout(when_free=True)` still pending and
+`cancel_logout` (they emit no event; such an agent is rebuilt without the pending logout,
+and a later divergence is reported as `ReplayError`). The stream must start when the ACD
+started (a trimmed stream lacks the calls' arrivals).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from acd.agent import AgentConfig
+from acd.call import CallState
+from acd.clock import Clock, Timer
+from acd.engine import Acd
+from acd.errors import AcdError
+from acd.events import (
+    AgentLoggedIn,
+    AgentStateChanged,
+    CallAbandoned,
+    CallAnswered,
+    CallArrived,
+    CallDispositioned,
+    CallEnded,
+    CallEscalated,
+    CallOverflowed,
+    CallRingNoAnswer,
+    Event,
+)
+from acd.queue import QueueConfig
+
+
+class ReplayError(AcdError):
+    """The stream is not one this engine and configuration can have produced."""
+
+    def __init__(self, index: int, event: Event, detail: str) -> None:
+        super().__init__(f"event {index} ({event.kind} at {event.at}): {detail}")
+        self.index = index
+        self.event = event
+
+
+class _Deferred:
+    """A timer asked for during the replay; armed on the live clock once the replay is over."""
+
+    __slots__ = ("callback", "cancelled", "live", "when")
+
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+        self.live: Timer | None = None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.live is not None:
+            self.live.cancel()
+
+
+class _ReplayClock:
+    """Time set by the replay to each event's `at`; timers only recorded."""
+
+    def __init__(self, start: float) -> None:
+        self.time = start
+        self.timers: list[_Deferred] = []
+
+    def now(self) -> float:
+        return self.time
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        timer = _Deferred(self.time + max(0.0, delay), callback)
+        self.timers.append(timer)
+        if len(self.timers) > 4096:
+            self.timers = [t for t in self.timers if not t.cancelled]
+        return timer
+
+    def arm(self, clock: Clock) -> int:
+        """Schedule every timer still pending on `clock`; returns how many."""
+        now = clock.now()
+        call_at = getattr(clock, "call_at", None)  # exact due times on a virtual clock
+        armed = 0
+        for timer in self.timers:
+            if timer.cancelled:
+                continue
+            if call_at is not None:
+                timer.live = call_at(timer.when, timer.callback)
+            else:
+                timer.live = clock.call_later(timer.when - now, timer.callback)
+            armed += 1
+        self.timers = []
+        return armed
+
+
+def rebuild(
+    events: Iterable[Event],
+    queues: Iterable[QueueConfig],
+    agents: Iterable[AgentConfig],
+    clock: Clock,
+    *,
+    pause_on_ring_no_answer: bool = True,
+    occupancy_window: float = 3600.0,
+    start: float | None = None,
+) -> Acd:
+    """A new `Acd` in the state the stream `events` leads to, running on `clock`.
+
+    `queues`, `agents` and the options must be those of the ACD that produced the stream;
+    `start` is when its agents were added (default: the first event's time).
+    """
+    stream = list(events)
+    first = stream[0] if stream else None
+    replay_clock = _ReplayClock(start if start is not None else (first.at if first else clock.now()))
+    acd = Acd(
+        replay_clock,
+        queues,
+        pause_on_ring_no_answer=pause_on_ring_no_answer,
+        occupancy_window=occupancy_window,
+    )
+    for config in agents:
+        acd.add_agent(config)
+    emitted: deque[Event] = deque()
+    unsubscribe = acd.subscribe(emitted.append)
+    if first is not None:
+        index = 0
+        for index, event in enumerate(stream):
+            if event.at < replay_clock.time:
+                raise ReplayError(index, event, f"time goes back (from {replay_clock.time})")
+            replay_clock.time = event.at
+            if not emitted:
+                try:
+                    _apply(acd, event, stream[index + 1] if index + 1 < len(stream) else None)
+                except AcdError as exc:
+                    raise ReplayError(index, event, f"refused by the engine: {exc}") from exc
+                if not emitted:
+                    raise ReplayError(index, event, "the engine emitted nothing for it")
+            produced = emitted.popleft()
+            if produced != event:
+                raise ReplayError(index, event, f"the engine emitted {produced.to_dict()} instead")
+        if emitted:
+            raise ReplayError(index, emitted[0], "the stream ends in the middle of an operation")
+    unsubscribe()  # the rebuilt ACD starts with no subscriber, like a new one
+    replay_clock.arm(clock)
+    acd.clock = clock
+    return acd
+
+
+def _apply(acd: Acd, event: Event, following: Event | None) -> None:
+    """Run the operation (or fired timer) that `event` is the first event of (`following`
+    is the next one of the stream)."""
+    if isinstance(event, CallArrived):
+        bonus = acd.queues[event.queue].tier_priority.get(event.tier, 0) if event.queue in acd.queues else 0
+        acd.arrive(
+            event.call_id,
+            event.queue,
+            caller=event.caller,
+            language=event.language,
+            priority=event.priority - bonus,
+            tier=event.tier,
+            skills=dict(event.skills),
+            source=event.source,
+            dialed=event.dialed,
+        )
+    elif isinstance(event, CallAnswered):
+        acd.answer(event.call_id)
+    elif isinstance(event, CallRingNoAnswer):  # asked for, or the ring timeout fired
+        acd.ring_no_answer(event.call_id)
+    elif isinstance(event, CallAbandoned):  # a hang-up, or max-wait with no overflow
+        acd.abandon(event.call_id, reason=event.reason)
+    elif isinstance(event, CallEnded):
+        acd.end(event.call_id, disposition=event.disposition)
+    elif isinstance(event, CallDispositioned):
+        if acd.agent(event.agent_id).call_id == event.call_id:  # its current or last offer
+            acd.set_disposition(event.agent_id, event.code)
+        else:
+            acd.set_disposition(event.agent_id, event.code, event.call_id)
+    elif isinstance(event, CallEscalated | CallOverflowed):
+        call = acd.call(event.call_id)
+        if call.state is not CallState.QUEUED:
+            raise AcdError(f"call {call.id!r} is {call.state.value}, not queued")
+        if isinstance(event, CallEscalated):
+            acd._escalate(call)  # the escalation timer fired
+        else:
+            acd._max_wait(call)  # the max-wait timer fired
+    elif isinstance(event, AgentLoggedIn):
+        if event.agent_id not in acd.agents:  # added after start: capacity 1 assumed
+            acd.add_agent(AgentConfig(event.agent_id, dict(event.skills), frozenset(event.groups)))
+        acd.login(event.agent_id)
+    elif isinstance(event, AgentStateChanged):
+        _apply_agent(acd, event, following)
+    else:
+        raise AcdError(f"{event.kind} only follows another event, it starts no operation")
+
+
+def _apply_agent(acd: Acd, event: AgentStateChanged, following: Event | None) -> None:
+    # An answer or an end changes the agent's state before its call event.
+    if event.old == "ringing" and event.new == "on_call":
+        acd.answer(event.call_id)
+    elif event.old == "on_call" and event.new == "wrap_up":
+        if not isinstance(following, CallEnded) or following.call_id != event.call_id:
+            raise AcdError("on_call -> wrap_up first is an end, but no call_ended follows")
+        acd.end(event.call_id, disposition=following.disposition)
+    elif event.new == "logged_out":
+        acd.logout(event.agent_id)
+    elif event.new == "paused":
+        acd.pause(event.agent_id, event.reason)  # same end state as a wrap-up ending in a pause
+    elif event.old == "paused" and event.new == "available":
+        acd.unpause(event.agent_id)
+    elif event.old == "wrap_up" and event.new == "available":
+        acd.wrap_done(event.agent_id)  # by the agent or the wrap-up timer
+    else:
+        raise AcdError(f"{event.old} -> {event.new} only follows another event")
+
+
+def acd_state(acd: Acd) -> dict[str, Any]:
+    """The live state that decides what the ACD does next, as plain data (for comparing two
+    ACDs, e.g. a leader's and a rebuilt one)."""
+    agents = {
+        agent.id: {
+            "state": agent.state.value,
+            "pause_reason": agent.pause_reason,
+            "calls": list(agent.calls),
+            "call_id": agent.call_id,
+            "idle_since": agent.idle_since,
+            "indexed": agent.indexed,
+            "logout_pending": agent.logout_pending,
+            "pause_pending": agent.pause_pending,
+            "last_ended": agent.last_ended.id if agent.last_ended else None,
+            "talk_log": list(agent.talk_log),
+        }
+        for agent in acd.agents.values()
+    }
+    calls = {
+        call.id: {
+            "queue": call.queue,
+            "state": call.state.value,
+            "priority": call.priority,
+            "tier": call.tier,
+            "skills": list(call.skills),
+            "step": call.step,
+            "seq": call.seq,
+            "arrived_at": call.arrived_at,
+            "enqueued_at": call.enqueued_at,
+            "answered_at": call.answered_at,
+            "agent_id": call.agent_id,
+            "caller": call.caller,
+            "language": call.language,
+            "source": call.source,
+            "dialed": call.dialed,
+        }
+        for call in acd.calls.values()
+    }
+    return {
+        "agents": agents,
+        "calls": calls,
+        "waiting": {q: [c.id for c in acd.waiting_calls(q)] for q in acd.queues},
+        "positions": {c.id: acd.position(c.id) for c in acd.calls.values()},
+        "routable": {
+            str(key): list(pool.agents) for key, pool in acd.available.nonempty.items()
+        },
+    }
