@@ -104,6 +104,21 @@ class _ReplayClock:
         return armed
 
 
+class Replayed:
+    """An ACD rebuilt from a stream, its timers not yet on any clock (the replay may run in
+    a worker thread; `attach` then runs on the loop)."""
+
+    def __init__(self, acd: Acd, clock: _ReplayClock) -> None:
+        self.acd = acd
+        self._clock = clock
+
+    def attach(self, clock: Clock) -> Acd:
+        """Re-arm the pending timers on `clock` (relative to its time) and run on it."""
+        self._clock.arm(clock)
+        self.acd.clock = clock
+        return self.acd
+
+
 def rebuild(
     events: Iterable[Event],
     queues: Iterable[QueueConfig],
@@ -119,9 +134,30 @@ def rebuild(
     `queues`, `agents` and the options must be those of the ACD that produced the stream;
     `start` is when its agents were added (default: the first event's time).
     """
+    replayed = replay(
+        events,
+        queues,
+        agents,
+        pause_on_ring_no_answer=pause_on_ring_no_answer,
+        occupancy_window=occupancy_window,
+        start=start,
+    )
+    return replayed.attach(clock)
+
+
+def replay(
+    events: Iterable[Event],
+    queues: Iterable[QueueConfig],
+    agents: Iterable[AgentConfig],
+    *,
+    pause_on_ring_no_answer: bool = True,
+    occupancy_window: float = 3600.0,
+    start: float | None = None,
+) -> Replayed:
+    """`rebuild` without a clock yet: see `Replayed.attach`."""
     stream = list(events)
     first = stream[0] if stream else None
-    replay_clock = _ReplayClock(start if start is not None else (first.at if first else clock.now()))
+    replay_clock = _ReplayClock(start if start is not None else (first.at if first else 0.0))
     acd = Acd(
         replay_clock,
         queues,
@@ -151,9 +187,7 @@ def rebuild(
         if emitted:
             raise ReplayError(index, emitted[0], "the stream ends in the middle of an operation")
     unsubscribe()  # the rebuilt ACD starts with no subscriber, like a new one
-    replay_clock.arm(clock)
-    acd.clock = clock
-    return acd
+    return Replayed(acd, replay_clock)
 
 
 def _apply(acd: Acd, event: Event, following: Event | None) -> None:
