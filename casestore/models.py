@@ -126,6 +126,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_customer_opened", "customer_id", "opened_at"),
         Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_opened_at", "opened_at"),
     )
 
 

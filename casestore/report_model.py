@@ -9,7 +9,8 @@ Definitions (calls counted: those that reached a queue and started inside the ra
 - service level: answered within the threshold / offered (per queue: the queue's own
   threshold; the overall row and the series: the standard's threshold);
 - ASA: mean wait of answered calls; average talk: mean talk time of answered calls;
-- cases: cases opened by those calls; overdue: resolved after their SLA due time, or still
+- cases: cases opened in the range (per queue: the queue of the call that opened the case;
+  cases opened without a call count in the overall row only); overdue: resolved after their SLA due time, or still
   unresolved past it at the report's time; complaints in time: complaint cases not overdue;
 - first-contact resolution: resolved cases with exactly one linked call / resolved cases;
 - satisfaction: survey answers (any question, 1-5) of those calls scoring 4 or 5 / answers.

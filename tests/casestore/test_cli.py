@@ -35,9 +35,9 @@ async def test_db_upgrade_then_check(empty_url: str, capsys: pytest.CaptureFixtu
     assert await cli("db", "check", "--url", empty_url, "--config", "missing.yaml") == 1
     assert "hotline db upgrade" in capsys.readouterr().err
     assert await cli("db", "upgrade", "--url", empty_url, "--config", "missing.yaml") == 0
-    assert "upgraded from empty to 0002" in capsys.readouterr().out
+    assert "upgraded from empty to 0003" in capsys.readouterr().out
     assert await cli("db", "upgrade", "--url", empty_url, "--config", "missing.yaml") == 0
-    assert "already at revision 0002" in capsys.readouterr().out
+    assert "already at revision 0003" in capsys.readouterr().out
     assert await cli("db", "check", "--url", empty_url, "--config", "missing.yaml") == 0
 
 

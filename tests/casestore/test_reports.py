@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from acd.agent import AgentConfig
 from acd.clock import VirtualClock
@@ -18,7 +18,7 @@ from acd.engine import Acd
 from acd.queue import QueueConfig
 from casestore import Store
 from casestore.models import CASES
-from casestore.report_model import QueueTarget
+from casestore.report_model import Figures, QueueTarget
 from casestore.reports import service_report
 from hotline.cli import main
 
@@ -28,6 +28,7 @@ NOW = H0 + 86400.0  # the report's time: decides which unresolved cases are over
 SLA_MINUTES = {"complaint": 24 * 60, "general": 2 * 60}  # complaint/general, consultation/common
 TARGETS = {"complaint": QueueTarget(sl_seconds=10, sl_target=0.9)}
 N = 40
+MANUAL_CASE_AT = H0 + 100
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ async def feed(store: Store) -> list[Spec]:
         if s.score is not None:
             await store.cases.record_survey(s.call_id, "satisfaction", s.score, at=s.at + 3600)
     await store.cases.record_survey("before", "satisfaction", 1, at=H0)
+    # a case opened without a call (by an agent): overall row only; urgent complaint, 15 min, late
+    await store.cases.open_case("complaint", "urgent", at=MANUAL_CASE_AT)
+    await store.cases.open_case("complaint", "urgent", at=END)  # outside the range
     return calls
 
 
@@ -119,20 +123,22 @@ def expected(calls: list[Spec], queue: str | None, threshold: float) -> dict[str
     resolved = [s for s in rows if s.resolve_after is not None]
     complaints = [s for s in rows if s.queue == "complaint"]
     scores = [s.score for s in rows if s.score is not None]
+    manual = 1 if queue is None else 0  # the case opened without a call, unresolved and late
     return {
         "offered": len(rows), "answered": len(answered), "abandoned": len(rows) - len(answered),
         "callbacks": 0, "within": sum(1 for s in answered if s.wait <= threshold),
         "wait_sum": sum(s.wait for s in answered), "talked": len(answered),
-        "talk_sum": sum(s.talk for s in answered), "cases_opened": len(rows),
-        "cases_overdue": sum(1 for s in rows if overdue(s)), "cases_resolved": len(resolved),
+        "talk_sum": sum(s.talk for s in answered), "cases_opened": len(rows) + manual,
+        "cases_overdue": sum(1 for s in rows if overdue(s)) + manual, "cases_resolved": len(resolved),
         "resolved_first_contact": sum(1 for s in resolved if s.extra_calls == 0),
-        "complaints": len(complaints), "complaints_overdue": sum(1 for s in complaints if overdue(s)),
+        "complaints": len(complaints) + manual,
+        "complaints_overdue": sum(1 for s in complaints if overdue(s)) + manual,
         "survey_answers": len(scores), "survey_satisfied": sum(1 for x in scores if x >= 4),
     }
 
 
-def figures_dict(figures: object) -> dict[str, float | int]:
-    data = figures.to_dict()  # type: ignore[attr-defined]
+def figures_dict(figures: Figures) -> dict[str, float | int]:
+    data = figures.to_dict()
     return {k: data[k] for k in expected([], None, 30)}
 
 
@@ -171,6 +177,12 @@ async def test_report_figures_equal_independently_computed_ones(store: Store) ->
         assert bucket.answered == sum(1 for s in rows if s.answered)
         assert bucket.within == sum(1 for s in rows if s.answered and s.wait <= 30)
         assert bucket.wait_sum == pytest.approx(sum(s.wait for s in rows if s.answered))
+
+
+async def test_the_schema_has_the_cases_opened_at_index(store: Store) -> None:
+    async with store.engine.connect() as conn:
+        indexes = await conn.run_sync(lambda c: inspect(c).get_indexes("cases"))
+    assert any(ix["column_names"] == ["opened_at"] for ix in indexes)
 
 
 async def test_daily_series_for_a_long_range_and_an_empty_range(store: Store) -> None:
