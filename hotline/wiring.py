@@ -41,6 +41,9 @@ from hotline.server import (
 from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
+from state.errors import StateConfigError
+from state.service import state_cleanup_ctx
+from state.settings import parse_state_settings
 
 log = logging.getLogger("hotline")
 
@@ -94,6 +97,13 @@ def build_app(
     load_menu_files(registry, [config.resolve(p) for p in ivr_config.menus])
     app[MENUS_KEY] = registry
     add_menu_routes(app, [config.resolve(p) for p in ivr_config.menus])
+
+    try:
+        state_conf = parse_state_settings(config.section("state"))
+    except StateConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from exc
+    if state_conf is not None:  # the ACD's events to a Redis Stream (docs/state.md)
+        app.cleanup_ctx.append(state_cleanup_ctx(state_conf, acd))
 
     settings = store_settings(config, store_url)
 
