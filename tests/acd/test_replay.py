@@ -261,3 +261,18 @@ def test_long_runs_rebuilt_at_every_hundredth_operation(seed: int) -> None:
     assert len(live.calls) > 0 and len(recorded) > 1000
     if max(capacities) > 1:
         assert busy > 0
+
+
+def test_known_gap_a_pending_logout_is_not_in_the_stream() -> None:
+    """`logout(when_free=True)` on a busy agent emits nothing, so the rebuilt agent does not
+    know it (docs/state.md, limits). When this starts failing, the gap is closed."""
+    live, clock, configs = make([1] * len(AGENT_IDS), True)
+    recorded: list[Event] = []
+    live.subscribe(recorded.append)
+    live.login("a0")
+    live.arrive("c1", "booking")
+    live.answer("c1")
+    live.logout("a0", when_free=True)
+    rebuilt = rebuild(recorded, QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
+    assert live.agent("a0").logout_pending
+    assert not rebuilt.agent("a0").logout_pending
