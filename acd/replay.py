@@ -76,6 +76,7 @@ class _ReplayClock:
     def __init__(self, start: float) -> None:
         self.time = start
         self.timers: list[_Deferred] = []
+        self._limit = 4096
 
     def now(self) -> float:
         return self.time
@@ -83,8 +84,9 @@ class _ReplayClock:
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         timer = _Deferred(self.time + max(0.0, delay), callback)
         self.timers.append(timer)
-        if len(self.timers) > 4096:
+        if len(self.timers) > self._limit:  # drop cancelled ones now and then
             self.timers = [t for t in self.timers if not t.cancelled]
+            self._limit = max(4096, 2 * len(self.timers))
         return timer
 
     def arm(self, clock: Clock) -> int:
