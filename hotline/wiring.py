@@ -4,10 +4,11 @@
 
 1. the ACD core (agents from the config, logged out until they log in or their phone says so),
 2. the IVR menu registry (menus from `ivr.menus`; a broken menu refuses the start),
-3. the case store (`store`; schema checked, orphaned calls closed, writer subscribed),
-4. the speech recognizer (`speech`; models loaded once, off the event loop),
-5. the Asterisk adapter (`asterisk`, unless `enabled: false`),
-6. the Twilio webhooks (`twilio`, when `enabled: true`).
+3. the ACD's event log on a Redis Stream (`state`, when it has a `url`; docs/state.md),
+4. the case store (`store`; schema checked, orphaned calls closed, writer subscribed),
+5. the speech recognizer (`speech`; models loaded once, off the event loop),
+6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
+7. the Twilio webhooks (`twilio`, when `enabled: true`).
 
 Tests call `build_app` with their own clock, store URL and Twilio HTTP client.
 """
