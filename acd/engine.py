@@ -28,6 +28,7 @@ from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCa
 from acd.events import (
     EVENT_TYPES,
     AgentLoggedIn,
+    AgentPendingChanged,
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
@@ -189,8 +190,11 @@ class Acd:
         logs out when they are over (after wrap-up) instead of taking another."""
         agent = self.agent(agent_id)
         if when_free and agent.state in (AgentState.RINGING, AgentState.ON_CALL):
+            if agent.logout_pending:
+                return
             agent.logout_pending = True
             self.available.remove(agent)  # an agent on calls with a free slot takes no more
+            self._pending_changed(agent)
             return
         if when_free and agent.state is AgentState.LOGGED_OUT:
             return
@@ -206,6 +210,7 @@ class Acd:
         if not agent.logout_pending:
             return
         agent.logout_pending = False
+        self._pending_changed(agent)
         if agent.state is AgentState.ON_CALL:
             self._on_call_changed(agent)
 
@@ -269,6 +274,12 @@ class Acd:
             agent.idle_since = now
         if AgentStateChanged in self._wants:
             self._emit(AgentStateChanged(now, agent.id, old.value, new.value, reason, call_id))
+
+    def _pending_changed(self, agent: Agent) -> None:
+        if AgentPendingChanged in self._wants:
+            self._emit(
+                AgentPendingChanged(self.clock.now(), agent.id, agent.logout_pending, agent.pause_pending)
+            )
 
     def _agent_free(self, agent: Agent) -> None:
         """`agent` just became available: give it the best waiting call, or let it idle."""
@@ -425,8 +436,9 @@ class Acd:
         place; the agent keeps its calls, takes no new one when pausing on ring-no-answer, and
         is paused once its last call and wrap-up are over."""
         self.available.remove(agent)  # so the call does not come straight back to it
-        if self.pause_on_ring_no_answer and not agent.logout_pending:
+        if self.pause_on_ring_no_answer and not agent.logout_pending and not agent.pause_pending:
             agent.pause_pending = "ring_no_answer"
+            self._pending_changed(agent)
         self._place(call, requeue=True)
         if agent.calls:
             self._on_call_changed(agent)

@@ -154,6 +154,21 @@ class AgentLoggedIn(Event):
     groups: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class AgentPendingChanged(Event):
+    """What the agent will do once its calls and wrap-up are over changed while it stays
+    busy: `logout(when_free=True)` deferred (`logout` true), withdrawn by `cancel_logout`
+    (false), or an extra offer rang out and the agent will pause (`pause` the reason, "" for
+    none). The pair is the agent's pending state after the change. Pending requests end with
+    the agent's next state change (to paused, logged out or available), not with this event.
+    """
+
+    kind: ClassVar[str] = "agent_pending_changed"
+    agent_id: str
+    logout: bool
+    pause: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -170,6 +185,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CallbackOffered,
         AgentStateChanged,
         AgentLoggedIn,
+        AgentPendingChanged,
     )
 }
 

@@ -11,10 +11,10 @@ Timers are not fired during the replay (the stream says when they fired); those 
 pending at the end are re-armed on the live clock relative to its time (a ring timeout due
 while nobody was leader fires at once).
 
-Not in the stream, hence not rebuilt: a `logout(when_free=True)` still pending and
-`cancel_logout` (they emit no event; such an agent is rebuilt without the pending logout,
-and a later divergence is reported as `ReplayError`). The stream must start when the ACD
-started (a trimmed stream lacks the calls' arrivals).
+A pending `logout(when_free=True)` and its `cancel_logout` are in the stream as
+`AgentPendingChanged` (a pause pending after an extra offer rang out is emitted inside the
+ring-no-answer, which the replay re-runs). The stream must start when the ACD started (a
+trimmed stream lacks the calls' arrivals).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import (
     AgentLoggedIn,
+    AgentPendingChanged,
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
@@ -235,6 +236,14 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
         acd.login(event.agent_id)
     elif isinstance(event, AgentStateChanged):
         _apply_agent(acd, event, following)
+    elif isinstance(event, AgentPendingChanged):
+        pending = acd.agent(event.agent_id).logout_pending
+        if event.logout and not pending:
+            acd.logout(event.agent_id, when_free=True)
+        elif not event.logout and pending:
+            acd.cancel_logout(event.agent_id)
+        else:  # a pause pending comes with the ring-no-answer of an extra offer
+            raise AcdError(f"{event.kind} changing no pending logout only follows another event")
     else:
         raise AcdError(f"{event.kind} only follows another event, it starts no operation")
 

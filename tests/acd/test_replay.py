@@ -17,7 +17,15 @@ from acd.call import CallState
 from acd.clock import VirtualClock
 from acd.engine import Acd
 from acd.errors import AcdError
-from acd.events import AgentStateChanged, CallAssigned, CallEscalated, Event, event_from_dict
+from acd.events import (
+    AgentPendingChanged,
+    AgentStateChanged,
+    CallAssigned,
+    CallEscalated,
+    CallRingNoAnswer,
+    Event,
+    event_from_dict,
+)
 from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
 from acd.replay import ReplayError, acd_state, rebuild
 
@@ -74,6 +82,9 @@ OPS = st.one_of(
         st.sampled_from(["login", "login", "logout", "pause", "unpause", "wrap_done", "disposition"]),
         st.sampled_from(AGENT_IDS),
     ),
+    # On one of the busy agents (with a pending logout, for cancel_logout), so that they
+    # matter: on a free agent when_free logs out at once, and cancel does nothing.
+    st.tuples(st.sampled_from(["busy_logout_when_free", "pending_cancel_logout"]), st.integers(0, 50)),
     st.tuples(st.just("advance"), st.sampled_from([0.0, 1.0, 5.0, 5.0, 12.0, 25.0, 45.0, 100.0])),
 )
 
@@ -113,6 +124,19 @@ def run(acd: Acd, clock: VirtualClock, op: tuple[Any, ...], serial: list[int]) -
             acd.pause(op[1], "lunch")
         elif name == "disposition":
             acd.set_disposition(op[1], "callback")
+        elif name == "logout_when_free":
+            acd.logout(op[1], when_free=True)
+        elif name in ("busy_logout_when_free", "pending_cancel_logout"):
+            if name == "busy_logout_when_free":
+                agents = sorted(a.id for a in acd.agents.values() if a.calls)
+            else:
+                agents = sorted(a.id for a in acd.agents.values() if a.logout_pending)
+            if agents:
+                agent_id = agents[op[1] % len(agents)]
+                if name == "busy_logout_when_free":
+                    acd.logout(agent_id, when_free=True)
+                else:
+                    acd.cancel_logout(agent_id)
         else:
             getattr(acd, name)(op[1])
     except AcdError:
@@ -156,6 +180,8 @@ def test_rebuilt_acd_equals_live_and_carries_on_alike(
     for state in (CallState.QUEUED, CallState.RINGING, CallState.ON_CALL):
         event(f"rebuilt with a {state.value} call: {any(c.state is state for c in live.calls.values())}")
     event(f"rebuilt agent with 2+ calls: {any(len(a.calls) > 1 for a in live.agents.values())}")
+    event(f"rebuilt with a pending logout: {any(a.logout_pending for a in live.agents.values())}")
+    event(f"rebuilt with a pending pause: {any(a.pause_pending for a in live.agents.values())}")
     assert acd_state(rebuilt) == acd_state(live)
     assert rebuilt.snapshot() == live.snapshot()
     # Every live timer is re-armed (wrap-up timers whose agent moved on stay armed in the
@@ -220,7 +246,8 @@ def random_op(rng: random.Random) -> tuple[Any, ...]:
     if roll < 0.6:
         return (rng.choice(["answer", "answer", "end", "abandon", "ring_no_answer"]), rng.randrange(50))
     if roll < 0.85:
-        op = rng.choice(["login", "login", "logout", "pause", "unpause", "wrap_done", "disposition"])
+        op = rng.choice(["login", "login", "logout", "logout_when_free", "cancel_logout", "pause",
+                         "unpause", "wrap_done", "disposition"])
         return (op, rng.choice(AGENT_IDS))
     return ("advance", rng.choice([0.5, 3.0, 10.0, 25.0, 60.0]))
 
@@ -263,16 +290,69 @@ def test_long_runs_rebuilt_at_every_hundredth_operation(seed: int) -> None:
         assert busy > 0
 
 
-def test_known_gap_a_pending_logout_is_not_in_the_stream() -> None:
-    """`logout(when_free=True)` on a busy agent emits nothing, so the rebuilt agent does not
-    know it (docs/state.md, limits). When this starts failing, the gap is closed."""
-    live, clock, configs = make([1] * len(AGENT_IDS), True)
+def test_a_pending_logout_and_its_cancel_are_rebuilt() -> None:
+    """`logout(when_free=True)` on a busy agent and `cancel_logout` change nothing but the
+    agent's pending logout: the stream says so, and the rebuilt agent logs out (or not) alike."""
+    live, clock, configs = make([2] * len(AGENT_IDS), True)
+    recorded: list[Event] = []
+    live.subscribe(recorded.append)
+    live.login("a0")
+    live.login("a5")
+    live.arrive("c1", "booking")  # a0 (longest idle)
+    live.answer("c1")
+    live.logout("a0", when_free=True)
+    live.logout("a0", when_free=True)  # already pending: nothing new
+    live.arrive("c2", "booking")  # not to a0, busy and leaving: a5
+    assert live.call("c2").agent_id == "a5"
+    assert [e for e in recorded if isinstance(e, AgentPendingChanged)] == [
+        AgentPendingChanged(1000.0, "a0", True, "")
+    ]
+    rebuilt = rebuild(through_json(recorded), QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
+    assert rebuilt.agent("a0").logout_pending and not rebuilt.agent("a0").indexed
+    assert acd_state(rebuilt) == acd_state(live)
+
+    clock.advance(3.0)
+    live.cancel_logout("a0")  # a0 has a free slot again
+    live.arrive("c3", "booking")
+    assert live.call("c3").agent_id == "a0"
+    rebuilt = rebuild(through_json(recorded), QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
+    assert not rebuilt.agent("a0").logout_pending
+    assert acd_state(rebuilt) == acd_state(live)
+
+    live.logout("a5", when_free=True)  # while c2 rings
+    live.answer("c2")
+    live.end("c2")  # a5 wraps up, then logs out instead of taking a call
+    clock.advance(10.0)  # wrap-up timer
+    assert live.agent("a5").state.value == "logged_out"
+    rebuilt = rebuild(through_json(recorded), QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
+    assert acd_state(rebuilt) == acd_state(live)
+
+
+def test_a_pause_pending_after_an_extra_offer_rang_out_is_in_the_stream_and_rebuilt() -> None:
+    live, clock, configs = make([2] * len(AGENT_IDS), True)
     recorded: list[Event] = []
     live.subscribe(recorded.append)
     live.login("a0")
     live.arrive("c1", "booking")
     live.answer("c1")
-    live.logout("a0", when_free=True)
-    rebuilt = rebuild(recorded, QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
-    assert live.agent("a0").logout_pending
-    assert not rebuilt.agent("a0").logout_pending
+    live.arrive("c2", "booking")  # a0's second slot
+    clock.advance(20.0)  # c2 rings out: a0 keeps c1, pauses after it
+    pending = [e for e in recorded if isinstance(e, AgentPendingChanged)]
+    assert pending == [AgentPendingChanged(1020.0, "a0", False, "ring_no_answer")]
+    rebuilt = rebuild(through_json(recorded), QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
+    assert rebuilt.agent("a0").pause_pending == "ring_no_answer"
+    assert acd_state(rebuilt) == acd_state(live)
+    # On its own (not after the ring-no-answer) such an event is no operation.
+    rang_out = next(i for i, e in enumerate(recorded) if isinstance(e, CallRingNoAnswer))
+    with pytest.raises(ReplayError, match="only follows another event"):
+        rebuild([*recorded[:rang_out], pending[0]], QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
+
+
+def test_pending_changed_round_trips_through_json() -> None:
+    for sent in (
+        AgentPendingChanged(5.0, "a1", True, ""),
+        AgentPendingChanged(6.5, "a2", False, "ring_no_answer"),
+    ):
+        data = json.loads(json.dumps(sent.to_dict()))
+        assert data["kind"] == "agent_pending_changed"
+        assert event_from_dict(data) == sent
