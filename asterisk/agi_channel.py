@@ -16,7 +16,7 @@ import contextlib
 import logging
 import re
 import wave
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from asterisk.agi_parser import AgiReply
@@ -50,6 +50,7 @@ from speech.listen import listen
 
 log = logging.getLogger("hotline.asterisk.agi")
 
+CallbackArrival = Callable[["AgiChannel", TransferRequest], None]  # raises ChannelError if refused
 DTMF_KEYS = "0123456789*#"
 FRAME = 320  # 20 ms of 8 kHz 16-bit PCM
 _VAR_NAME = re.compile(r"[^A-Z0-9_]")
@@ -67,10 +68,12 @@ class AgiChannel:
         settings: AsteriskSettings,
         *,
         recognizer: Recognizer | None = None,
+        on_callback: CallbackArrival | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.recognizer = recognizer
+        self.on_callback = on_callback
         env = session.env
         self._call_id = env.get("uniqueid")
         self.channel_name = env.get("channel")
@@ -208,6 +211,10 @@ class AgiChannel:
         await self._set(VAR_SKILLS, encode_skills(request.skills))
         if request.callback_number is None:
             await self._set(VAR_QUEUE, request.queue)  # last: the dialplan parks on this one
+        elif self.on_callback is not None:
+            # Queued before the IVR reports its outcome, so the case store keeps the ACD's
+            # outcome; the dialplan hangs up (no HOTLINE_QUEUE) when the session ends.
+            self.on_callback(self, request)
         self.transfer_request = request
 
     async def hangup(self) -> None:

@@ -9,7 +9,8 @@ writes them. Design (see docs/asterisk.md):
 - extensions.conf: the hotline numbers answer and run the IVR over FastAGI; a caller the IVR
   transferred waits in the hold context (music on hold); Hotline Redirects the caller into the
   connect context at the chosen agent's extension, which starts MixMonitor once and Dials the
-  agent's phone for the ring timeout; on no answer the caller goes back to hold.
+  agent's phone for the ring timeout; on no answer the caller goes back to hold. A callback
+  Originates the agent's phone into the callback context, which dials the customer (retrying).
 """
 
 from __future__ import annotations
@@ -171,6 +172,26 @@ def extensions_conf(settings: AsteriskSettings, agents: Iterable[AgentConfig]) -
         " same => n,Set(HOTLINE_REC=1)\n"
         f" same => n,Dial(PJSIP/${{EXTEN}},{ring},m(${{HOTLINE_MOH}}))\n"
         f" same => n,Goto({ctx.hold},s,1)\n"
+    )
+    lines.append(
+        "\n; Callbacks: Hotline Originates the chosen agent's phone into this context (the phone\n"
+        "; shows the customer's number); once the agent answers, record once and dial the\n"
+        "; customer. Hotline sets, per call: HOTLINE_CALL (the callback's call id), HOTLINE_CB_DIAL\n"
+        "; (from asterisk.callback_dial), HOTLINE_CB_TIMEOUT, HOTLINE_CB_ATTEMPTS, HOTLINE_CB_DELAY\n"
+        "; and HOTLINE_CB_CID (the number the customer sees). No answer or busy: wait, dial again.\n"
+        f"[{ctx.callback}]\n"
+        "exten => s,1,NoOp(Hotline callback ${HOTLINE_CALL}: the agent answered)\n"
+        f' same => n,ExecIf($["${{HOTLINE_REC}}" = ""]?MixMonitor({rec}/${{HOTLINE_CALL}}.wav,b))\n'
+        " same => n,Set(HOTLINE_REC=1)\n"
+        ' same => n,ExecIf($["${HOTLINE_CB_CID}" != ""]?Set(CALLERID(all)=${HOTLINE_CB_CID}))\n'
+        " same => n,Set(HOTLINE_TRY=0)\n"
+        " same => n(dial),Set(HOTLINE_TRY=$[${HOTLINE_TRY} + 1])\n"
+        " same => n,Dial(${HOTLINE_CB_DIAL},${HOTLINE_CB_TIMEOUT})\n"
+        ' same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?done)\n'
+        " same => n,GotoIf($[${HOTLINE_TRY} >= ${HOTLINE_CB_ATTEMPTS}]?done)\n"
+        " same => n,Wait(${HOTLINE_CB_DELAY})\n"
+        " same => n,Goto(dial)\n"
+        " same => n(done),Hangup()\n"
     )
     lines.append(
         "\n; What agents' phones may dial: each other and the hotline (for testing).\n"

@@ -32,6 +32,7 @@ from acd.errors import AcdError
 from acd.events import AgentStateChanged, CallAbandoned, CallAssigned, CallRingNoAnswer, Event
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
+from asterisk.callback import CallbackCall, Callbacks
 from asterisk.devices import Presence, presence
 from asterisk.errors import AmiActionError, AmiError, CallControlError
 from asterisk.events import HANDLERS
@@ -100,6 +101,10 @@ class CallControl:
             name: getattr(self, method) for name, method in HANDLERS.items()
         }
         self.unknown_events = 0
+        self.callbacks = Callbacks(
+            acd, settings, ami, spawn=self._spawn, on_closed=self._callback_closed,
+            on_recording=lambda call_id, path: self._recorded(call_id, path),
+        )
         self._unsubscribe = acd.subscribe(self.on_acd_event)
 
     def close(self) -> None:
@@ -143,6 +148,8 @@ class CallControl:
     # -- core events -> AMI actions ------------------------------------------------------------
 
     def on_acd_event(self, event: Event) -> None:
+        if self.callbacks.on_acd_event(event):
+            return
         if isinstance(event, CallAssigned):
             call = self.calls.get(event.call_id)
             if call is not None:
@@ -260,11 +267,19 @@ class CallControl:
         handler(message)
 
     def on_dial_begin(self, msg: AmiMessage) -> None:
+        callback = self.callbacks.leg(msg.headers.get("Uniqueid", ""))
+        if callback is not None:
+            self.callbacks.on_dial_begin(callback, msg)
+            return
         call = self.calls.get(msg.headers.get("Uniqueid", ""))
         if call is not None:
             call.agent_channel = msg.get("DestChannel")
 
     def on_dial_end(self, msg: AmiMessage) -> None:
+        callback = self.callbacks.leg(msg.headers.get("Uniqueid", ""))
+        if callback is not None:
+            self.callbacks.on_dial_end(callback, msg)
+            return
         call = self.calls.get(msg.headers.get("Uniqueid", ""))
         if call is None:
             return
@@ -287,7 +302,14 @@ class CallControl:
             call.bridge = msg.get("BridgeUniqueid")
 
     def on_hangup(self, msg: AmiMessage) -> None:
+        callback = self.callbacks.leg(msg.headers.get("Uniqueid", ""))
+        if callback is not None:
+            self.callbacks.on_hangup(callback, msg)
+            return
         self._caller_gone(msg.headers.get("Uniqueid", ""))
+
+    def on_originate_response(self, msg: AmiMessage) -> None:
+        self.callbacks.on_originate_response(msg)
 
     def _caller_gone(self, call_id: str) -> None:
         call = self.calls.pop(call_id, None)
@@ -303,6 +325,11 @@ class CallControl:
         else:
             self.acd.abandon(call_id, reason="caller_hangup")
             self._closed(call, "abandoned")
+
+    def _callback_closed(self, callback: CallbackCall) -> None:
+        self._closed(AsteriskCall(callback.call_id, callback.leg_name, caller=callback.number,
+                                  dialed=callback.dialed, agent_id=callback.agent_id,
+                                  recording=callback.recording), "ended")
 
     def _closed(self, call: AsteriskCall, how: str) -> None:
         if self.on_closed is not None:
@@ -341,15 +368,22 @@ class CallControl:
             log.warning("agent %s: device state %s not applied: %s", agent_id, now.value, exc)
 
     def on_mixmonitor_start(self, msg: AmiMessage) -> None:
+        callback = self.callbacks.leg(msg.headers.get("Uniqueid", ""))
+        if callback is not None:
+            self.callbacks.on_mixmonitor_start(callback)
+            return
         call = self.calls.get(msg.headers.get("Uniqueid", ""))
         if call is None or call.recording is not None:
             return
         call.recording = self.settings.recording_path(call.call_id)
+        self._recorded(call.call_id, call.recording)
+
+    def _recorded(self, call_id: str, path: Path) -> None:
         if self.on_recording is not None:
             try:
-                self.on_recording(call.call_id, call.recording)
+                self.on_recording(call_id, path)
             except Exception:
-                log.exception("call %s: recording hook failed", call.call_id)
+                log.exception("call %s: recording hook failed", call_id)
 
     def on_fully_booted(self, msg: AmiMessage) -> None:
         log.info("Asterisk fully booted")
@@ -389,6 +423,10 @@ class CallControl:
                 log.info("resync: call %s stopped ringing while AMI was down", call_id)
                 call.ring_failed_in_asterisk = True
                 self.acd.ring_no_answer(call_id)
+        for callback in list(self.callbacks.calls.values()):
+            if callback.leg and callback.leg not in live:
+                log.info("resync: callback %s: agent leg ended while AMI was down", callback.call_id)
+                self.callbacks.leg_gone(callback, callback.leg)
         for call_id, item in live.items():
             if item.get("Context") == self.settings.contexts.hold and call_id not in self.calls:
                 await self._adopt(ami, call_id, item)

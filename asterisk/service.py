@@ -32,7 +32,7 @@ from asterisk.fastagi import AgiSession, FastAgiServer
 from asterisk.settings import AsteriskSettings
 from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
-from ivr.channel import TransferRequest
+from ivr.channel import ChannelError, TransferRequest
 from ivr.directory import CustomerDirectory
 from ivr.emergency import EmergencyState
 from ivr.events import IvrOutcome, OutcomeKind
@@ -45,7 +45,7 @@ from recordings.store import FilesystemRecordingStore, RecordingInfo
 log = logging.getLogger("hotline.asterisk")
 
 
-CallbackHook = Callable[[str, TransferRequest], None]
+CallbackHook = Callable[[str, TransferRequest], None]  # told after a callback was queued
 
 
 @dataclass
@@ -149,8 +149,20 @@ class AsteriskService:
 
     # -- one call over FastAGI -----------------------------------------------------------------
 
+    def _callback_arrives(self, channel: AgiChannel, request: TransferRequest) -> None:
+        """The caller accepted a callback: keep their place; the agent is rung first later."""
+        assert request.callback_number is not None
+        try:
+            self.control.callbacks.arrive(
+                channel.call_id, request.queue, request.callback_number, dialed=channel.dialed or "",
+                language=request.language, priority=request.priority, tier=request.tier, skills=request.skills,
+            )
+        except CallControlError as exc:
+            log.error("%s", exc)
+            raise ChannelError(str(exc)) from exc
+
     async def handle_call(self, session: AgiSession) -> None:
-        channel = AgiChannel(session, self.settings, recognizer=self.recognizer)
+        channel = AgiChannel(session, self.settings, recognizer=self.recognizer, on_callback=self._callback_arrives)
         run = self.runs[channel.call_id] = IvrRun(channel.call_id)
         if self.writer is not None:  # before the IVR: a call ending there keeps its record
             self.writer.record_call_start(
@@ -199,10 +211,9 @@ class AsteriskService:
                 log.error("%s; hanging up rather than leaving the caller on hold", exc)
                 await self.control.hangup_channel(channel.channel_name, channel.call_id)
         elif request is not None and request.callback_number is not None:
-            if self.on_callback is not None:
+            # Queued by `_callback_arrives` during the IVR; the dialplan hung the caller up.
+            if self.on_callback is not None and outcome.kind is OutcomeKind.CALLBACK:
                 self.on_callback(channel.call_id, request)
-            else:
-                log.warning("call %s: callback requested but no callback handler is wired", channel.call_id)
         else:
             log.info("call %s: IVR ended: %s %s", channel.call_id, outcome.kind.value, outcome.reason)
 

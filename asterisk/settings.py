@@ -16,10 +16,16 @@
       sip_bind: 0.0.0.0:5060          # where agents' softphones register
       sounds_prefix: hotline          # prompt audio ko/welcome -> STREAM FILE hotline/ko/welcome
       menu: skyrail-main              # IVR menu; `menus: {"1588": name}` picks one per number
+      callback_dial: PJSIP/{number}@trunk   # how a callback reaches the customer ({number} = their number)
+      callback_attempts: 3            # customer dialled at most this many times per callback
+      callback_retry_delay: 20        # seconds between attempts (the agent stays on the line)
+      callback_ring_timeout: 30       # seconds the customer's phone rings per attempt
+      callback_caller_id: "1588"      # number the customer sees (default: the first hotline number)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +59,7 @@ class Contexts:
     incoming: str = "hotline-incoming"  # the hotline numbers: Answer, AGI, then hold
     hold: str = "hotline-hold"  # callers waiting for an agent: music on hold
     connect: str = "hotline-connect"  # Redirect target: record, Dial the agent, back to hold
+    callback: str = "hotline-callback"  # Originate target: the agent answered, dial the customer
     agents: str = "hotline-agents"  # what agents' phones may dial
 
 
@@ -73,6 +80,11 @@ class AsteriskSettings:
     sounds_prefix: str = "hotline"  # prompt audio "ko/welcome" plays sounds/<prefix>/ko/welcome
     menu: str = "skyrail-main"  # the IVR menu of a call, unless `menus` names one for its number
     menus: Mapping[str, str] = field(default_factory=dict)
+    callback_dial: str = "PJSIP/{number}@trunk"
+    callback_attempts: int = 3
+    callback_retry_delay: float = 20.0
+    callback_ring_timeout: float = 30.0
+    callback_caller_id: str = ""
 
     def menu_for(self, dialed: str | None) -> str:
         return self.menus.get(dialed or "", self.menu)
@@ -92,6 +104,24 @@ class AsteriskSettings:
 
     def recording_path(self, call_id: str) -> Path:
         return self.recordings_dir / f"{call_id}.wav"
+
+    def callback_dial_string(self, number: str) -> str:
+        """The dial string of a callback's customer leg; `number` must pass `valid_callback_number`."""
+        return self.callback_dial.replace("{number}", number)
+
+    def callback_cid(self) -> str:
+        """The number a callback customer sees."""
+        if self.callback_caller_id:
+            return self.callback_caller_id
+        return self.hotline_numbers[0] if self.hotline_numbers else ""
+
+
+_NUMBER = re.compile(r"\+?[0-9]{3,20}")
+
+
+def valid_callback_number(number: str) -> bool:
+    """Digits with an optional leading +: nothing that could reach the dialplan as syntax."""
+    return _NUMBER.fullmatch(number) is not None
 
 
 def _section(raw: Any, where: str) -> Mapping[str, Any]:
@@ -115,7 +145,8 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
         data,
         {"ami", "fastagi", "hotline_numbers", "ring_timeout", "recordings_dir", "speech_dir",
          "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind",
-         "sounds_prefix", "menu", "menus"},
+         "sounds_prefix", "menu", "menus", "callback_dial", "callback_attempts", "callback_retry_delay",
+         "callback_ring_timeout", "callback_caller_id"},
         "asterisk",
     )
     try:
@@ -146,6 +177,20 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
         ring_timeout = float(data.get("ring_timeout", 20))
         if ring_timeout <= 0:
             raise AsteriskConfigError("asterisk.ring_timeout must be positive")
+        callback_dial = str(data.get("callback_dial", AsteriskSettings.callback_dial))
+        if "{number}" not in callback_dial or "," in callback_dial or "${" in callback_dial:
+            raise AsteriskConfigError(
+                "asterisk.callback_dial must contain {number} and no commas or ${...} (e.g. PJSIP/{number}@trunk)"
+            )
+        callback_attempts = int(data.get("callback_attempts", AsteriskSettings.callback_attempts))
+        if callback_attempts < 1:
+            raise AsteriskConfigError("asterisk.callback_attempts must be at least 1")
+        callback_retry_delay = float(data.get("callback_retry_delay", AsteriskSettings.callback_retry_delay))
+        if callback_retry_delay < 0:
+            raise AsteriskConfigError("asterisk.callback_retry_delay must not be negative")
+        callback_ring = float(data.get("callback_ring_timeout", AsteriskSettings.callback_ring_timeout))
+        if callback_ring <= 0:
+            raise AsteriskConfigError("asterisk.callback_ring_timeout must be positive")
         recordings = Path(str(data.get("recordings_dir", "recordings")))
         if base is not None and not recordings.is_absolute():
             recordings = base / recordings
@@ -168,6 +213,11 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             sounds_prefix=str(data.get("sounds_prefix", "hotline")),
             menu=str(data.get("menu", "skyrail-main")),
             menus={str(k): str(v) for k, v in _section(data.get("menus"), "asterisk.menus").items()},
+            callback_dial=callback_dial,
+            callback_attempts=callback_attempts,
+            callback_retry_delay=callback_retry_delay,
+            callback_ring_timeout=callback_ring,
+            callback_caller_id=str(data.get("callback_caller_id", "")),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AsteriskConfigError):

@@ -114,9 +114,8 @@ class Batch:
                 row.update(ended_at=item.at, wait_seconds=item.wait, outcome=outcome)
                 batch.completed += 1
             elif isinstance(item, CallEnded):
-                row.update(
-                    agent_id=item.agent_id, ended_at=item.at, talk_seconds=item.talk, outcome="answered"
-                )
+                outcome = "callback_failed" if item.disposition == "callback_failed" else "answered"
+                row.update(agent_id=item.agent_id, ended_at=item.at, talk_seconds=item.talk, outcome=outcome)
                 if item.disposition:
                     row["disposition"] = item.disposition
                 batch.completed += 1

@@ -5,7 +5,11 @@ Asterisk's field order, EventList framing, `Authentication failed` about 1 s lat
 `auth_fail_delay`) then close; FastAGI with bare LF, the env block, multi-line 520, HANGUP + 511.
 
 It keeps a small model of channels and devices so that Redirect into the connect context
-"Dials" an agent; the test then answers, lets it ring out or hangs up.
+"Dials" an agent; the test then answers, lets it ring out or hangs up. An Async Originate is
+answered like the real one (transcript b): `Originate successfully queued`, a ringing channel
+with the requested ChannelId, later an `OriginateResponse` with the same ActionID (Success
+when the test answers it, Failure when it does not); an answered Originate into the callback
+context runs that context (MixMonitor, Dial of HOTLINE_CB_DIAL, retries, Hangup).
 """
 
 from __future__ import annotations
@@ -120,12 +124,16 @@ class FakeAsterisk:
         connect_context: str = "hotline-connect",
         hold_context: str = "hotline-hold",
         recordings_dir: Path | None = None,
+        callback_context: str = "hotline-callback",
     ) -> None:
         self.username = username
         self.secret = secret
         self.auth_fail_delay = auth_fail_delay
         self.connect_context = connect_context
         self.hold_context = hold_context
+        self.callback_context = callback_context
+        self.originating: dict[str, dict[str, str]] = {}  # uniqueid -> Originate action, until it resolves
+        self._pairs: list[tuple[str, str]] = []  # the action being handled, repeated keys kept
         self.recordings_dir = recordings_dir
         self.sessions: list[AmiSession] = []
         self.actions: list[dict[str, str]] = []  # every action received, in order
@@ -212,6 +220,7 @@ class FakeAsterisk:
 
     async def handle(self, session: AmiSession, pairs: list[tuple[str, str]]) -> bool:
         action = {k: v for k, v in pairs}
+        self._pairs = pairs
         self.actions.append(action)
         await self._notify()
         name = action.get("Action", "")
@@ -356,10 +365,105 @@ class FakeAsterisk:
             chan.application, chan.app_data = "MusicOnHold", "default"
         return True
 
+    def _action_originate(self, s: AmiSession, a: dict[str, str], ident: list[tuple[str, str]]) -> bool:
+        if a.get("Async", "").lower() != "true":
+            s.send(frame([("Response", "Error"), *ident, ("Message", "this fake only does Async Originate")]))
+            return True
+        n = next(self._chan_ids)
+        target = a.get("Channel", "")
+        uniqueid = a.get("ChannelId") or f"{1795422400 + n}.{n}"
+        cid = a.get("CallerID", "")
+        num = cid[cid.find("<") + 1 : cid.find(">")] if "<" in cid else cid
+        chan = Channel(uniqueid, f"{target}-{n:08x}", num, "Callback", context=a.get("Context", ""),
+                       exten=a.get("Exten", "s"), state=0, application="AppDial2", app_data="(Outgoing Line)")
+        for key, value in self._pairs:
+            if key == "Variable":
+                name, _, val = value.partition("=")
+                chan.variables[name] = val
+        s.send(frame([("Response", "Success"), *ident, ("Message", "Originate successfully queued")]))
+        self.channels[uniqueid] = chan
+        self.originating[uniqueid] = a
+        if target.startswith("PJSIP/"):
+            self.set_device(target, "RINGING")
+        return True
+
+    def _originate_response(self, uniqueid: str, chan: Channel, ok: bool, reason: str) -> None:
+        a = self.originating.pop(uniqueid)
+        self.emit("OriginateResponse", [
+            ("ActionID", a.get("ActionID", "")), ("Response", "Success" if ok else "Failure"),
+            ("Channel", chan.name if ok else a.get("Channel", "")), ("Context", a.get("Context", "")),
+            ("Exten", a.get("Exten", "")), ("Reason", reason), ("Uniqueid", uniqueid if ok else "<unknown>"),
+            ("CallerIDNum", chan.caller), ("CallerIDName", chan.caller_name),
+        ])
+
+    def answer_originate(self, uniqueid: str) -> None:
+        """The Originated phone is answered: OriginateResponse Success, then its dialplan runs."""
+        chan = self.channels[uniqueid]
+        chan.state, chan.priority = 6, 1
+        self._originate_response(uniqueid, chan, True, "4")
+        device = self.originating_device(chan)
+        if device:
+            self.set_device(device, "INUSE")
+        if chan.context == self.callback_context:
+            if self.recordings_dir is not None and "HOTLINE_REC" not in chan.variables:
+                chan.variables["HOTLINE_REC"] = "1"
+                self.emit("MixMonitorStart", chan.fields())
+            chan.variables["HOTLINE_TRY"] = "0"
+            self._dial_customer(chan)
+
+    def originate_fails(self, uniqueid: str, reason: str = "3") -> None:
+        """The Originated phone is not answered (3), busy (5) or unreachable (0/8)."""
+        chan = self.channels[uniqueid]
+        self._originate_response(uniqueid, chan, False, reason)
+        self._hangup_one(chan, {"3": "19", "5": "17"}.get(reason, "16"))
+        device = self.originating_device(chan)
+        if device:
+            self.set_device(device, "NOT_INUSE")
+
+    @staticmethod
+    def originating_device(chan: Channel) -> str:
+        return chan.name.rsplit("-", 1)[0] if chan.name.startswith("PJSIP/") else ""
+
+    def _dial_customer(self, chan: Channel) -> None:
+        chan.variables["HOTLINE_TRY"] = str(int(chan.variables.get("HOTLINE_TRY", "0")) + 1)
+        dial = chan.variables.get("HOTLINE_CB_DIAL", "")
+        n = next(self._chan_ids)
+        leg = Channel(f"{1795422400 + n}.{n}", f"{dial.split('@')[0]}-{n:08x}", dial.partition("/")[2].split("@")[0], "", context="from-trunk",
+                      exten="s", state=5, application="AppDial", app_data="(Outgoing Line)",
+                      linkedid=chan.uniqueid)
+        self.channels[leg.uniqueid] = leg
+        chan.dialing = leg
+        chan.application, chan.app_data = "Dial", f"{dial},{chan.variables.get('HOTLINE_CB_TIMEOUT', '')}"
+        self.emit("DialBegin", [*chan.fields(), *leg.fields("Dest"), ("DialString", dial.partition("/")[2])])
+
+    def customer_answers(self, uniqueid: str) -> None:
+        """The callback's customer picks up: DialEnd ANSWER, agent and customer bridged."""
+        chan = self.channels[uniqueid]
+        leg = self._end_dial(chan, "ANSWER")
+        bridge = f"bd{next(self._bridges):06d}-fake"
+        for c in (chan, leg):
+            c.bridge = bridge
+            self.emit("BridgeEnter", [("BridgeUniqueid", bridge), *c.fields()])
+        if self.recordings_dir is not None:
+            self.recordings_dir.mkdir(parents=True, exist_ok=True)
+            write_wav(self.recordings_dir / f"{chan.variables.get('HOTLINE_CALL', chan.uniqueid)}.wav",
+                      b"\x00\x01" * 800)
+
+    def customer_fails(self, uniqueid: str, status: str = "NOANSWER") -> None:
+        """One customer attempt fails; the callback context dials again or hangs up the agent."""
+        chan = self.channels[uniqueid]
+        self._end_dial(chan, status)
+        if int(chan.variables.get("HOTLINE_TRY", "1")) < int(chan.variables.get("HOTLINE_CB_ATTEMPTS", "1")):
+            self._dial_customer(chan)  # after Wait(HOTLINE_CB_DELAY), not modelled
+        else:
+            self.hangup(uniqueid)
+
     # -- the model's dialplan ------------------------------------------------------------
 
     def _by_name(self, name: str) -> Channel | None:
-        return next((c for c in self.channels.values() if c.name == name), None)
+        """Asterisk looks a channel up by name, then by Uniqueid."""
+        found = next((c for c in self.channels.values() if c.name == name), None)
+        return found or self.channels.get(name)
 
     def new_channel(self, caller: str = "2001", caller_name: str = "Caller 2001", exten: str = "1588") -> Channel:
         n = next(self._chan_ids)
@@ -431,11 +535,16 @@ class FakeAsterisk:
             return
         if chan.dialing is not None:
             self._end_dial(chan, "CANCEL")
+        if uniqueid in self.originating:  # hung up before it was answered: the Originate fails
+            self.originate_fails(uniqueid, "1")
+            return
         peers = [c for c in self.channels.values() if chan.bridge and c.bridge == chan.bridge and c is not chan]
         for c in (chan, *peers):
             self._hangup_one(c)
             if c.name.startswith("PJSIP/") and c.linkedid and c.linkedid != c.uniqueid:
                 self.set_device(f"PJSIP/{c.caller}", "NOT_INUSE")
+            elif self.originating_device(c) and c.linkedid in ("", c.uniqueid):
+                self.set_device(self.originating_device(c), "NOT_INUSE")
 
     # -- FastAGI: the fake as Asterisk calling Hotline ---------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from acd.clock import AsyncioClock
 from acd.engine import Acd
@@ -50,7 +51,8 @@ class World:
 
 @asynccontextmanager
 async def make_world(
-    tmp_path: Path, *, menu: Path = MENU, menu_name: str = "asterisk-test", recognizer: Recognizer | None = None
+    tmp_path: Path, *, menu: Path = MENU, menu_name: str = "asterisk-test", recognizer: Recognizer | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> AsyncIterator[World]:
     monitor = tmp_path / "monitor"
     fake = FakeAsterisk(recordings_dir=monitor)
@@ -63,6 +65,7 @@ async def make_world(
         recordings_dir=monitor,
         speech_dir=tmp_path / "speech",
         menu=menu_name,
+        **(overrides or {}),
     )
     clock = AsyncioClock()
     acd = Acd(clock, QUEUES)

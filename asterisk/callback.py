@@ -1,0 +1,270 @@
+"""IVR callbacks on Asterisk: agent first, then the customer.
+
+A caller who accepts a callback hangs up and keeps their place as a virtual ACD call (caller =
+the callback number, source `asterisk`). When the core assigns an agent, Hotline sends an
+Async `Originate` of the agent's phone (showing the customer's number) into the callback
+context with our own `ChannelId` (`<call id>-cb<n>`); once the agent answers, the dialplan
+starts MixMonitor and dials the customer through `asterisk.callback_dial`, retrying on no
+answer or busy (`callback_attempts`, `callback_retry_delay`); the agent stays on the line.
+
+Events of the agent leg (asterisk/events.py, dispatched here by `CallControl`):
+- `OriginateResponse` Success: the agent answered -> `acd.answer` (the core's ring timer must
+  stop now: dialling the customer can take longer than any ring timeout);
+- `OriginateResponse` Failure, or the leg hanging up before that -> `acd.ring_no_answer`
+  (the callback keeps its place; the agent follows the ring-no-answer rule);
+- `DialEnd` on the leg: the customer answered, or one attempt failed;
+- `Hangup` of an answered leg -> `acd.end`, with disposition `callback_failed` when the
+  customer was never reached (attempts used up, or the agent hung up first).
+The core's ring timer firing first -> `Hangup` of the leg by its id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from acd.call import CallState
+from acd.engine import Acd
+from acd.errors import AcdError
+from acd.events import CallAbandoned, CallAssigned, CallEnded, CallRingNoAnswer, Event
+from asterisk.ami_parser import AmiMessage
+from asterisk.errors import AmiActionError, AmiError, CallControlError
+from asterisk.settings import AsteriskSettings, valid_callback_number
+from hotline.privacy import mask_phone
+
+if TYPE_CHECKING:
+    from asterisk.control import ActionSender
+
+log = logging.getLogger("hotline.asterisk.callback")
+
+FAILED = "callback_failed"  # disposition (and case-store outcome) of a customer never reached
+CUSTOMER_FAILURES = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
+
+
+@dataclass
+class CallbackCall:
+    call_id: str  # the original caller channel's Uniqueid: one record from IVR to the end
+    number: str  # the customer's number
+    dialed: str = ""
+    agent_id: str = ""
+    leg: str = ""  # ChannelId/Uniqueid of the current agent leg, "" when none rings or talks
+    leg_name: str = ""  # the leg's channel name once Asterisk reported it
+    legs: int = 0
+    agent_up: bool = False
+    customer_up: bool = False
+    attempts: int = 0  # customer dial attempts seen (DialBegin)
+    failures: int = 0  # attempts that ended NOANSWER/BUSY/CHANUNAVAIL/CONGESTION
+    ring_failed_in_asterisk: bool = False
+    recording: Path | None = None
+
+
+Spawn = Callable[[str, Coroutine[Any, Any, None]], None]
+Closed = Callable[[CallbackCall], None]
+Recorded = Callable[[str, Path], None]
+
+
+class Callbacks:
+    """The callback calls of one `CallControl`: core decisions -> Originate/Hangup, leg events -> core."""
+
+    def __init__(
+        self, acd: Acd, settings: AsteriskSettings, ami: ActionSender, *, spawn: Spawn,
+        on_closed: Closed | None = None, on_recording: Recorded | None = None,
+    ) -> None:
+        self.acd = acd
+        self.settings = settings
+        self.ami = ami
+        self._spawn = spawn
+        self.on_closed = on_closed
+        self.on_recording = on_recording
+        self.calls: dict[str, CallbackCall] = {}
+        self._by_leg: dict[str, CallbackCall] = {}
+
+    # -- the IVR hands a callback over --------------------------------------------------------
+
+    def arrive(
+        self, call_id: str, queue: str, number: str, *, dialed: str = "", language: str = "",
+        priority: int = 0, tier: str = "regular", skills: dict[str, int] | None = None,
+    ) -> CallbackCall:
+        """Keep the caller's place in `queue` as a callback to `number` (the caller hangs up)."""
+        if not valid_callback_number(number):
+            raise CallControlError(f"call {call_id}: callback number {mask_phone(number)!r} is not dialable",
+                                   call_id)
+        call = self.calls[call_id] = CallbackCall(call_id, number, dialed=dialed)
+        try:
+            self.acd.arrive(call_id, queue, caller=number, language=language, priority=priority, tier=tier,
+                            skills=skills, source="asterisk", dialed=dialed)
+        except AcdError as exc:
+            self.calls.pop(call_id, None)
+            raise CallControlError(f"cannot queue callback {call_id}: {exc}", call_id) from exc
+        log.info("call %s: callback to %s waits in %s", call_id, mask_phone(number), queue)
+        return call
+
+    def leg(self, uniqueid: str) -> CallbackCall | None:
+        return self._by_leg.get(uniqueid)
+
+    # -- core events -> AMI actions ----------------------------------------------------------
+
+    def on_acd_event(self, event: Event) -> bool:
+        """Handle a core event about a callback call; False when it is not one."""
+        call = self.calls.get(getattr(event, "call_id", ""))
+        if call is None:
+            return False
+        if isinstance(event, CallAssigned):
+            self._drop_leg(call)
+            call.legs += 1
+            call.agent_id = event.agent_id
+            call.leg = f"{call.call_id}-cb{call.legs}"
+            call.leg_name = ""
+            call.agent_up = call.customer_up = call.ring_failed_in_asterisk = False
+            call.attempts = call.failures = 0
+            self._by_leg[call.leg] = call
+            self._spawn(call.call_id, self._originate(call, call.leg, event.agent_id))
+        elif isinstance(event, CallRingNoAnswer):
+            leg = call.leg
+            if leg and not call.ring_failed_in_asterisk:  # the core's timer: stop the ringing
+                self._spawn(call.call_id, self._hangup(call.call_id, leg))
+            self._drop_leg(call)
+        elif isinstance(event, CallAbandoned | CallEnded):
+            self.calls.pop(call.call_id, None)
+            leg = call.leg
+            self._drop_leg(call)
+            if leg and isinstance(event, CallAbandoned):
+                self._spawn(call.call_id, self._hangup(call.call_id, leg))
+        return True
+
+    def _drop_leg(self, call: CallbackCall) -> None:
+        if call.leg:
+            self._by_leg.pop(call.leg, None)
+        call.leg = ""
+
+    async def _originate(self, call: CallbackCall, leg: str, agent_id: str) -> None:
+        if call.leg != leg or self.calls.get(call.call_id) is not call:
+            return  # superseded while waiting for the lock
+        s = self.settings
+        variables = [
+            f"HOTLINE_CALL={call.call_id}",
+            f"HOTLINE_CB_DIAL={s.callback_dial_string(call.number)}",
+            f"HOTLINE_CB_TIMEOUT={round(s.callback_ring_timeout)}",
+            f"HOTLINE_CB_ATTEMPTS={s.callback_attempts}",
+            f"HOTLINE_CB_DELAY={round(s.callback_retry_delay)}",
+            f"HOTLINE_CB_CID={s.callback_cid()}",
+        ]
+        fields: dict[str, str | list[str]] = {
+            "Channel": s.endpoint(agent_id),
+            "Context": s.contexts.callback,
+            "Exten": "s",
+            "Priority": "1",
+            "CallerID": f'"Callback" <{call.number}>',  # what the agent's phone shows
+            "Timeout": str(round(s.ring_timeout * 1000)),
+            "Async": "true",
+            "ChannelId": leg,
+            "Variable": variables,
+        }
+        try:
+            await self.ami.action("Originate", fields)
+            log.info("call %s: callback, ringing agent %s (%s)", call.call_id, agent_id, s.endpoint(agent_id))
+        except AmiActionError as exc:
+            log.error("call %s: Originate to agent %s refused: %s", call.call_id, agent_id, exc)
+            self._agent_failed(call, leg)
+        except AmiError as exc:
+            # The core's ring timer takes the callback back (and hangs up the leg if it exists).
+            log.error("call %s: cannot ring agent %s for a callback: %s", call.call_id, agent_id, exc)
+
+    async def _hangup(self, call_id: str, leg: str) -> None:
+        try:
+            await self.ami.action("Hangup", {"Channel": leg, "Cause": "16"})  # by Uniqueid
+        except AmiActionError as exc:
+            log.info("call %s: callback leg %s already gone (%s)", call_id, leg, exc.message)
+        except AmiError as exc:
+            log.warning("call %s: cannot hang up callback leg %s: %s", call_id, leg, exc)
+
+    # -- AMI events of the agent leg -> core ----------------------------------------------------
+
+    def on_originate_response(self, msg: AmiMessage) -> None:
+        call = self._by_leg.get(msg.get("Uniqueid"))
+        if call is None:  # a failure before any channel existed: Uniqueid is <unknown>
+            channel = msg.get("Channel")
+            call = next(
+                (c for c in self._by_leg.values()
+                 if not c.agent_up and self.settings.endpoint(c.agent_id) == channel),
+                None,
+            )
+            if call is None:
+                return
+        leg = call.leg
+        if msg.get("Response") == "Success":
+            call.leg_name = msg.get("Channel")
+            call.agent_up = True
+            acd_call = self.acd.calls.get(call.call_id)
+            if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == call.agent_id:
+                self.acd.answer(call.call_id)
+                log.info("call %s: agent %s answered the callback; dialling %s", call.call_id, call.agent_id,
+                         mask_phone(call.number))
+            else:
+                log.warning("call %s: agent answered a callback the core took back; hanging up", call.call_id)
+                self._drop_leg(call)
+                self._spawn(call.call_id, self._hangup(call.call_id, leg))
+        else:
+            log.info("call %s: agent %s did not answer the callback (reason %s)", call.call_id, call.agent_id,
+                     msg.get("Reason"))
+            self._agent_failed(call, leg)
+
+    def _agent_failed(self, call: CallbackCall, leg: str) -> None:
+        if call.leg != leg or call.agent_up:
+            return
+        acd_call = self.acd.calls.get(call.call_id)
+        if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == call.agent_id:
+            call.ring_failed_in_asterisk = True
+            self.acd.ring_no_answer(call.call_id)
+
+    def on_dial_begin(self, call: CallbackCall, msg: AmiMessage) -> None:
+        call.attempts += 1
+        log.info("call %s: callback attempt %d of %d", call.call_id, call.attempts, self.settings.callback_attempts)
+
+    def on_dial_end(self, call: CallbackCall, msg: AmiMessage) -> None:
+        status = msg.get("DialStatus")
+        if status == "ANSWER":
+            call.customer_up = True
+            log.info("call %s: customer answered the callback", call.call_id)
+        elif status in CUSTOMER_FAILURES:
+            call.failures += 1
+            log.info("call %s: callback attempt %d: %s", call.call_id, call.failures, status)
+
+    def on_mixmonitor_start(self, call: CallbackCall) -> None:
+        if call.recording is not None:
+            return
+        call.recording = self.settings.recording_path(call.call_id)
+        if self.on_recording is not None:
+            try:
+                self.on_recording(call.call_id, call.recording)
+            except Exception:
+                log.exception("call %s: recording hook failed", call.call_id)
+
+    def on_hangup(self, call: CallbackCall, msg: AmiMessage) -> None:
+        self.leg_gone(call, msg.get("Uniqueid"))
+
+    def leg_gone(self, call: CallbackCall, leg: str) -> None:
+        if leg != call.leg:
+            return
+        if not call.agent_up:
+            self._agent_failed(call, leg)  # OriginateResponse Failure may follow: ignored then
+            self._drop_leg(call)
+            return
+        acd_call = self.acd.calls.get(call.call_id)
+        self._drop_leg(call)
+        if acd_call is None or acd_call.state is not CallState.ON_CALL:
+            return
+        if call.customer_up:
+            self.acd.end(call.call_id)
+        else:
+            log.warning("call %s: callback failed: customer %s not reached after %d attempt(s)", call.call_id,
+                        mask_phone(call.number), call.attempts)
+            self.acd.end(call.call_id, disposition=FAILED)
+        if self.on_closed is not None:
+            try:
+                self.on_closed(call)
+            except Exception:
+                log.exception("call %s: close hook failed", call.call_id)
