@@ -155,3 +155,49 @@ async def test_customer_busy_then_no_answer_ends_as_callback_failed(world: World
     assert (row["outcome"], row["disposition"], row["agent_id"]) == (FAILED, FAILED, "1001")
     assert row["ended_at"] is not None
     assert acd.agents["1001"].state.value in ("available", "wrap_up")  # the agent is not penalised
+
+
+async def test_agent_hanging_up_before_the_customer_answers_ends_the_callback_as_failed(world: World) -> None:
+    fake, acd = world.fake, world.acd
+    call_id = await accept_callback(world)
+    acd.login("1001")
+    leg = (await fake.wait_action("Originate"))["ChannelId"]
+    fake.answer_originate(leg)
+    await world.barrier()
+    fake.hangup(leg)  # the agent gives up while the customer's phone rings (DialEnd CANCEL)
+    await world.until(lambda: call_id not in acd.calls)
+    row = await stored_call(world, call_id)
+    assert (row["outcome"], row["agent_id"]) == (FAILED, "1001")
+
+
+async def test_an_undialable_callback_number_fails_the_ivr_and_queues_nothing(world: World) -> None:
+    caller = CallerScript(number="1234&PJSIP/9999", keys=["1"])
+    result = await world.fake.agi_call(world.service.agi.port, caller)
+    call_id = result.channel.uniqueid
+    outcome = world.service.runs[call_id].outcome
+    assert outcome is not None and outcome.kind is OutcomeKind.FAILED
+    assert call_id not in world.acd.calls and not world.service.control.callbacks.calls
+    assert call_id not in world.fake.channels  # hung up, not parked
+    row = await stored_call(world, call_id)
+    assert row["outcome"] == "failed" and row["queued_at"] is None
+
+
+async def test_agent_leg_ended_during_an_ami_outage_is_settled_by_the_resync(world: World) -> None:
+    fake, acd, service = world.fake, world.acd, world.service
+    call_id = await accept_callback(world)
+    acd.login("1001")
+    leg = (await fake.wait_action("Originate"))["ChannelId"]
+    fake.answer_originate(leg)
+    await world.barrier()
+    fake.customer_answers(leg)
+    await world.barrier()
+    logins = fake.logins
+    fake.drop()
+    await fake.wait_for(lambda: not fake.sessions)
+    fake.hangup(leg)  # nobody hears the Hangup
+    assert call_id in acd.calls
+    await fake.wait_for(lambda: fake.logins > logins)
+    await service.ami.wait_ready(5)
+    await world.until(lambda: call_id not in acd.calls)
+    row = await stored_call(world, call_id)
+    assert (row["outcome"], row["agent_id"]) == ("answered", "1001")

@@ -9,7 +9,12 @@ import pytest
 from acd.agent import AgentConfig
 from asterisk.confgen import generate
 from asterisk.events import USED_EVENTS
-from asterisk.settings import AsteriskConfigError, AsteriskSettings, parse_settings
+from asterisk.settings import (
+    AsteriskConfigError,
+    AsteriskSettings,
+    parse_settings,
+    valid_callback_number,
+)
 from hotline.cli import main
 from hotline.config import load_config
 
@@ -42,6 +47,11 @@ def test_settings_defaults_and_overrides() -> None:
         ({"ami": {"colour": 1}}, "asterisk.ami: unknown keys"),
         ({"ring_timeout": 0}, "ring_timeout"),
         ({"contexts": []}, "mapping"),
+        ({"callback_dial": "PJSIP/trunk"}, "callback_dial must contain {number}"),
+        ({"callback_dial": "PJSIP/{number}@trunk,30,A(x)"}, "no commas"),
+        ({"callback_attempts": 0}, "callback_attempts"),
+        ({"callback_retry_delay": -1}, "callback_retry_delay"),
+        ({"callback_ring_timeout": 0}, "callback_ring_timeout"),
     ],
 )
 def test_bad_settings_name_the_key(raw: dict[str, object], message: str) -> None:
@@ -85,6 +95,26 @@ def test_dialplan_routes_numbers_to_fastagi_then_hold_and_connects_each_agent() 
     assert "Dial(PJSIP/${EXTEN},15,m(${HOTLINE_MOH}))" in text  # agents added after generating
     for ctx in ("hotline-incoming", "hotline-hold", "hotline-connect", "hotline-agents"):
         assert f"[{ctx}]" in text
+
+
+def test_callback_settings_and_dialplan_context() -> None:
+    settings = parse_settings({"callback_dial": "PJSIP/{number}@kt-trunk", "callback_attempts": 2,
+                               "callback_retry_delay": 45, "recordings_dir": "/srv/rec",
+                               "hotline_numbers": ["1588"]})
+    assert settings.callback_dial_string("+821012345678") == "PJSIP/+821012345678@kt-trunk"
+    assert (settings.callback_attempts, settings.callback_retry_delay, settings.callback_cid()) == (2, 45.0, "1588")
+    assert parse_settings({"callback_caller_id": "0215880000"}).callback_cid() == "0215880000"
+    assert valid_callback_number("+821012345678") and valid_callback_number("01012345678")
+    for bad in ("12,3", "+82 10", "1234&PJSIP/9", "${x}", "", "12"):
+        assert not valid_callback_number(bad), bad
+    text = generate(settings, AGENTS)["extensions.conf"]
+    context = text[text.index("[hotline-callback]"):text.index("[hotline-agents]")]
+    assert "MixMonitor(/srv/rec/${HOTLINE_CALL}.wav,b)" in context  # named after the original call
+    assert " same => n,Dial(${HOTLINE_CB_DIAL},${HOTLINE_CB_TIMEOUT})\n" in context
+    assert "GotoIf($[${HOTLINE_TRY} >= ${HOTLINE_CB_ATTEMPTS}]?done)" in context
+    assert "Wait(${HOTLINE_CB_DELAY})" in context and "same => n(done),Hangup()" in context
+    labels = re.findall(r"n\((\w+)\)", context)
+    assert sorted(labels) == ["dial", "done"]
 
 
 def test_generated_files_parse_as_ini() -> None:

@@ -89,3 +89,47 @@ async def test_event_lists_use_the_real_framing_and_field_order(fake: FakeAsteri
     start, item, complete = [await raw.frame() for _ in range(3)]
     real = [f for f in REAL_F if "ActionID: acd-9" in f]
     assert start == real[0] and keys(item) == keys(real[1]) and keys(complete) == keys(real[-1])
+
+
+REAL_B = ami_server_frames("b-originate-local-to-hangup.txt")
+
+
+def real_b(event: str, response: str) -> list[str]:
+    return next(f for f in REAL_B if f[0] == f"Event: {event}" and f"Response: {response}" in f)
+
+
+async def test_async_originate_answers_like_the_transcript(fake: FakeAsterisk) -> None:
+    raw, _ = await connect(fake)
+    await raw.send("Action: Login", "ActionID: acd-1", "Username: acd", "Secret: acdsecret", "Events: on")
+    await raw.frame()
+    await raw.frame()  # FullyBooted
+    await raw.send("Action: Originate", "ActionID: acd-2", "Channel: PJSIP/1001", "Context: hotline-callback",
+                   "Exten: s", "Priority: 1", 'CallerID: "Callback" <555>', "Timeout: 15000", "Async: true",
+                   "Variable: A=1", "Variable: B=2", "ChannelId: orig-b-1")
+    queued = await raw.frame()
+    assert queued == next(f for f in REAL_B if "Message: Originate successfully queued" in f)
+    assert fake.channels["orig-b-1"].variables == {"A": "1", "B": "2"}
+    assert (await raw.frame())[:2] == ["Event: DeviceStateChange", "Privilege: call,all"]  # ringing
+
+    # Originating into a context, Asterisk reports Context/Exten where the transcript's
+    # Application-form Originate has Application/Data; every other key as recorded.
+    def as_context_form(frame: list[str]) -> list[str]:
+        names = keys(frame)
+        return [{"Application": "Context", "Data": "Exten"}.get(n, n) for n in names]
+
+    fake.hangup("orig-b-1")  # before the answer: the Originate fails
+    frames = [await raw.frame() for _ in range(3)]
+    assert [f[0] for f in frames] == ["Event: OriginateResponse", "Event: Hangup", "Event: DeviceStateChange"]
+    response = frames[0]
+    assert keys(response) == as_context_form(real_b("OriginateResponse", "Failure"))
+    assert "Uniqueid: <unknown>" in response and "ActionID: acd-2" in response
+    assert "Channel: PJSIP/1001" in response  # the requested channel, as in the transcript
+
+    await raw.send("Action: Originate", "ActionID: acd-3", "Channel: PJSIP/1001", "Context: hotline-callback",
+                   "Exten: s", "Priority: 1", "Async: true", "ChannelId: orig-b-2")
+    assert (await raw.frame())[2] == "Message: Originate successfully queued"
+    await raw.frame()
+    fake.answer_originate("orig-b-2")
+    response = await raw.frame()
+    assert keys(response) == as_context_form(real_b("OriginateResponse", "Success"))
+    assert "Uniqueid: orig-b-2" in response and "Reason: 4" in response and "ActionID: acd-3" in response
