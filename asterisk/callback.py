@@ -184,16 +184,17 @@ class Callbacks:
     # -- AMI events of the agent leg -> core ----------------------------------------------------
 
     def on_originate_response(self, msg: AmiMessage) -> None:
-        call = self._by_leg.get(msg.get("Uniqueid"))
-        if call is None:  # a failure before any channel existed: Uniqueid is <unknown>
+        uniqueid = msg.get("Uniqueid")
+        call = self._by_leg.get(uniqueid)
+        if call is None and uniqueid in ("", "<unknown>"):  # failed before any channel existed
             channel = msg.get("Channel")
             call = next(
                 (c for c in self._by_leg.values()
                  if not c.agent_up and self.settings.endpoint(c.agent_id) == channel),
                 None,
             )
-            if call is None:
-                return
+        if call is None:
+            return  # a leg already given up (the core's ring timer), or not a callback
         leg = call.leg
         if msg.get("Response") == "Success":
             call.leg_name = msg.get("Channel")

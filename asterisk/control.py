@@ -13,7 +13,8 @@ NOANSWER/BUSY/CHANUNAVAIL/CONGESTION -> `acd.ring_no_answer` (the call returns t
 Hangup of a waiting or ringing caller -> `acd.abandon`; Hangup of a talking caller -> `acd.end`;
 DeviceStateChange of an agent's phone: offline or busy outside Hotline pauses the agent, free
 again unpauses (only pauses Hotline made). When the core's own ring timer fires first, the
-caller is Redirected back to hold, which cancels the Dial.
+caller is Redirected back to hold, which cancels the Dial. Callbacks (no caller channel left)
+ring the agent by Originate instead: `asterisk.callback.Callbacks`, fed from the same table.
 """
 
 from __future__ import annotations
