@@ -108,8 +108,11 @@ class Callbacks:
     # -- core events -> AMI actions ----------------------------------------------------------
 
     def on_acd_event(self, event: Event) -> bool:
-        """Handle a core event about a callback call; False when it is not one."""
-        call = self.calls.get(getattr(event, "call_id", ""))
+        """Handle a call event of a callback call; False when it is not one (agent events carry
+        a call id too: those stay with `CallControl`)."""
+        if not isinstance(event, CallAssigned | CallRingNoAnswer | CallAbandoned | CallEnded):
+            return False
+        call = self.calls.get(event.call_id)
         if call is None:
             return False
         if isinstance(event, CallAssigned):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from acd.call import CallState
+from acd.events import AgentStateChanged, CallAssigned, CallQueued
 from asterisk.callback import FAILED
 from casestore.models import CALLS, RECORDINGS
 from ivr.events import OutcomeKind
@@ -201,3 +202,12 @@ async def test_agent_leg_ended_during_an_ami_outage_is_settled_by_the_resync(wor
     await world.until(lambda: call_id not in acd.calls)
     row = await stored_call(world, call_id)
     assert (row["outcome"], row["agent_id"]) == ("answered", "1001")
+
+
+async def test_agent_events_naming_a_callback_stay_with_call_control(world: World) -> None:
+    call_id = await accept_callback(world)
+    callbacks = world.service.control.callbacks
+    event = AgentStateChanged(0.0, "1001", "wrap_up", "available", call_id=call_id)
+    assert callbacks.on_acd_event(event) is False  # presence re-checks still run for the agent
+    assert callbacks.on_acd_event(CallQueued(0.0, call_id, "booking", 0, 1)) is False
+    assert callbacks.on_acd_event(CallAssigned(0.0, "other-call", "1001", "booking", 0, 0.0)) is False
