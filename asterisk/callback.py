@@ -198,23 +198,44 @@ class Callbacks:
             )
         if call is None:
             return  # a leg already given up (the core's ring timer), or not a callback
-        leg = call.leg
         if msg.get("Response") == "Success":
-            call.leg_name = msg.get("Channel")
-            call.agent_up = True
-            acd_call = self.acd.calls.get(call.call_id)
-            if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == call.agent_id:
-                self.acd.answer(call.call_id)
-                log.info("call %s: agent %s answered the callback; dialling %s", call.call_id, call.agent_id,
-                         mask_phone(call.number))
-            else:
-                log.warning("call %s: agent answered a callback the core took back; hanging up", call.call_id)
-                self._drop_leg(call)
-                self._spawn(call.call_id, self._hangup(call.call_id, leg))
+            self.agent_answered(call, msg.get("Channel"))
         else:
             log.info("call %s: agent %s did not answer the callback (reason %s)", call.call_id, call.agent_id,
                      msg.get("Reason"))
-            self._agent_failed(call, leg)
+            self._agent_failed(call, call.leg)
+
+    def agent_answered(self, call: CallbackCall, channel: str) -> None:
+        leg = call.leg
+        if call.agent_up or not leg:
+            return
+        call.leg_name = channel
+        call.agent_up = True
+        acd_call = self.acd.calls.get(call.call_id)
+        if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == call.agent_id:
+            self.acd.answer(call.call_id)
+            log.info("call %s: agent %s answered the callback; dialling %s", call.call_id, call.agent_id,
+                     mask_phone(call.number))
+        else:
+            log.warning("call %s: agent answered a callback the core took back; hanging up", call.call_id)
+            self._drop_leg(call)
+            self._spawn(call.call_id, self._hangup(call.call_id, leg))
+
+    def resync(self, live: dict[str, AmiMessage]) -> None:
+        """After an AMI outage: legs that ended, were answered or reached the customer meanwhile."""
+        for call in list(self.calls.values()):
+            if not call.leg:
+                continue
+            item = live.get(call.leg)
+            if item is None:
+                log.info("resync: callback %s: agent leg ended while AMI was down", call.call_id)
+                self.leg_gone(call, call.leg)
+                continue
+            if not call.agent_up and item.get("ChannelState") == "6":
+                log.info("resync: callback %s: agent answered while AMI was down", call.call_id)
+                self.agent_answered(call, item.get("Channel"))
+            if call.agent_up and item.get("BridgeId"):
+                call.customer_up = True  # bridged: only the customer's leg can be on the other side
 
     def _agent_failed(self, call: CallbackCall, leg: str) -> None:
         if call.leg != leg or call.agent_up:

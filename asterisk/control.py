@@ -424,10 +424,7 @@ class CallControl:
                 log.info("resync: call %s stopped ringing while AMI was down", call_id)
                 call.ring_failed_in_asterisk = True
                 self.acd.ring_no_answer(call_id)
-        for callback in list(self.callbacks.calls.values()):
-            if callback.leg and callback.leg not in live:
-                log.info("resync: callback %s: agent leg ended while AMI was down", callback.call_id)
-                self.callbacks.leg_gone(callback, callback.leg)
+        self.callbacks.resync(live)
         for call_id, item in live.items():
             if item.get("Context") == self.settings.contexts.hold and call_id not in self.calls:
                 await self._adopt(ami, call_id, item)

@@ -211,3 +211,25 @@ async def test_agent_events_naming_a_callback_stay_with_call_control(world: Worl
     assert callbacks.on_acd_event(event) is False  # presence re-checks still run for the agent
     assert callbacks.on_acd_event(CallQueued(0.0, call_id, "booking", 0, 1)) is False
     assert callbacks.on_acd_event(CallAssigned(0.0, "other-call", "1001", "booking", 0, 0.0)) is False
+
+
+async def test_agent_and_customer_answering_during_an_ami_outage_are_seen_by_the_resync(world: World) -> None:
+    fake, acd, service = world.fake, world.acd, world.service
+    call_id = await accept_callback(world)
+    acd.login("1001")
+    leg = (await fake.wait_action("Originate"))["ChannelId"]
+    await world.barrier()
+    logins = fake.logins
+    fake.drop()
+    await fake.wait_for(lambda: not fake.sessions)
+    fake.answer_originate(leg)  # OriginateResponse, DialBegin, DialEnd, BridgeEnter: all lost
+    fake.customer_answers(leg)
+    assert acd.calls[call_id].state is CallState.RINGING
+    await fake.wait_for(lambda: fake.logins > logins)
+    await world.until(lambda: acd.calls[call_id].state is CallState.ON_CALL)
+    await world.barrier()
+    assert service.control.callbacks.calls[call_id].customer_up
+    fake.hangup(leg)
+    await world.until(lambda: call_id not in acd.calls)
+    row = await stored_call(world, call_id)
+    assert (row["outcome"], row["agent_id"]) == ("answered", "1001")
