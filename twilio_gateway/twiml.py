@@ -56,6 +56,23 @@ def _ask(
     return str(response)
 
 
+def _say_connecting(response: VoiceResponse, language: str, settings: TwilioSettings) -> None:
+    text = CONNECTING_TEXTS.get(language, CONNECTING_TEXTS["en"])
+    _speak(response, Prompt(text, language if language in CONNECTING_TEXTS else "en"), settings)
+
+
+def _recording_options(recording_url: str | None) -> dict[str, object]:
+    """<Dial> attributes that record both legs and report the file to `recording_url`."""
+    if recording_url is None:
+        return {}
+    return {
+        "record": "record-from-answer-dual",
+        "recording_status_callback": recording_url,
+        "recording_status_callback_method": "POST",
+        "recording_status_callback_event": "completed",
+    }
+
+
 def _speak_all(
     parent: VoiceResponse | Gather, prompts: Sequence[Prompt], settings: TwilioSettings
 ) -> None:
@@ -213,16 +230,8 @@ def render_dial(
     `answered` to `agent_status_url`; the <Dial> action reports how the leg ended."""
     response = VoiceResponse()
     _speak_all(response, prompts, settings)
-    text = CONNECTING_TEXTS.get(language, CONNECTING_TEXTS["en"])
-    _speak(response, Prompt(text, language if language in CONNECTING_TEXTS else "en"), settings)
-    options: dict[str, object] = {}
-    if recording_url is not None:
-        options.update(
-            record="record-from-answer-dual",
-            recording_status_callback=recording_url,
-            recording_status_callback_method="POST",
-            recording_status_callback_event="completed",
-        )
+    _say_connecting(response, language, settings)
+    options = _recording_options(recording_url)
     dial = Dial(
         action=action_url,
         method="POST",
@@ -274,16 +283,8 @@ def render_callback_leg(
 ) -> str:
     """The agent's leg of a callback: once the agent answers, dial the customer."""
     response = VoiceResponse()
-    text = CONNECTING_TEXTS.get(language, CONNECTING_TEXTS["en"])
-    _speak(response, Prompt(text, language if language in CONNECTING_TEXTS else "en"), settings)
-    options: dict[str, object] = {}
-    if recording_url is not None:
-        options.update(
-            record="record-from-answer-dual",
-            recording_status_callback=recording_url,
-            recording_status_callback_method="POST",
-            recording_status_callback_event="completed",
-        )
+    _say_connecting(response, language, settings)
+    options = _recording_options(recording_url)
     dial = response.dial(caller_id=caller_id, timeout=settings.ring_timeout, **options)
     dial.number(customer)
     return str(response)
