@@ -1,8 +1,13 @@
 """Hotline's configuration file (YAML): queues and agents parsed here, into the core's types.
 
-Adapter sections (`asterisk`, `twilio`, `store`, `speech`, ...) stay as raw mappings in
-`HotlineConfig.sections`; each adapter parses its own section into its own typed settings,
-so a section is described and validated next to the code that uses it.
+The whole file is first checked against one schema (`hotline.config_schema`, one module per
+section): unknown keys, duplicate keys, wrong shapes and out-of-range values are refused all
+at once, each error naming the file, the line and the key path, before anything starts.
+The YAML is read with limits (size, depth, alias expansion; `ivr.source`).
+
+Adapter sections (`asterisk`, `twilio`, `store`, `speech`, ...) then stay as raw mappings in
+`HotlineConfig.sections`; each adapter parses its own section into its own typed settings
+(and checks what a schema cannot: environment variables, files, cross references).
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from acd.agent import AgentConfig
 from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
+from hotline.config_validation import ConfigIssue, check_document
+from ivr.source import Source, SourceError, YamlLimits, format_path, load_source
+
+CONFIG_LIMITS = YamlLimits(max_bytes=4 * 1024 * 1024, max_depth=32, max_values=500_000)
 
 
 class ConfigError(ValueError):
-    """The configuration file is invalid; the message names the file and the key."""
+    """The configuration file is invalid; the message names the file, the line and the key
+    (one line per problem)."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +144,38 @@ def parse_agent(raw: Any, where: str) -> AgentConfig:
         raise ConfigError(f"{where}({agent_id}): {exc}") from exc
 
 
-def parse_config(raw: Any, path: Path | None = None) -> HotlineConfig:
+def _overflow_cycle(queues: tuple[QueueConfig, ...]) -> list[str] | None:
+    target = {q.name: q.overflow for q in queues if q.overflow is not None}
+    for start in target:
+        seen = [start]
+        current = target.get(start)
+        while current is not None:
+            if current == start:
+                return [*seen, start]
+            if current in seen:
+                break
+            seen.append(current)
+            current = target.get(current)
+    return None
+
+
+def validate(raw: Any, path: Path | None = None, source: Source | None = None) -> None:
+    """Check the document against the schema; a ConfigError lists every problem."""
     where = str(path) if path else "config"
+    line = source.line if source is not None else (lambda p: None)
+    issues = [
+        ConfigIssue(tuple(dup), at, "duplicate key (a key may appear once; YAML would keep only the last)")
+        for dup, at in (source.duplicates if source is not None else [])
+    ]
+    issues += check_document(raw, line=line)
+    issues.sort(key=lambda i: i.line or 0)
+    if issues:
+        raise ConfigError("\n".join(issue.format(where) for issue in issues))
+
+
+def parse_config(raw: Any, path: Path | None = None, source: Source | None = None) -> HotlineConfig:
+    where = str(path) if path else "config"
+    validate(raw, path, source)
     data = as_mapping(raw, where)
     queues = tuple(parse_queue(q, f"{where}: queues[{i}]") for i, q in enumerate(data.get("queues") or []))
     names = [q.name for q in queues]
@@ -147,6 +185,9 @@ def parse_config(raw: Any, path: Path | None = None) -> HotlineConfig:
     for q in queues:
         if q.overflow is not None and q.overflow not in names:
             raise ConfigError(f"{where}: queue {q.name!r} overflows to unknown queue {q.overflow!r}")
+    cycle = _overflow_cycle(queues)
+    if cycle:
+        raise ConfigError(f"{where}: queues overflow in a circle: {' -> '.join(cycle)}")
     agents = tuple(parse_agent(a, f"{where}: agents[{i}]") for i, a in enumerate(data.get("agents") or []))
     ids = [a.id for a in agents]
     dupes = {n for n in ids if ids.count(n) > 1}
@@ -164,16 +205,37 @@ def parse_config(raw: Any, path: Path | None = None) -> HotlineConfig:
     )
 
 
-def read_yaml(path: Path) -> Any:
-    """The YAML document in `path`; unreadable or invalid files are a ConfigError."""
+def read_source(path: Path, limits: YamlLimits = CONFIG_LIMITS) -> Source:
+    """The YAML document in `path` with the line of every key; unreadable, oversized or
+    invalid files are a ConfigError naming the file (and the line)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            raw = fh.read(limits.max_bytes + 1)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > limits.max_bytes:
+        raise ConfigError(f"{path}: too large (more than {limits.max_bytes} bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return load_source(text, str(path), limits)
+    except SourceError as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML document in `path` as plain data (see `read_source`); duplicate keys are errors."""
+    source = read_source(path)
+    if source.duplicates:
+        dup, line = source.duplicates[0]
+        raise ConfigError(f"{path}:{line}: {format_path(dup)}: duplicate key")
+    return source.data
 
 
 def load_config(path: str | Path) -> HotlineConfig:
     path = Path(path)
-    return parse_config(read_yaml(path), path)
+    source = read_source(path)
+    return parse_config(source.data, path, source)

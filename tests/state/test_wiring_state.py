@@ -66,7 +66,7 @@ async def test_server_publishes_the_acd_events(stream: str, tmp_path: Path) -> N
 
 
 def test_a_bad_state_section_refuses_the_start() -> None:
-    with pytest.raises(ConfigError, match="state: unknown keys"):
+    with pytest.raises(ConfigError, match=r"state\.steam: unknown key \(did you mean .stream.\?\)"):
         build_app(config_with({"url": REDIS, "steam": "x"}), speech=False, asterisk=False)
 
 
