@@ -64,7 +64,7 @@ def _wanted(types: Any) -> str:
     return " or ".join(_WANTED.get(n, n) for n in names)
 
 
-def _unknown_keys(error: ValidationError) -> list[tuple[str, str]]:
+def _unknown_keys(error: Any) -> list[tuple[str, str]]:
     """(key, message) for each key refused by `additionalProperties: false`."""
     known = list(error.schema.get("properties", {}))
     out = []
@@ -77,7 +77,7 @@ def _unknown_keys(error: ValidationError) -> list[tuple[str, str]]:
     return out
 
 
-def _message(error: ValidationError) -> str:
+def _message(error: Any) -> str:
     v, value, schema = error.validator, error.instance, error.schema
     if v == "type":
         return f"expected {_wanted(error.validator_value)}, got {_kind(value)} {_short(value)}"
@@ -110,7 +110,7 @@ def _message(error: ValidationError) -> str:
     return error.message if len(error.message) < 200 else error.message[:197] + "..."
 
 
-def _leaves(error: ValidationError) -> Iterable[ValidationError]:
+def _leaves(error: Any) -> Iterable[Any]:
     """For anyOf/oneOf with a nullable alternative, report the non-null branch's errors."""
     if error.validator in ("anyOf", "oneOf") and not error.schema.get("description"):
         branches = error.validator_value

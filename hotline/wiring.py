@@ -72,6 +72,21 @@ def _enabled(section: Mapping[str, Any], default: bool) -> tuple[bool, dict[str,
     return flag, rest
 
 
+def check_menu_names(config: HotlineConfig, known: list[str]) -> None:
+    """Every menu the configuration names (ivr, asterisk, twilio) is one the menu files define."""
+    named: list[tuple[str, object]] = [("ivr.default_menu", config.section("ivr").get("default_menu"))]
+    for section in ("ivr", "asterisk", "twilio"):
+        numbers = config.section(section).get("numbers" if section != "asterisk" else "menus") or {}
+        key = "numbers" if section != "asterisk" else "menus"
+        named += [(f"{section}.{key}.{number}", name) for number, name in numbers.items()]
+    named += [(f"{s}.menu", config.section(s).get("menu")) for s in ("asterisk", "twilio")]
+    unknown = [f"{key}: no menu file defines {name!r}" for key, name in named
+               if isinstance(name, str) and name and name not in known]
+    if unknown:
+        have = ", ".join(known) or "none (ivr.menus lists no file)"
+        raise ConfigError(f"{config.path}: " + f"\n{config.path}: ".join(unknown) + f" (menus: {have})")
+
+
 def build_app(
     config: HotlineConfig,
     *,
@@ -96,6 +111,7 @@ def build_app(
         raise ConfigError(f"{config.path}: {exc}") from exc
     registry = MenuRegistry(clock, queues=[q.name for q in config.queues])
     load_menu_files(registry, [config.resolve(p) for p in ivr_config.menus])
+    check_menu_names(config, registry.names())
     app[MENUS_KEY] = registry
     add_menu_routes(app, [config.resolve(p) for p in ivr_config.menus])
 
@@ -117,7 +133,10 @@ def build_app(
 
     from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
 
-    speech_conf = speech_settings(config) if speech else None
+    try:
+        speech_conf = speech_settings(config) if speech else None
+    except ValueError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from exc
     if speech_conf is not None:
         app.cleanup_ctx.append(speech_cleanup_ctx(speech_conf))
 
@@ -129,7 +148,10 @@ def build_app(
         from asterisk.service import AsteriskService, cleanup_ctx
         from asterisk.settings import parse_settings
 
-        asterisk_settings = parse_settings(asterisk_raw, base=config.resolve("."))
+        try:
+            asterisk_settings = parse_settings(asterisk_raw, base=config.resolve("."))
+        except ValueError as exc:
+            raise ConfigError(f"{config.path}: {exc}") from exc
 
         def asterisk_service(app: web.Application) -> AsteriskService:
             store = app[STORE_KEY]
@@ -155,8 +177,12 @@ def build_app(
         from twilio_gateway.app import setup_twilio
         from twilio_gateway.settings import parse_twilio_settings
 
+        try:
+            twilio_settings = parse_twilio_settings(twilio_raw)
+        except ValueError as exc:
+            raise ConfigError(f"{config.path}: {exc}") from exc
         setup_twilio(
-            app, parse_twilio_settings(twilio_raw), acd, registry,
+            app, twilio_settings, acd, registry,
             recognizer=recognizer, writer=lambda app: app[STORE_KEY].writer_instance,
             recordings=lambda app: app[STORE_KEY].recordings,
             http_client=twilio_http_client, clock=clock, emergency=emergency,

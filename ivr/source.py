@@ -67,10 +67,10 @@ class _LimitedLoader(yaml.SafeLoader):
             frame[0] += values
             frame[1] = max(frame[1], height)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D401 - PyYAML hook
+    def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            anchor = event.anchor
+            anchor = str(event.anchor)
             if anchor in self.open_anchors:
                 raise self._fail(f"recursive alias *{anchor}", event.start_mark)
             values, height = self.anchor_size.get(anchor, (1, 0))

@@ -6,10 +6,9 @@ import argparse
 import logging
 import sys
 
-from aiohttp import web
-
 from casestore.errors import CaseStoreError
 from hotline.api_auth import ApiSettings
+from hotline.app_runner import run_app
 from hotline.config import ConfigError, load_config
 from hotline.menus_api import reload_on_sighup
 from hotline.privacy import install_log_masking
@@ -20,8 +19,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("serve", help="run the Hotline server")
     parser.add_argument("--config", default="config/hotline.yaml", help="configuration file")
     parser.add_argument("--host", help="listen address (default: api.host in the config)")
-    parser.add_argument("--port", type=int, help="listen port (default: api.port in the config)")
+    parser.add_argument("--port", type=port_number, help="listen port (default: api.port in the config)")
     parser.set_defaults(handler=run)
+
+
+def port_number(text: str) -> int:
+    """A TCP port 1-65535 (argparse type: a bad value is refused before anything starts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port 1-65535")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
         api = ApiSettings.from_section(config.section("api"))
-        web.run_app(app, host=args.host or api.host, port=args.port or api.port, print=None)
+        run_app(app, host=args.host or api.host, port=args.port or api.port)
     except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:
         # ValueError covers every adapter's settings error (each subclasses it)
         print(f"hotline: {exc}", file=sys.stderr)

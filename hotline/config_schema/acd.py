@@ -1,7 +1,17 @@
 """`acd:`, `queues:` and `agents:`, parsed by hotline/config.py into the core's types."""
 
 from hotline.config_schema._types import (
-    BOOL, ID, LEVEL, NAME, TEXT, Schema, count, list_of, mapping_of, optional, seconds,
+    BOOL,
+    ID,
+    LEVEL,
+    NAME,
+    TEXT,
+    Schema,
+    count,
+    list_of,
+    mapping_of,
+    optional,
+    seconds,
     strict,
 )
 

@@ -2,7 +2,19 @@
 asterisk/settings.py; `enabled` is the wiring's switch."""
 
 from hotline.config_schema._types import (
-    BOOL, HOST, ID, NAME, PORT, TEXT, Schema, count, list_of, mapping_of, optional, seconds, strict,
+    BOOL,
+    HOST,
+    ID,
+    NAME,
+    PORT,
+    TEXT,
+    Schema,
+    count,
+    list_of,
+    mapping_of,
+    optional,
+    seconds,
+    strict,
 )
 
 _AMI = strict(

@@ -1,7 +1,15 @@
 """`store:` (case store, cases per queue, SLA rules), parsed by casestore/settings.py."""
 
 from hotline.config_schema._types import (
-    NAME, Schema, count, list_of, mapping_of, number, optional, seconds, strict,
+    NAME,
+    Schema,
+    count,
+    list_of,
+    mapping_of,
+    number,
+    optional,
+    seconds,
+    strict,
 )
 
 _PRIORITIES = ["urgent", "major", "complex", "common", "general"]

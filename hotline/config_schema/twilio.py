@@ -2,7 +2,16 @@
 twilio_gateway/settings.py; `enabled` is the wiring's switch."""
 
 from hotline.config_schema._types import (
-    BOOL, NAME, TEXT, Schema, count, list_of, mapping_of, optional, seconds, strict,
+    BOOL,
+    NAME,
+    TEXT,
+    Schema,
+    count,
+    list_of,
+    mapping_of,
+    optional,
+    seconds,
+    strict,
 )
 
 PROPERTIES: dict[str, Schema] = {
