@@ -70,10 +70,10 @@ class _LimitedLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            anchor = str(event.anchor)
-            if anchor in self.open_anchors:
-                raise self._fail(f"recursive alias *{anchor}", event.start_mark)
-            values, height = self.anchor_size.get(anchor, (1, 0))
+            alias = str(event.anchor)
+            if alias in self.open_anchors:
+                raise self._fail(f"recursive alias *{alias}", event.start_mark)
+            values, height = self.anchor_size.get(alias, (1, 0))
             self._account(values, height, event.start_mark)
             return super().compose_node(parent, index)
         anchor = getattr(event, "anchor", None)
