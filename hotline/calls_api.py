@@ -12,6 +12,7 @@ from typing import Protocol
 from aiohttp import web
 
 from hotline.api_auth import Role
+from hotline.http_input import choice_field
 from hotline.server import ACD_KEY, ApiError, principal, read_json
 
 log = logging.getLogger("hotline.api")
@@ -32,9 +33,7 @@ async def recording_action(request: web.Request) -> web.Response:
     if who.role is Role.AGENT and call.agent_id != who.agent_id:
         raise ApiError(403, "forbidden", "agents may only control the recording of their own call")
     body = await read_json(request)
-    action = body.get("action")
-    if action not in ("pause", "resume"):
-        raise ApiError(400, "bad_action", "action must be 'pause' or 'resume'", got=action)
+    action = choice_field(body, "action", ("pause", "resume"))
     control = request.app[RECORDING_CONTROLS_KEY].get(call.source)
     if control is None:
         raise ApiError(

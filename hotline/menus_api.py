@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +97,14 @@ async def upload_menu(request: web.Request) -> web.Response:
     require(request, Role.ADMIN)
     text = await _menu_text(request)
     registry = request.app[MENUS_KEY]
+    loop = asyncio.get_running_loop()
     if request.query.get("check_only") == "true":
-        result = check_menu(text, "<upload>", queues=list(request.app[ACD_KEY].queues))
+        queues = list(request.app[ACD_KEY].queues)
+        result = await loop.run_in_executor(None, partial(check_menu, text, "<upload>", queues=queues))
         return web.json_response(_result_view(result), status=200 if result.ok else 422)
     activate = request.query.get("activate", "true") != "false"
-    result = registry.load(text, "<upload>", activate=activate)
+    checked = await loop.run_in_executor(None, registry.check, text, "<upload>")
+    result = registry.add_checked(text, checked, activate=activate)
     return web.json_response(_result_view(result), status=200 if result.ok else 422)
 
 
@@ -132,17 +136,48 @@ async def rollback_menu(request: web.Request) -> web.Response:
     return web.json_response(_menus_view(registry))
 
 
+def _read_and_check(registry: MenuRegistry, paths: Sequence[Path]) -> list[tuple[Path, str, Any]]:
+    """(path, text, CheckResult or the read error's text) per file; runs in an executor."""
+    out: list[tuple[Path, str, Any]] = []
+    for path in paths:
+        try:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_MENU_BYTES + 1)
+            if len(raw) > MAX_MENU_BYTES:
+                out.append((path, "", f"larger than {MAX_MENU_BYTES} bytes"))
+                continue
+            text = raw.decode("utf-8")
+        except OSError as exc:
+            out.append((path, "", exc.strerror or str(exc)))
+            continue
+        except UnicodeDecodeError:
+            out.append((path, "", "not UTF-8 text"))
+            continue
+        out.append((path, text, registry.check(text, str(path))))
+    return out
+
+
 def reload_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[dict[str, Any]]:
     """Re-read menu files; each valid changed file becomes the active version, a broken one
     is reported and the running version stays."""
+    return _apply(registry, _read_and_check(registry, paths))
+
+
+async def reload_files_async(registry: MenuRegistry, paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """`reload_files` with the reading and YAML parsing in an executor (off the event loop)."""
+    loop = asyncio.get_running_loop()
+    checked = await loop.run_in_executor(None, _read_and_check, registry, list(paths))
+    return _apply(registry, checked)
+
+
+def _apply(registry: MenuRegistry, checked: list[tuple[Path, str, Any]]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            results.append({"ok": False, "source": str(path), "error": exc.strerror})
+    for path, text, checked_result in checked:
+        if not isinstance(checked_result, CheckResult):
+            log.error("menu %s not reloaded: %s", path, checked_result)
+            results.append({"ok": False, "source": str(path), "error": checked_result})
             continue
-        result = registry.load(text, str(path))
+        result = registry.add_checked(text, checked_result)
         results.append({"source": str(path), **_result_view(result)})
         if result.ok:
             log.info("menu %s: version %s active", path, result.menu.version if result.menu else "?")
@@ -157,9 +192,14 @@ async def reload_menus(request: web.Request) -> web.Response:
     require(request, Role.ADMIN)
     registry = request.app[MENUS_KEY]
     files: list[Path] = request.app[MENU_FILES_KEY]
-    results = reload_files(registry, files)
+    results = await reload_files_async(registry, files)
     ok = all(r["ok"] for r in results)
     return web.json_response({"results": results, **_menus_view(registry)}, status=200 if ok else 422)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("menu reload failed: %s", task.exception())
 
 
 def reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
@@ -168,8 +208,16 @@ def reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
     async def ctx() -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         files: list[Path] = app[MENU_FILES_KEY]
+        running: set[asyncio.Task[Any]] = set()
+
+        def on_sighup() -> None:
+            task = asyncio.ensure_future(reload_files_async(app[MENUS_KEY], files))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            task.add_done_callback(_log_failure)
+
         try:
-            loop.add_signal_handler(signal.SIGHUP, lambda: reload_files(app[MENUS_KEY], files))
+            loop.add_signal_handler(signal.SIGHUP, on_sighup)
         except (NotImplementedError, RuntimeError, ValueError):  # no signals here
             yield
             return
@@ -177,6 +225,8 @@ def reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             loop.remove_signal_handler(signal.SIGHUP)
+            for task in list(running):
+                task.cancel()
 
     return ctx()
 

@@ -17,6 +17,7 @@ from acd.engine import Acd
 from acd.errors import AcdError, IllegalTransition, UnknownAgent, UnknownCall
 from hotline.api_auth import ApiSettings, Principal, Role
 from hotline.config import HotlineConfig
+from hotline.http_input import InputError, choice_field, read_json_object, text_field
 from hotline.privacy import mask_phone
 from ivr.emergency import EmergencyState
 
@@ -71,18 +72,13 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         raise ApiError(409, "illegal_transition", str(exc), current=exc.current, wanted=exc.wanted) from exc
     except AcdError as exc:
         raise ApiError(400, "bad_request", str(exc)) from exc
+    except InputError as exc:
+        raise ApiError(exc.status, exc.error, exc.message, **exc.details) from exc
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "bad_json", f"request body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_json", "request body must be a JSON object")
-    return body
+    """The JSON object body, size, charset and depth checked (`hotline.http_input`)."""
+    return await read_json_object(request)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -128,12 +124,10 @@ async def change_agent_state(request: web.Request) -> web.Response:
     if who.role is Role.AGENT and who.agent_id != agent_id:
         raise ApiError(403, "forbidden", "agents may only change their own state")
     body = await read_json(request)
-    action = body.get("action")
-    if action not in ACTIONS:
-        raise ApiError(400, "bad_action", f"action must be one of {sorted(ACTIONS)}", got=action)
+    action = choice_field(body, "action", ACTIONS)
     acd = request.app[ACD_KEY]
     if action == "pause":
-        acd.pause(agent_id, str(body.get("reason", "")))
+        acd.pause(agent_id, text_field(body, "reason", max_length=200))
     else:
         getattr(acd, action)(agent_id)
     log.info("agent %s: %s by %s", agent_id, action, who.role.value)

@@ -10,7 +10,6 @@ Warnings do not block activation.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from jsonschema import Draft202012Validator
 
 from ivr.hours import HoursError
 from ivr.menu import INPUT_KINDS, Menu, Node, Prompts, build_menu, build_node, normalize
+from ivr.pattern_safety import pattern_problem
 from ivr.schema import MENU_SCHEMA
 from ivr.source import Source, SourceError, format_path, load_source
 
@@ -140,10 +140,9 @@ def _check_semantics(menu: Menu, report: _Report, queues: Collection[str] | None
             if spec.min_digits > spec.max_digits:
                 report.add((*base, "min_digits"), "min_digits is larger than max_digits")
             if spec.pattern is not None:
-                try:
-                    re.compile(spec.pattern)
-                except re.error as exc:
-                    report.add((*base, "pattern"), f"invalid pattern: {exc}")
+                problem = pattern_problem(spec.pattern)
+                if problem:
+                    report.add((*base, "pattern"), f"pattern refused: {problem}")
             if spec.grammar is not None:
                 for lang in sorted(langs - set(spec.grammar)):
                     report.add((*base, "grammar"), f"no phrases for language {lang!r}")

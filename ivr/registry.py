@@ -56,7 +56,16 @@ class MenuRegistry:
         """Check `text`; if it has no error, store it as a new version (activated unless told
         not to). Loading the text of the active version again changes nothing. The result's
         `menu` carries its version number; `ok` is False when it was rejected."""
-        result = check_menu(text, source, queues=self._queues)
+        return self.add_checked(text, self.check(text, source), activate=activate)
+
+    def check(self, text: str, source: str = "<menu>") -> CheckResult:
+        """Only check `text` (against this registry's queues); reads nothing it could race
+        with, so callers on an event loop run it in an executor, then `add_checked`."""
+        return check_menu(text, source, queues=self._queues)
+
+    def add_checked(self, text: str, result: CheckResult, *, activate: bool = True) -> CheckResult:
+        """Store (and activate) the menu `check(text)` returned, as `load` does."""
+        source = result.source
         if result.menu is None:
             return result
         digest = hashlib.sha256(text.encode()).hexdigest()
