@@ -99,7 +99,7 @@ def _message(error: Any) -> str:
         described = schema.get("description")
         if described:
             return f"expected {described}, got {_kind(value)} {_short(value)}"
-        kinds = [s.get("type") for s in error.validator_value if "type" in s]
+        kinds = [s.get("type") for s in error.validator_value if s.get("type") not in (None, "null")]
         if kinds:
             return f"expected {' or '.join(_wanted(k) for k in kinds)}, got {_kind(value)} {_short(value)}"
     if v == "minLength":
@@ -110,13 +110,22 @@ def _message(error: Any) -> str:
     return error.message if len(error.message) < 200 else error.message[:197] + "..."
 
 
+def _matches_type(schema: Any, value: Any) -> bool:
+    types = schema.get("type") if isinstance(schema, dict) else None
+    if types is None:
+        return False
+    names = [types] if isinstance(types, str) else types
+    checker = _Validator.TYPE_CHECKER
+    return any(checker.is_type(value, name) for name in names)
+
+
 def _leaves(error: Any) -> Iterable[Any]:
-    """For anyOf/oneOf with a nullable alternative, report the non-null branch's errors."""
-    if error.validator in ("anyOf", "oneOf") and not error.schema.get("description"):
-        branches = error.validator_value
-        if len(branches) == 2 and {"type": "null"} in branches and error.instance is not None:
-            index = 1 if branches[0] == {"type": "null"} else 0
-            context = [e for e in error.context or () if e.schema_path and e.schema_path[0] == index]
+    """For anyOf/oneOf where exactly one alternative has the value's type (a mapping where
+    `null` or a mapping is allowed), report that alternative's own errors."""
+    if error.validator in ("anyOf", "oneOf"):
+        fitting = [i for i, s in enumerate(error.validator_value) if _matches_type(s, error.instance)]
+        if len(fitting) == 1:
+            context = [e for e in error.context or () if e.schema_path and e.schema_path[0] == fitting[0]]
             if context:
                 for sub in context:
                     yield from _leaves(sub)
