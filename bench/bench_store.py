@@ -85,7 +85,7 @@ class Databases:
                 await admin.close()
             self.created.append(name)
             url = f"postgresql+asyncpg://{PG}/{name}"
-        engine = create_engine(url)
+        engine = create_engine(url, create=True)
         try:
             await upgrade(engine)
         finally:

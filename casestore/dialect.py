@@ -16,8 +16,31 @@ from casestore.errors import StoreUnavailable
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for a SQLite (aiosqlite) or PostgreSQL (asyncpg) URL."""
+def _sqlite_file(database: str, create: bool) -> None:
+    """A typo in a SQLite URL must not leave files and folders behind: the database file must
+    exist unless `create` (`hotline db upgrade`), and only then may its own folder be made
+    (one level: a missing folder above it is refused)."""
+    path = Path(database)
+    if path.exists():
+        return
+    if not create:
+        raise StoreUnavailable(
+            f"no database at {path}: create it with `hotline db upgrade` (or check store.url / store.data_dir)"
+        )
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if not folder.parent.is_dir():
+        raise StoreUnavailable(f"cannot create {path}: folder {folder.parent} does not exist (check store.url)")
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
+
+
+def create_engine(url: str, *, create: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An async engine for a SQLite (aiosqlite) or PostgreSQL (asyncpg) URL. A SQLite file
+    must exist unless `create` (see `_sqlite_file`)."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -25,8 +48,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.drivername not in SUPPORTED:
         raise StoreUnavailable(f"unsupported database URL scheme {parsed.drivername!r}; use one of {SUPPORTED}")
     if parsed.drivername.startswith("sqlite"):
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _sqlite_file(parsed.database, create)
         engine = create_async_engine(parsed, **kwargs)
         _sqlite_events(engine)
         return engine

@@ -10,6 +10,7 @@
         complaint: {category: complaint, priority: general}
       sla:                     # checked before the built-in defaults
         - {category: complaint, priority: urgent, minutes: 15}
+      sources: [asterisk]      # calls this server writes; default: its enabled adapters
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class StoreSettings:
     flush_interval: float = 0.2
     cases: Mapping[str, CaseDefaults] = field(default_factory=lambda: dict(DEFAULT_CASES))
     sla_rules: tuple[SlaRule, ...] = DEFAULT_SLA_RULES
+    sources: tuple[str, ...] | None = None  # None: the server's enabled adapters
 
     @property
     def recordings_dir(self) -> Path:
@@ -71,7 +73,7 @@ class StoreSettings:
 def parse_store_settings(raw: Mapping[str, Any] | None, base: Path | None = None) -> StoreSettings:
     """Parse the raw section; relative paths are taken from `base` (the config file's folder)."""
     data = dict(raw or {})
-    known = {"url", "data_dir", "retention_years", "batch_size", "flush_interval", "cases", "sla"}
+    known = {"url", "data_dir", "retention_years", "batch_size", "flush_interval", "cases", "sla", "sources"}
     unknown = set(data) - known
     if unknown:
         raise StoreConfigError(f"store: unknown keys {sorted(unknown)}")
@@ -98,6 +100,11 @@ def parse_store_settings(raw: Mapping[str, Any] | None, base: Path | None = None
         raise StoreConfigError(f"store: {exc}") from exc
     if retention <= 0 or batch_size <= 0 or interval <= 0:
         raise StoreConfigError("store: retention_years, batch_size and flush_interval must be positive")
+    sources = data.get("sources")
+    if sources is not None and (
+        not isinstance(sources, list) or not all(isinstance(x, str) and x for x in sources)
+    ):
+        raise StoreConfigError("store.sources: a list of call sources (asterisk, twilio, simulation)")
     return StoreSettings(
         url=str(data.get("url") or default_url(data_dir)),
         data_dir=data_dir,
@@ -106,6 +113,7 @@ def parse_store_settings(raw: Mapping[str, Any] | None, base: Path | None = None
         flush_interval=interval,
         cases=cases,
         sla_rules=sla,
+        sources=tuple(sources) if sources is not None else None,
     )
 
 

@@ -28,11 +28,16 @@ from recordings.store import FilesystemRecordingStore
 
 class Store:
     def __init__(
-        self, settings: StoreSettings, *, clock: Callable[[], float] = time.time, **engine_kwargs: Any
+        self,
+        settings: StoreSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+        create: bool = False,
+        **engine_kwargs: Any,
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.engine = create_engine(settings.url, **engine_kwargs)
+        self.engine = create_engine(settings.url, create=create, **engine_kwargs)
         self.sla = SlaPolicy(settings.sla_rules)
         self.cases = CaseRepository(self.engine, self.sla, clock)
         self.recordings = FilesystemRecordingStore(
@@ -74,7 +79,7 @@ async def open_store(
 ) -> AsyncIterator[Store]:
     """Open the store at a URL or from settings. `check` raises SchemaError unless the schema
     is at this version's revision; `create` upgrades it first (tests, `simulate --store`)."""
-    store = Store(_settings(target), clock=clock, **engine_kwargs)
+    store = Store(_settings(target), clock=clock, create=create, **engine_kwargs)
     try:
         if create:
             await upgrade(store.engine)
@@ -100,6 +105,7 @@ async def attached_store(
     *,
     clock: Callable[[], float] = time.time,
     sources: Iterable[str] | None = None,
+    agents: Iterable[str] | None = None,
 ) -> AsyncIterator[Store]:
     """The server's case store: open (schema checked), close orphaned calls, subscribe the
     writer to the ACD; on exit unsubscribe and flush. `store.writer_instance` is the running
@@ -107,7 +113,7 @@ async def attached_store(
     recordings)."""
     async with open_store(target, clock=clock) as store:
         writer = store.writer_instance = store.writer()
-        await writer.start(sources=sources)
+        await writer.start(sources=sources, agents=agents)
         unsubscribe = acd.subscribe(writer.on_event, EVENT_KINDS)
         try:
             yield store

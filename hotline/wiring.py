@@ -123,9 +123,17 @@ def build_app(
         app.cleanup_ctx.append(state_cleanup_ctx(state_conf, acd))
 
     settings = store_settings(config, store_url)
+    asterisk_on, asterisk_raw = _enabled(config.section("asterisk"), bool(config.section("asterisk")))
+    twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
+    # Calls left open by a previous run are closed at start, only those of this server's own
+    # sources (a shared database keeps another writer's live calls; docs/casestore.md).
+    sources = settings.sources
+    if sources is None:
+        sources = tuple(name for name, on in (("asterisk", asterisk_on and asterisk), ("twilio", twilio_on)) if on)
+    agent_ids = [a.id for a in config.agents]
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with attached_store(settings, acd, clock=clock.now) as store:
+        async with attached_store(settings, acd, clock=clock.now, sources=sources, agents=agent_ids) as store:
             app[STORE_KEY] = store
             yield
 
@@ -143,7 +151,6 @@ def build_app(
     def recognizer(app: web.Application) -> Any:
         return app.get(SPEECH_KEY)
 
-    asterisk_on, asterisk_raw = _enabled(config.section("asterisk"), bool(config.section("asterisk")))
     if asterisk_on and asterisk:
         from asterisk.service import AsteriskService, cleanup_ctx
         from asterisk.settings import parse_settings
@@ -172,7 +179,6 @@ def build_app(
 
         app.cleanup_ctx.append(asterisk_recordings)
 
-    twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
     if twilio_on:
         from twilio_gateway.app import setup_twilio
         from twilio_gateway.settings import parse_twilio_settings

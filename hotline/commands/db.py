@@ -1,4 +1,5 @@
-"""`hotline db upgrade|check [--url URL] [--config FILE]`: the case store's schema."""
+"""`hotline db upgrade|check [--url URL] [--config FILE]`: the case store's schema;
+`hotline db close-orphans --source NAME`: close calls a killed run left open."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ def register(subparsers: Any) -> None:
         action.add_argument("--url", help="database URL (default: store.url in the config)")
         action.add_argument("--config", default="config/hotline.yaml", help="configuration file")
         action.set_defaults(handler=handler)
+    orphans = sub.add_parser(
+        "close-orphans",
+        help="close the open calls of a source (a killed `simulate --store` run: --source simulation)",
+    )
+    orphans.add_argument("--source", action="append", required=True,
+                         help="call source (asterisk, twilio, simulation); repeatable")
+    orphans.add_argument("--url", help="database URL (default: store.url in the config)")
+    orphans.add_argument("--config", default="config/hotline.yaml", help="configuration file")
+    orphans.set_defaults(handler=run_close_orphans)
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -31,7 +41,7 @@ def _url(args: argparse.Namespace) -> str:
 
 
 async def _upgrade(url: str) -> tuple[str | None, str]:
-    engine = create_engine(url)
+    engine = create_engine(url, create=True)
     try:
         return await upgrade(engine)
     finally:
@@ -67,4 +77,23 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"hotline db check: {exc}", file=sys.stderr)
         return 1
     print(f"schema at revision {revision}")
+    return 0
+
+
+async def _close_orphans(url: str, sources: list[str]) -> int:
+    from casestore.store import open_store
+
+    async with open_store(url) as store:
+        return await store.writer().close_orphans(sources=sources, agents=())
+
+
+def run_close_orphans(args: argparse.Namespace) -> int:
+    """Close (outcome `interrupted`) the calls of the given sources that are still open.
+    Only for calls no running process writes: a live server's calls would be closed too."""
+    try:
+        closed = asyncio.run(_close_orphans(_url(args), args.source))
+    except (CaseStoreError, StoreConfigError, ConfigError) as exc:
+        print(f"hotline db close-orphans: {exc}", file=sys.stderr)
+        return 1
+    print(f"closed {closed} open calls of {', '.join(args.source)} as interrupted")
     return 0

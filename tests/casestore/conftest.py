@@ -126,7 +126,7 @@ async def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     """A URL of a database at the current schema revision."""
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path}/hotline.db"
-        engine = create_engine(url)
+        engine = create_engine(url, create=True)
         try:
             await upgrade(engine)
         finally:

@@ -15,7 +15,7 @@ TABLES = {
 
 
 async def test_upgrade_from_empty_creates_every_table_and_is_repeatable(empty_url: str) -> None:
-    engine = create_engine(empty_url)
+    engine = create_engine(empty_url, create=True)
     try:
         assert await current_revision(engine) is None
         before, after = await upgrade(engine)
@@ -32,6 +32,10 @@ async def test_upgrade_from_empty_creates_every_table_and_is_repeatable(empty_ur
 
 
 async def test_server_refuses_a_database_without_schema(empty_url: str) -> None:
+    engine = create_engine(empty_url, create=True)  # the database exists, with no schema
+    async with engine.connect():
+        pass
+    await engine.dispose()
     with pytest.raises(SchemaError, match="hotline db upgrade") as info:
         async with open_store(empty_url):
             pass
@@ -53,7 +57,7 @@ async def test_server_refuses_an_unknown_revision(db_url: str) -> None:
 
 
 async def test_upgrade_from_0001_keeps_ivr_steps_and_widens_their_key(empty_url: str) -> None:
-    engine = create_engine(empty_url)
+    engine = create_engine(empty_url, create=True)
     try:
         await upgrade(engine, "0001")
         async with engine.begin() as conn:

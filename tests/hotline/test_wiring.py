@@ -66,6 +66,7 @@ async def test_calls_through_the_server_reach_the_case_store(client: Client) -> 
 
 
 async def test_server_refuses_a_database_without_schema(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()  # a database without a schema (no file: StoreUnavailable)
     app = build_app(
         load_config(CONFIG), store_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
         speech=False, asterisk=False,
