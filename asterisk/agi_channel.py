@@ -36,6 +36,7 @@ from asterisk.fastagi import (
     AgiSession,
 )
 from asterisk.settings import AsteriskSettings
+from hotline.phone import normalize_number
 from ivr.channel import (
     CallerHangup,
     ChannelError,
@@ -78,7 +79,7 @@ class AgiChannel:
         self._call_id = env.get("uniqueid")
         self.channel_name = env.get("channel")
         number = env.get("callerid")
-        self._caller = None if number in ("", "unknown", "anonymous") else number
+        self._caller = None if number in ("", "unknown", "anonymous") else normalize_number(number) or None
         dnid = env.get("dnid")
         self._dialed = dnid if dnid not in ("", "unknown") else (env.get("extension") or None)
         self.transfer_request: TransferRequest | None = None

@@ -28,6 +28,7 @@ from casestore.models import (
 from casestore.sla import PRIORITIES, SlaPolicy
 from casestore.views import CallView, CaseView, CustomerView, IvrStepView, NoteView, ScreenPop
 from casestore.workflow import ACTIVE_STATUSES, CaseStatus, check_case_transition
+from hotline.phone import normalize_number
 from hotline.privacy import mask_text
 
 NOTES = CASE_NOTES
@@ -363,10 +364,9 @@ async def _ensure_customer(conn: AsyncConnection, phone: str, at: float) -> int:
 
 
 def normalize_phone(phone: str) -> str:
-    """The lookup key of a phone number: digits, with a leading '+' kept ('+82 10-1234-5678'
-    -> '+821012345678'). No national/international conversion."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return "+" + digits if phone.strip().startswith("+") else digits
+    """The lookup key of a phone number: E.164 (`hotline.phone`), so '010-1234-5678',
+    '+82 10-1234-5678' and 'sip:+821012345678@host' are one customer."""
+    return normalize_number(phone)
 
 
 async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, float]]) -> dict[str, int]:

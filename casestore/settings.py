@@ -135,7 +135,11 @@ def settings_for_cli(config_path: str | Path | None, url: str | None) -> StoreSe
     from hotline.config import load_config
 
     if config_path is not None and Path(config_path).exists():
-        return store_settings(load_config(config_path), url)
+        from hotline.phone import set_default_region
+
+        config = load_config(config_path)
+        set_default_region(config.country)  # customers' numbers are keyed in E.164
+        return store_settings(config, url)
     if url:
         return StoreSettings(url=url)
     raise StoreConfigError(f"{config_path}: no such config file; give --url or --config")

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
 from acd.agent import AgentConfig
 from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
 from hotline.config_validation import ConfigIssue, check_document
@@ -44,6 +46,7 @@ class HotlineConfig:
     acd: AcdSettings = AcdSettings()
     sections: Mapping[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    country: str = "KR"  # national phone numbers are read as this country's (hotline.phone)
 
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.sections.get(name) or {}
@@ -198,10 +201,13 @@ def parse_config(raw: Any, path: Path | None = None, source: Source | None = Non
         pause_on_ring_no_answer=bool(acd_raw.get("pause_on_ring_no_answer", True)),
         occupancy_window=float(acd_raw.get("occupancy_window", 3600.0)),
     )
-    sections = {k: v for k, v in data.items() if k not in {"queues", "agents", "acd", "name"}}
+    country = str(data.get("country", "KR")).upper()
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"{where}: country: {country!r} is not a known ISO 3166 country code")
+    sections = {k: v for k, v in data.items() if k not in {"queues", "agents", "acd", "name", "country"}}
     return HotlineConfig(
         name=str(data.get("name", "Hotline")), queues=queues, agents=agents, acd=acd,
-        sections=sections, path=path,
+        sections=sections, path=path, country=country,
     )
 
 

@@ -31,6 +31,7 @@ from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
 from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
+from hotline.phone import set_default_region
 from hotline.server import (
     ACD_KEY,
     API_SETTINGS_KEY,
@@ -97,6 +98,7 @@ def build_app(
     asterisk: bool = True,
 ) -> web.Application:
     clock = clock or AsyncioClock()
+    set_default_region(config.country)
     app = web.Application(middlewares=[api_middleware], client_max_size=1024 * 1024)
     app[CONFIG_KEY] = config
     acd = app[ACD_KEY] = build_acd(config, clock)

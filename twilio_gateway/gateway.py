@@ -34,6 +34,7 @@ from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
+from hotline.phone import normalize_number
 from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
 from ivr.channel import Input, Prompt, TransferRequest
@@ -66,7 +67,7 @@ def caller_number(value: str) -> str:
     value = value.strip()
     if value.lower() in WITHHELD or not _E164.match(value):
         return ""
-    return value
+    return normalize_number(value)
 
 
 SORRY: Mapping[str, str] = {

@@ -1,0 +1,61 @@
+"""Phone numbers in one form: E.164 (`+821012345678`), whatever form they arrive in.
+
+`010-1234-5678` (national, read as the hotline's country), `+82 10-1234-5678`,
+`tel:+82-10-1234-5678`, `sip:+821012345678@pbx;user=phone` and `"Kim" <sip:...>` are one
+number, so one customer. Short codes and extensions (`1588`, `1001`) are no phone number:
+they keep their digits. The hotline's country (config key `country`, default KR) is set
+once at start (`set_default_region`); every adapter and the case store use `normalize_number`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+DEFAULT_REGION = "KR"
+_region = DEFAULT_REGION
+_URI = re.compile(r"^(?:sips?|tel):", re.IGNORECASE)
+
+
+def set_default_region(region: str) -> None:
+    """The country national numbers are read as (ISO 3166 code, e.g. KR, JP, US)."""
+    global _region
+    code = region.upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown country code {region!r}")
+    _region = code
+
+
+def default_region() -> str:
+    return _region
+
+
+def _user_part(raw: str) -> str:
+    text = raw.strip()
+    if "<" in text and ">" in text:  # "Display Name" <sip:user@host>
+        text = text[text.index("<") + 1 : text.rindex(">")]
+    if _URI.match(text):
+        text = text.split(":", 1)[1]
+        text = text.split("@", 1)[0].split(";", 1)[0]
+    return text.strip()
+
+
+def normalize_number(raw: str | None, region: str | None = None) -> str:
+    """E.164 for a phone number; the digits (a leading + kept) for what is not one (short
+    codes, extensions); "" when there is no digit at all (anonymous, client:agent)."""
+    if not raw:
+        return ""
+    user = _user_part(raw)
+    if user.lower().startswith("client:"):  # a Twilio Client identity, not a number
+        return ""
+    digits = "".join(ch for ch in user if ch.isdigit())
+    if not digits or len(user) > 64:
+        return ("+" if user.startswith("+") else "") + digits[:32] if digits else ""
+    try:
+        number = phonenumbers.parse(user, region or _region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return ("+" if user.startswith("+") else "") + digits
