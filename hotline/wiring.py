@@ -124,7 +124,10 @@ def build_app(
     if state_conf is not None:  # the ACD's events to a Redis Stream (docs/state.md)
         app.cleanup_ctx.append(state_cleanup_ctx(state_conf, acd))
 
-    settings = store_settings(config, store_url)
+    try:
+        settings = store_settings(config, store_url)
+    except ValueError as exc:  # StoreConfigError names the file already
+        raise ConfigError(str(exc)) from exc
     asterisk_on, asterisk_raw = _enabled(config.section("asterisk"), bool(config.section("asterisk")))
     twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
     # Calls left open by a previous run are closed at start, only those of this server's own

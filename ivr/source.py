@@ -108,8 +108,9 @@ def compose_limited(text: str, limits: YamlLimits = DEFAULT_LIMITS) -> yaml.Node
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > limits.max_bytes:
         raise SourceError(f"too large: {size} bytes (at most {limits.max_bytes})")
-    loader = _LimitedLoader(text, limits)
+    loader: _LimitedLoader | None = None
     try:
+        loader = _LimitedLoader(text, limits)  # the reader refuses control characters here
         node: yaml.Node | None = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -118,7 +119,8 @@ def compose_limited(text: str, limits: YamlLimits = DEFAULT_LIMITS) -> yaml.Node
     except yaml.YAMLError as exc:
         raise SourceError(f"invalid YAML: {exc}") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return node
 
 
