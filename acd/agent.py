@@ -80,9 +80,10 @@ class Agent:
         "indexed",
         "last_ended",
         "logout_pending",
+        "order_key",
         "pause_pending",
         "pause_reason",
-        "profile",
+        "rank",
         "seconds",
         "state",
         "state_since",
@@ -92,7 +93,6 @@ class Agent:
     def __init__(self, config: AgentConfig, now: float) -> None:
         self.config = config
         self.id = config.id
-        self.profile = config.profile
         self.capacity = config.capacity
         self.state = AgentState.LOGGED_OUT
         self.state_since = now
@@ -106,7 +106,9 @@ class Agent:
         self.logout_pending = False
         # A ring-no-answer while other calls go on: pause (with this reason) after wrap-up.
         self.pause_pending = ""
-        self.indexed = False  # in the ACD's index of routable agents (acd.routing)
+        self.indexed = False  # in the ACD's index of routable agents (acd.agent_index)
+        self.rank = 0  # its place in idle order there
+        self.order_key: tuple[float, float, float, int, Agent] | None = None  # least-occupied
         self.seconds: dict[AgentState, float] = dict.fromkeys(AgentState, 0.0)
         self.talk_log: deque[tuple[float, float]] = deque()
 

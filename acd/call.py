@@ -28,7 +28,7 @@ class Call:
         "id",
         "language",
         "priority",
-        "qtoken",
+        "pos",
         "queue",
         "seq",
         "skills",
@@ -46,6 +46,7 @@ class Call:
         *,
         arrived_at: float,
         seq: int,
+        pos: int = 0,
         caller: str = "",
         language: str = "",
         priority: int = 0,
@@ -70,7 +71,7 @@ class Call:
         self.state = CallState.QUEUED
         self.step = 0
         self.agent_id = ""
-        self.qtoken = 0  # which heap entry of its bucket is live (see acd.routing)
+        self.pos = pos  # place in arrival order in the index of waiting calls (acd.routing)
         self.timers: list[Timer] = []
 
     def cancel_timers(self) -> None:
