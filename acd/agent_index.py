@@ -223,6 +223,7 @@ class RoutableAgents:
         i = bits.find("1", 2)
         while i >= 0:
             entry = self._at[top - i].order_key
+            assert entry is not None
             if best is None or entry < best:
                 best = entry
             i = bits.find("1", i + 1)
@@ -244,6 +245,7 @@ class RoutableAgents:
         order = self._order
         assert order is not None
         entry = agent.order_key
+        assert entry is not None
         i = bisect_left(order, entry)
         assert order[i] is entry
         del order[i]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState
+from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
 from acd.clock import Clock
 from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue
@@ -44,7 +45,6 @@ from acd.events import (
     Subscriber,
 )
 from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
-from acd.agent_index import RoutableAgents
 from acd.routing import WaitingCalls
 
 P = ParamSpec("P")
