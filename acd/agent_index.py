@@ -222,10 +222,10 @@ class RoutableAgents:
         best: OrderKey | None = None
         i = bits.find("1", 2)
         while i >= 0:
-            entry = self._at[top - i].order_key
-            assert entry is not None
-            if best is None or entry < best:
-                best = entry
+            key = self._at[top - i].order_key
+            assert key is not None
+            if best is None or key < best:
+                best = key
             i = bits.find("1", i + 1)
         assert best is not None
         return best[4]
