@@ -35,11 +35,12 @@ OrderKey = tuple[float, float, float, int, Agent]
 class RoutableAgents:
     """Agents ready for a call (`Agent.indexed`), by skill level, group and idle order."""
 
-    __slots__ = ("_at", "_entries", "_groups", "_levels", "_next", "_order", "all", "figures")
+    __slots__ = ("_at", "_entries", "_groups", "_levels", "_next", "_order", "_slack", "all", "figures")
 
-    def __init__(self, figures: Callable[[Agent], tuple[float, float]]) -> None:
+    def __init__(self, figures: Callable[[Agent], tuple[float, float]], slack: int = 1024) -> None:
         # `figures(agent)` -> (load for its capacity, occupancy): the least-occupied order.
         self.figures = figures
+        self._slack = slack  # ranks beyond twice the routable agents before renumbering
         self.all = 0  # ranks of every routable agent
         self._levels: dict[str, list[int]] = {}  # skill -> ranks by exact level
         self._groups: dict[str, int] = {}
@@ -53,7 +54,7 @@ class RoutableAgents:
     def add(self, agent: Agent) -> None:
         """`agent` becomes routable, the newest idle (it must not be in already)."""
         rank = self._next
-        if rank >= 2 * len(self._at) + 1024:
+        if rank >= 2 * len(self._at) + self._slack:
             self._renumber()
             rank = self._next
         self._next = rank + 1

@@ -29,9 +29,10 @@ ABOVE_ALL = 11  # a required level no agent has (agents have levels 1-10)
 class WaitingCalls:
     """Calls waiting for an agent, by required skill level, group and (priority, arrival)."""
 
-    __slots__ = ("_any", "_at", "_by_priority", "_groups", "_levels", "_next", "_priorities")
+    __slots__ = ("_any", "_at", "_by_priority", "_groups", "_levels", "_next", "_priorities", "_slack")
 
-    def __init__(self) -> None:
+    def __init__(self, slack: int = 4096) -> None:
+        self._slack = slack  # positions beyond twice the calls in the ACD before renumbering
         self._at: dict[int, tuple[Call, Requirement]] = {}  # position -> call, requirement
         self._by_priority: dict[int, int] = {}
         self._priorities: list[int] = []  # of waiting calls, highest first (negated, sorted)
@@ -44,7 +45,7 @@ class WaitingCalls:
         """The position of a call arriving now. `calls` are the `count` calls in the ACD in
         arrival order (those that may wait again are among them): they are renumbered, the
         waiting ones re-indexed, when positions have grown to twice their number."""
-        if self._next >= 2 * count + 4096:
+        if self._next >= 2 * count + self._slack:
             waiting = list(self._at.values())
             for entry in waiting:
                 self._remove(entry[0].pos, entry[0], entry[1])
