@@ -9,7 +9,6 @@ An agent of capacity > 1 holds several calls at once; its state is the most enga
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,6 +38,9 @@ LEGAL_TRANSITIONS: Mapping[AgentState, frozenset[AgentState]] = {
 }
 
 
+STATE_SLOT: Mapping[AgentState, int] = {state: i for i, state in enumerate(AgentState)}
+
+
 def check_transition(agent_id: str, current: AgentState, wanted: AgentState) -> None:
     if wanted not in LEGAL_TRANSITIONS[current]:
         raise IllegalTransition("agent", agent_id, current.value, wanted.value)
@@ -65,6 +67,17 @@ class AgentConfig:
     def profile(self) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]:
         """Agents with the same profile are interchangeable for eligibility."""
         return tuple(sorted(self.skills.items())), tuple(sorted(self.groups))
+
+
+def drop_talks_before(log: list[tuple[float, float]], start: float) -> None:
+    """Forget the talks of `log` that ended at or before `start`."""
+    gone = 0
+    for _, end in log:
+        if end > start:
+            break
+        gone += 1
+    if gone:
+        del log[:gone]
 
 
 class Agent:
@@ -109,8 +122,8 @@ class Agent:
         self.indexed = False  # in the ACD's index of routable agents (acd.agent_index)
         self.rank = 0  # its place in idle order there
         self.order_key: tuple[float, float, float, int, Agent] | None = None  # least-occupied
-        self.seconds: dict[AgentState, float] = dict.fromkeys(AgentState, 0.0)
-        self.talk_log: deque[tuple[float, float]] = deque()
+        self.seconds = [0.0] * len(STATE_SLOT)  # time per state (STATE_SLOT), till state_since
+        self.talk_log: list[tuple[float, float]] = []  # (answered, ended) within the window
 
     @property
     def load(self) -> int:
@@ -122,8 +135,7 @@ class Agent:
         agent of capacity 2 on two calls the whole window has occupancy 1)."""
         start = now - window
         log = self.talk_log
-        while log and log[0][1] <= start:
-            log.popleft()
+        drop_talks_before(log, start)
         busy = sum(min(end, now) - max(begin, start) for begin, end in log)
         for call in self.calls.values():
             if call.state is CallState.ON_CALL:
@@ -132,7 +144,7 @@ class Agent:
 
     def time_in(self, state: AgentState, now: float) -> float:
         """Seconds spent in `state` since the agent was added (including the current stretch)."""
-        total = self.seconds[state]
+        total = self.seconds[STATE_SLOT[state]]
         if self.state is state:
             total += now - self.state_since
         return total

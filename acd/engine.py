@@ -20,7 +20,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState
+from acd.agent import (
+    LEGAL_TRANSITIONS,
+    STATE_SLOT,
+    Agent,
+    AgentConfig,
+    AgentState,
+    drop_talks_before,
+)
 from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
 from acd.clock import Clock
@@ -99,7 +106,10 @@ class Acd:
         self._dispatching = False
         self._depth = 0
         self._seq = itertools.count()
-        self._requirements: dict[tuple[str, tuple[tuple[str, int], ...], int], Requirement] = {}
+        # Requirements of calls without skills of their own, per (queue, step); a call with
+        # its own keeps its requirement on itself (`Call.requirement`) while it is in the ACD.
+        self._requirements: dict[tuple[str, int], Requirement] = {}
+        self._pairs: dict[tuple[str, int], tuple[str, int]] = {}  # one (skill, level) of each
 
     # -- subscribers ---------------------------------------------------------------------
 
@@ -261,7 +271,7 @@ class Acd:
         now = self.clock.now()
         if agent.indexed:
             self.available.remove(agent)
-        agent.seconds[old] += now - agent.state_since
+        agent.seconds[STATE_SLOT[old]] += now - agent.state_since
         agent.state = new
         agent.state_since = now
         agent.pause_reason = reason if new is AgentState.PAUSED else ""
@@ -353,7 +363,11 @@ class Acd:
             raise UnknownQueue(queue)
         now = self.clock.now()
         priority += config.tier_priority.get(tier, 0)
-        skill_tuple = tuple(sorted(skills.items())) if skills else ()
+        if skills:
+            pairs = self._pairs
+            skill_tuple = tuple([pairs.setdefault(pair, pair) for pair in sorted(skills.items())])
+        else:
+            skill_tuple = ()
         call = Call(
             call_id,
             queue,
@@ -474,9 +488,7 @@ class Acd:
         del calls[call.id]
         log = agent.talk_log
         log.append((call.answered_at, now))
-        horizon = now - self.occupancy_window
-        while log and log[0][1] <= horizon:  # keep only what least-occupied can still see
-            log.popleft()
+        drop_talks_before(log, now - self.occupancy_window)  # what least-occupied can still see
         agent.call_id = call.id
         agent.last_ended = call
         if calls:  # capacity > 1, other calls go on: on_call still, one more free slot
@@ -522,12 +534,16 @@ class Acd:
     # -- queueing ------------------------------------------------------------------------
 
     def _requirement(self, call: Call) -> Requirement:
-        key = (call.queue, call.skills, call.step)
-        req = self._requirements.get(key)
+        req = call.requirement
         if req is None:
-            req = self._requirements[key] = requirement_at_step(
-                self.queues[call.queue], call.skills, call.step
-            )
+            if call.skills:
+                req = requirement_at_step(self.queues[call.queue], call.skills, call.step)
+            else:
+                key = (call.queue, call.step)
+                req = self._requirements.get(key)
+                if req is None:
+                    req = self._requirements[key] = requirement_at_step(self.queues[call.queue], (), call.step)
+            call.requirement = req
         return req
 
     def requirement(self, call_id: str) -> Requirement:
@@ -560,10 +576,10 @@ class Acd:
         now = self.clock.now()
         if call.step < len(config.escalation):
             due = call.enqueued_at + config.escalation[call.step].after
-            call.timers.append(self.clock.call_later(due - now, lambda: self._escalate(call)))
+            call.add_timer(self.clock.call_later(due - now, lambda: self._escalate(call)))
         if config.max_wait is not None:
             due = call.enqueued_at + config.max_wait
-            call.timers.append(self.clock.call_later(due - now, lambda: self._max_wait(call)))
+            call.add_timer(self.clock.call_later(due - now, lambda: self._max_wait(call)))
 
     @_operation
     def _escalate(self, call: Call) -> None:
@@ -583,6 +599,7 @@ class Acd:
         self._unqueue(call)
         call.cancel_timers()
         call.step += 1
+        call.requirement = None
         self._place(call, requeue=True)
 
     @_operation
@@ -600,6 +617,7 @@ class Acd:
         call.cancel_timers()
         call.queue = config.overflow
         call.step = 0
+        call.requirement = None
         call.enqueued_at = now
         self._place(call, requeue=True)
 
@@ -657,7 +675,7 @@ class Acd:
             )
         timeout = self.queues[call.queue].ring_timeout
         if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
-            call.timers.append(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
+            call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
     @_operation
     def _ring_timeout(self, call: Call, agent: Agent) -> None:

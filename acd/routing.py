@@ -33,7 +33,7 @@ class WaitingCalls:
 
     def __init__(self, slack: int = 4096) -> None:
         self._slack = slack  # positions beyond twice the calls in the ACD before renumbering
-        self._at: dict[int, tuple[Call, Requirement]] = {}  # position -> call, requirement
+        self._at: dict[int, Call] = {}  # position -> call (waiting under `Call.requirement`)
         self._by_priority: dict[int, int] = {}
         self._priorities: list[int] = []  # of waiting calls, highest first (negated, sorted)
         self._levels: dict[str, list[int]] = {}  # skill -> positions by exact required level
@@ -46,23 +46,26 @@ class WaitingCalls:
         arrival order (those that may wait again are among them): they are renumbered, the
         waiting ones re-indexed, when positions have grown to twice their number."""
         if self._next >= 2 * count + self._slack:
-            waiting = list(self._at.values())
-            for entry in waiting:
-                self._remove(entry[0].pos, entry[0], entry[1])
+            waiting = [(call, call.requirement) for call in self._at.values()]
+            for call, req in waiting:
+                assert req is not None
+                self._remove(call.pos, call, req)
             for pos, call in enumerate(calls):
                 call.pos = pos
             self._next = count
             for call, req in waiting:
+                assert req is not None
                 self.push(call, req)
         pos = self._next
         self._next = pos + 1
         return pos
 
     def push(self, call: Call, req: Requirement) -> None:
-        """`call` waits, under requirement `req`."""
+        """`call` waits, under requirement `req` (kept as `call.requirement` until it leaves)."""
         pos = call.pos
         bit = 1 << pos
-        self._at[pos] = (call, req)
+        call.requirement = req
+        self._at[pos] = call
         priority = call.priority
         had = self._by_priority.get(priority, 0)
         if not had:
@@ -85,9 +88,9 @@ class WaitingCalls:
 
     def discard(self, call: Call) -> None:
         """`call` stops waiting."""
-        entry = self._at.get(call.pos)
-        if entry is not None and entry[0] is call:
-            self._remove(call.pos, call, entry[1])
+        if self._at.get(call.pos) is call:
+            assert call.requirement is not None
+            self._remove(call.pos, call, call.requirement)
 
     def _remove(self, pos: int, call: Call, req: Requirement) -> None:
         bit = 1 << pos
@@ -145,11 +148,11 @@ class WaitingCalls:
             if opened:
                 takes |= waiting & opened
             if takes:
-                return self._at[(takes & -takes).bit_length() - 1][0]
+                return self._at[(takes & -takes).bit_length() - 1]
         return None
 
     def __len__(self) -> int:
         return len(self._at)
 
     def __iter__(self) -> Iterator[Call]:
-        return iter([self._at[pos][0] for pos in sorted(self._at)])
+        return iter([self._at[pos] for pos in sorted(self._at)])

@@ -4,12 +4,13 @@ Every agent has its own random profile: 3-8 of 20 skills, levels 1-10 (so there 
 profiles as agents); calls require 1-3 skills with minimum levels. Two decisions:
 
 - a call arrives while N agents idle and is routed at once (its requirement is drawn from a
-  random idle agent's skills, so somebody can take it); then it hangs up (not timed);
+  random agent's skills, so somebody can take it); then it hangs up (not timed);
 - an agent comes back from a pause while N calls wait (random requirements) and takes the
   first one it may (then it rings out, goes back to its place and the agent pauses: not timed).
 
-Each decision is timed alone (perf_counter_ns), the ACD and the naive router in alternating
-rounds, with the garbage collector on. Long-lived objects (agents, waiting calls, configs) are
+The anchor is the same ACD with its two index queries replaced by scans of every agent / every
+waiting call (`NaiveAcd`). Each decision (the whole operation: `arrive`, `unpause`) is timed
+alone (perf_counter_ns), the ACD and the naive one in alternating rounds, with the garbage collector on. Long-lived objects (agents, waiting calls, configs) are
 moved out of the collector's sight with `gc.freeze()` after the setup, as a server does after
 loading its configuration; the columns without freeze show what that is worth.
 """
@@ -22,12 +23,12 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from acd.agent import AgentConfig
+from acd.agent import Agent, AgentConfig, AgentState
+from acd.call import Call, CallState
 from acd.clock import VirtualClock
 from acd.engine import Acd
-from acd.queue import QueueConfig, Requirement
+from acd.queue import QueueConfig
 
 SKILLS = tuple(f"skill{i:02d}" for i in range(20))
 QUEUE = (QueueConfig("hotline", ring_timeout=None),)
@@ -60,49 +61,48 @@ def percentile(samples: list[float], share: float) -> float:
 # -- the naive router (the anchor) -------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Agent:
-    skills: dict[str, int]
-    idle_since: float
-    available: bool = True
+class NaiveAcd(Acd):
+    """The same ACD with its two index queries replaced by scans of every agent / every
+    waiting call (longest idle; priority then FIFO)."""
 
-
-class NaiveRouter:
-    """One list of agents, one list of waiting calls, full scans (longest idle, FIFO)."""
-
-    def __init__(self) -> None:
-        self.agents: list[_Agent] = []
-        self.waiting: list[tuple[Requirement, int]] = []
-
-    def route_call(self, req: Requirement) -> _Agent | None:
-        best: _Agent | None = None
-        for agent in self.agents:
-            if agent.available and req.satisfied_by(agent.skills, ()) and (
-                best is None or agent.idle_since < best.idle_since
+    def _route_call(self, call: Call) -> bool:
+        req = self._requirement(call)
+        best: Agent | None = None
+        for agent in self.agents.values():
+            if agent.indexed and req.satisfied_by(agent.config.skills, agent.config.groups) and (
+                best is None or agent.rank < best.rank
             ):
                 best = agent
-        return best
+        if best is None:
+            return False
+        self._assign(call, best)
+        return True
 
-    def route_agent(self, skills: dict[str, int]) -> int | None:
-        best: int | None = None
-        for req, seq in self.waiting:
-            if (best is None or seq < best) and req.satisfied_by(skills, ()):
-                best = seq
-        return best
+    def _route_agent(self, agent: Agent) -> bool:
+        skills, groups = agent.config.skills, agent.config.groups
+        best: Call | None = None
+        for call in self.calls.values():
+            if (
+                call.state is CallState.QUEUED
+                and (best is None or (-call.priority, call.seq) < (-best.priority, best.seq))
+                and self._requirement(call).satisfied_by(skills, groups)
+            ):
+                best = call
+        if best is None:
+            return False
+        self._unqueue(best)
+        self._assign(best, agent)
+        return True
 
 
-def requirement(skills: dict[str, int]) -> Requirement:
-    return Requirement(tuple(sorted(skills.items())))
+# -- the two scenarios: i -> the timed part of the i-th decision (its state restored before) ----
+
+Op = Callable[[int], Callable[[], object]]
 
 
-# -- the two scenarios, as (setup -> timed op) pairs ----------------------------------------------
-
-Op = Callable[[int], Callable[[], object]]  # i -> the timed part of the i-th decision
-
-
-def acd_arrivals(n: int, seed: int) -> Op:
+def arrivals(kind: type[Acd], n: int, seed: int) -> Op:
     rng = random.Random(seed)
-    acd = Acd(VirtualClock(), QUEUE)
+    acd = kind(VirtualClock(), QUEUE)
     profiles = [random_profile(rng) for _ in range(n)]
     for i, skills in enumerate(profiles):
         acd.add_agent(AgentConfig(f"a{i}", skills=skills))
@@ -114,37 +114,16 @@ def acd_arrivals(n: int, seed: int) -> Op:
         call_id = f"c{i}"
 
         def timed() -> object:
-            return acd.arrive(call_id, "hotline", skills=skills)
+            call = acd.arrive(call_id, "hotline", skills=skills)
+            assert call.state is CallState.RINGING
+            return call
 
         return timed
 
     def restore(i: int) -> None:
-        acd.abandon(f"c{i}")
+        acd.abandon(f"c{i}")  # the ringing agent idles again
 
     return _with_restore(op, restore)
-
-
-def naive_arrivals(n: int, seed: int) -> Op:
-    rng = random.Random(seed)
-    router = NaiveRouter()
-    profiles = [random_profile(rng) for _ in range(n)]
-    router.agents = [_Agent(skills, float(i)) for i, skills in enumerate(profiles)]
-    wanted = [requirement(requirement_from(rng, rng.choice(profiles))) for _ in range(4096)]
-    clock = [float(n)]
-
-    def op(i: int) -> Callable[[], object]:
-        req = wanted[i % len(wanted)]
-
-        def timed() -> object:
-            agent = router.route_call(req)
-            assert agent is not None
-            clock[0] += 1.0
-            agent.idle_since = clock[0]  # the call hangs up: the agent idles again
-            return agent
-
-        return timed
-
-    return op
 
 
 def _freeing_agents(rng: random.Random, calls: list[dict[str, int]]) -> list[dict[str, int]]:
@@ -157,9 +136,9 @@ def _freeing_agents(rng: random.Random, calls: list[dict[str, int]]) -> list[dic
     return agents
 
 
-def acd_frees(n: int, seed: int) -> Op:
+def frees(kind: type[Acd], n: int, seed: int) -> Op:
     rng = random.Random(seed)
-    acd = Acd(VirtualClock(), QUEUE)
+    acd = kind(VirtualClock(), QUEUE)
     calls = [random_requirement(rng) for _ in range(n)]
     agents = _freeing_agents(rng, calls)
     for i, skills in enumerate(agents):
@@ -170,11 +149,12 @@ def acd_frees(n: int, seed: int) -> Op:
         acd.arrive(f"w{i}", "hotline", skills=skills)
 
     def op(i: int) -> Callable[[], object]:
-        agent_id = f"x{i % len(agents)}"
+        agent = acd.agents[f"x{i % len(agents)}"]
 
         def timed() -> object:
-            acd.unpause(agent_id)
-            return None
+            acd.unpause(agent.id)
+            assert agent.state is AgentState.RINGING
+            return agent
 
         return timed
 
@@ -183,26 +163,6 @@ def acd_frees(n: int, seed: int) -> Op:
         acd.ring_no_answer(agent.call_id)  # back to its place; the agent pauses
 
     return _with_restore(op, restore)
-
-
-def naive_frees(n: int, seed: int) -> Op:
-    rng = random.Random(seed)
-    router = NaiveRouter()
-    calls = [random_requirement(rng) for _ in range(n)]
-    agents = _freeing_agents(rng, calls)
-    router.waiting = [(requirement(skills), seq) for seq, skills in enumerate(calls)]
-
-    def op(i: int) -> Callable[[], object]:
-        skills = agents[i % len(agents)]
-
-        def timed() -> object:
-            found = router.route_agent(skills)
-            assert found is not None  # it rings out and keeps its place: nothing changes
-            return found
-
-        return timed
-
-    return op
 
 
 def _with_restore(op: Op, restore: Callable[[int], None]) -> Op:
@@ -229,12 +189,11 @@ def run_round(op: Op, start: int, count: int) -> list[float]:
     return samples
 
 
-def compare(n: int, acd_setup: Callable[[int, int], Op], naive_setup: Callable[[int, int], Op],
-            freeze: bool) -> tuple[list[float], list[float]]:
-    """Pooled samples of the ACD and the naive router, rounds alternated."""
+def compare(n: int, setup: Callable[[type[Acd], int, int], Op], freeze: bool) -> tuple[list[float], list[float]]:
+    """Pooled samples of the ACD and the naive one, rounds alternated."""
     gc.unfreeze()
     gc.collect()
-    acd_op, naive_op = acd_setup(n, 1), naive_setup(n, 1)
+    acd_op, naive_op = setup(Acd, n, 1), setup(NaiveAcd, n, 1)
     if freeze:
         gc.collect()
         gc.freeze()
@@ -291,16 +250,13 @@ def main() -> int:
           f"{ROUNDS} alternated rounds; goal p99 < {GOAL_US:.0f} us at 10,000")
     worst = 0.0
     slower = []
-    for label, acd_setup, naive_setup in (
-        ("call arrives, N agents idle", acd_arrivals, naive_arrivals),
-        ("agent frees, N calls waiting", acd_frees, naive_frees),
-    ):
+    for label, setup in (("call arrives, N agents idle", arrivals), ("agent frees, N calls waiting", frees)):
         print(f"   {label}")
         print(f"   {'N':>7} | {'ACD p50':>8} {'p99':>8} {'p99 no freeze':>14} | "
               f"{'naive p50':>9} {'p99':>9} | {'p50 ratio':>9}")
         for n in SIZES:
-            acd_s, naive_s = compare(n, acd_setup, naive_setup, freeze=True)
-            unfrozen, _ = compare(n, acd_setup, naive_setup, freeze=False) if n == SIZES[-1] else ([], [])
+            acd_s, naive_s = compare(n, setup, freeze=True)
+            unfrozen, _ = compare(n, setup, freeze=False) if n == SIZES[-1] else ([], [])
             a50, a99 = statistics.median(acd_s), percentile(acd_s, 0.99)
             n50, n99 = statistics.median(naive_s), percentile(naive_s, 0.99)
             u99 = f"{percentile(unfrozen, 0.99):14.1f}" if unfrozen else f"{'':>14}"
