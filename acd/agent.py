@@ -9,7 +9,6 @@ An agent of capacity > 1 holds several calls at once; its state is the most enga
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,6 +36,9 @@ LEGAL_TRANSITIONS: Mapping[AgentState, frozenset[AgentState]] = {
     AgentState.WRAP_UP: frozenset({AgentState.AVAILABLE, AgentState.PAUSED, AgentState.LOGGED_OUT}),
     AgentState.PAUSED: frozenset({AgentState.AVAILABLE, AgentState.LOGGED_OUT}),
 }
+
+
+STATE_SLOT: Mapping[AgentState, int] = {state: i for i, state in enumerate(AgentState)}
 
 
 def check_transition(agent_id: str, current: AgentState, wanted: AgentState) -> None:
@@ -67,6 +69,17 @@ class AgentConfig:
         return tuple(sorted(self.skills.items())), tuple(sorted(self.groups))
 
 
+def drop_talks_before(log: list[tuple[float, float]], start: float) -> None:
+    """Forget the talks of `log` that ended at or before `start`."""
+    gone = 0
+    for _, end in log:
+        if end > start:
+            break
+        gone += 1
+    if gone:
+        del log[:gone]
+
+
 class Agent:
     """An agent's live state. Mutated only by the `Acd`."""
 
@@ -80,9 +93,10 @@ class Agent:
         "indexed",
         "last_ended",
         "logout_pending",
+        "order_key",
         "pause_pending",
         "pause_reason",
-        "profile",
+        "rank",
         "seconds",
         "state",
         "state_since",
@@ -92,7 +106,6 @@ class Agent:
     def __init__(self, config: AgentConfig, now: float) -> None:
         self.config = config
         self.id = config.id
-        self.profile = config.profile
         self.capacity = config.capacity
         self.state = AgentState.LOGGED_OUT
         self.state_since = now
@@ -106,9 +119,11 @@ class Agent:
         self.logout_pending = False
         # A ring-no-answer while other calls go on: pause (with this reason) after wrap-up.
         self.pause_pending = ""
-        self.indexed = False  # in the ACD's index of routable agents (acd.routing)
-        self.seconds: dict[AgentState, float] = dict.fromkeys(AgentState, 0.0)
-        self.talk_log: deque[tuple[float, float]] = deque()
+        self.indexed = False  # in the ACD's index of routable agents (acd.agent_index)
+        self.rank = 0  # its place in idle order there
+        self.order_key: tuple[float, float, float, int, Agent] | None = None  # least-occupied
+        self.seconds = [0.0] * len(STATE_SLOT)  # time per state (STATE_SLOT), till state_since
+        self.talk_log: list[tuple[float, float]] = []  # (answered, ended) within the window
 
     @property
     def load(self) -> int:
@@ -120,8 +135,7 @@ class Agent:
         agent of capacity 2 on two calls the whole window has occupancy 1)."""
         start = now - window
         log = self.talk_log
-        while log and log[0][1] <= start:
-            log.popleft()
+        drop_talks_before(log, start)
         busy = sum(min(end, now) - max(begin, start) for begin, end in log)
         for call in self.calls.values():
             if call.state is CallState.ON_CALL:
@@ -130,7 +144,7 @@ class Agent:
 
     def time_in(self, state: AgentState, now: float) -> float:
         """Seconds spent in `state` since the agent was added (including the current stretch)."""
-        total = self.seconds[state]
+        total = self.seconds[STATE_SLOT[state]]
         if self.state is state:
             total += now - self.state_since
         return total

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from acd.clock import Timer
+from acd.queue import Requirement
 
 
 class CallState(StrEnum):
@@ -27,9 +28,10 @@ class Call:
         "enqueued_at",
         "id",
         "language",
+        "pos",
         "priority",
-        "qtoken",
         "queue",
+        "requirement",
         "seq",
         "skills",
         "source",
@@ -46,6 +48,7 @@ class Call:
         *,
         arrived_at: float,
         seq: int,
+        pos: int = 0,
         caller: str = "",
         language: str = "",
         priority: int = 0,
@@ -70,13 +73,20 @@ class Call:
         self.state = CallState.QUEUED
         self.step = 0
         self.agent_id = ""
-        self.qtoken = 0  # which heap entry of its bucket is live (see acd.routing)
-        self.timers: list[Timer] = []
+        self.pos = pos  # place in arrival order in the index of waiting calls (acd.routing)
+        self.requirement: Requirement | None = None  # at its current step (engine's cache)
+        self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
+
+    def add_timer(self, timer: Timer) -> None:
+        if self.timers:
+            self.timers.append(timer)
+        else:
+            self.timers = [timer]
 
     def cancel_timers(self) -> None:
         for timer in self.timers:
             timer.cancel()
-        self.timers.clear()
+        self.timers = ()
 
     def __repr__(self) -> str:
         return f"Call({self.id!r}, {self.queue!r}, {self.state.value}, p={self.priority})"

@@ -15,13 +15,20 @@ and may call back into it.
 from __future__ import annotations
 
 import functools
-import heapq
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from acd.agent import LEGAL_TRANSITIONS, Agent, AgentConfig, AgentState
+from acd.agent import (
+    LEGAL_TRANSITIONS,
+    STATE_SLOT,
+    Agent,
+    AgentConfig,
+    AgentState,
+    drop_talks_before,
+)
+from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
 from acd.clock import Clock
 from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue
@@ -45,7 +52,7 @@ from acd.events import (
     Subscriber,
 )
 from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
-from acd.routing import AvailableAgents, BucketKey, CallBucket, ProfilePool, WaitingCalls
+from acd.routing import WaitingCalls
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -91,7 +98,7 @@ class Acd:
         self.agents: dict[str, Agent] = {}
         self.calls: dict[str, Call] = {}
         self.waiting = WaitingCalls()
-        self.available = AvailableAgents()
+        self.available = RoutableAgents(self._figures)
         self._subscribers: tuple[tuple[Subscriber, frozenset[type[Event]] | None], ...] = ()
         self._wants: frozenset[type[Event]] = frozenset()
         self._waiting_in: dict[str, dict[str, Call]] = {name: {} for name in self.queues}
@@ -99,12 +106,10 @@ class Acd:
         self._dispatching = False
         self._depth = 0
         self._seq = itertools.count()
-        self._requirements: dict[BucketKey, Requirement] = {}
-        self._eligible: dict[tuple[Any, Requirement], bool] = {}
-        self._takes: dict[tuple[Any, BucketKey], bool] = {}
-        self._least_occupied: dict[Any, list[tuple[float, float, float, int, Agent]]] = {}
-        self._avail_token: dict[str, int] = {}  # unique per stretch of availability
-        self._avail_seq = itertools.count(1)
+        # Requirements of calls without skills of their own, per (queue, step); a call with
+        # its own keeps its requirement on itself (`Call.requirement`) while it is in the ACD.
+        self._requirements: dict[tuple[str, int], Requirement] = {}
+        self._pairs: dict[tuple[str, int], tuple[str, int]] = {}  # one (skill, level) of each
 
     # -- subscribers ---------------------------------------------------------------------
 
@@ -266,7 +271,7 @@ class Acd:
         now = self.clock.now()
         if agent.indexed:
             self.available.remove(agent)
-        agent.seconds[old] += now - agent.state_since
+        agent.seconds[STATE_SLOT[old]] += now - agent.state_since
         agent.state = new
         agent.state_since = now
         agent.pause_reason = reason if new is AgentState.PAUSED else ""
@@ -291,17 +296,12 @@ class Acd:
             self._index(agent)
 
     def _index(self, agent: Agent) -> None:
-        """`agent` becomes routable: the newest idle of its pool."""
+        """`agent` becomes routable: the newest idle."""
         self.available.add(agent)
-        token = self._avail_token[agent.id] = next(self._avail_seq)
-        if agent.profile in self._least_occupied:
-            self._push_occupancy(agent, token)
 
-    def _reindex(self, agent: Agent) -> None:
-        """The load of `agent` (in the index) changed: renew its least-occupied entry."""
-        token = self._avail_token[agent.id] = next(self._avail_seq)
-        if agent.profile in self._least_occupied:
-            self._push_occupancy(agent, token)
+    def _figures(self, agent: Agent) -> tuple[float, float]:
+        """What least-occupied routing orders agents by: load for the capacity, occupancy."""
+        return len(agent.calls) / agent.capacity, agent.occupancy(self.clock.now(), self.occupancy_window)
 
     def _on_call_changed(self, agent: Agent) -> None:
         """`agent` is on_call and its load or its pending requests changed: fill its free slots
@@ -324,7 +324,7 @@ class Acd:
             agent.idle_since = self.clock.now()
             self._index(agent)
         elif was_indexed and not offered:
-            self._reindex(agent)
+            self.available.refigure(agent)
 
     def _calls_gone(self, agent: Agent) -> None:
         """The last active call of the on_call `agent` went away (it had talked on another one
@@ -363,12 +363,17 @@ class Acd:
             raise UnknownQueue(queue)
         now = self.clock.now()
         priority += config.tier_priority.get(tier, 0)
-        skill_tuple = tuple(sorted(skills.items())) if skills else ()
+        if skills:
+            pairs = self._pairs
+            skill_tuple = tuple([pairs.setdefault(pair, pair) for pair in sorted(skills.items())])
+        else:
+            skill_tuple = ()
         call = Call(
             call_id,
             queue,
             arrived_at=now,
             seq=next(self._seq),
+            pos=self.waiting.new_position(self.calls.values(), len(self.calls)),
             caller=caller,
             language=language,
             priority=priority,
@@ -483,9 +488,7 @@ class Acd:
         del calls[call.id]
         log = agent.talk_log
         log.append((call.answered_at, now))
-        horizon = now - self.occupancy_window
-        while log and log[0][1] <= horizon:  # keep only what least-occupied can still see
-            log.popleft()
+        drop_talks_before(log, now - self.occupancy_window)  # what least-occupied can still see
         agent.call_id = call.id
         agent.last_ended = call
         if calls:  # capacity > 1, other calls go on: on_call still, one more free slot
@@ -531,17 +534,17 @@ class Acd:
     # -- queueing ------------------------------------------------------------------------
 
     def _requirement(self, call: Call) -> Requirement:
-        key = (call.queue, call.skills, call.step)
-        req = self._requirements.get(key)
+        req = call.requirement
         if req is None:
-            req = self._requirements[key] = requirement_at_step(
-                self.queues[call.queue], call.skills, call.step
-            )
+            if call.skills:
+                req = requirement_at_step(self.queues[call.queue], call.skills, call.step)
+            else:
+                key = (call.queue, call.step)
+                req = self._requirements.get(key)
+                if req is None:
+                    req = self._requirements[key] = requirement_at_step(self.queues[call.queue], (), call.step)
+            call.requirement = req
         return req
-
-    def _bucket(self, call: Call) -> CallBucket:
-        key = (call.queue, call.skills, call.step)
-        return self.waiting.bucket(key, self._requirement(call))
 
     def requirement(self, call_id: str) -> Requirement:
         """What an agent needs now to take this call (after escalation)."""
@@ -551,18 +554,11 @@ class Acd:
         req = self._requirement(call)
         return req.satisfied_by(agent.config.skills, agent.config.groups)
 
-    def _pool_eligible(self, pool: ProfilePool, req: Requirement) -> bool:
-        key = (pool.key, req)
-        ok = self._eligible.get(key)
-        if ok is None:
-            ok = self._eligible[key] = req.satisfied_by(pool.skills, pool.config_groups)
-        return ok
-
     def _place(self, call: Call, requeue: bool = False) -> None:
         """Route `call` to an agent, or queue it (at its original place when re-queued)."""
         if self._route_call(call):
             return
-        self.waiting.push(self._bucket(call), call)
+        self.waiting.push(call, self._requirement(call))
         self._waiting_in[call.queue][call.id] = call
         if not requeue and CallQueued in self._wants:
             self._emit(
@@ -572,7 +568,7 @@ class Acd:
 
     def _unqueue(self, call: Call) -> None:
         """`call` stops waiting in its bucket and queue."""
-        self.waiting.discard(self._bucket(call), call)
+        self.waiting.discard(call)
         del self._waiting_in[call.queue][call.id]
 
     def _schedule(self, call: Call) -> None:
@@ -580,10 +576,10 @@ class Acd:
         now = self.clock.now()
         if call.step < len(config.escalation):
             due = call.enqueued_at + config.escalation[call.step].after
-            call.timers.append(self.clock.call_later(due - now, lambda: self._escalate(call)))
+            call.add_timer(self.clock.call_later(due - now, lambda: self._escalate(call)))
         if config.max_wait is not None:
             due = call.enqueued_at + config.max_wait
-            call.timers.append(self.clock.call_later(due - now, lambda: self._max_wait(call)))
+            call.add_timer(self.clock.call_later(due - now, lambda: self._max_wait(call)))
 
     @_operation
     def _escalate(self, call: Call) -> None:
@@ -603,6 +599,7 @@ class Acd:
         self._unqueue(call)
         call.cancel_timers()
         call.step += 1
+        call.requirement = None
         self._place(call, requeue=True)
 
     @_operation
@@ -620,6 +617,7 @@ class Acd:
         call.cancel_timers()
         call.queue = config.overflow
         call.step = 0
+        call.requirement = None
         call.enqueued_at = now
         self._place(call, requeue=True)
 
@@ -627,59 +625,28 @@ class Acd:
 
     def _route_call(self, call: Call) -> bool:
         """Offer `call` to the best available eligible agent under its queue's policy."""
-        pools = self.available.nonempty
-        if not pools:
+        available = self.available
+        if not available.all:
             return False
         req = self._requirement(call)
         policy = self.queues[call.queue].policy
-        best: Agent | None = None
-        best_key: tuple[float, ...] = ()
-        for pool in pools.values():
-            if not self._pool_eligible(pool, req):
-                continue
-            if policy is RoutingPolicy.LONGEST_IDLE:
-                agent = pool.oldest()
-                key: tuple[float, ...] = (agent.idle_since,)
-            elif policy is RoutingPolicy.BEST_SKILL:
-                agent = pool.oldest()
-                key = (-req.score(pool.skills), agent.idle_since)
-            else:
-                agent, load, occupancy = self._least_occupied_in(pool)
-                key = (load, occupancy, agent.idle_since)
-            if best is None or key < best_key:
-                best, best_key = agent, key
-        if best is None:
+        if policy is RoutingPolicy.LONGEST_IDLE:
+            agent = available.longest_idle(req)
+        elif policy is RoutingPolicy.BEST_SKILL:
+            agent = available.best_skill(req)
+        else:
+            agent = available.least_occupied(req)
+        if agent is None:
             return False
-        self._assign(call, best)
+        self._assign(call, agent)
         return True
 
     def _route_agent(self, agent: Agent) -> bool:
         """Give the free `agent` the highest-priority, longest-waiting call it can take."""
-        nonempty = self.waiting.nonempty
-        if not nonempty:
+        call = self.waiting.first_for(agent)
+        if call is None:
             return False
-        best: CallBucket | None = None
-        best_key: tuple[int, int] = (0, 0)
-        profile = agent.profile
-        takes = self._takes
-        for key, bucket in nonempty.items():
-            ok = takes.get((profile, key))
-            if ok is None:
-                ok = takes[(profile, key)] = bucket.requirement.satisfied_by(
-                    agent.config.skills, agent.config.groups
-                )
-            if not ok:
-                continue
-            head = bucket.head()
-            if head is None:
-                continue
-            order = (-head.priority, head.seq)
-            if best is None or order < best_key:
-                best, best_key = bucket, order
-        if best is None:
-            return False
-        call = heapq.heappop(best.heap)[3]
-        self.waiting.discard(best, call)
+        self.waiting.discard(call)
         del self._waiting_in[call.queue][call.id]
         self._assign(call, agent)
         return True
@@ -700,7 +667,6 @@ class Acd:
             else:
                 agent.idle_since = now
                 self.available.to_back(agent)
-                self._reindex(agent)
         else:
             self._set_state(agent, AgentState.RINGING, call_id=call.id)
         if CallAssigned in self._wants:
@@ -709,46 +675,12 @@ class Acd:
             )
         timeout = self.queues[call.queue].ring_timeout
         if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
-            call.timers.append(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
+            call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
     @_operation
     def _ring_timeout(self, call: Call, agent: Agent) -> None:
         if call.state is CallState.RINGING and call.agent_id == agent.id:
             self.ring_no_answer(call.id)
-
-    # -- least-occupied index --------------------------------------------------------------
-
-    def _least_occupied_in(self, pool: ProfilePool) -> tuple[Agent, float, float]:
-        """The least occupied routable agent of `pool`, with its load (share of its capacity
-        in use) and occupancy: the fewest calls for its capacity first, then the least talk.
-
-        Both are taken when the agent enters the index or its load changes (one heap per
-        profile, stale entries dropped lazily), so an idle agent's figure does not decay
-        while it waits.
-        """
-        heap = self._least_occupied.get(pool.key)
-        if heap is None:
-            heap = self._least_occupied[pool.key] = []
-            for agent in pool.agents.values():
-                self._push_occupancy(agent, self._avail_token.get(agent.id, 0))
-        while heap:
-            load, occupancy, _, token, agent = heap[0]
-            if agent.id in pool.agents and self._avail_token.get(agent.id) == token:
-                return agent, load, occupancy
-            heapq.heappop(heap)
-        raise AssertionError("least-occupied index out of step with the available pool")
-
-    def _push_occupancy(self, agent: Agent, token: int) -> None:
-        occupancy = agent.occupancy(self.clock.now(), self.occupancy_window)
-        load = len(agent.calls) / agent.capacity
-        heap = self._least_occupied.setdefault(agent.profile, [])
-        heapq.heappush(heap, (load, occupancy, agent.idle_since, token, agent))
-        if len(heap) > 4 * len(self.available.pools[agent.profile].agents) + 64:
-            # Entries left behind by a load change of an agent that stayed routable sit below
-            # the top and are never popped: drop every stale entry now and then.
-            tokens = self._avail_token
-            heap[:] = [e for e in heap if e[4].indexed and tokens.get(e[4].id) == e[3]]
-            heapq.heapify(heap)
 
     # -- views ---------------------------------------------------------------------------
 

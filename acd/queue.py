@@ -75,6 +75,9 @@ def requirement_at_step(
     queue: QueueConfig, call_skills: tuple[tuple[str, int], ...], step: int
 ) -> Requirement:
     """The requirement of a call of `queue` that has reached escalation `step` (0 = none)."""
+    if not queue.skills and (step == 0 or not queue.escalation):
+        skills = tuple(sorted(call_skills))
+        return Requirement(call_skills if skills == call_skills else skills)
     merged = dict(queue.skills)
     for skill, level in call_skills:
         merged[skill] = max(level, merged.get(skill, 0))

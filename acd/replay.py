@@ -311,7 +311,5 @@ def acd_state(acd: Acd) -> dict[str, Any]:
         "calls": calls,
         "waiting": {q: [c.id for c in acd.waiting_calls(q)] for q in acd.queues},
         "positions": {c.id: acd.position(c.id) for c in acd.calls.values()},
-        "routable": {
-            str(key): list(pool.agents) for key, pool in acd.available.nonempty.items()
-        },
+        "routable": [agent.id for agent in acd.available],
     }

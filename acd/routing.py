@@ -1,134 +1,158 @@
-"""Indexes that keep routing decisions independent of how many calls wait and agents idle.
+"""The index of waiting calls: which call a freed agent takes, whatever the number of call
+requirements (queues x call skills x escalation steps) and waiting calls.
 
-Waiting calls are bucketed by (queue, call-specific skills, escalation step): calls in one
-bucket share one `Requirement`. Each bucket is a heap ordered by (-priority, arrival seq).
-Routable agents (available, or on a call with a free slot when their capacity is above 1)
-are bucketed by profile (skills and groups): agents in one profile are interchangeable for
-eligibility, and each profile keeps its agents in idle order.
+Every call holds a *position*, its place in arrival order (`Call.pos`, given at arrival and
+kept when it returns to the queue, so FIFO within a priority is position order). For every
+skill and every required level the index keeps one integer used as a bit set of the positions
+of the waiting calls requiring exactly that level, one of the calls requiring the skill at
+all, one per group an escalation opened, and one per priority. The calls an agent may take
+are then the waiting calls minus those requiring a skill it lacks or a level above its own
+(plus those of a group it belongs to): a few integer operations per skill, and the first call
+for it is the lowest set bit of the highest priority that has one.
 
-A decision scans buckets and profiles, whose number is set by configuration (queues x
-languages x escalation steps; agent groups), not by traffic.
+Positions only grow; when the next one is about twice the number of calls in the ACD the
+index renumbers every call in arrival order so the integers stay about one bit per call wide.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import OrderedDict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from bisect import insort
+from collections.abc import Iterable, Iterator
 
 from acd.agent import Agent
-from acd.call import Call, CallState
+from acd.call import Call
 from acd.queue import Requirement
 
-BucketKey = tuple[str, tuple[tuple[str, int], ...], int]
-Profile = tuple[tuple[tuple[str, int], ...], tuple[str, ...]]
-
-
-@dataclass(slots=True)
-class CallBucket:
-    key: BucketKey
-    requirement: Requirement
-    heap: list[tuple[int, int, int, Call]] = field(default_factory=list)
-    live: int = 0
-
-    def head(self) -> Call | None:
-        """The first live call (stale entries left by lazy removal are dropped on the way)."""
-        heap = self.heap
-        while heap:
-            _, _, token, call = heap[0]
-            if call.qtoken == token and call.state is CallState.QUEUED:
-                return call
-            heapq.heappop(heap)
-        return None
+ABOVE_ALL = 11  # a required level no agent has (agents have levels 1-10)
 
 
 class WaitingCalls:
-    """Calls waiting for an agent, in (priority, arrival) order within each bucket."""
+    """Calls waiting for an agent, by required skill level, group and (priority, arrival)."""
 
-    def __init__(self) -> None:
-        self.buckets: dict[BucketKey, CallBucket] = {}
-        self.nonempty: dict[BucketKey, CallBucket] = {}
-        self._pushes = 0
+    __slots__ = ("_any", "_at", "_by_priority", "_groups", "_levels", "_next", "_priorities", "_slack")
 
-    def bucket(self, key: BucketKey, requirement: Requirement) -> CallBucket:
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = CallBucket(key, requirement)
-        return bucket
+    def __init__(self, slack: int = 4096) -> None:
+        self._slack = slack  # positions beyond twice the calls in the ACD before renumbering
+        self._at: dict[int, Call] = {}  # position -> call (waiting under `Call.requirement`)
+        self._by_priority: dict[int, int] = {}
+        self._priorities: list[int] = []  # of waiting calls, highest first (negated, sorted)
+        self._levels: dict[str, list[int]] = {}  # skill -> positions by exact required level
+        self._any: dict[str, int] = {}  # skill -> positions of calls requiring it
+        self._groups: dict[str, int] = {}
+        self._next = 0
 
-    def push(self, bucket: CallBucket, call: Call) -> None:
-        self._pushes += 1
-        call.qtoken = self._pushes
-        heapq.heappush(bucket.heap, (-call.priority, call.seq, self._pushes, call))
-        bucket.live += 1
-        self.nonempty[bucket.key] = bucket
+    def new_position(self, calls: Iterable[Call], count: int) -> int:
+        """The position of a call arriving now. `calls` are the `count` calls in the ACD in
+        arrival order (those that may wait again are among them): they are renumbered, the
+        waiting ones re-indexed, when positions have grown to twice their number."""
+        if self._next >= 2 * count + self._slack:
+            waiting = [(call, call.requirement) for call in self._at.values()]
+            for call, req in waiting:
+                assert req is not None
+                self._remove(call.pos, call, req)
+            for pos, call in enumerate(calls):
+                call.pos = pos
+            self._next = count
+            for call, req in waiting:
+                assert req is not None
+                self.push(call, req)
+        pos = self._next
+        self._next = pos + 1
+        return pos
 
-    def discard(self, bucket: CallBucket, call: Call) -> None:
-        """`call` left `bucket` (its heap entry is skipped lazily)."""
-        call.qtoken = 0
-        bucket.live -= 1
-        if bucket.live == 0:
-            bucket.heap.clear()
-            self.nonempty.pop(bucket.key, None)
+    def push(self, call: Call, req: Requirement) -> None:
+        """`call` waits, under requirement `req` (kept as `call.requirement` until it leaves)."""
+        pos = call.pos
+        bit = 1 << pos
+        call.requirement = req
+        self._at[pos] = call
+        priority = call.priority
+        had = self._by_priority.get(priority, 0)
+        if not had:
+            insort(self._priorities, -priority)
+        self._by_priority[priority] = had | bit
+        levels = self._levels
+        wanted = self._any
+        for skill, level in req.skills:
+            if level <= 0:
+                continue
+            row = levels.get(skill)
+            if row is None:
+                row = levels[skill] = [0] * (ABOVE_ALL + 1)
+            row[min(level, ABOVE_ALL)] |= bit
+            wanted[skill] = wanted.get(skill, 0) | bit
+        if req.groups:
+            groups = self._groups
+            for group in req.groups:
+                groups[group] = groups.get(group, 0) | bit
+
+    def discard(self, call: Call) -> None:
+        """`call` stops waiting."""
+        if self._at.get(call.pos) is call:
+            assert call.requirement is not None
+            self._remove(call.pos, call, call.requirement)
+
+    def _remove(self, pos: int, call: Call, req: Requirement) -> None:
+        bit = 1 << pos
+        del self._at[pos]
+        priority = call.priority
+        left = self._by_priority[priority] ^ bit
+        if left:
+            self._by_priority[priority] = left
+        else:
+            del self._by_priority[priority]
+            self._priorities.remove(-priority)
+        levels = self._levels
+        wanted = self._any
+        for skill, level in req.skills:
+            if level <= 0:
+                continue
+            levels[skill][min(level, ABOVE_ALL)] ^= bit
+            rest = wanted[skill] ^ bit
+            if rest:
+                wanted[skill] = rest
+            else:
+                del wanted[skill]
+                del levels[skill]
+        if req.groups:
+            groups = self._groups
+            for group in req.groups:
+                groups[group] ^= bit
+
+    def first_for(self, agent: Agent) -> Call | None:
+        """The highest-priority, earliest call `agent` may take."""
+        if not self._at:
+            return None
+        skills = agent.config.skills
+        levels = self._levels
+        refused = 0
+        for skill, calls in self._any.items():
+            level = skills.get(skill, 0)
+            if not level:
+                refused |= calls
+                continue
+            row = levels[skill]
+            for above in range(level + 1, ABOVE_ALL + 1):
+                ranks = row[above]
+                if ranks:
+                    refused |= ranks
+        opened = 0
+        if agent.config.groups and self._groups:
+            groups = self._groups
+            for group in agent.config.groups:
+                opened |= groups.get(group, 0)
+        by_priority = self._by_priority
+        for negated in self._priorities:
+            waiting = by_priority[-negated]
+            takes = waiting & ~refused if refused else waiting
+            if opened:
+                takes |= waiting & opened
+            if takes:
+                return self._at[(takes & -takes).bit_length() - 1]
+        return None
 
     def __len__(self) -> int:
-        return sum(b.live for b in self.nonempty.values())
+        return len(self._at)
 
-    def __iter__(self) -> Iterator[CallBucket]:
-        return iter(list(self.nonempty.values()))
-
-
-class ProfilePool:
-    """Routable agents of one profile, oldest idle first."""
-
-    __slots__ = ("agents", "config_groups", "key", "skills")
-
-    def __init__(self, key: Profile, agent: Agent) -> None:
-        self.key = key
-        self.skills = dict(agent.config.skills)
-        self.config_groups = agent.config.groups
-        # An OrderedDict, not a dict: taking the oldest out of a plain dict again and again
-        # leaves deleted slots at its front that every `next(iter(...))` has to skip.
-        self.agents: OrderedDict[str, Agent] = OrderedDict()
-
-    def oldest(self) -> Agent:
-        return next(iter(self.agents.values()))
-
-
-class AvailableAgents:
-    """Agents ready for a call (routable), grouped by profile. `Agent.indexed` says whether
-    an agent is in here."""
-
-    def __init__(self) -> None:
-        self.pools: dict[Profile, ProfilePool] = {}
-        self.nonempty: dict[Profile, ProfilePool] = {}
-
-    def add(self, agent: Agent) -> None:
-        """Add `agent` as the newest idle of its pool (it must not be in already)."""
-        pool = self.pools.get(agent.profile)
-        if pool is None:
-            pool = self.pools[agent.profile] = ProfilePool(agent.profile, agent)
-        pool.agents[agent.id] = agent
-        agent.indexed = True
-        self.nonempty[pool.key] = pool
-
-    def to_back(self, agent: Agent) -> None:
-        """`agent` (in the index) was just offered a call and keeps a free slot."""
-        self.pools[agent.profile].agents.move_to_end(agent.id)
-
-    def remove(self, agent: Agent) -> None:
-        if not agent.indexed:
-            return
-        agent.indexed = False
-        pool = self.pools[agent.profile]
-        del pool.agents[agent.id]
-        if not pool.agents:
-            del self.nonempty[pool.key]
-
-    def __contains__(self, agent: Agent) -> bool:
-        pool = self.pools.get(agent.profile)
-        return pool is not None and agent.id in pool.agents
-
-    def __len__(self) -> int:
-        return sum(len(p.agents) for p in self.nonempty.values())
+    def __iter__(self) -> Iterator[Call]:
+        return iter([self._at[pos] for pos in sorted(self._at)])

@@ -4,9 +4,11 @@
    stream built from the real Asterisk 22 capture of a queue call (tests/fixtures/asterisk,
    ~500 events per call in that capture incl. the app_queue ones, re-labelled per call). Measured
    for the raw stream (manager.conf without filters) and for the filtered one (the generated
-   manager.conf's eventfilters). Compared with the loads seen on the reference PBX (720/s at
-   15 calls/s, 3.5k/s at 40 calls/s, bursts 7-9k/s), the goal (20,000/s), and with a baseline
-   measured in the same run: panoramisk 1.4's framing + Message parsing of the same bytes.
+   manager.conf's eventfilters). The figure that counts is the filtered end-to-end rate (the
+   events the ACD acts on), against the goal (20,000/s) and the reference PBX's loads (720/s at
+   15 calls/s, 3.5k/s at 40 calls/s, bursts 7-9k/s, unfiltered, scaled by the filter's share).
+   Anchors alternated round by round in the same run: parse only, and panoramisk 1.4's
+   framing + Message parsing of the same bytes.
 2. Routing reaction time when an agent becomes free while callers wait: Hotline's event-driven
    path (DeviceStateChange bytes in -> Redirect action written), measured; against app_queue,
    whose waiting callers re-check for a free agent every `retry` seconds (simulated here with
@@ -151,34 +153,52 @@ def panoramisk_parse(per_call: list[list[bytes]]) -> float | None:
 
 
 def throughput() -> bool:
-    calls, agents, runs = 1_000, 200, 3
+    """Subject (end to end) and anchors (parse only, panoramisk) alternate round by round in
+    one run; min and median per figure. The figure held against the goal is the filtered end
+    to end rate: the events the ACD acts on, with the generated manager.conf's filters."""
+    calls, agents, rounds = 1_000, 200, 5
     ok = True
     print(f"1. AMI events/s, parse -> event table -> ACD -> state ({calls} calls, {agents} agents, one core,"
-          f" best of {runs} runs: the machine is shared)")
+          f" {rounds} alternated rounds, min / median: the machine is shared)")
     for filtered in (False, True):
-        chunks, _ = stream(calls, agents, filtered)
+        chunks, events = stream(calls, agents, filtered)
         label = "filtered (generated manager.conf)" if filtered else "unfiltered (every event)"
-        results = [asyncio.run(end_to_end(calls, agents, filtered)) for _ in range(runs)]
-        elapsed, events, ended = min(results)
-        rate = events / elapsed
-        parse = min(parse_only(chunks) for _ in range(runs))
-        bases = [panoramisk_parse(chunks) for _ in range(runs)]
-        base = min(b for b in bases if b is not None) if None not in bases else None
+        rates: dict[str, list[float]] = {"end to end": [], "parse only": [], "panoramisk 1.4": []}
+        ended_counts = []
+        for _ in range(rounds):
+            elapsed, _, ended = asyncio.run(end_to_end(calls, agents, filtered))
+            rates["end to end"].append(events / elapsed)
+            ended_counts.append(ended)
+            rates["parse only"].append(events / parse_only(chunks))
+            base = panoramisk_parse(chunks)
+            if base is not None:
+                rates["panoramisk 1.4"].append(events / base)
         print(f"   {label}: {events / calls:.0f} events/call, {events:,} events")
-        print(f"     end to end      {rate:>10,.0f} events/s  ({calls / elapsed:,.0f} calls/s; {ended} calls talked and ended)")
-        print(f"     parse only      {events / parse:>10,.0f} events/s")
-        if base is not None:
-            print(f"     panoramisk 1.4  {events / base:>10,.0f} events/s parse only (baseline, same bytes)")
-        if ended != calls:
-            print(f"     !! only {ended} of {calls} calls reached the end state")
+        for name, values in rates.items():
+            if values:
+                suffix = " (baseline, same bytes, parse only)" if name.startswith("panoramisk") else ""
+                print(f"     {name:15s} min {min(values):>10,.0f}  median {statistics.median(values):>10,.0f} events/s"
+                      f"{suffix}")
+        median = statistics.median(rates["end to end"])
+        print(f"     end to end: {calls / (events / median):,.0f} calls/s at the median")
+        if min(ended_counts) != calls:
+            print(f"     !! only {min(ended_counts)} of {calls} calls reached the end state")
             ok = False
-        if not filtered:
+        if filtered:
             for name, load in LOADS.items():
-                print(f"     vs {name} ({load:,}/s): {rate / load:,.1f}x headroom")
-            verdict = "meets" if rate >= GOAL else "MISSES"
-            print(f"     goal {GOAL:,}/s end to end: {verdict}")
-            ok = ok and rate >= GOAL
+                print(f"     vs {name} ({load:,} events/s unfiltered = {load * events_share(filtered):,.0f} "
+                      f"filtered): {median / (load * events_share(filtered)):,.1f}x headroom")
+            verdict = "meets" if median >= GOAL else "MISSES"
+            print(f"     goal {GOAL:,} filtered events/s end to end (median): {verdict}")
+            ok = ok and median >= GOAL
     return ok
+
+
+def events_share(filtered: bool) -> float:
+    """Share of the capture's events that pass the generated filters (1 unfiltered)."""
+    if not filtered:
+        return 1.0
+    return stream(1, 1, True)[1] / stream(1, 1, False)[1]
 
 
 # -- 2. routing reaction ------------------------------------------------------------------------

@@ -7,11 +7,11 @@ apart (`ivr_ends`): the writer applies it only where the call was not waiting in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, bindparam, update
 
 from acd.events import (
     AgentStateChanged,
@@ -39,7 +39,7 @@ class RecordingRecord:
     info: RecordingInfo
 
 
-AgentOp = Callable[[str], Any]
+AgentOp = tuple[str, dict[str, Any]]  # kind (login, logout, pause, unpause), parameters
 
 
 class Batch:
@@ -127,27 +127,43 @@ class Batch:
 
     def _agent(self, ev: AgentStateChanged) -> None:
         agent, at = ev.agent_id, ev.at
+        ops = self.agent_ops
         if ev.old == "logged_out":
-            def login(dialect: str) -> Any:
-                return insert(dialect, SESSIONS).values(agent_id=agent, login_at=at).on_conflict_do_nothing()
-            self.agent_ops.append(login)
+            ops.append(("login", {"agent_id": agent, "login_at": at}))
         if ev.new == "logged_out":
-            def logout(_: str) -> Any:
-                return update(SESSIONS).where(
-                    and_(SESSIONS.c.agent_id == agent, SESSIONS.c.logout_at.is_(None),
-                         SESSIONS.c.login_at <= at)
-                ).values(logout_at=at)
-            self.agent_ops.append(logout)
+            ops.append(("logout", {"b_agent": agent, "b_at": at}))
         if ev.old == "paused":
-            def unpause(_: str) -> Any:
-                return update(PAUSES).where(
-                    and_(PAUSES.c.agent_id == agent, PAUSES.c.ended_at.is_(None), PAUSES.c.started_at <= at)
-                ).values(ended_at=at)
-            self.agent_ops.append(unpause)
+            ops.append(("unpause", {"b_agent": agent, "b_at": at}))
         if ev.new == "paused":
-            reason = ev.reason
-            def pause(dialect: str) -> Any:
-                return insert(dialect, PAUSES).values(
-                    agent_id=agent, started_at=at, reason=reason
-                ).on_conflict_do_nothing()
-            self.agent_ops.append(pause)
+            ops.append(("pause", {"agent_id": agent, "started_at": at, "reason": ev.reason}))
+
+    def agent_runs(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """The agent statements in order, consecutive ones of a kind together (one
+        `executemany` each): (kind, rows)."""
+        run: list[dict[str, Any]] = []
+        kind = ""
+        for op, params in self.agent_ops:
+            if op != kind and run:
+                yield kind, run
+                run = []
+            kind = op
+            run.append(params)
+        if run:
+            yield kind, run
+
+
+def agent_statement(kind: str, dialect: str) -> Any:
+    """The statement of an agent op `kind` (see `Batch.agent_runs`), for many rows."""
+    if kind == "login":
+        return insert(dialect, SESSIONS).on_conflict_do_nothing()
+    if kind == "pause":
+        return insert(dialect, PAUSES).on_conflict_do_nothing()
+    agent: Any = bindparam("b_agent")
+    at: Any = bindparam("b_at")
+    if kind == "logout":
+        return update(SESSIONS).where(
+            and_(SESSIONS.c.agent_id == agent, SESSIONS.c.logout_at.is_(None), SESSIONS.c.login_at <= at)
+        ).values(logout_at=at)
+    return update(PAUSES).where(
+        and_(PAUSES.c.agent_id == agent, PAUSES.c.ended_at.is_(None), PAUSES.c.started_at <= at)
+    ).values(ended_at=at)

@@ -56,7 +56,12 @@ def create_engine(url: str, *, create: bool = False, **kwargs: Any) -> AsyncEngi
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("connect_args", {"timeout": 10, "command_timeout": 60})
-    return create_async_engine(parsed, **kwargs)
+    engine = create_async_engine(parsed, **kwargs)
+    # An INSERT given many rows is sent as multi-row VALUES statements (pages of up to 1,000
+    # rows) rather than one statement per row through the driver: the same statement and
+    # rows, far fewer round trips (insert-only tables and upserts alike).
+    engine.sync_engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 def _sqlite_events(engine: AsyncEngine) -> None:

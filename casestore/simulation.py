@@ -26,8 +26,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -83,6 +84,25 @@ class PersistReport:
         }
 
 
+_LAYOUT: dict[type[Event], tuple[Callable[[Event], tuple[Any, ...]], dict[str, int]]] = {}
+
+
+def _copy(event: Event, changes: dict[str, Any]) -> Event:
+    """`dataclasses.replace(event, **changes)` for init fields only, without its per-call
+    introspection (it was the largest cost of streaming a simulation into the store)."""
+    cls = type(event)
+    layout = _LAYOUT.get(cls)
+    if layout is None:
+        names = [f.name for f in fields(cls) if f.init]
+        layout = _LAYOUT[cls] = (attrgetter(*names) if len(names) > 1 else lambda e: (getattr(e, names[0]),),
+                                 {name: i for i, name in enumerate(names)})
+    getter, index = layout
+    values = list(getter(event))
+    for name, value in changes.items():
+        values[index[name]] = value
+    return cls(*values)
+
+
 def _detached(event: Event) -> None:
     raise RuntimeError("SimulationRecorder: no writer attached (use stream() or pass sink=)")
 
@@ -115,16 +135,16 @@ class SimulationRecorder:
         self._prefix = f"{self.run_id}-"
 
     def rebase(self, event: Event) -> Event:
-        at = event.at + self.offset
+        changes: dict[str, Any] = {"at": event.at + self.offset}
         if isinstance(event, AgentStateChanged):
-            call_id = self._prefix + event.call_id if event.call_id else ""
-            return replace(event, at=at, call_id=call_id)
-        if isinstance(event, CallArrived):
-            caller = event.caller or _synthetic_caller(event.call_id)
-            return replace(event, at=at, call_id=self._prefix + event.call_id, source="simulation", caller=caller)
-        if hasattr(event, "call_id"):
-            return replace(event, at=at, call_id=self._prefix + event.call_id)  # type: ignore[call-arg]
-        return replace(event, at=at)
+            changes["call_id"] = self._prefix + event.call_id if event.call_id else ""
+        elif isinstance(event, CallArrived):
+            changes["call_id"] = self._prefix + event.call_id
+            changes["source"] = "simulation"
+            changes["caller"] = event.caller or _synthetic_caller(event.call_id)
+        elif hasattr(event, "call_id"):
+            changes["call_id"] = self._prefix + event.call_id
+        return _copy(event, changes)
 
     def on_event(self, event: Event) -> None:
         """Subscriber: rebase the event and pass it on (to the writer, which only buffers)."""

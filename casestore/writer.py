@@ -37,7 +37,8 @@ from acd.events import (
     CallQueued,
     Event,
 )
-from casestore.batch import Batch, RecordingRecord
+from casestore.batch import Batch, RecordingRecord, agent_statement
+from casestore.bulk import execute_arrays, upsert_sql
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
 from casestore.ivr_feed import CallStartRecord, IvrStepRecord, ivr_items
@@ -118,6 +119,7 @@ class CallWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._upsert_calls = self._calls_statement()
+        self._pg_upsert_calls = _pg_calls_upsert()
 
     # -- input (synchronous, never touches the database) ----------------------------------
 
@@ -357,7 +359,10 @@ class CallWriter:
                 {"id": cid, **{c: fields.get(c) for c in CALL_COLUMNS}}
                 for cid, fields in sorted(batch.calls.items())
             ]
-            await conn.execute(self._upsert_calls, rows)
+            if conn.dialect.name == "postgresql":
+                await execute_arrays(conn, *self._pg_upsert_calls, rows)
+            else:
+                await conn.execute(self._upsert_calls, rows)
         if batch.ivr_ends:
             await conn.execute(IVR_END, batch.ivr_ends)
         if batch.ivr:
@@ -370,8 +375,9 @@ class CallWriter:
                 index_elements=[RECORDINGS.c.uri]
             )
             await conn.execute(stmt, batch.recordings)
-        for op in batch.agent_ops:
-            await conn.execute(op(conn.dialect.name))
+        dialect = conn.dialect.name
+        for kind, rows in batch.agent_runs():
+            await conn.execute(agent_statement(kind, dialect), rows)
 
     async def _open_cases(self, conn: AsyncConnection, batch: Batch) -> dict[str, int]:
         """One case per arriving call (skipping calls that already have one)."""
@@ -399,8 +405,15 @@ class CallWriter:
                     "assigned_agent": None, "customer_id": customers.get(ev.caller),
                     "origin_call_id": cid,
                 })
-        stmt = insert(conn.dialect.name, CASES).on_conflict_do_nothing(index_elements=[CASES.c.origin_call_id])
-        await conn.execute(stmt, rows)
+        if conn.dialect.name == "postgresql":  # the new ids come back with the insert
+            created = await execute_arrays(conn, *_PG_INSERT_CASES, rows)
+            existing.update({call_id: case_id for call_id, case_id in created})
+            missing = [cid for cid in missing if cid not in existing]  # opened meanwhile elsewhere
+            if not missing:
+                return existing
+        else:
+            stmt = insert(conn.dialect.name, CASES).on_conflict_do_nothing(index_elements=[CASES.c.origin_call_id])
+            await conn.execute(stmt, rows)
         existing.update(await _cases_of(conn, missing))
         return existing
 
@@ -419,6 +432,24 @@ class CallWriter:
             else:
                 set_[name] = func.coalesce(new, old)
         return stmt.on_conflict_do_update(index_elements=[CALLS.c.id], set_=set_)
+
+
+def _pg_calls_upsert() -> tuple[str, list[str]]:
+    """The calls upsert of `_calls_statement` as one statement over column arrays."""
+    resumed = "(excluded.started_at IS NOT NULL AND t.outcome = 'interrupted')"
+    assignments = {}
+    for name in CALL_COLUMNS:
+        new, old = f'excluded."{name}"', f't."{name}"'
+        if name in FIRST_WINS:
+            assignments[name] = f"coalesce({old}, {new})"
+        elif name in ("outcome", "ended_at"):
+            assignments[name] = f"CASE WHEN {resumed} THEN {new} ELSE coalesce({new}, {old}) END"
+        else:
+            assignments[name] = f"coalesce({new}, {old})"
+    return upsert_sql(CALLS, "id", assignments)
+
+
+_PG_INSERT_CASES = upsert_sql(CASES, "origin_call_id", None, returning="origin_call_id, id")
 
 
 async def _cases_of(conn: AsyncConnection, call_ids: list[str]) -> dict[str, int]:

@@ -320,7 +320,7 @@ class AcdMachine(RuleBasedStateMachine):
     def indexes_agree(self) -> None:
         acd = self.acd
         available = {a.id for a in acd.agents.values() if routable(a)}
-        indexed = {aid for pool in acd.available.nonempty.values() for aid in pool.agents}
+        indexed = {agent.id for agent in acd.available}
         assert available == indexed
         assert {a.id for a in acd.agents.values() if a.indexed} == indexed
         queued = sorted(c.id for c in acd.calls.values() if c.state is CallState.QUEUED)
