@@ -34,6 +34,7 @@ from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
+from hotline.logs import printable
 from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
 from ivr.channel import Input, Prompt, TransferRequest
@@ -185,7 +186,7 @@ class TwilioGateway:
         caller = caller_number(caller)
         call = self.calls.get(sid)
         if call is not None:  # Twilio retried the first webhook: answer with what is current
-            return await call.channel.current_document()
+            return await self._current(call)
         channel = TwilioChannel(
             sid,
             caller=caller or None,
@@ -196,13 +197,30 @@ class TwilioGateway:
             speech_languages=self.speech_languages,
         )
         call = self.calls[sid] = TwilioCall(sid, caller, dialed, channel)
-        log.info("twilio call %s from %s to %s", sid, mask_phone(caller), dialed)
+        log.info("twilio call %s from %s to %s", sid, mask_phone(caller), printable(dialed))
         if self.recorder is not None:  # before the IVR: a call ending there keeps its record
             self.recorder.record_call_start(
                 sid, source="twilio", caller=caller, dialed=dialed, at=self.clock.now()
             )
         call.task = self._spawn(self._run_ivr(call), f"twilio-ivr-{sid}", work=False)
         return await channel.next_document()
+
+    async def _current(self, call: TwilioCall) -> str:
+        """What the call is executing now, for a webhook that brings nothing new: the IVR's
+        open question or next document; once the IVR is over, at once, the <Dial> of the
+        ringing agent or the hold loop (the IVR has no document to give any more)."""
+        if call.phase is Phase.IVR:
+            return await call.channel.current_document()
+        if call.phase is Phase.WAITING:
+            acd_call = self.acd.calls.get(call.sid)
+            if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id:
+                document = self._dial_document(call, acd_call.agent_id, [])
+                if document is not None:
+                    return document
+            return self._hold_document(call, [])
+        if call.phase is Phase.TALKING:
+            return self._hold_document(call, [])  # the agent leg is bridged by REST, not this TwiML
+        return self._unknown(call.sid, call)
 
     async def gather(self, sid: str, step: int, answer: Input) -> str:
         call = self.calls.get(sid)
@@ -546,7 +564,7 @@ class TwilioGateway:
                 self.settings, self.fetcher, self.recordings, self.registry, sid, url
             )
         except RecordingDownloadError as exc:
-            log.error("twilio call %s: recording not stored: %s", sid, exc)
+            log.error("twilio call %s: recording not stored: %s", sid, printable(exc))
             return
         self.recorded.append((sid, info.uri))
 

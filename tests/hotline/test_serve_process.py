@@ -74,7 +74,7 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(lambda: _get(f"{base}/health")["status"] == "ok")
+        _wait_until(lambda: _get(f"{base}/healthz")["status"] == "alive")
         menus = _get(f"{base}/api/menus")["menus"]
         assert menus[0]["active_version"] == 1
 
