@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from aiohttp import web
@@ -11,8 +10,8 @@ from aiohttp import web
 from casestore.errors import CaseStoreError
 from hotline.api_auth import ApiSettings
 from hotline.config import ConfigError, load_config
+from hotline.logs import LEVELS, configure_logging, parse_logging_settings
 from hotline.menus_api import reload_on_sighup
-from hotline.privacy import install_log_masking
 from ivr.speech import SpeechError
 
 
@@ -21,16 +20,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--config", default="config/hotline.yaml", help="configuration file")
     parser.add_argument("--host", help="listen address (default: api.host in the config)")
     parser.add_argument("--port", type=int, help="listen port (default: api.port in the config)")
+    parser.add_argument(
+        "--log-level", choices=LEVELS, type=str.lower,
+        help="level of the root logger (default: logging.level in the config, else info)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from hotline.wiring import build_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_log_masking()
+    configure_logging(level=args.log_level)  # until the config's `logging:` section is read
     try:
         config = load_config(args.config)
+        configure_logging(parse_logging_settings(config.section("logging")), level=args.log_level)
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
         api = ApiSettings.from_section(config.section("api"))
