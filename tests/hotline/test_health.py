@@ -6,22 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis import asyncio as aioredis
 
 from acd.clock import VirtualClock
-from casestore.store import open_store
 from hotline.config import HotlineConfig, load_config
 from hotline.wiring import build_app
 from tests.asterisk.fake_asterisk import FakeAsterisk
-from tests.casestore.conftest import RUN_ID, create_database, drop_database, pg_url
 from tests.state.proxy import RedisRelay
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,35 +39,6 @@ async def ready(client: Client) -> tuple[int, dict[str, Any]]:
     response = await client.get("/readyz")
     body: dict[str, Any] = await response.json()
     return response.status, body
-
-
-@pytest.fixture
-async def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"
-    async with open_store(url, create=True):
-        pass
-    return url
-
-
-@pytest.fixture
-async def pg_database() -> AsyncIterator[str]:
-    name = f"hl_test_{RUN_ID}_health_{uuid.uuid4().hex[:6]}"
-    await create_database(name)
-    try:
-        async with open_store(pg_url(name), create=True):
-            pass
-        yield name
-    finally:
-        await drop_database(name)
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[RedisRelay]:
-    relay = RedisRelay(PG)
-    await relay.start()
-    yield relay
-    if relay._server is not None:
-        await relay.stop()
 
 
 async def test_ready_when_everything_answers_and_not_when_the_store_goes(
