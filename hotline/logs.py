@@ -58,10 +58,11 @@ _agent_id: contextvars.ContextVar[str] = contextvars.ContextVar("hotline_agent_i
 _CONTROL = {i: f"\\x{i:02x}" for i in range(32)} | {0x7F: "\\x7f", 10: "\\n", 13: "\\r", 9: "\\t"}
 
 
-def printable(value: object, limit: int = 200) -> str:
-    """`value` safe inside one log line: control characters escaped, long values cut."""
+def printable(value: object, limit: int | None = 200) -> str:
+    """`value` safe inside one log line: control characters escaped, values over `limit`
+    characters cut (None: never)."""
     text = str(value).translate(_CONTROL)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return text if limit is None or len(text) <= limit else text[:limit] + "..."
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ class TextFormatter(logging.Formatter):
         ids = " ".join(x for x in (call_id and f"call={call_id}", agent_id and f"agent={agent_id}") if x)
         record.ids = f" [{ids}]" if ids else ""
         message = record.getMessage()
-        safe = printable(message, limit=len(message))
+        safe = printable(message, limit=None)
         if safe != message:
             record.msg, record.args = safe, None
         text = super().format(record)

@@ -69,7 +69,7 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = tmp_path / "serve.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli", "serve", "--config", "hotline.yaml"],
+        [sys.executable, "-m", "hotline.cli", "serve", "--config", "hotline.yaml", "--log-level", "info"],
         cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -97,3 +97,6 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     output = log.read_text(encoding="utf-8")
     assert "nowhere" in output
     assert "+8210" not in output  # no caller numbers unmasked in the log
+    entries = [json.loads(line) for line in output.splitlines()]  # not a terminal: JSON lines
+    assert any(e["logger"] == "hotline.menus" and e["level"] == "info" for e in entries)
+    assert not [e for e in entries if e["level"] == "debug"]  # --log-level info
