@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.privacy import mask_text
 from ivr.registry import MenuRegistry
 
 Check = Callable[[web.Application], Awaitable[str | None]]
@@ -43,7 +44,7 @@ def store_check(key: web.AppKey[Any]) -> Check:
             async with store.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means "not reachable"
-            return f"case store unreachable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            return f"case store unreachable: {_describe(exc)}"
         return None
 
     return check
@@ -65,7 +66,7 @@ def redis_check(key: web.AppKey[Any]) -> Check:
         try:
             await client.ping()
         except Exception as exc:  # redis and socket errors alike
-            return f"Redis unreachable: {type(exc).__name__}: {exc}"
+            return f"Redis unreachable: {_describe(exc)}"
         finally:
             await client.aclose()
         return None
@@ -99,6 +100,12 @@ def menus_check(key: web.AppKey[MenuRegistry], default_menu: str | None = None) 
         return None
 
     return check
+
+
+def _describe(exc: BaseException) -> str:
+    """The error's type and the first line of its message, masked (no data in a probe)."""
+    lines = str(exc).splitlines()
+    return mask_text(f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__)
 
 
 async def _run(check: Check, app: web.Application) -> str | None:

@@ -4,7 +4,7 @@ Checks, in order, each answered with its own status and never a 500:
   413 body larger than `max_body_bytes` (refused before reading it all, whether the size is
       announced by Content-Length or the body comes chunked),
   403 no X-Twilio-Signature header,
-  408 the body did not arrive within `BODY_TIMEOUT` seconds,
+  408 the body did not arrive within `body_timeout` seconds (a stalled or slow peer),
   400 body not a UTF-8 application/x-www-form-urlencoded form,
   403 signature does not match the public URL and the parameters (forged, or replayed with
       altered parameters or to another URL).
@@ -27,13 +27,14 @@ log = logging.getLogger("hotline.twilio")
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_FIELDS = 200
-BODY_TIMEOUT = 10.0  # seconds for the whole body to arrive
+BODY_TIMEOUT = 10.0  # default seconds for the whole body to arrive
 
 
 class SignatureChecker:
-    def __init__(self, settings: TwilioSettings) -> None:
+    def __init__(self, settings: TwilioSettings, *, body_timeout: float = BODY_TIMEOUT) -> None:
         self.settings = settings
         self.validator = RequestValidator(settings.auth_token)
+        self.body_timeout = body_timeout
 
     def _public(self, request: web.Request) -> str:
         return self.settings.public_url_of(request.rel_url.raw_path_qs)
@@ -47,7 +48,7 @@ class SignatureChecker:
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             raise _error(web.HTTPForbidden, request, "missing signature")
-        body = await _read_body(request, limit)
+        body = await _read_body(request, limit, self.body_timeout)
         if body and request.content_type != "application/x-www-form-urlencoded":
             raise _error(web.HTTPBadRequest, request, f"unexpected content type {request.content_type}")
         try:
@@ -78,13 +79,13 @@ class SignatureChecker:
             raise _error(web.HTTPForbidden, request, "invalid signature")
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+async def _read_body(request: web.Request, limit: int, within: float) -> bytes:
     """The whole body, however many TCP segments or chunks it comes in (one `read(n)`
     returns only what has arrived), refused with 413 as soon as it passes `limit`."""
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout(BODY_TIMEOUT):
+        async with asyncio.timeout(within):
             while True:
                 chunk = await request.content.read(limit + 1 - size)
                 if not chunk:

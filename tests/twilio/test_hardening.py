@@ -23,6 +23,7 @@ from acd.call import CallState
 from acd.clock import VirtualClock
 from hotline.logs import JsonFormatter, LoggingSettings, TextFormatter, configure_logging
 from twilio_gateway import setup_twilio
+from twilio_gateway.routes import CHECKER_KEY
 
 from .conftest import Harness, make_acd, make_registry, make_settings
 from .fakes import ACCOUNT, PUBLIC, TOKEN, FakeTwilioApi, StepLog, call_sid
@@ -86,6 +87,20 @@ async def test_signed_body_in_two_tcp_segments_is_accepted() -> None:
             writer.write(body[half:])
             await writer.drain()
             assert await read_status(reader) == 200
+        finally:
+            writer.close()
+
+
+async def test_a_body_that_stops_arriving_is_a_timeout() -> None:
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/twilio/status", {})
+    async with entered_server() as (server, _):
+        assert server.port is not None
+        server.app[CHECKER_KEY].body_timeout = 0.2
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            writer.write(signed_head("/twilio/status", signature, "Content-Length: 100\r\n") + b"CallSid=")
+            await writer.drain()
+            assert await read_status(reader) == 408  # the other 92 bytes never come
         finally:
             writer.close()
 
