@@ -23,7 +23,7 @@ from hotline.metrics.speech import RecognizerMetrics
 from hotline.server import ACD_KEY
 from hotline.wiring import STORE_KEY, build_app
 from ivr.speech import Recognition
-from tests.asterisk.fake_asterisk import FakeAsterisk
+from tests.asterisk.fake_asterisk import CallerScript, FakeAsterisk
 from tests.hotline.test_health import configured
 from tests.state.proxy import RedisRelay
 from tests.twilio.fakes import FakeTwilioApi, call_sid
@@ -126,6 +126,11 @@ async def test_scrape_of_a_running_server(sqlite_url: str, stream: str) -> None:
             samples = await scrape(client)
             assert value(samples, "hotline_ami_reconnects_total") == 1
             assert value(samples, "hotline_ami_up") == 1
+
+            result = await fake.agi_call(app[ASTERISK_KEY].agi.port, CallerScript(hangup_at=1))
+            assert result.hung_up
+            samples = await scrape(client)
+            assert value(samples, "hotline_fastagi_sessions_total") == 1
     finally:
         await fake.close()
 
