@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(level=args.log_level)  # until the config's `logging:` section is read
     try:
         config = load_config(args.config)
-        configure_logging(parse_logging_settings(config.section("logging")), level=args.log_level)
+        logging_settings = parse_logging_settings(config.section("logging"), f"{config.path}: logging")
+        configure_logging(logging_settings, level=args.log_level)
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
         api = ApiSettings.from_section(config.section("api"))

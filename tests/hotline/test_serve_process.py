@@ -100,3 +100,13 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     entries = [json.loads(line) for line in output.splitlines()]  # not a terminal: JSON lines
     assert any(e["logger"] == "hotline.menus" and e["level"] == "info" for e in entries)
     assert not [e for e in entries if e["level"] == "debug"]  # --log-level info
+
+
+def test_serve_refuses_a_bad_logging_section_naming_file_and_key(tmp_path: Path) -> None:
+    config = yaml.safe_load((ROOT / "config" / "hotline.yaml").read_text(encoding="utf-8"))
+    config["logging"] = {"level": "info", "levels": {"hotline.twilio": "verbose"}}
+    (tmp_path / "hotline.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    refused = _hotline("serve", "--config", "hotline.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "hotline.yaml: logging.levels.hotline.twilio: 'verbose' is not one of" in refused.stderr
+    assert "Traceback" not in refused.stderr
