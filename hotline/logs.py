@@ -177,15 +177,27 @@ class ContextFilter(logging.Filter):
         self.calls = calls or _calls
 
     def filter(self, record: logging.LogRecord) -> bool:
-        call_id = getattr(record, "call_id", "") or _call_id.get()
+        """Which call: the record's own `call_id`, else a live call its arguments name (a
+        line about another call than the task's), else the task's call. Which agent: the
+        record's own, else the task's when the call is the task's, else the call's agent."""
         known = self.calls.agents
-        if not call_id and known and record.args:
-            args = record.args.values() if isinstance(record.args, Mapping) else record.args
-            call_id = next((a for a in args if isinstance(a, str) and a in known), "")
-        agent_id = getattr(record, "agent_id", "") or _agent_id.get() or known.get(call_id, "")
+        context_call = _call_id.get()
+        call_id = getattr(record, "call_id", "") or self._named(record, known) or context_call
+        agent_id = (
+            getattr(record, "agent_id", "")
+            or (_agent_id.get() if call_id == context_call else "")
+            or known.get(call_id, "")
+        )
         record.call_id = call_id
         record.agent_id = agent_id
         return True
+
+    @staticmethod
+    def _named(record: logging.LogRecord, known: Mapping[str, str]) -> str:
+        if not known or not record.args:
+            return ""
+        args = record.args.values() if isinstance(record.args, Mapping) else record.args
+        return next((a for a in args if isinstance(a, str) and a in known), "")
 
 
 # -- formats ------------------------------------------------------------------------------

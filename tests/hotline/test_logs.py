@@ -102,11 +102,15 @@ def test_call_and_agent_from_context_extra_adapter_and_live_calls(logs: io.Strin
     acd.answer("1800000000.42")
     acd.end("1800000000.42")
     log.info("call %s is over", "1800000000.42")  # no longer live: nothing to attach
+    acd.arrive("1800000000.43", "booking")  # 1001 is free again: it rings at once
+    with call_context("CA-other-task", "1002"):  # a line about a live call, from another's task
+        log.info("call %s rings", "1800000000.43")
 
     got = [(e.get("call_id"), e.get("agent_id")) for e in lines(logs)]
     assert got == [
         ("CA-ctx", None), ("CA-extra", "1002"), ("CA-adapter", "1003"), (None, None),
         ("1800000000.42", None), ("1800000000.42", "1001"), (None, None),
+        ("1800000000.43", "1001"),
     ]
 
 
