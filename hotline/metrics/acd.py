@@ -4,6 +4,7 @@ and what happened to calls, counted by an ACD event subscriber."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -85,23 +86,31 @@ class AcdEventMetrics:
             ["queue"], buckets=ROUTING_BUCKETS, registry=registry,
         )
         self._routable_since: dict[str, float] = {}
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}  # `labels()` is the cost
+
+    def _of(self, metric: Counter | Histogram, *labels: str) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallArrived):
-            self.offered.labels(event.queue).inc()
+            self._of(self.offered, event.queue).inc()
             self._routable_since[event.call_id] = event.at
         elif isinstance(event, CallAssigned):
-            self.decisions.labels(event.queue).inc()
+            self._of(self.decisions, event.queue).inc()
             since = self._routable_since.pop(event.call_id, None)
-            self.latency.labels(event.queue).observe(max(0.0, event.at - since) if since is not None else event.wait)
+            self._of(self.latency, event.queue).observe(max(0.0, event.at - since) if since is not None else event.wait)
         elif isinstance(event, CallRingNoAnswer):
-            self.ring_no_answer.labels(event.queue).inc()
+            self._of(self.ring_no_answer, event.queue).inc()
             self._routable_since[event.call_id] = event.at
         elif isinstance(event, CallAnswered):
-            self.answered.labels(event.queue).inc()
+            self._of(self.answered, event.queue).inc()
             self._routable_since.pop(event.call_id, None)
         elif isinstance(event, CallAbandoned):
-            self.abandoned.labels(event.queue, event.reason).inc()
+            self._of(self.abandoned, event.queue, event.reason).inc()
             self._routable_since.pop(event.call_id, None)
         elif isinstance(event, CallEnded):
             self._routable_since.pop(event.call_id, None)
