@@ -30,6 +30,7 @@ from asterisk.control import AsteriskCall, CallControl
 from asterisk.errors import CallControlError
 from asterisk.fastagi import AgiSession, FastAgiServer
 from asterisk.settings import AsteriskSettings
+from hotline.logs import bind_call
 from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
 from ivr.channel import ChannelError, TransferRequest
@@ -163,6 +164,7 @@ class AsteriskService:
 
     async def handle_call(self, session: AgiSession) -> None:
         channel = AgiChannel(session, self.settings, recognizer=self.recognizer, on_callback=self._callback_arrives)
+        bind_call(channel.call_id)  # every line this session logs is about its call
         run = self.runs[channel.call_id] = IvrRun(channel.call_id)
         if self.writer is not None:  # before the IVR: a call ending there keeps its record
             self.writer.record_call_start(

@@ -179,6 +179,13 @@ class CallWriter:
     def backlog(self) -> int:
         return len(self._buffer)
 
+    @property
+    def oldest_at(self) -> float | None:
+        """The time (`at`, on the writer's clock) of the oldest item not yet written, if any
+        (the write lag is `clock() - oldest_at`; metrics read it at scrape time)."""
+        at = getattr(self._buffer[0], "at", None) if self._buffer else None
+        return float(at) if isinstance(at, int | float) else None
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(

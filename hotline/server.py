@@ -1,4 +1,5 @@
-"""The HTTP side of Hotline: health, the agents' panel API and the supervisors' live view.
+"""The HTTP side of Hotline: the agents' panel API and the supervisors' live view
+(health and readiness are `hotline.health`, metrics `hotline.metrics`).
 
 Adapters (case store, Asterisk, Twilio) are attached by `hotline.wiring.build_app`.
 """
@@ -79,10 +80,6 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
 async def read_json(request: web.Request) -> dict[str, Any]:
     """The JSON object body, size, charset and depth checked (`hotline.http_input`)."""
     return await read_json_object(request)
-
-
-async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "name": request.app[CONFIG_KEY].name})
 
 
 def agent_view(acd: Acd, agent_id: str) -> dict[str, Any]:
@@ -221,7 +218,6 @@ async def set_emergency(request: web.Request) -> web.Response:
 
 
 def add_api_routes(app: web.Application) -> None:
-    app.router.add_get("/health", health)
     app.router.add_get("/api/agents", list_agents)
     app.router.add_get("/api/agents/{agent_id}", get_agent)
     app.router.add_post("/api/agents/{agent_id}/state", change_agent_state)

@@ -10,13 +10,17 @@
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
 7. the Twilio webhooks (`twilio`, when `enabled: true`).
 
+Operations (docs/operations.md): `/healthz` and `/readyz` with one check per configured
+dependency (`hotline.health`), `/metrics` reading the same objects (`hotline.metrics`), and
+the call tracker that puts agent ids on log lines (`hotline.logs`).
+
 Tests call `build_app` with their own clock, store URL and Twilio HTTP client.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -30,8 +34,18 @@ from hotline.api_auth import ApiSettings
 from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
+from hotline.health import (
+    Check,
+    add_health_routes,
+    asterisk_check,
+    menus_check,
+    redis_check,
+    store_check,
+)
+from hotline.logs import CallAgents, call_agents
 from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
 from hotline.phone import set_default_region
+from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.server import (
     ACD_KEY,
     API_SETTINGS_KEY,
@@ -44,7 +58,7 @@ from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
 from state.errors import StateConfigError
-from state.service import state_cleanup_ctx
+from state.service import STATE_KEY, state_cleanup_ctx
 from state.settings import parse_state_settings
 
 log = logging.getLogger("hotline")
@@ -62,6 +76,17 @@ def build_acd(config: HotlineConfig, clock: Clock) -> Acd:
     for agent in config.agents:
         acd.add_agent(agent)
     return acd
+
+
+def track_calls(acd: Acd) -> Callable[[web.Application], AsyncIterator[None]]:
+    """While the app runs, log lines naming a call get the agent the ACD gave it."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        unsubscribe = acd.subscribe(call_agents(), CallAgents.KINDS)
+        yield
+        unsubscribe()
+
+    return ctx
 
 
 def _enabled(section: Mapping[str, Any], default: bool) -> tuple[bool, dict[str, Any]]:
@@ -106,6 +131,8 @@ def build_app(
     emergency = app[EMERGENCY_KEY] = EmergencyState()
     add_api_routes(app)
     add_call_routes(app)
+    metrics = setup_metrics(app, acd)
+    app.cleanup_ctx.append(track_calls(acd))
 
     try:
         ivr_config = parse_ivr_settings(config.section("ivr"))
@@ -116,6 +143,9 @@ def build_app(
     check_menu_names(config, registry.names())
     app[MENUS_KEY] = registry
     add_menu_routes(app, [config.resolve(p) for p in ivr_config.menus])
+    ready: dict[str, Check] = {
+        "store": store_check(STORE_KEY), "menus": menus_check(MENUS_KEY, ivr_config.default_menu),
+    }
 
     try:
         state_conf = parse_state_settings(config.section("state"))
@@ -123,6 +153,8 @@ def build_app(
         raise ConfigError(f"{config.path}: {exc}") from exc
     if state_conf is not None:  # the ACD's events to a Redis Stream (docs/state.md)
         app.cleanup_ctx.append(state_cleanup_ctx(state_conf, acd))
+        ready["redis"] = redis_check(STATE_KEY)
+        metrics.watch_state(lambda: app.get(STATE_KEY))
 
     try:
         settings = store_settings(config, store_url)
@@ -143,6 +175,7 @@ def build_app(
             yield
 
     app.cleanup_ctx.append(store_ctx)
+    metrics.watch_store(lambda: getattr(app.get(STORE_KEY), "writer_instance", None))
 
     from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
 
@@ -154,7 +187,7 @@ def build_app(
         app.cleanup_ctx.append(speech_cleanup_ctx(speech_conf))
 
     def recognizer(app: web.Application) -> Any:
-        return app.get(SPEECH_KEY)
+        return metrics.speech.wrap(app.get(SPEECH_KEY))
 
     if asterisk_on and asterisk:
         from asterisk.service import AsteriskService, cleanup_ctx
@@ -183,6 +216,10 @@ def build_app(
             yield
 
         app.cleanup_ctx.append(asterisk_recordings)
+        from asterisk.service import ASTERISK_KEY
+
+        ready["asterisk"] = asterisk_check(ASTERISK_KEY)
+        metrics.watch_asterisk(lambda: app.get(ASTERISK_KEY))
 
     if twilio_on:
         from twilio_gateway.app import setup_twilio
@@ -192,6 +229,8 @@ def build_app(
             twilio_settings = parse_twilio_settings(twilio_raw)
         except ValueError as exc:
             raise ConfigError(f"{config.path}: {exc}") from exc
+        if twilio_settings is not None:
+            app.middlewares.append(webhook_middleware(metrics, twilio_settings.path_prefix))
         setup_twilio(
             app, twilio_settings, acd, registry,
             recognizer=recognizer, writer=lambda app: app[STORE_KEY].writer_instance,
@@ -199,4 +238,5 @@ def build_app(
             http_client=twilio_http_client, clock=clock, emergency=emergency,
             directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
         )
+    add_health_routes(app, ready)
     return app

@@ -21,6 +21,7 @@ A call's life, and which webhook drives it:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 from collections import deque
@@ -35,6 +36,7 @@ from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
 from hotline.phone import normalize_number
+from hotline.logs import bind_call, printable
 from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
 from ivr.channel import Input, Prompt, TransferRequest
@@ -172,9 +174,12 @@ class TwilioGateway:
             await asyncio.gather(*list(self._work), return_exceptions=True)
 
     def _spawn(
-        self, coro: Coroutine[Any, Any, Any], name: str, *, work: bool = True
+        self, coro: Coroutine[Any, Any, Any], what: str, sid: str, *, work: bool = True
     ) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=name)
+        """A task about call `sid` (its log lines say so, whichever request started it)."""
+        context = contextvars.copy_context()
+        context.run(bind_call, sid, "")
+        task = asyncio.create_task(coro, name=f"twilio-{what}-{sid}", context=context)
         for group in (self._tasks, self._work) if work else (self._tasks,):
             group.add(task)
             task.add_done_callback(group.discard)
@@ -186,7 +191,7 @@ class TwilioGateway:
         caller = caller_number(caller)
         call = self.calls.get(sid)
         if call is not None:  # Twilio retried the first webhook: answer with what is current
-            return await call.channel.current_document()
+            return await self._current(call)
         channel = TwilioChannel(
             sid,
             caller=caller or None,
@@ -197,13 +202,30 @@ class TwilioGateway:
             speech_languages=self.speech_languages,
         )
         call = self.calls[sid] = TwilioCall(sid, caller, dialed, channel)
-        log.info("twilio call %s from %s to %s", sid, mask_phone(caller), dialed)
+        log.info("twilio call %s from %s to %s", sid, mask_phone(caller), printable(dialed))
         if self.recorder is not None:  # before the IVR: a call ending there keeps its record
             self.recorder.record_call_start(
                 sid, source="twilio", caller=caller, dialed=dialed, at=self.clock.now()
             )
-        call.task = self._spawn(self._run_ivr(call), f"twilio-ivr-{sid}", work=False)
+        call.task = self._spawn(self._run_ivr(call), "ivr", sid, work=False)
         return await channel.next_document()
+
+    async def _current(self, call: TwilioCall) -> str:
+        """What the call is executing now, for a webhook that brings nothing new: the IVR's
+        open question or next document; once the IVR is over, at once, the <Dial> of the
+        ringing agent or the hold loop (the IVR has no document to give any more)."""
+        if call.phase is Phase.IVR:
+            return await call.channel.current_document()
+        if call.phase is Phase.WAITING:
+            acd_call = self.acd.calls.get(call.sid)
+            if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id:
+                document = self._dial_document(call, acd_call.agent_id, [])
+                if document is not None:
+                    return document
+            return self._hold_document(call, [])
+        if call.phase is Phase.TALKING:
+            return self._hold_document(call, [])  # the agent leg is bridged by REST, not this TwiML
+        return self._unknown(call.sid, call)
 
     async def gather(self, sid: str, step: int, answer: Input) -> str:
         call = self.calls.get(sid)
@@ -294,7 +316,7 @@ class TwilioGateway:
         if self.recordings is None or self.fetcher is None:
             log.warning("twilio call %s: recording announced but no recording store", sid)
             return
-        self._spawn(self._download(sid, url), f"twilio-recording-{sid}")
+        self._spawn(self._download(sid, url), "recording", sid)
 
     def callback_status(self, sid: str, leg_status: str, leg: str = "") -> None:
         """Status of an outbound callback call (the agent's leg, which then dials the customer);
@@ -318,7 +340,7 @@ class TwilioGateway:
         """Voice heard during a prompt: stop the prompt by moving the call to `resume`, which
         waits for the IVR's next document (the recognition result is on its way)."""
         if sid in self.calls:
-            self._spawn(self._redirect(sid, self.settings.url("resume", call=sid)), f"twilio-barge-{sid}")
+            self._spawn(self._redirect(sid, self.settings.url("resume", call=sid)), "barge", sid)
 
     async def _hangup_leg(self, sid: str, leg: str) -> None:
         try:
@@ -386,7 +408,7 @@ class TwilioGateway:
         call.channel = channel
         call.phase = Phase.IVR
         self._disarm_hold(call)
-        call.task = self._spawn(self._run_ivr(call, entry), f"twilio-{entry}-{call.sid}", work=False)
+        call.task = self._spawn(self._run_ivr(call, entry), entry, call.sid, work=False)
         return channel
 
     def _ivr_event(self, event: IvrEvent) -> None:
@@ -453,36 +475,36 @@ class TwilioGateway:
                 call.phase = Phase.WAITING
                 call.channel.caller_gone("an agent took the call during the callback offer")
             if call.phase is Phase.CALLBACK:
-                self._spawn(self._call_back(call, event.agent_id), f"twilio-callback-{call.sid}")
+                self._spawn(self._call_back(call, event.agent_id), "callback", call.sid)
             elif not call.in_transfer:
-                self._spawn(self._connect(call, event.agent_id), f"twilio-connect-{call.sid}")
+                self._spawn(self._connect(call, event.agent_id), "connect", call.sid)
             elif self.settings.agents.get(event.agent_id) is None:
                 self._no_target(call, event.agent_id)
         elif isinstance(event, CallRingNoAnswer):
             if call.phase is Phase.CALLBACK and call.callback_leg:
                 leg, call.callback_leg = call.callback_leg, ""  # stop ringing the agent
-                self._spawn(self._hangup_leg(call.sid, leg), f"twilio-callback-cancel-{call.sid}")
+                self._spawn(self._hangup_leg(call.sid, leg), "callback-cancel", call.sid)
             elif call.phase is Phase.WAITING and not call.dial_answered:
                 # The ACD's ring timer fired: stop the <Dial>, back to the hold loop.
                 document = self._hold_document(call, [])
-                self._spawn(self._update(call, document), f"twilio-unring-{call.sid}")
+                self._spawn(self._update(call, document), "unring", call.sid)
         elif isinstance(event, CallbackOffered):
             entry = self.settings.callback_entry
             if call.phase is Phase.WAITING and entry and self.ivr.has_entry(call.channel, entry):
                 self._rerun(call, entry)  # the offer is asked when the call comes to `resume`
                 url = self.settings.url("resume", call=call.sid)
-                self._spawn(self._redirect(call.sid, url), f"twilio-offer-{call.sid}")
+                self._spawn(self._redirect(call.sid, url), "offer", call.sid)
         elif isinstance(event, CallAbandoned) and event.reason != "caller_hangup":
             # The ACD gave up (max wait without overflow): tell the caller and hang up.
             live = call.phase is not Phase.CALLBACK
             self._forget(call)
             if live:
                 document = render_hangup(self._sorry(call.language), self.settings)
-                self._spawn(self._update(call, document), f"twilio-giveup-{call.sid}")
+                self._spawn(self._update(call, document), "giveup", call.sid)
 
     def _no_target(self, call: TwilioCall, agent_id: str) -> None:
         log.error("twilio: agent %s has no SIP URI / client identity in twilio.agents", agent_id)
-        self._spawn(self._ring_failed_later(call.sid, agent_id), f"twilio-no-target-{call.sid}")
+        self._spawn(self._ring_failed_later(call.sid, agent_id), "no-target", call.sid)
 
     async def _ring_failed_later(self, sid: str, agent_id: str) -> None:
         """Settled after `Acd.arrive` has returned (not from inside its event dispatch)."""
@@ -547,7 +569,7 @@ class TwilioGateway:
                 self.settings, self.fetcher, self.recordings, self.registry, sid, url
             )
         except RecordingDownloadError as exc:
-            log.error("twilio call %s: recording not stored: %s", sid, exc)
+            log.error("twilio call %s: recording not stored: %s", sid, printable(exc))
             return
         self.recorded.append((sid, info.uri))
 

@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 from multidict import MultiDict
 
 from acd.errors import AcdError
+from hotline.logs import bind_call, call_scope, printable
 from ivr.channel import Input
 from ivr.speech import SpeechSession
 from speech.errors import SpeechError
@@ -37,6 +38,7 @@ GATEWAY_KEY = web.AppKey("twilio_gateway", TwilioGateway)
 CHECKER_KEY = web.AppKey("twilio_signature", SignatureChecker)
 
 _SID = re.compile(r"^[A-Za-z]{2}[0-9a-fA-F]{32}$")
+_STEP = re.compile(r"[0-9]{1,9}")  # ASCII only: "²" is a digit for str.isdigit, not for int
 STREAM_IDLE = 5.0  # seconds without any stream message before we stop listening
 STREAM_MAX_BAD = 20  # malformed stream messages tolerated before closing
 STREAM_MAX_MESSAGE = 64 * 1024
@@ -54,15 +56,21 @@ def _sid(value: str | None, what: str) -> str:
     return value
 
 
+def parse_step(raw: str) -> int | None:
+    """A question's step number as our URLs and stream parameters carry it, else None."""
+    return int(raw) if _STEP.fullmatch(raw) else None
+
+
 def _step(request: web.Request, required: bool) -> int | None:
     raw = request.query.get("step")
     if raw is None:
         if required:
             raise web.HTTPBadRequest(text="step: missing")
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    step = parse_step(raw)
+    if step is None:
         raise web.HTTPBadRequest(text="step: not a number")
-    return int(raw)
+    return step
 
 
 def _agent(request: web.Request) -> str | None:
@@ -82,7 +90,12 @@ def _own_call(request: web.Request, form: MultiDict[str]) -> str:
 
 
 async def _form(request: web.Request) -> MultiDict[str]:
-    return await request.app[CHECKER_KEY].read_form(request)
+    form = await request.app[CHECKER_KEY].read_form(request)
+    call = request.query.get("call") or form.get("CallSid") or ""
+    if _SID.match(call):  # the lines logged about this webhook (and the IVR it starts)
+        agent = request.query.get("agent", "")
+        bind_call(call, agent if 0 < len(agent) <= 64 else None)
+    return form
 
 
 async def voice(request: web.Request) -> web.Response:
@@ -163,10 +176,11 @@ async def stream(request: web.Request) -> web.StreamResponse:
     request.app[CHECKER_KEY].check_upgrade(request)
     ws = web.WebSocketResponse(max_msg_size=STREAM_MAX_MESSAGE)
     await ws.prepare(request)
-    try:
-        await listen(request.app[GATEWAY_KEY], ws)
-    finally:
-        await ws.close()
+    with call_scope():
+        try:
+            await listen(request.app[GATEWAY_KEY], ws)
+        finally:
+            await ws.close()
     return ws
 
 
@@ -192,7 +206,7 @@ async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
                 message = parse_message(msg.data)
             except StreamProtocolError as exc:
                 bad += 1
-                log.warning("twilio stream: bad message (%s)", exc)
+                log.warning("twilio stream: bad message (%s)", printable(exc))
                 if bad > STREAM_MAX_BAD:
                     break
                 continue
@@ -203,10 +217,14 @@ async def listen(gateway: TwilioGateway, ws: web.WebSocketResponse) -> None:
                     continue
                 raw_step = message.parameters.get("step", "")
                 sid = message.call_sid
-                step = int(raw_step) if raw_step.isdigit() else -1
-                call = gateway.stream_question(sid, step)
+                if _SID.match(sid):
+                    bind_call(sid)
+                parsed = parse_step(raw_step)
+                step = -1 if parsed is None else parsed
+                call = gateway.stream_question(sid, step) if parsed is not None else None
                 if call is None or call.channel.question is None:
-                    log.info("twilio stream for call %s step %s: no such open question", sid, raw_step)
+                    log.info("twilio stream for call %s step %s: no such open question",
+                             printable(sid), printable(raw_step))
                     return
                 question = call.channel.question
                 if question.speech is not None and gateway.recognizer is not None:
@@ -256,11 +274,12 @@ def guarded(handler: Handler) -> Handler:
     acknowledged; Twilio gets valid TwiML, never a 500."""
 
     async def wrapper(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except AcdError as exc:
-            log.warning("twilio webhook %s: %s", request.path, exc)
-            return _twiml(render_empty())
+        with call_scope():
+            try:
+                return await handler(request)
+            except AcdError as exc:
+                log.warning("twilio webhook %s: %s", printable(request.path), printable(exc))
+                return _twiml(render_empty())
 
     return wrapper
 

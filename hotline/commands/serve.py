@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from casestore.errors import CaseStoreError
 from hotline.api_auth import ApiSettings
 from hotline.app_runner import run_app
 from hotline.config import ConfigError, load_config
+from hotline.logs import LEVELS, configure_logging, parse_logging_settings
 from hotline.menus_api import reload_on_sighup
-from hotline.privacy import install_log_masking
 from ivr.speech import SpeechError
 
 
@@ -20,6 +19,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--config", default="config/hotline.yaml", help="configuration file")
     parser.add_argument("--host", help="listen address (default: api.host in the config)")
     parser.add_argument("--port", type=port_number, help="listen port (default: api.port in the config)")
+    parser.add_argument(
+        "--log-level", choices=LEVELS, type=str.lower,
+        help="level of the root logger (default: logging.level in the config, else info)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -37,10 +40,11 @@ def port_number(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from hotline.wiring import build_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_log_masking()
+    configure_logging(level=args.log_level)  # until the config's `logging:` section is read
     try:
         config = load_config(args.config)
+        logging_settings = parse_logging_settings(config.section("logging"), f"{config.path}: logging")
+        configure_logging(logging_settings, level=args.log_level)
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
         api = ApiSettings.from_section(config.section("api"))

@@ -32,9 +32,10 @@ async def client(tmp_path: Path) -> AsyncIterator[TestClient[object, object]]:
 
 
 async def test_health_needs_no_token(client: TestClient[object, object]) -> None:
-    response = await client.get("/health")
+    response = await client.get("/health")  # the old name of /readyz
     assert response.status == 200
-    assert (await response.json())["status"] == "ok"
+    assert (await response.json())["status"] == "ready"
+    assert (await client.get("/healthz")).status == 200
 
 
 async def test_api_rejects_missing_and_unknown_tokens(client: TestClient[object, object]) -> None:

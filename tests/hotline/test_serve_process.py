@@ -69,12 +69,12 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = tmp_path / "serve.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli", "serve", "--config", "hotline.yaml"],
+        [sys.executable, "-m", "hotline.cli", "serve", "--config", "hotline.yaml", "--log-level", "info"],
         cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(lambda: _get(f"{base}/health")["status"] == "ok")
+        _wait_until(lambda: _get(f"{base}/healthz")["status"] == "alive")
         menus = _get(f"{base}/api/menus")["menus"]
         assert menus[0]["active_version"] == 1
 
@@ -97,3 +97,16 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     output = log.read_text(encoding="utf-8")
     assert "nowhere" in output
     assert "+8210" not in output  # no caller numbers unmasked in the log
+    entries = [json.loads(line) for line in output.splitlines()]  # not a terminal: JSON lines
+    assert any(e["logger"] == "hotline.menus" and e["level"] == "info" for e in entries)
+    assert not [e for e in entries if e["level"] == "debug"]  # --log-level info
+
+
+def test_serve_refuses_a_bad_logging_section_naming_file_and_key(tmp_path: Path) -> None:
+    config = yaml.safe_load((ROOT / "config" / "hotline.yaml").read_text(encoding="utf-8"))
+    config["logging"] = {"level": "info", "levels": {"hotline.twilio": "verbose"}}
+    (tmp_path / "hotline.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    refused = _hotline("serve", "--config", "hotline.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "hotline.yaml: logging.levels.hotline.twilio: 'verbose' is not one of" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -142,7 +142,14 @@ async def test_asterisk_adapter_starts_and_stops_without_an_asterisk(store_url: 
 
     app = build_app(replace(config, sections=sections), store_url=store_url, speech=False)
     async with TestClient(TestServer(app)) as client:
-        assert (await client.get("/health")).status == 200
+        assert (await client.get("/healthz")).status == 200  # alive
+        for path in ("/readyz", "/health"):  # not ready: AMI is refused, and it says so
+            response = await client.get(path)
+            body = await response.json()
+            assert (response.status, body["status"]) == (503, "not_ready")
+            assert body["checks"]["asterisk"]["ok"] is False
+            assert "AMI not logged in" in body["checks"]["asterisk"]["reason"]
+            assert body["checks"]["store"] == {"ok": True}
         _, writer = await asyncio.wait_for(
             asyncio.open_connection("127.0.0.1", asterisk["fastagi"]["port"]), 5
         )
