@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -108,5 +109,5 @@ def test_serve_refuses_a_bad_logging_section_naming_file_and_key(tmp_path: Path)
     (tmp_path / "hotline.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     refused = _hotline("serve", "--config", "hotline.yaml", cwd=tmp_path)
     assert refused.returncode == 2
-    assert "hotline.yaml: logging.levels.hotline.twilio: 'verbose' is not one of" in refused.stderr
+    assert re.search(r"hotline.yaml:\d+: logging.levels.hotline.twilio: .verbose. is not one of", refused.stderr)
     assert "Traceback" not in refused.stderr
