@@ -42,6 +42,7 @@ class Traffic:
         self.store = store
         self.done = 0
         self.stopping = False
+        self.going = asyncio.Event()  # set after the first few writes
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -51,6 +52,8 @@ class Traffic:
             )
             await self.store.cases.add_note(case.number, "1001", f"note {self.done}", at=START + self.done)
             self.done += 1
+            if self.done == 3:
+                self.going.set()
 
     async def stop(self) -> int:
         self.stopping = True
@@ -65,8 +68,7 @@ async def test_backup_during_writes_restores_into_an_empty_database(
     seeded = await store.cases.count("cases")
     location = tmp_path / "backups"
     traffic = Traffic(store)
-    while traffic.done < 3:
-        await asyncio.sleep(0)  # let the traffic get going
+    await asyncio.wait_for(traffic.going.wait(), 30)
     before = traffic.done
     manifest = await create_backup(store.engine, store.recordings, location, "full")
     during = traffic.done - before
