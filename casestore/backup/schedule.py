@@ -89,10 +89,10 @@ def to_prune(backups: Sequence[Manifest], settings: BackupSettings) -> list[Mani
     by_id = {b.id: b for b in backups}
     pending = list(keep)
     while pending:  # what kept backups refer to (their base and the folders holding their files)
-        b = by_id.get(pending.pop())
-        if b is None:
+        kept = by_id.get(pending.pop())
+        if kept is None:
             continue
-        for ref in {b.base, *(r.stored_in for r in b.recordings)}:
+        for ref in {kept.base, *(r.stored_in for r in kept.recordings)}:
             if ref is not None and ref not in keep:
                 keep.add(ref)
                 pending.append(ref)

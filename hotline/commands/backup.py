@@ -138,9 +138,10 @@ async def _with_store(settings: Any, work: Callable[[Any], Any]) -> Any:
 @_guarded
 def run_create(args: argparse.Namespace) -> int:
     from casestore.backup.create import create_backup
+    from casestore.backup.manifest import Kind
 
     store_settings, backup = _settings(args)
-    kind = "incremental" if args.incremental else "full"
+    kind: Kind = "incremental" if args.incremental else "full"
     with _progress() as progress:
         manifest = asyncio.run(_with_store(store_settings, lambda s: create_backup(
             s.engine, s.recordings, backup.location, kind, progress=progress)))
