@@ -28,6 +28,7 @@ from casestore.models import (
 from casestore.sla import PRIORITIES, SlaPolicy
 from casestore.views import CallView, CaseView, CustomerView, IvrStepView, NoteView, ScreenPop
 from casestore.workflow import ACTIVE_STATUSES, CaseStatus, check_case_transition
+from hotline.encryption import EncryptionError, FieldCipher, field_key_id
 from hotline.privacy import mask_text
 
 NOTES = CASE_NOTES
@@ -67,20 +68,31 @@ def _case_view(row: Row[Any], notes: Sequence[NoteView] = (), calls: Sequence[st
     )
 
 
-def _customer_view(m: Any) -> CustomerView:
+def _customer_view(m: Any, cipher: FieldCipher | None) -> CustomerView:
+    name, id_number = m["name"], m["id_number"]
+    if cipher is not None:
+        name, id_number = cipher.decrypt(NAME_FIELD, name), cipher.decrypt(ID_FIELD, id_number)
+    elif field_key_id(name or "") or field_key_id(id_number or ""):
+        raise EncryptionError("customer fields are encrypted and no keys are configured (encryption: section)")
     return CustomerView(
-        id=m["id"], phone=m["phone"], name=m["name"], tier=m["tier"], language=m["language"],
-        id_number=m["id_number"],
+        id=m["id"], phone=m["phone"], name=name, tier=m["tier"], language=m["language"], id_number=id_number,
     )
+
+
+# personal fields encrypted at rest when an `encryption:` section is configured
+NAME_FIELD = "customers.name"
+ID_FIELD = "customers.id_number"
 
 
 class CaseRepository:
     def __init__(
-        self, engine: AsyncEngine, sla: SlaPolicy, clock: Callable[[], float] = time.time
+        self, engine: AsyncEngine, sla: SlaPolicy, clock: Callable[[], float] = time.time,
+        cipher: FieldCipher | None = None,
     ) -> None:
         self.engine = engine
         self.sla = sla
         self.clock = clock
+        self.cipher = cipher
 
     # -- customers -----------------------------------------------------------------------
 
@@ -98,6 +110,8 @@ class CaseRepository:
         if not phone:
             raise InvalidInput("a customer needs a phone number")
         at = self.clock() if at is None else at
+        if self.cipher is not None:
+            name, id_number = self.cipher.encrypt(NAME_FIELD, name), self.cipher.encrypt(ID_FIELD, id_number)
         values = {"name": name, "tier": tier, "language": language, "id_number": id_number}
         given = {k: v for k, v in values.items() if v is not None}
         stmt = insert(self.engine, CUSTOMERS).values(phone=phone, created_at=at, last_seen_at=at, **given)
@@ -106,7 +120,7 @@ class CaseRepository:
         ).returning(*CUSTOMERS.c)
         async with self._write() as conn:
             row = (await conn.execute(stmt)).one()
-        return _customer_view(row._mapping)
+        return _customer_view(row._mapping, self.cipher)
 
     async def screen_pop(self, phone: str, limit: int = 5) -> ScreenPop | None:
         """The caller's customer record and most recent cases, in one query (one round trip)."""
@@ -121,7 +135,7 @@ class CaseRepository:
             rows = (await conn.execute(stmt)).all()
         if not rows:
             return None
-        customer = _customer_view(rows[0]._mapping)
+        customer = _customer_view(rows[0]._mapping, self.cipher)
         cases = []
         for row in rows:
             m = row._mapping

@@ -23,6 +23,7 @@ from casestore.schema import check_schema, upgrade
 from casestore.settings import StoreSettings, default_url
 from casestore.sla import SlaPolicy
 from casestore.writer import EVENT_KINDS, CallWriter
+from hotline.encryption import FieldCipher
 from recordings.store import FilesystemRecordingStore
 
 
@@ -34,9 +35,12 @@ class Store:
         self.clock = clock
         self.engine = create_engine(settings.url, **engine_kwargs)
         self.sla = SlaPolicy(settings.sla_rules)
-        self.cases = CaseRepository(self.engine, self.sla, clock)
+        keyring = settings.keyring
+        self.cases = CaseRepository(
+            self.engine, self.sla, clock, cipher=FieldCipher(keyring) if keyring is not None else None
+        )
         self.recordings = FilesystemRecordingStore(
-            settings.recordings_dir, retention_years=settings.retention_years, clock=clock
+            settings.recordings_dir, retention_years=settings.retention_years, clock=clock, keyring=keyring
         )
 
     writer_instance: CallWriter | None = None
