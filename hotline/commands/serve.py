@@ -13,6 +13,7 @@ from hotline.api_auth import ApiSettings
 from hotline.config import ConfigError, load_config
 from hotline.menus_api import reload_on_sighup
 from hotline.privacy import install_log_masking
+from hotline.tls import server_ssl_context
 from ivr.speech import SpeechError
 
 
@@ -34,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
         api = ApiSettings.from_section(config.section("api"))
-        web.run_app(app, host=args.host or api.host, port=args.port or api.port, print=None)
+        tls = server_ssl_context(config.section("api").get("tls"), config.resolve("."))
+        web.run_app(app, host=args.host or api.host, port=args.port or api.port, print=None, ssl_context=tls)
     except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:
         # ValueError covers every adapter's settings error (each subclasses it)
         print(f"hotline: {exc}", file=sys.stderr)
