@@ -17,9 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from casestore.backup.create import Progress, no_progress
 from casestore.dialect import writing
 from casestore.models import CUSTOMERS, RECORDINGS
 from casestore.repository import ID_FIELD, NAME_FIELD
@@ -72,18 +73,26 @@ async def key_use(engine: AsyncEngine, recordings: FilesystemRecordingStore) -> 
 
 
 async def rotate_keys(
-    engine: AsyncEngine, recordings: FilesystemRecordingStore, cipher: FieldCipher
+    engine: AsyncEngine, recordings: FilesystemRecordingStore, cipher: FieldCipher,
+    *, progress: Progress = no_progress,
 ) -> RotateReport:
     report = RotateReport()
-    report.fields = await _rotate_customers(engine, cipher)
+    report.fields = await _rotate_customers(engine, cipher, progress)
     if cipher.keyring.recordings:
-        report.recordings, report.missing_files = await _rotate_recordings(engine, recordings, cipher)
+        report.recordings, report.missing_files = await _rotate_recordings(engine, recordings, cipher, progress)
     return report
 
 
-async def _rotate_customers(engine: AsyncEngine, cipher: FieldCipher) -> int:
-    changed = 0
+async def _count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def _rotate_customers(engine: AsyncEngine, cipher: FieldCipher, progress: Progress) -> int:
+    changed = seen = 0
     last = 0
+    total = await _count(engine, CUSTOMERS)
+    progress("customers", 0, total)
     while True:
         async with writing(engine).begin() as conn:
             rows = (await conn.execute(
@@ -100,16 +109,21 @@ async def _rotate_customers(engine: AsyncEngine, cipher: FieldCipher) -> int:
                 if values:
                     await conn.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == row_id).values(**values))
                     changed += len(values)
+        seen += len(rows)
+        progress("customers", min(seen, total), total)
         if len(rows) < CHUNK:
+            progress("customers", total, total)
             return changed
         last = rows[-1][0]
 
 
 async def _rotate_recordings(
-    engine: AsyncEngine, recordings: FilesystemRecordingStore, cipher: FieldCipher
+    engine: AsyncEngine, recordings: FilesystemRecordingStore, cipher: FieldCipher, progress: Progress
 ) -> tuple[int, int]:
-    changed = missing = 0
+    changed = missing = seen = 0
     last = 0
+    total = await _count(engine, RECORDINGS)
+    progress("recordings", 0, total)
     while True:
         async with engine.connect() as conn:
             rows = (await conn.execute(
@@ -117,6 +131,8 @@ async def _rotate_recordings(
                 .order_by(RECORDINGS.c.id).limit(CHUNK)
             )).all()
         for row_id, uri in rows:
+            seen += 1
+            progress("recordings", min(seen, total), total)
             try:
                 done = await asyncio.to_thread(_reencrypt, recordings.path(uri), cipher)
             except FileNotFoundError:

@@ -43,7 +43,7 @@ from recordings.store import FilesystemRecordingStore, RecordingError
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
-def _no_progress(step: str, done: int, total: int) -> None:
+def no_progress(step: str, done: int, total: int) -> None:
     pass
 
 
@@ -54,7 +54,7 @@ async def create_backup(
     kind: Kind = "full",
     *,
     now: float | None = None,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> Manifest:
     """Write one backup into `location` and return its manifest. `incremental` without an
     earlier backup in the location makes a full one."""

@@ -22,7 +22,7 @@ from sqlalchemy import Integer, Table, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from casestore.backup.create import Progress, _no_progress, copy_hashing, relative
+from casestore.backup.create import Progress, copy_hashing, no_progress, relative
 from casestore.backup.manifest import BackupError, Manifest
 from casestore.backup.snapshot import tables
 from casestore.dialect import writing
@@ -41,7 +41,7 @@ class RestoreReport:
 
 
 async def restore_database(
-    location: Path, manifest: Manifest, engine: AsyncEngine, *, progress: Progress = _no_progress
+    location: Path, manifest: Manifest, engine: AsyncEngine, *, progress: Progress = no_progress
 ) -> dict[str, int]:
     """Fill the empty database behind `engine` from the backup; rows restored per table."""
     folder = location / manifest.id
@@ -136,12 +136,14 @@ async def _move_sequences(conn: AsyncConnection) -> None:
 
 async def restore_recordings(
     location: Path, manifest: Manifest, recordings: FilesystemRecordingStore,
-    *, progress: Progress = _no_progress,
+    *, progress: Progress = no_progress,
 ) -> tuple[int, int]:
     """Copy the backup's recording files into the store; (copied, already in place)."""
     copied = skipped = 0
     progress("recordings", 0, len(manifest.recordings))
     for done, entry in enumerate(manifest.recordings, 1):
+        if "/" in entry.stored_in or entry.stored_in.startswith("."):
+            raise BackupError(f"{manifest.id}: recording {entry.uri} refers to an invalid folder {entry.stored_in!r}")
         source = location / entry.stored_in / "recordings" / relative(entry.uri)
         was_copied = await asyncio.to_thread(_restore_one, source, recordings.path(entry.uri), entry.sha256)
         copied += was_copied
@@ -172,7 +174,7 @@ def _restore_one(source: Path, target: Path, sha256: str) -> bool:
 
 async def restore_backup(
     location: Path, manifest: Manifest, engine: AsyncEngine, recordings: FilesystemRecordingStore,
-    *, progress: Progress = _no_progress,
+    *, progress: Progress = no_progress,
 ) -> RestoreReport:
     rows = await restore_database(location, manifest, engine, progress=progress)
     copied, skipped = await restore_recordings(location, manifest, recordings, progress=progress)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from casestore.backup.create import Progress, _no_progress, create_backup
+from casestore.backup.create import Progress, create_backup, no_progress
 from casestore.backup.manifest import Manifest, catalog
 from casestore.backup.schedule import Plan, plan, to_prune
 from casestore.backup.settings import BackupSettings
@@ -34,7 +34,7 @@ async def run_schedule(
     *,
     now: float | None = None,
     force: bool = False,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> ScheduleResult:
     """Make the backup the schedule calls for now (nothing if today's is done, unless
     `force`), verify it if configured, then drop the backups the retention rules let go."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from casestore.backup.create import Progress, _no_progress, copy_hashing, relative
+from casestore.backup.create import Progress, copy_hashing, no_progress, relative
 from casestore.backup.manifest import BackupError, Manifest, RecordingEntry
 from casestore.backup.restore import restore_database
 from casestore.backup.snapshot import summarise, tables
@@ -34,7 +34,7 @@ class VerifyReport:
 
 async def verify_backup(
     location: Path, manifest: Manifest, *, scratch_url: str | None = None,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> VerifyReport:
     """Verify `manifest`'s backup. The scratch database is a temporary SQLite file unless
     `scratch_url` names an empty database (e.g. a PostgreSQL one made for the purpose)."""

@@ -78,7 +78,7 @@ class _Failure(Exception):
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None]]:
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -142,7 +142,7 @@ def run_create(args: argparse.Namespace) -> int:
 
     store_settings, backup = _settings(args)
     kind: Kind = "incremental" if args.incremental else "full"
-    with _progress() as progress:
+    with progress_bar() as progress:
         manifest = asyncio.run(_with_store(store_settings, lambda s: create_backup(
             s.engine, s.recordings, backup.location, kind, progress=progress)))
     print(_summary(manifest) + f" -> {backup.location / manifest.id}")
@@ -175,7 +175,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     _, backup = _settings(args)
     manifest = find(backup.location, args.backup)
-    with _progress() as progress:
+    with progress_bar() as progress:
         report = asyncio.run(verify_backup(backup.location, manifest, scratch_url=args.scratch_url, progress=progress))
     return _print_verify(report)
 
@@ -195,7 +195,7 @@ def run_schedule_command(args: argparse.Namespace) -> int:
     from casestore.backup.run import run_schedule
 
     store_settings, backup = _settings(args)
-    with _progress() as progress:
+    with progress_bar() as progress:
         result = asyncio.run(_with_store(store_settings, lambda s: run_schedule(
             s.engine, s.recordings, backup, force=args.force, progress=progress)))
     if result.backup is None:
@@ -225,7 +225,7 @@ def run_restore(args: argparse.Namespace) -> int:
         async with open_store(store_settings, check=False) as store:
             return await restore_backup(backup.location, manifest, store.engine, store.recordings, progress=progress)
 
-    with _progress() as progress:
+    with progress_bar() as progress:
         report = asyncio.run(restore())
     print(f"restored backup {manifest.id}: {sum(report.rows.values()):,} rows, {report.recordings} recordings "
           f"({report.recordings_skipped} already in place)")

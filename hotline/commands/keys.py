@@ -85,7 +85,10 @@ def run_rotate(args: argparse.Namespace) -> int:
             if store.cases.cipher is None:
                 print("hotline keys rotate: no encryption: section in the config; nothing to do", file=sys.stderr)
                 return 1
-            report = await rotate_keys(store.engine, store.recordings, store.cases.cipher)
+            from hotline.commands.backup import progress_bar
+
+            with progress_bar() as progress:
+                report = await rotate_keys(store.engine, store.recordings, store.cases.cipher, progress=progress)
         print(f"re-encrypted under key {settings.keyring.active}: {report.fields} customer fields, "
               f"{report.recordings} recordings ({report.missing_files} recording files missing)")
         return 0
