@@ -6,6 +6,7 @@ Each public method is one unit of work (one transaction). Times come in as argum
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -30,6 +31,8 @@ from casestore.views import CallView, CaseView, CustomerView, IvrStepView, NoteV
 from casestore.workflow import ACTIVE_STATUSES, CaseStatus, check_case_transition
 from hotline.encryption import EncryptionError, FieldCipher, field_key_id
 from hotline.privacy import mask_text
+
+log = logging.getLogger("hotline.casestore")
 
 NOTES = CASE_NOTES
 COUNTERS = CASE_COUNTERS
@@ -69,14 +72,24 @@ def _case_view(row: Row[Any], notes: Sequence[NoteView] = (), calls: Sequence[st
 
 
 def _customer_view(m: Any, cipher: FieldCipher | None) -> CustomerView:
-    name, id_number = m["name"], m["id_number"]
-    if cipher is not None:
-        name, id_number = cipher.decrypt(NAME_FIELD, name), cipher.decrypt(ID_FIELD, id_number)
-    elif field_key_id(name or "") or field_key_id(id_number or ""):
-        raise EncryptionError("customer fields are encrypted and no keys are configured (encryption: section)")
     return CustomerView(
-        id=m["id"], phone=m["phone"], name=name, tier=m["tier"], language=m["language"], id_number=id_number,
+        id=m["id"], phone=m["phone"], name=_clear(cipher, NAME_FIELD, m["name"], m["id"]),
+        tier=m["tier"], language=m["language"], id_number=_clear(cipher, ID_FIELD, m["id_number"], m["id"]),
     )
+
+
+def _clear(cipher: FieldCipher | None, field: str, value: str | None, customer_id: int) -> str | None:
+    """A stored field in clear; one that cannot be decrypted (its key is not configured) is
+    logged and read as unknown, so the call that looked the customer up goes on."""
+    if value is None or field_key_id(value) is None:
+        return value
+    try:
+        if cipher is None:
+            raise EncryptionError("it is encrypted and no keys are configured (encryption: section)")
+        return cipher.decrypt(field, value)
+    except EncryptionError as exc:
+        log.error("customer %s: cannot read %s: %s", customer_id, field, exc)
+        return None
 
 
 # personal fields encrypted at rest when an `encryption:` section is configured

@@ -5,6 +5,7 @@ encrypted data verify without keys; `hotline keys` on the command line."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from casestore.backup import create_backup, verify_backup
 from casestore.models import CUSTOMERS, RECORDINGS
 from casestore.rekey import key_use, rotate_keys
 from hotline.cli import main
-from hotline.encryption import EncryptionError, FieldCipher, Keyring, generate_key
+from hotline.encryption import FieldCipher, Keyring, generate_key
+from recordings.store import RecordingError
 
 K1, K2 = generate_key(), generate_key()
 AUDIO = b"RIFF$\x00\x00\x00WAVEfmt " + b"\x00" * 4000
@@ -32,7 +34,9 @@ async def _raw_customer(settings: StoreSettings) -> tuple[str, str]:
     return name, id_number
 
 
-async def test_customer_fields_and_recordings_are_encrypted_and_rotate(db_url: str, tmp_path: Path) -> None:
+async def test_customer_fields_and_recordings_are_encrypted_and_rotate(
+    db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     clear = StoreSettings(url=db_url, data_dir=tmp_path / "data")
     async with open_store(clear) as store:  # data written before encryption was turned on
         await store.cases.upsert_customer("+821011112222", name="Old Clear", id_number="800101-1000000")
@@ -67,10 +71,15 @@ async def test_customer_fields_and_recordings_are_encrypted_and_rotate(db_url: s
         use = await key_use(store.engine, store.recordings)
         assert use.fields == {None: 2, "k1": 2} and use.recordings == {None: 1, "k1": 1}
 
-        # without keys the encrypted data cannot be read, and says so
+        # without keys the encrypted fields cannot be read: logged, read as unknown, the
+        # lookup (the IVR's directory: tier, language) still answers
         async with open_store(clear) as keyless:
-            with pytest.raises(EncryptionError, match="no keys are configured"):
-                await keyless.cases.screen_pop("+821033334444")
+            with caplog.at_level(logging.ERROR, logger="hotline.casestore"):
+                pop = await keyless.cases.screen_pop("+821033334444")
+            assert pop is not None and (pop.customer.name, pop.customer.id_number) == (None, None)
+            assert any("no keys are configured" in r.getMessage() for r in caplog.records)
+            with pytest.raises(RecordingError, match="no keys are configured"):
+                await keyless.recordings.read(info.uri)
 
     v2 = replace(clear, keyring=ring(f"k1:{K1},k2:{K2}", active="k2"))
     async with open_store(v2) as store:
