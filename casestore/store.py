@@ -23,6 +23,7 @@ from casestore.schema import check_schema, upgrade
 from casestore.settings import StoreSettings, default_url
 from casestore.sla import SlaPolicy
 from casestore.writer import EVENT_KINDS, CallWriter
+from hotline.encryption import FieldCipher
 from recordings.store import FilesystemRecordingStore
 
 
@@ -39,9 +40,12 @@ class Store:
         self.clock = clock
         self.engine = create_engine(settings.url, create=create, **engine_kwargs)
         self.sla = SlaPolicy(settings.sla_rules)
-        self.cases = CaseRepository(self.engine, self.sla, clock)
+        keyring = settings.keyring
+        self.cases = CaseRepository(
+            self.engine, self.sla, clock, cipher=FieldCipher(keyring) if keyring is not None else None
+        )
         self.recordings = FilesystemRecordingStore(
-            settings.recordings_dir, retention_years=settings.retention_years, clock=clock
+            settings.recordings_dir, retention_years=settings.retention_years, clock=clock, keyring=keyring
         )
 
     writer_instance: CallWriter | None = None
@@ -74,12 +78,14 @@ async def open_store(
     *,
     check: bool = True,
     create: bool = False,
+    new_file: bool = False,
     clock: Callable[[], float] = time.time,
     **engine_kwargs: Any,
 ) -> AsyncIterator[Store]:
     """Open the store at a URL or from settings. `check` raises SchemaError unless the schema
-    is at this version's revision; `create` upgrades it first (tests, `simulate --store`)."""
-    store = Store(_settings(target), clock=clock, create=create, **engine_kwargs)
+    is at this version's revision; `create` upgrades it first (tests, `simulate --store`);
+    `new_file` lets a missing SQLite file be made without a schema (a restore's target)."""
+    store = Store(_settings(target), clock=clock, create=create or new_file, **engine_kwargs)
     try:
         if create:
             await upgrade(store.engine)

@@ -1,4 +1,9 @@
-"""The `hotline` command. Each module in `hotline.commands` adds its own sub-commands."""
+"""The `hotline` command. Each module in `hotline.commands` adds its own sub-commands.
+
+Only the module of the command being run is imported (its imports are heavy: aiohttp,
+SQLAlchemy, matplotlib...); the others appear in `hotline --help` from `COMMANDS`, so the
+help and a typo answer at once. A module missing from `COMMANDS` is still found (imported).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +15,52 @@ from collections.abc import Sequence
 
 from hotline import __version__, commands
 
+# command -> (module in hotline.commands, help); tests/hotline/test_cli_fast.py keeps it true
+COMMANDS: dict[str, tuple[str, str]] = {
+    "asterisk-config": (
+        "asterisk_config", "write manager.conf, pjsip.conf, extensions.conf and musiconhold.conf for Asterisk"
+    ),
+    "backup": ("backup", "back up the case store and recordings (list, verify, run-schedule)"),
+    "cases": ("cases", "case reports"),
+    "db": ("db", "create, upgrade or check the case store's schema"),
+    "ivr": ("ivr", "check IVR menu files, try a menu offline"),
+    "keys": ("keys", "encryption keys: generate, status, rotate (re-encrypt)"),
+    "report": ("report", "service-level report (SL, ASA, abandons, cases, FCR, satisfaction) with plots"),
+    "restore": ("backup", "restore a backup into an empty database and recording folder"),
+    "retention": ("retention", "apply the data retention period"),
+    "serve": ("serve", "run the Hotline server"),
+    "simulate": ("simulate", "simulate a hotline (traffic, agents, queues) and report service level, ASA, ..."),
+    "twilio": ("twilio", "Twilio numbers: check the section, print webhook URLs"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first argument not an option)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with `argv`, only the named command's module is imported (None: all)."""
     parser = argparse.ArgumentParser(prog="hotline", description="Call-center server for transport hotlines.")
     parser.add_argument("--version", action="version", version=f"hotline {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(sub)
+    chosen = None if argv is None else _chosen(argv)
+    modules = {info.name for info in pkgutil.iter_modules(commands.__path__)}
+    listed = {module for module, _ in COMMANDS.values()}
+    wanted = modules if argv is None else {COMMANDS[chosen][0]} if chosen in COMMANDS else modules - listed
+    for name in sorted(wanted):
+        importlib.import_module(f"{commands.__name__}.{name}").register(sub)
+    registered = set(sub.choices)
+    for command, (_, help_text) in COMMANDS.items():
+        if command not in registered:
+            sub.add_parser(command, help=help_text)  # a placeholder: never run (not chosen)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     try:
         result: int = args.handler(args)
     except KeyboardInterrupt:

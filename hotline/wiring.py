@@ -6,6 +6,7 @@
 2. the IVR menu registry (menus from `ivr.menus`; a broken menu refuses the start),
 3. the ACD's event log on a Redis Stream (`state`, when it has a `url`; docs/state.md),
 4. the case store (`store`; schema checked, orphaned calls closed, writer subscribed),
+   and its backup schedule (`backup`, when `serve` is true; docs/backup.md),
 5. the speech recognizer (`speech`; models loaded once, off the event loop),
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
 7. the Twilio webhooks (`twilio`, when `enabled: true`).
@@ -28,6 +29,7 @@ from twilio.http import AsyncHttpClient
 
 from acd.clock import AsyncioClock, Clock
 from acd.engine import Acd
+from casestore.backup.settings import BackupConfigError, BackupSettings, parse_backup_settings
 from casestore.settings import store_settings
 from casestore.store import Store, attached_store
 from hotline.api_auth import ApiSettings
@@ -44,8 +46,8 @@ from hotline.health import (
 )
 from hotline.logs import CallAgents, call_agents
 from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
-from hotline.phone import set_default_region
 from hotline.metrics import setup_metrics, webhook_middleware
+from hotline.phone import set_default_region
 from hotline.server import (
     ACD_KEY,
     API_SETTINGS_KEY,
@@ -113,6 +115,14 @@ def check_menu_names(config: HotlineConfig, known: list[str]) -> None:
         raise ConfigError(f"{config.path}: " + f"\n{config.path}: ".join(unknown) + f" (menus: {have})")
 
 
+def _backup_settings(config: HotlineConfig) -> BackupSettings | None:
+    base = config.path.resolve().parent if config.path is not None else None
+    try:
+        return parse_backup_settings(config.section("backup"), base)
+    except BackupConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from exc
+
+
 def build_app(
     config: HotlineConfig,
     *,
@@ -176,6 +186,12 @@ def build_app(
 
     app.cleanup_ctx.append(store_ctx)
     metrics.watch_store(lambda: getattr(app.get(STORE_KEY), "writer_instance", None))
+
+    backup_conf = _backup_settings(config)
+    if backup_conf is not None and backup_conf.serve:  # the backup schedule (docs/backup.md)
+        from hotline.backup_service import backup_cleanup_ctx
+
+        app.cleanup_ctx.append(backup_cleanup_ctx(backup_conf, lambda app: app[STORE_KEY]))
 
     from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
 

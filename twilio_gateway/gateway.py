@@ -35,8 +35,8 @@ from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
-from hotline.phone import normalize_number
 from hotline.logs import bind_call, printable
+from hotline.phone import normalize_number
 from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
 from ivr.channel import Input, Prompt, TransferRequest

@@ -11,6 +11,7 @@ from hotline.app_runner import run_app
 from hotline.config import ConfigError, load_config
 from hotline.logs import LEVELS, configure_logging, parse_logging_settings
 from hotline.menus_api import reload_on_sighup
+from hotline.tls import server_ssl_context
 from ivr.speech import SpeechError
 
 
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
         api = ApiSettings.from_section(config.section("api"))
-        run_app(app, host=args.host or api.host, port=args.port or api.port)
+        tls = server_ssl_context(config.section("api").get("tls"), config.resolve("."))
+        run_app(app, host=args.host or api.host, port=args.port or api.port, ssl_context=tls)
     except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:
         # ValueError covers every adapter's settings error (each subclasses it)
         print(f"hotline: {exc}", file=sys.stderr)

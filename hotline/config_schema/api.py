@@ -1,6 +1,7 @@
 """`api:`, parsed by hotline/api_auth.py (`ApiSettings.from_section`)."""
 
 from hotline.config_schema._types import HOST, ID, PORT, Schema, mapping_of, optional, strict
+from hotline.tls import SCHEMA as TLS_SCHEMA
 
 _ROLES = ["admin", "supervisor", "agent"]
 _TOKEN: Schema = {
@@ -22,6 +23,7 @@ PROPERTIES: dict[str, Schema] = {
             {
                 "host": HOST,
                 "port": PORT,
+                "tls": optional(TLS_SCHEMA),
                 "tokens": optional(
                     {**mapping_of(_TOKEN, "bearer token -> role"), "propertyNames": {"minLength": 8}}
                 ),

@@ -27,6 +27,8 @@ _AMI = strict(
         "action_timeout": seconds(maximum=600),
         "backoff_initial": seconds(maximum=3600),
         "backoff_max": seconds(maximum=3600),
+        "ssl": BOOL,
+        "ssl_ca": TEXT,
     }
 )
 _FASTAGI = strict({"host": HOST, "port": PORT})

@@ -106,7 +106,7 @@ async def test_ami_check_follows_the_link(sqlite_url: str) -> None:
             await ami.wait_ready(5)
             status, body = await ready(client)
             assert (status, body["checks"]["asterisk"]) == (200, {"ok": True})
-            with log_event("hotline.asterisk.ami", "lost") as lost:
+            with log_event("hotline.asterisk.ami", "AMI connection to") as lost:
                 await fake.close()  # Asterisk stops: the link drops and reconnects are refused
                 await asyncio.wait_for(lost.wait(), 5)
             assert not ami.ready.is_set()
