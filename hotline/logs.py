@@ -55,7 +55,15 @@ LOGGING_SCHEMA: dict[str, Any] = {
 
 _call_id: contextvars.ContextVar[str] = contextvars.ContextVar("hotline_call_id", default="")
 _agent_id: contextvars.ContextVar[str] = contextvars.ContextVar("hotline_agent_id", default="")
-_CONTROL = {i: f"\\x{i:02x}" for i in range(32)} | {0x7F: "\\x7f", 10: "\\n", 13: "\\r", 9: "\\t"}
+# C0 and C1 control characters and the Unicode line/paragraph separators: each could end a
+# line for some reader of the log.
+_CONTROL = (
+    {i: f"\\x{i:02x}" for i in (*range(32), *range(0x7F, 0xA0))}
+    | {0x2028: "\\u2028", 0x2029: "\\u2029", 10: "\\n", 13: "\\r", 9: "\\t"}
+)
+
+
+_JSON_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def printable(value: object, limit: int | None = 200) -> str:
@@ -222,7 +230,8 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = mask_text(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = mask_text(self.formatStack(record.stack_info))
-        return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        return text.translate(_JSON_BREAKS)  # valid JSON escapes; one line for every reader
 
 
 class TextFormatter(logging.Formatter):

@@ -184,11 +184,13 @@ async def test_formatters_keep_each_record_on_one_line_through_the_handler() -> 
     stream = io.StringIO()
     handler = configure_logging(LoggingSettings(format="json"), stream=stream)
     try:
-        logging.getLogger("hotline.twilio").warning("value %s", "a\nb\r\nc")
+        logging.getLogger("hotline.twilio").warning("value %s", "a\nb\r\nc\x85d\u2028e\u2029f")
     finally:
         logging.getLogger().removeHandler(handler)
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 1 and json.loads(lines[0])["message"] == "value a\nb\r\nc"
+    lines = stream.getvalue().splitlines()  # splits on every Unicode line boundary
+    assert len(lines) == 1 and json.loads(lines[0])["message"] == "value a\nb\r\nc\x85d\u2028e\u2029f"
+    raw = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("a\x85b\u2028c",), None)
+    assert len(TextFormatter().format(raw).splitlines()) == 1
 
 
 async def test_retried_incoming_webhook_for_a_waiting_call_gets_hold_at_once(harness: Make) -> None:
