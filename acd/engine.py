@@ -14,11 +14,9 @@ and may call back into it.
 
 from __future__ import annotations
 
-import functools
 import itertools
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from acd.agent import (
     LEGAL_TRANSITIONS,
@@ -31,9 +29,9 @@ from acd.agent import (
 from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
 from acd.clock import Clock
+from acd.dispatch import EventDispatch, operation
 from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue
 from acd.events import (
-    EVENT_TYPES,
     AgentLoggedIn,
     AgentPendingChanged,
     AgentStateChanged,
@@ -48,34 +46,12 @@ from acd.events import (
     CallOverflowed,
     CallQueued,
     CallRingNoAnswer,
-    Event,
-    Subscriber,
 )
 from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
 from acd.routing import WaitingCalls
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
-
-def _operation(method: Callable[Concatenate[Acd, P], R]) -> Callable[Concatenate[Acd, P], R]:
-    """Mark an entry point (a public operation or a timer): the events it emits are delivered
-    once it is complete, not half-way through while the ACD is in between states."""
-
-    @functools.wraps(method)
-    def run(self: Acd, *args: P.args, **kwargs: P.kwargs) -> R:
-        self._depth += 1
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            self._depth -= 1
-            if self._depth == 0 and self._pending and not self._dispatching:
-                self._flush()
-
-    return run
-
-
-class Acd:
+class Acd(EventDispatch):
     def __init__(
         self,
         clock: Clock,
@@ -84,6 +60,7 @@ class Acd:
         pause_on_ring_no_answer: bool = True,
         occupancy_window: float = 3600.0,
     ) -> None:
+        super().__init__()
         self.clock = clock
         self.queues: dict[str, QueueConfig] = {}
         for queue in queues:
@@ -99,62 +76,12 @@ class Acd:
         self.calls: dict[str, Call] = {}
         self.waiting = WaitingCalls()
         self.available = RoutableAgents(self._figures)
-        self._subscribers: tuple[tuple[Subscriber, frozenset[type[Event]] | None], ...] = ()
-        self._wants: frozenset[type[Event]] = frozenset()
         self._waiting_in: dict[str, dict[str, Call]] = {name: {} for name in self.queues}
-        self._pending: deque[Event] = deque()
-        self._dispatching = False
-        self._depth = 0
         self._seq = itertools.count()
         # Requirements of calls without skills of their own, per (queue, step); a call with
         # its own keeps its requirement on itself (`Call.requirement`) while it is in the ACD.
         self._requirements: dict[tuple[str, int], Requirement] = {}
         self._pairs: dict[tuple[str, int], tuple[str, int]] = {}  # one (skill, level) of each
-
-    # -- subscribers ---------------------------------------------------------------------
-
-    def subscribe(
-        self, subscriber: Subscriber, kinds: Iterable[type[Event]] | None = None
-    ) -> Callable[[], None]:
-        """Deliver events to `subscriber` in order (all kinds, or only `kinds`).
-
-        Events reach subscribers once the operation that caused them is complete. A
-        subscriber may call back into the ACD; the events that causes are delivered after the
-        current ones, still in order.
-        """
-        entry = (subscriber, None if kinds is None else frozenset(kinds))
-        self._subscribers = (*self._subscribers, entry)
-        self._update_wants()
-
-        def unsubscribe() -> None:
-            self._subscribers = tuple(s for s in self._subscribers if s is not entry)
-            self._update_wants()
-
-        return unsubscribe
-
-    def _update_wants(self) -> None:
-        wants: set[type[Event]] = set()
-        for _, kinds in self._subscribers:
-            wants |= set(EVENT_TYPES.values()) if kinds is None else kinds
-        self._wants = frozenset(wants)
-
-    def _emit(self, event: Event) -> None:
-        self._pending.append(event)
-        if self._depth == 0 and not self._dispatching:
-            self._flush()
-
-    def _flush(self) -> None:
-        self._dispatching = True
-        try:
-            pending = self._pending
-            while pending:
-                event = pending.popleft()
-                cls = type(event)
-                for subscriber, kinds in self._subscribers:  # a tuple: safe to (un)subscribe
-                    if kinds is None or cls in kinds:
-                        subscriber(event)
-        finally:
-            self._dispatching = False
 
     # -- agents --------------------------------------------------------------------------
 
@@ -170,7 +97,7 @@ class Acd:
         except KeyError:
             raise UnknownAgent(agent_id) from None
 
-    @_operation
+    @operation
     def login(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.LOGGED_OUT:
@@ -189,7 +116,7 @@ class Acd:
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
-    @_operation
+    @operation
     def logout(self, agent_id: str, *, when_free: bool = False) -> None:
         """Log the agent out; with `when_free`, an agent busy with calls (ringing, talking)
         logs out when they are over (after wrap-up) instead of taking another."""
@@ -207,7 +134,7 @@ class Acd:
         agent.logout_pending = False
         agent.pause_pending = ""
 
-    @_operation
+    @operation
     def cancel_logout(self, agent_id: str) -> None:
         """Withdraw a pending `logout(when_free=True)`: the agent keeps working (and, on calls
         with a free slot, becomes routable again)."""
@@ -219,7 +146,7 @@ class Acd:
         if agent.state is AgentState.ON_CALL:
             self._on_call_changed(agent)
 
-    @_operation
+    @operation
     def pause(self, agent_id: str, reason: str = "") -> None:
         agent = self.agent(agent_id)
         if agent.state is AgentState.RINGING:
@@ -227,7 +154,7 @@ class Acd:
         self._set_state(agent, AgentState.PAUSED, reason)
         agent.pause_pending = ""
 
-    @_operation
+    @operation
     def unpause(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.PAUSED:
@@ -235,7 +162,7 @@ class Acd:
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
-    @_operation
+    @operation
     def wrap_done(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.WRAP_UP:
@@ -248,7 +175,7 @@ class Acd:
         self._set_state(agent, AgentState.AVAILABLE)
         self._agent_free(agent)
 
-    @_operation
+    @operation
     def set_disposition(self, agent_id: str, code: str, call_id: str | None = None) -> None:
         """Record the disposition of the agent's current or last call, or of `call_id` (one
         of the agent's active calls or its last ended one: agents of capacity > 1 name it)."""
@@ -341,7 +268,7 @@ class Acd:
         except KeyError:
             raise UnknownCall(call_id) from None
 
-    @_operation
+    @operation
     def arrive(
         self,
         call_id: str,
@@ -392,7 +319,7 @@ class Acd:
         self._place(call)
         return call
 
-    @_operation
+    @operation
     def answer(self, call_id: str) -> None:
         """The agent's phone was answered: the caller and agent are talking."""
         call = self._call_in(call_id, CallState.RINGING, CallState.ON_CALL)
@@ -409,7 +336,7 @@ class Acd:
         if first and agent.capacity > 1:
             self._on_call_changed(agent)
 
-    @_operation
+    @operation
     def ring_no_answer(self, call_id: str) -> None:
         """The agent did not pick up: the call goes back to its place, the agent is paused
         (after its other calls and wrap-up, when it has some: see `_ring_no_answer_on_call`)."""
@@ -450,7 +377,7 @@ class Acd:
         else:
             self._calls_gone(agent)
 
-    @_operation
+    @operation
     def abandon(self, call_id: str, reason: str = "caller_hangup") -> None:
         """The caller hung up (or was dropped) before reaching an agent."""
         call = self.call(call_id)
@@ -476,7 +403,7 @@ class Acd:
         else:
             self._calls_gone(ringing_agent)
 
-    @_operation
+    @operation
     def end(self, call_id: str, disposition: str = "") -> None:
         """The conversation is over: the agent goes to wrap-up (once its last call is over)."""
         call = self._call_in(call_id, CallState.ON_CALL, CallState.ENDED)
@@ -520,7 +447,7 @@ class Acd:
         else:
             self.clock.call_later(wrap, lambda: self._auto_wrap(agent, call.id))
 
-    @_operation
+    @operation
     def _auto_wrap(self, agent: Agent, call_id: str) -> None:
         if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:
             self.wrap_done(agent.id)
@@ -581,7 +508,7 @@ class Acd:
             due = call.enqueued_at + config.max_wait
             call.add_timer(self.clock.call_later(due - now, lambda: self._max_wait(call)))
 
-    @_operation
+    @operation
     def _escalate(self, call: Call) -> None:
         if call.state is not CallState.QUEUED:
             return
@@ -602,7 +529,7 @@ class Acd:
         call.requirement = None
         self._place(call, requeue=True)
 
-    @_operation
+    @operation
     def _max_wait(self, call: Call) -> None:
         if call.state is not CallState.QUEUED:
             return
@@ -677,7 +604,7 @@ class Acd:
         if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
             call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
-    @_operation
+    @operation
     def _ring_timeout(self, call: Call, agent: Agent) -> None:
         if call.state is CallState.RINGING and call.agent_id == agent.id:
             self.ring_no_answer(call.id)

@@ -392,3 +392,24 @@ async def test_retries_and_revisits_at_the_same_instant_are_kept_apart(store: St
         ("entered", None), ("dtmf", "1"), ("outcome", "abandoned:caller_hangup"),
     ]
     assert await store.cases.count("ivr_steps") == 7
+
+
+async def test_an_over_long_call_id_is_refused_not_cut_and_the_rest_of_its_batch_is_written(store: Store) -> None:
+    """PostgreSQL writes a batch's calls as one statement over column arrays: a value too long
+    for its column is still refused (not cut by a cast), and only its item is set aside."""
+    from acd.events import CallArrived
+
+    writer = store.writer(batch_size=100)
+    await writer.start()
+    long_id = "x" * 65  # calls.id is VARCHAR(64)
+    for call_id in ("ok1", long_id, "ok2"):
+        writer.on_event(CallArrived(START, call_id, "general", "", "", 0, "regular", (), "simulation", ""))
+    await writer.stop()
+    assert (await store.cases.get_call("ok1")).case_id is not None
+    assert (await store.cases.get_call("ok2")).queue == "general"
+    if store.engine.dialect.name == "postgresql":
+        assert [r.call_id for r in writer.rejected] == [long_id]
+        assert await store.cases.count("calls") == 2
+    else:  # SQLite does not enforce VARCHAR lengths: the id is kept whole
+        assert writer.rejected == []
+        assert (await store.cases.get_call(long_id)).id == long_id
