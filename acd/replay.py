@@ -114,6 +114,18 @@ class Replayed:
     def __init__(self, acd: Acd, clock: _ReplayClock) -> None:
         self.acd = acd
         self._clock = clock
+        self.applied = 0  # events re-run so far
+
+    @property
+    def time(self) -> float:
+        """The replay clock's time (the last event's, or the start)."""
+        return self._clock.time
+
+    def apply(self, events: Iterable[Event]) -> None:
+        """Re-run more events (a tail after a snapshot) on the ACD before it is attached."""
+        stream = list(events)
+        apply_events(self.acd, self._clock, stream, self.applied)
+        self.applied += len(stream)
 
     def attach(self, clock: Clock) -> Acd:
         """Re-arm the pending timers on `clock` (relative to its time) and run on it."""
@@ -169,28 +181,36 @@ def replay(
     )
     for config in agents:
         acd.add_agent(config)
+    replayed = Replayed(acd, replay_clock)
+    replayed.apply(stream)
+    return replayed
+
+
+def apply_events(acd: Acd, clock: _ReplayClock, stream: list[Event], offset: int = 0) -> None:
+    """Re-run `stream` on `acd` (on the replay clock `clock`), checking every emitted event;
+    `offset` numbers the events in errors (their place in the whole stream)."""
     emitted: deque[Event] = deque()
     unsubscribe = acd.subscribe(emitted.append)
-    if first is not None:
+    try:
         index = 0
         for index, event in enumerate(stream):
-            if event.at < replay_clock.time:
-                raise ReplayError(index, event, f"time goes back (from {replay_clock.time})")
-            replay_clock.time = event.at
+            if event.at < clock.time:
+                raise ReplayError(offset + index, event, f"time goes back (from {clock.time})")
+            clock.time = event.at
             if not emitted:
                 try:
                     _apply(acd, event, stream[index + 1] if index + 1 < len(stream) else None)
                 except AcdError as exc:
-                    raise ReplayError(index, event, f"refused by the engine: {exc}") from exc
+                    raise ReplayError(offset + index, event, f"refused by the engine: {exc}") from exc
                 if not emitted:
-                    raise ReplayError(index, event, "the engine emitted nothing for it")
+                    raise ReplayError(offset + index, event, "the engine emitted nothing for it")
             produced = emitted.popleft()
             if produced != event:
-                raise ReplayError(index, event, f"the engine emitted {produced.to_dict()} instead")
+                raise ReplayError(offset + index, event, f"the engine emitted {produced.to_dict()} instead")
         if emitted:
-            raise ReplayError(index, emitted[0], "the stream ends in the middle of an operation")
-    unsubscribe()  # the rebuilt ACD starts with no subscriber, like a new one
-    return Replayed(acd, replay_clock)
+            raise ReplayError(offset + index, emitted[0], "the stream ends in the middle of an operation")
+    finally:
+        unsubscribe()  # the rebuilt ACD starts with no subscriber of ours, like a new one
 
 
 def _apply(acd: Acd, event: Event, following: Event | None) -> None:

@@ -1,0 +1,275 @@
+"""The ACD's live state as plain data (a snapshot), and an ACD restored from one.
+
+A snapshot is taken between operations (never while events are being delivered) and holds
+what decides what the ACD does next: every agent (configuration, state, calls, pending
+requests, idle order, talk history), every call (queue, priority, tier, skills, escalation
+step, times, agent) and the pending timers as due times derived from that state (ring
+timeout from the offer, escalation and max wait from the wait in the queue, wrap-up from
+the start of wrap-up). `restore` builds a fresh `Acd` in that state on a replay clock; the
+events that followed the snapshot are then re-run on it (`Replayed.apply`) exactly as in a
+full replay, so snapshot + tail gives the same ACD as the whole stream.
+
+It reads the engine's public state (`agents`, `calls`, `queues`, `waiting_calls`, the
+routable pools of `available`) and rebuilds the routing index through the engine's own
+bookkeeping helpers, all in `_restore_index` and `_routable_order` below: the only two
+places that know how the index is kept.
+
+`RingStarts` records when each ringing call was offered (the engine does not keep it), so
+that a restored ring timeout fires when the live one would have.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from acd.agent import Agent, AgentConfig, AgentState
+from acd.call import Call, CallState
+from acd.engine import Acd
+from acd.events import CallAbandoned, CallAnswered, CallAssigned, CallRingNoAnswer, Event
+from acd.queue import QueueConfig
+from acd.replay import Replayed, _ReplayClock
+
+FORMAT = 1
+
+
+class SnapshotError(ValueError):
+    """The data is not a snapshot this version can restore."""
+
+
+class RingStarts:
+    """Subscriber: when each call now ringing was offered (for its ring timeout)."""
+
+    KINDS = (CallAssigned, CallAnswered, CallRingNoAnswer, CallAbandoned)
+
+    def __init__(self, initial: Mapping[str, float] | None = None) -> None:
+        self.at: dict[str, float] = dict(initial or {})
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, CallAssigned):
+            self.at[event.call_id] = event.at
+        else:
+            self.at.pop(getattr(event, "call_id", ""), None)
+
+
+def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The ACD's state as JSON-ready data (see module doc)."""
+    now = acd.clock.now()
+    starts = ring_starts or {}
+    agents = []
+    for agent in acd.agents.values():
+        last = agent.last_ended
+        agents.append(
+            {
+                "id": agent.id,
+                "skills": dict(agent.config.skills),
+                "groups": sorted(agent.config.groups),
+                "capacity": agent.config.capacity,
+                "name": agent.config.name,
+                "state": agent.state.value,
+                "state_since": agent.state_since,
+                "idle_since": agent.idle_since,
+                "pause_reason": agent.pause_reason,
+                "call_id": agent.call_id,
+                "calls": list(agent.calls),
+                "last_ended": [last.id, last.queue] if last is not None else None,
+                "logout_pending": agent.logout_pending,
+                "pause_pending": agent.pause_pending,
+                "seconds": {state.value: s for state, s in agent.seconds.items()},
+                "talk_log": [list(span) for span in agent.talk_log],
+            }
+        )
+    calls = []
+    for call in sorted(acd.calls.values(), key=lambda c: c.seq):
+        calls.append(
+            {
+                "id": call.id,
+                "queue": call.queue,
+                "caller": call.caller,
+                "language": call.language,
+                "priority": call.priority,
+                "tier": call.tier,
+                "skills": [list(s) for s in call.skills],
+                "source": call.source,
+                "dialed": call.dialed,
+                "arrived_at": call.arrived_at,
+                "enqueued_at": call.enqueued_at,
+                "answered_at": call.answered_at,
+                "seq": call.seq,
+                "state": call.state.value,
+                "step": call.step,
+                "agent_id": call.agent_id,
+                "ring_started": starts.get(call.id, now) if call.state is CallState.RINGING else None,
+            }
+        )
+    routable, occupancy = _routable_order(acd)
+    return {
+        "format": FORMAT,
+        "at": now,
+        "next_seq": _next_seq(acd),
+        "agents": agents,
+        "calls": calls,
+        "routable": routable,
+        "occupancy": occupancy,
+    }
+
+
+def restore(
+    data: Mapping[str, Any],
+    queues: Iterable[QueueConfig],
+    *,
+    pause_on_ring_no_answer: bool = True,
+    occupancy_window: float = 3600.0,
+    agents: Iterable[AgentConfig] = (),
+) -> tuple[Replayed, RingStarts]:
+    """An ACD in the snapshot's state on a replay clock at the snapshot's time (re-run the
+    tail with `Replayed.apply`, then `attach` it to the live clock), and its ring starts
+    (already subscribed). `agents`: configured agents the snapshot does not know yet."""
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        raise SnapshotError(f"not an ACD snapshot of format {FORMAT}")
+    try:
+        return _restore(data, list(queues), pause_on_ring_no_answer, occupancy_window, list(agents))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"snapshot cannot be restored: {exc!r}") from exc
+
+
+def _restore(
+    data: Mapping[str, Any],
+    queues: list[QueueConfig],
+    pause_on_ring_no_answer: bool,
+    occupancy_window: float,
+    configured: list[AgentConfig],
+) -> tuple[Replayed, RingStarts]:
+    at = float(data["at"])
+    clock = _ReplayClock(at)
+    acd = Acd(clock, queues, pause_on_ring_no_answer=pause_on_ring_no_answer, occupancy_window=occupancy_window)
+    for item in data["agents"]:
+        acd.add_agent(
+            AgentConfig(
+                item["id"], dict(item["skills"]), frozenset(item["groups"]), int(item["capacity"]), item["name"]
+            )
+        )
+    for config in configured:
+        if config.id not in acd.agents:
+            acd.add_agent(config)
+    starts = RingStarts()
+    for item in data["calls"]:
+        call = Call(
+            item["id"],
+            item["queue"],
+            arrived_at=item["arrived_at"],
+            seq=item["seq"],
+            caller=item["caller"],
+            language=item["language"],
+            priority=item["priority"],
+            tier=item["tier"],
+            skills=tuple((str(k), int(v)) for k, v in item["skills"]),
+            source=item["source"],
+            dialed=item["dialed"],
+        )
+        if call.queue not in acd.queues:
+            raise ValueError(f"call {call.id!r} waits in queue {call.queue!r}, not configured")
+        call.enqueued_at = item["enqueued_at"]
+        call.answered_at = item["answered_at"]
+        call.state = CallState(item["state"])
+        call.step = item["step"]
+        call.agent_id = item["agent_id"]
+        acd.calls[call.id] = call
+        if call.state is CallState.RINGING:
+            starts.at[call.id] = item["ring_started"]
+    for item in data["agents"]:
+        agent = acd.agents[item["id"]]
+        agent.state = AgentState(item["state"])
+        agent.state_since = item["state_since"]
+        agent.idle_since = item["idle_since"]
+        agent.pause_reason = item["pause_reason"]
+        agent.call_id = item["call_id"]
+        agent.calls = {call_id: acd.calls[call_id] for call_id in item["calls"]}
+        if item["last_ended"] is not None:
+            last_id, last_queue = item["last_ended"]
+            ended = Call(last_id, last_queue, arrived_at=0.0, seq=-1)
+            ended.state = CallState.ENDED
+            agent.last_ended = ended
+        agent.logout_pending = item["logout_pending"]
+        agent.pause_pending = item["pause_pending"]
+        agent.seconds = {state: float(item["seconds"].get(state.value, 0.0)) for state in AgentState}
+        agent.talk_log = deque((float(a), float(b)) for a, b in item["talk_log"])
+    _restore_index(acd, data, starts)
+    acd.subscribe(starts, RingStarts.KINDS)
+    return Replayed(acd, clock), starts
+
+
+# -- the two places that know the engine's bookkeeping ----------------------------------------
+
+
+def _next_seq(acd: Acd) -> int:
+    value = next(acd._seq)
+    acd._seq = itertools.count(value)  # peeked, not consumed
+    return value
+
+
+def _routable_order(acd: Acd) -> tuple[list[list[str]], dict[str, list[float]]]:
+    """Routable agents pool by pool in routing order, and the least-occupied figures the
+    engine took for them (by agent id; profiles with such an index only)."""
+    routable = [list(pool.agents) for pool in acd.available.nonempty.values()]
+    occupancy: dict[str, list[float]] = {}
+    tokens = acd._avail_token
+    for profile, heap in acd._least_occupied.items():
+        occupancy[_profile_key(profile)] = []
+        for load, occ, idle, token, agent in heap:
+            if agent.indexed and tokens.get(agent.id) == token:
+                occupancy[agent.id] = [load, occ, idle]
+    return routable, occupancy
+
+
+def _profile_key(profile: Any) -> str:
+    return "profile:" + repr(profile)
+
+
+def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> None:
+    """Waiting calls into their buckets (arrival order), routable agents into their pools
+    (routing order), and every pending timer, as the engine would have them."""
+    acd._seq = itertools.count(int(data["next_seq"]))
+    for call in sorted(acd.calls.values(), key=lambda c: c.seq):
+        if call.state is CallState.QUEUED:
+            acd.waiting.push(acd._bucket(call), call)
+            acd._waiting_in[call.queue][call.id] = call
+            acd._schedule(call)  # escalation and max wait from `enqueued_at`
+        elif call.state is CallState.RINGING:
+            timeout = acd.queues[call.queue].ring_timeout
+            if timeout is not None:
+                agent = acd.agents[call.agent_id]
+                due = starts.at[call.id] + timeout
+                call.timers.append(
+                    acd.clock.call_later(due - acd.clock.now(), _ring_timer(acd, call, agent))
+                )
+    for agent in acd.agents.values():
+        if agent.state is AgentState.WRAP_UP and agent.last_ended is not None:
+            wrap = acd.queues[agent.last_ended.queue].wrap_up if agent.last_ended.queue in acd.queues else None
+            if wrap is not None and wrap > 0:
+                due = agent.state_since + wrap
+                acd.clock.call_later(due - acd.clock.now(), _wrap_timer(acd, agent, agent.last_ended.id))
+    figures = data["occupancy"]
+    for pool in data["routable"]:
+        for agent_id in pool:
+            acd._index(acd.agents[agent_id])
+    for agent in acd.agents.values():
+        key = _profile_key(agent.profile)
+        if key in figures:
+            heap = acd._least_occupied.setdefault(agent.profile, [])
+            if agent.indexed and agent.id in figures:
+                load, occ, idle = figures[agent.id]
+                heap.append((load, occ, idle, acd._avail_token[agent.id], agent))
+    for heap in acd._least_occupied.values():
+        heapq.heapify(heap)
+
+
+def _ring_timer(acd: Acd, call: Call, agent: Agent) -> Any:
+    return lambda: acd._ring_timeout(call, agent)
+
+
+def _wrap_timer(acd: Acd, agent: Agent, call_id: str) -> Any:
+    return lambda: acd._auto_wrap(agent, call_id)
