@@ -124,14 +124,21 @@ def restore(
     pause_on_ring_no_answer: bool = True,
     occupancy_window: float = 3600.0,
     agents: Iterable[AgentConfig] = (),
+    into: Acd | None = None,
 ) -> tuple[Replayed, RingStarts]:
     """An ACD in the snapshot's state on a replay clock at the snapshot's time (re-run the
     tail with `Replayed.apply`, then `attach` it to the live clock), and its ring starts
-    (already subscribed). `agents`: configured agents the snapshot does not know yet."""
+    (subscribe them to the ACD, before the tail, to keep them up to date). `agents`: configured agents the snapshot does not know yet.
+
+    `into`: a new `Acd` (no call, every agent logged out, as built from the configuration)
+    to restore in place instead of a new one; its queues and options are used, its agents'
+    configurations win over the snapshot's."""
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise SnapshotError(f"not an ACD snapshot of format {FORMAT}")
+    if into is not None and (into.calls or any(a.state is not AgentState.LOGGED_OUT for a in into.agents.values())):
+        raise SnapshotError("a snapshot is only restored into a new ACD")
     try:
-        return _restore(data, list(queues), pause_on_ring_no_answer, occupancy_window, list(agents))
+        return _restore(data, list(queues), pause_on_ring_no_answer, occupancy_window, list(agents), into)
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"snapshot cannot be restored: {exc!r}") from exc
 
@@ -142,11 +149,18 @@ def _restore(
     pause_on_ring_no_answer: bool,
     occupancy_window: float,
     configured: list[AgentConfig],
+    into: Acd | None,
 ) -> tuple[Replayed, RingStarts]:
     at = float(data["at"])
     clock = _ReplayClock(at)
-    acd = Acd(clock, queues, pause_on_ring_no_answer=pause_on_ring_no_answer, occupancy_window=occupancy_window)
+    if into is None:
+        acd = Acd(clock, queues, pause_on_ring_no_answer=pause_on_ring_no_answer, occupancy_window=occupancy_window)
+    else:
+        acd = into
+        acd.clock = clock
     for item in data["agents"]:
+        if item["id"] in acd.agents:
+            continue
         acd.add_agent(
             AgentConfig(
                 item["id"], dict(item["skills"]), frozenset(item["groups"]), int(item["capacity"]), item["name"]
@@ -198,7 +212,6 @@ def _restore(
         agent.seconds = {state: float(item["seconds"].get(state.value, 0.0)) for state in AgentState}
         agent.talk_log = deque((float(a), float(b)) for a, b in item["talk_log"])
     _restore_index(acd, data, starts)
-    acd.subscribe(starts, RingStarts.KINDS)
     return Replayed(acd, clock), starts
 
 

@@ -179,10 +179,22 @@ class CallWriter:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    async def start(self, *, close_orphans: bool = True, sources: Iterable[str] | None = None) -> int:
+    async def start(
+        self,
+        *,
+        close_orphans: bool = True,
+        sources: Iterable[str] | None = None,
+        keep_calls: Iterable[str] = (),
+        keep_agents: Iterable[str] = (),
+    ) -> int:
         """Close orphans (optionally only calls of the given sources), start flushing.
+        Calls in `keep_calls` and sessions of `keep_agents` stay open (the ACD restored them).
         Returns the number of calls closed as interrupted."""
-        closed = await self.close_orphans(sources=sources) if close_orphans else 0
+        closed = (
+            await self.close_orphans(sources=sources, keep_calls=keep_calls, keep_agents=keep_agents)
+            if close_orphans
+            else 0
+        )
         if self._task is None:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="casestore-writer")
@@ -236,20 +248,32 @@ class CallWriter:
         self._wake.set()
         await self._idle.wait()
 
-    async def close_orphans(self, *, sources: Iterable[str] | None = None) -> int:
+    async def close_orphans(
+        self,
+        *,
+        sources: Iterable[str] | None = None,
+        keep_calls: Iterable[str] = (),
+        keep_agents: Iterable[str] = (),
+    ) -> int:
         now = self.clock()
         cond = [CALLS.c.ended_at.is_(None)]
         if sources is not None:
             cond.append(CALLS.c.source.in_(list(sources)))
+        kept_calls, kept_agents = sorted(set(keep_calls)), sorted(set(keep_agents))
+        if kept_calls:
+            cond.append(CALLS.c.id.notin_(kept_calls))
+        session_cond = [SESSIONS.c.logout_at.is_(None)]
+        pause_cond = [PAUSES.c.ended_at.is_(None)]
+        if kept_agents:
+            session_cond.append(SESSIONS.c.agent_id.notin_(kept_agents))
+            pause_cond.append(PAUSES.c.agent_id.notin_(kept_agents))
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(
                     update(CALLS).where(*cond).values(outcome="interrupted", ended_at=now)
                 )
-                await conn.execute(
-                    update(SESSIONS).where(SESSIONS.c.logout_at.is_(None)).values(logout_at=now)
-                )
-                await conn.execute(update(PAUSES).where(PAUSES.c.ended_at.is_(None)).values(ended_at=now))
+                await conn.execute(update(SESSIONS).where(*session_cond).values(logout_at=now))
+                await conn.execute(update(PAUSES).where(*pause_cond).values(ended_at=now))
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"closing orphaned calls failed: {mask_text(str(exc).splitlines()[0])}") from exc
         closed = int(result.rowcount or 0)

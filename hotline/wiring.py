@@ -3,9 +3,11 @@
 `build_app` wires, in start order (aiohttp `cleanup_ctx`, each under a typed `AppKey`):
 
 1. the ACD core (agents from the config, logged out until they log in or their phone says so),
-2. the IVR menu registry (menus from `ivr.menus`; a broken menu refuses the start),
-3. the ACD's event log on a Redis Stream (`state`, when it has a `url`; docs/state.md),
-4. the case store (`store`; schema checked, orphaned calls closed, writer subscribed),
+2. the IVR menu registry (menus from `ivr.menus` checked; a broken menu refuses the start),
+3. the ACD's durability (`state`; docs/state.md): restored from the local journal and
+   journaled (default), or one fenced leader on Redis (`mode: cluster`),
+4. the case store (`store`; schema checked, orphaned calls closed except those the ACD
+   restored, writer subscribed), then the menus and the emergency override kept in it,
 5. the speech recognizer (`speech`; models loaded once, off the event loop),
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
 7. the Twilio webhooks (`twilio`, when `enabled: true`).
@@ -30,7 +32,8 @@ from hotline.api_auth import ApiSettings
 from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
-from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
+from hotline.durability import RESTORED_KEY, acd_state_ctx, emergency_ctx, journal_folder, menus_ctx
+from hotline.menus_api import MENUS_KEY, add_menu_routes, check_menu_files
 from hotline.server import (
     ACD_KEY,
     API_SETTINGS_KEY,
@@ -44,7 +47,7 @@ from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
 from state.errors import StateConfigError
 from state.service import state_cleanup_ctx
-from state.settings import parse_state_settings
+from state.settings import parse_durability
 
 log = logging.getLogger("hotline")
 
@@ -95,25 +98,36 @@ def build_app(
     except IvrConfigError as exc:
         raise ConfigError(f"{config.path}: {exc}") from exc
     registry = MenuRegistry(clock, queues=[q.name for q in config.queues])
-    load_menu_files(registry, [config.resolve(p) for p in ivr_config.menus])
+    menu_files = [config.resolve(p) for p in ivr_config.menus]
+    check_menu_files(registry, menu_files)
     app[MENUS_KEY] = registry
-    add_menu_routes(app, [config.resolve(p) for p in ivr_config.menus])
+    add_menu_routes(app, menu_files)
 
     try:
-        state_conf = parse_state_settings(config.section("state"))
+        durability = parse_durability(config.section("state"))
     except StateConfigError as exc:
         raise ConfigError(f"{config.path}: {exc}") from exc
-    if state_conf is not None:  # the ACD's events to a Redis Stream (docs/state.md)
-        app.cleanup_ctx.append(state_cleanup_ctx(state_conf, acd))
-
     settings = store_settings(config, store_url)
+    if durability.mode == "publish" and durability.redis is not None:  # events to a Redis Stream
+        app.cleanup_ctx.append(state_cleanup_ctx(durability.redis, acd))
+    elif durability.mode == "local":
+        folder = journal_folder(durability, settings, lambda p: config.resolve(p))
+        app.cleanup_ctx.append(acd_state_ctx(durability, acd, folder, lambda app: app[STORE_KEY]))
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with attached_store(settings, acd, clock=clock.now) as store:
+        restored = app.get(RESTORED_KEY)
+        async with attached_store(
+            settings, acd, clock=clock.now,
+            recovered=restored.tail if restored else (),
+            keep_calls=restored.calls if restored else (),
+            keep_agents=restored.agents if restored else (),
+        ) as store:
             app[STORE_KEY] = store
             yield
 
     app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
+    app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
 
     from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
 
