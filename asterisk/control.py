@@ -403,6 +403,7 @@ class CallControl:
         bridge_ids = {m.get("BridgeUniqueid") for m in bridges}
         endpoints = await self._optional_list(ami, "PJSIPShowEndpoints")
         devices = await self._optional_list(ami, "DeviceStateList")
+        self._reattach(live)
         for call_id, call in list(self.calls.items()):
             item = live.get(call_id)
             if item is None:
@@ -433,6 +434,23 @@ class CallControl:
         for item in devices:
             self.device_state(item.get("Device"), item.get("State"))
         log.info("resync: %d channels, %d bridges, %d calls tracked", len(live), len(bridge_ids), len(self.calls))
+
+    def _reattach(self, live: Mapping[str, AmiMessage]) -> None:
+        """Calls the core has from before a restart (restored from its journal or from the
+        leader's snapshot) that this process has no channel for yet: take their channels
+        back, so the checks that follow settle each (gone, answered, still ringing, waiting
+        on hold with its place)."""
+        for call_id, acd_call in list(self.acd.calls.items()):
+            if acd_call.source != "asterisk" or call_id in self.calls or call_id in self.callbacks.calls:
+                continue
+            item = live.get(call_id)
+            self.calls[call_id] = AsteriskCall(
+                call_id, item.get("Channel") if item is not None else "", caller=acd_call.caller,
+                dialed=acd_call.dialed, agent_id=acd_call.agent_id,
+                bridge=item.get("BridgeId") if item is not None else "",
+            )
+            if item is not None:
+                log.info("resync: call %s (%s) taken back from before the restart", call_id, acd_call.state.value)
 
     @staticmethod
     async def _optional_list(ami: ActionSender, action: str) -> list[AmiMessage]:
