@@ -215,7 +215,21 @@ def _restore(
     return Replayed(acd, clock), starts
 
 
-# -- the two places that know the engine's bookkeeping ----------------------------------------
+def reset(acd: Acd) -> None:
+    """Make `acd` new again (no call, every agent logged out, timers dropped), keeping its
+    subscribers: a former leader becoming a follower restores the leader's snapshot into it."""
+    for call in acd.calls.values():
+        call.cancel_timers()
+    fresh = Acd(acd.clock, acd.queues.values(), pause_on_ring_no_answer=acd.pause_on_ring_no_answer,
+                occupancy_window=acd.occupancy_window)
+    subscribers, wants = acd._subscribers, acd._wants
+    for config in (a.config for a in acd.agents.values()):
+        fresh.add_agent(config)
+    acd.__dict__.update(fresh.__dict__)
+    acd._subscribers, acd._wants = subscribers, wants
+
+
+# -- the places that know the engine's bookkeeping --------------------------------------------
 
 
 def _next_seq(acd: Acd) -> int:

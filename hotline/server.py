@@ -19,6 +19,7 @@ from hotline.api_auth import ApiSettings, Principal, Role
 from hotline.config import HotlineConfig
 from hotline.privacy import mask_phone
 from ivr.emergency import EmergencyState
+from state.errors import StateError
 
 log = logging.getLogger("hotline.api")
 
@@ -29,6 +30,22 @@ EMERGENCY_KEY = web.AppKey("emergency", EmergencyState)
 PRINCIPAL = web.RequestKey("principal", Principal)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Runs an ACD operation by name where the ACD lives (`state.mode: cluster`: on the leader).
+AcdCommand = Callable[..., Awaitable[None]]
+ACD_COMMAND_KEY = web.AppKey("acd_command", AcdCommand)
+
+
+async def run_acd(request: web.Request, op: str, **args: Any) -> None:
+    """An ACD operation asked for over the API: on this node's ACD, or sent to the leader."""
+    command = request.app.get(ACD_COMMAND_KEY)
+    if command is not None:
+        await command(op, **args)
+        return
+    acd = request.app[ACD_KEY]
+    if op == "set_disposition":
+        acd.set_disposition(args.pop("agent_id"), **args)
+    else:
+        getattr(acd, op)(args.pop("agent_id"), **args)
 
 
 class ApiError(web.HTTPException):
@@ -71,6 +88,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         raise ApiError(409, "illegal_transition", str(exc), current=exc.current, wanted=exc.wanted) from exc
     except AcdError as exc:
         raise ApiError(400, "bad_request", str(exc)) from exc
+    except StateError as exc:  # a follower could not reach the ACD leader
+        raise ApiError(503, "leader_unavailable", str(exc)) from exc
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -133,9 +152,9 @@ async def change_agent_state(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_action", f"action must be one of {sorted(ACTIONS)}", got=action)
     acd = request.app[ACD_KEY]
     if action == "pause":
-        acd.pause(agent_id, str(body.get("reason", "")))
+        await run_acd(request, "pause", agent_id=agent_id, reason=str(body.get("reason", "")))
     else:
-        getattr(acd, action)(agent_id)
+        await run_acd(request, action, agent_id=agent_id)
     log.info("agent %s: %s by %s", agent_id, action, who.role.value)
     return web.json_response(agent_view(acd, agent_id))
 
@@ -149,7 +168,7 @@ async def set_disposition(request: web.Request) -> web.Response:
     code = body.get("code")
     if not isinstance(code, str) or not code:
         raise ApiError(400, "bad_code", "'code' must be a non-empty string")
-    request.app[ACD_KEY].set_disposition(agent_id, code)
+    await run_acd(request, "set_disposition", agent_id=agent_id, code=code)
     return web.json_response({"ok": True})
 
 

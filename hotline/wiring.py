@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from twilio.http import AsyncHttpClient
@@ -30,6 +30,13 @@ from casestore.settings import store_settings
 from casestore.store import Store, attached_store
 from hotline.api_auth import ApiSettings
 from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
+from hotline.cluster import (
+    CLUSTER_KEY,
+    LeaderOnly,
+    LeaderWriterSource,
+    cluster_ctx,
+    follower_refuses,
+)
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
 from hotline.durability import RESTORED_KEY, acd_state_ctx, emergency_ctx, journal_folder, menus_ctx
@@ -45,6 +52,7 @@ from hotline.server import (
 from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
+from state.cluster import ScopedClock
 from state.errors import StateConfigError
 from state.service import state_cleanup_ctx
 from state.settings import parse_durability
@@ -85,9 +93,16 @@ def build_app(
     asterisk: bool = True,
 ) -> web.Application:
     clock = clock or AsyncioClock()
+    try:
+        durability = parse_durability(config.section("state"))
+    except StateConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from exc
+    cluster = durability.mode == "cluster"
+    acd_clock = ScopedClock(clock) if cluster else clock  # a demoted leader drops its timers
     app = web.Application(middlewares=[api_middleware], client_max_size=1024 * 1024)
     app[CONFIG_KEY] = config
-    acd = app[ACD_KEY] = build_acd(config, clock)
+    acd = app[ACD_KEY] = build_acd(config, acd_clock)
+    leader_only = LeaderOnly()  # adapters run by the cluster's leader only
     app[API_SETTINGS_KEY] = ApiSettings.from_section(config.section("api"))
     emergency = app[EMERGENCY_KEY] = EmergencyState()
     add_api_routes(app)
@@ -103,10 +118,6 @@ def build_app(
     app[MENUS_KEY] = registry
     add_menu_routes(app, menu_files)
 
-    try:
-        durability = parse_durability(config.section("state"))
-    except StateConfigError as exc:
-        raise ConfigError(f"{config.path}: {exc}") from exc
     settings = store_settings(config, store_url)
     if durability.mode == "publish" and durability.redis is not None:  # events to a Redis Stream
         app.cleanup_ctx.append(state_cleanup_ctx(durability.redis, acd))
@@ -116,8 +127,9 @@ def build_app(
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         restored = app.get(RESTORED_KEY)
+        source = LeaderWriterSource(acd, lambda: app[CLUSTER_KEY].leader) if cluster else acd
         async with attached_store(
-            settings, acd, clock=clock.now,
+            settings, source, clock=clock.now, close_orphans=not cluster,
             recovered=restored.tail if restored else (),
             keep_calls=restored.calls if restored else (),
             keep_agents=restored.agents if restored else (),
@@ -126,6 +138,11 @@ def build_app(
             yield
 
     app.cleanup_ctx.append(store_ctx)
+    if cluster:  # one fenced ACD leader on Redis (docs/state.md)
+        app.cleanup_ctx.append(
+            cluster_ctx(durability, acd, cast(ScopedClock, acd_clock), leader_only,
+                        lambda app: app[STORE_KEY].writer_instance)
+        )
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
     app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
 
@@ -154,7 +171,7 @@ def build_app(
                 ivr_settings=ivr_config.run,
             )
 
-        app.cleanup_ctx.append(cleanup_ctx(asterisk_service))
+        (leader_only.contexts if cluster else app.cleanup_ctx).append(cleanup_ctx(asterisk_service))
 
         async def asterisk_recordings(app: web.Application) -> AsyncIterator[None]:
             from asterisk.service import ASTERISK_KEY
@@ -162,7 +179,7 @@ def build_app(
             app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
             yield
 
-        app.cleanup_ctx.append(asterisk_recordings)
+        (leader_only.contexts if cluster else app.cleanup_ctx).append(asterisk_recordings)
 
     twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
     if twilio_on:
@@ -176,4 +193,6 @@ def build_app(
             http_client=twilio_http_client, clock=clock, emergency=emergency,
             directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
         )
+        if cluster:  # Twilio webhooks reach the leader (a follower answers 503)
+            app.middlewares.append(follower_refuses((parse_twilio_settings(twilio_raw).path_prefix,)))
     return app
