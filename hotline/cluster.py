@@ -103,7 +103,7 @@ def cluster_ctx(
     return ctx
 
 
-def follower_refuses(prefixes: tuple[str, ...]) -> Callable[[web.Request, Handler], Any]:
+def follower_refuses(prefixes: tuple[str, ...]) -> Any:
     """Middleware: requests for leader-only routes (Twilio webhooks) get 503 on a follower,
     so Twilio uses its fallback URL (another node) instead of a replica acting alone."""
 

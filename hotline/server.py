@@ -32,7 +32,7 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Runs an ACD operation by name where the ACD lives (`state.mode: cluster`: on the leader).
 AcdCommand = Callable[..., Awaitable[None]]
-ACD_COMMAND_KEY = web.AppKey("acd_command", AcdCommand)
+ACD_COMMAND_KEY: web.AppKey[AcdCommand] = web.AppKey("acd_command")
 
 
 async def run_acd(request: web.Request, op: str, **args: Any) -> None:

@@ -17,6 +17,7 @@ version of that menu yet; afterwards the store is the truth (files change it onl
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import hashlib
 import logging
@@ -111,7 +112,7 @@ class StoredMenus:
 
     # -- the editor's API ------------------------------------------------------------------
 
-    def list(self) -> list[MenuSummary]:
+    def list(self) -> builtins.list[MenuSummary]:
         """Menus with their active version (from the running registry)."""
         out = []
         for name in self.registry.known():
@@ -119,7 +120,7 @@ class StoredMenus:
             out.append(MenuSummary(name, active.version if active else None, len(self.registry.versions(name))))
         return out
 
-    async def versions(self, name: str) -> list[StoredMenu]:
+    async def versions(self, name: str) -> builtins.list[StoredMenu]:
         """Every stored version of `name` (author, message, time; no text), oldest first."""
         return await self.store.versions(name)
 

@@ -186,13 +186,15 @@ def build_app(
         from twilio_gateway.app import setup_twilio
         from twilio_gateway.settings import parse_twilio_settings
 
+        twilio_settings = parse_twilio_settings(twilio_raw)
         setup_twilio(
-            app, parse_twilio_settings(twilio_raw), acd, registry,
+            app, twilio_settings, acd, registry,
             recognizer=recognizer, writer=lambda app: app[STORE_KEY].writer_instance,
             recordings=lambda app: app[STORE_KEY].recordings,
             http_client=twilio_http_client, clock=clock, emergency=emergency,
             directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
         )
         if cluster:  # Twilio webhooks reach the leader (a follower answers 503)
-            app.middlewares.append(follower_refuses((parse_twilio_settings(twilio_raw).path_prefix,)))
+            prefix = twilio_settings.path_prefix if twilio_settings is not None else "/twilio"
+            app.middlewares.append(follower_refuses((prefix,)))
     return app

@@ -33,7 +33,7 @@ from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import Event
-from acd.replay import ReplayError, StreamFollower
+from acd.replay import ReplayError, StreamFollower, _ReplayClock
 from acd.snapshot import RingStarts, SnapshotError, reset, restore, take
 from state.commands import CommandError, execute, raise_reply
 from state.errors import StateError, StateUnavailable
@@ -161,10 +161,9 @@ class ClusterNode:
             reset(self.acd)
         if not stored:  # no leader ever: the ACD as configured, epoch 0
             self.epoch, self.position, self.skip_upto, self.tail = 0, "0-0", 0, []
-            from acd.replay import _ReplayClock
-
-            self.acd.clock = _ReplayClock(self.clock.now())
-            self._follower = StreamFollower(self.acd, self.acd.clock)  # type: ignore[arg-type]
+            replay_clock = _ReplayClock(self.clock.now())
+            self.acd.clock = replay_clock
+            self._follower = StreamFollower(self.acd, replay_clock)
             return
         data = await asyncio.to_thread(json.loads, stored[b"data"])
         queues = list(self.acd.queues.values())
@@ -374,7 +373,8 @@ class ClusterNode:
             execute(self.acd, op, args)
             return
         command_id = uuid.uuid4().hex
-        entry = {"id": command_id, "op": op, "args": json.dumps(args), "at": str(time.time()), "node": self.node_id}
+        entry: dict[Any, Any] = {"id": command_id, "op": op, "args": json.dumps(args), "at": str(time.time()),
+                                 "node": self.node_id}
         await self._redis(self.client.xadd(self.keys.commands, entry, maxlen=10_000, approximate=True), "command")
         try:
             raw = await asyncio.wait_for(self.client.blpop([self.keys.reply(command_id)], timeout=5), 6)
@@ -395,7 +395,7 @@ class ClusterNode:
             last = stored.decode()
         while True:
             try:
-                raw = await self.client.xread({self.keys.commands: last}, count=100, block=500)
+                raw: Any = await self.client.xread({self.keys.commands: last}, count=100, block=500)
             except (RedisError, OSError) as exc:
                 log.warning("cluster: reading commands failed (%r)", exc)
                 await asyncio.sleep(0.2)

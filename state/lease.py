@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -183,7 +183,8 @@ class Lease:
             raise StateUnavailable(f"lease: {exc!r}") from exc
         if raw is None:
             return None
-        node, _, token = raw.decode().rpartition(" ")
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        node, _, token = text.rpartition(" ")
         return node, int(token)
 
     # -- fenced writes ------------------------------------------------------------------------
@@ -198,7 +199,7 @@ class Lease:
             for name in fields:
                 args.extend((name, entry[name]))
         last = await self._call(self._append, [self.keys.fence, self.keys.epoch(token)], args, "append")
-        return cast(bytes, last).decode() if isinstance(last, bytes) else str(last)
+        return last.decode() if isinstance(last, bytes) else str(last)
 
     async def write_snapshot(self, token: int, entry: str, data: str) -> None:
         """Store the snapshot (including the stream up to `entry`) and trim the stream before it."""
