@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,8 +87,12 @@ class CallControl:
         defer: Callable[[Callable[[], None]], Any] | None = None,
         on_recording: RecordingHook | None = None,
         on_closed: ClosedHook | None = None,
+        before_action: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.acd = acd
+        # Awaited before each AMI action a decision of the core causes (`state.mode: cluster`:
+        # until the decision is in Redis, so a new leader knows every phone that rings).
+        self.before_action = before_action
         self.settings = settings
         self.ami = ami
         self._defer = defer
@@ -189,6 +193,13 @@ class CallControl:
 
         async def run() -> None:
             async with lock:  # one call's actions run in the order the core decided them
+                if self.before_action is not None:
+                    try:
+                        await self.before_action()
+                    except Exception as exc:  # not the leader any more: a new one decides
+                        log.error("call %s: action dropped, the decision is not persisted (%r)", call_id, exc)
+                        coro.close()
+                        return
                 await coro
 
         task = asyncio.create_task(run())

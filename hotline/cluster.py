@@ -115,3 +115,22 @@ def follower_refuses(prefixes: tuple[str, ...]) -> Any:
         return await handler(request)
 
     return middleware
+
+
+async def cluster_view(request: web.Request) -> web.Response:
+    """This node's part in the cluster (which node leads, since when, the fencing token)."""
+    node = request.app[CLUSTER_KEY]
+    holder = None
+    try:
+        holder = await node.lease.holder()
+    except Exception as exc:  # Redis away: say so, this node still answers
+        log.warning("cluster view: %r", exc)
+    return web.json_response({
+        "node": node.node_id, "leader": node.leader, "token": node.lease.token if node.leader else None,
+        "epoch": node.epoch, "holder": list(holder) if holder else None, "promotions": node.promotions,
+        "last_promotion": node.last_promotion, "calls": len(node.acd.calls),
+    })
+
+
+def add_cluster_routes(app: web.Application) -> None:
+    app.router.add_get("/api/cluster", cluster_view)

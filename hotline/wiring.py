@@ -34,6 +34,7 @@ from hotline.cluster import (
     CLUSTER_KEY,
     LeaderOnly,
     LeaderWriterSource,
+    add_cluster_routes,
     cluster_ctx,
     follower_refuses,
 )
@@ -139,6 +140,7 @@ def build_app(
 
     app.cleanup_ctx.append(store_ctx)
     if cluster:  # one fenced ACD leader on Redis (docs/state.md)
+        add_cluster_routes(app)
         app.cleanup_ctx.append(
             cluster_ctx(durability, acd, cast(ScopedClock, acd_clock), leader_only,
                         lambda app: app[STORE_KEY].writer_instance)
@@ -169,6 +171,7 @@ def build_app(
                 writer=store.writer_instance, recordings=store.recordings,
                 directory=StoreDirectory(store.cases), emergency=emergency,
                 ivr_settings=ivr_config.run,
+                before_action=(lambda: app[CLUSTER_KEY].persisted()) if cluster else None,
             )
 
         (leader_only.contexts if cluster else app.cleanup_ctx).append(cleanup_ctx(asterisk_service))

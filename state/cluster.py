@@ -77,10 +77,13 @@ class LeaderHooks:
     before_commit: Callable[[], Awaitable[None]] | None = None  # the case store has it all
 
 
-def connect_cluster(settings: Durability) -> aioredis.Redis:
+def connect_cluster(settings: Durability, *, blocking: bool = False) -> aioredis.Redis:
+    """A client for the cluster's Redis (`blocking`: for XREAD BLOCK / BLPOP, no socket
+    timeout of its own: every call runs under an asyncio timeout instead)."""
     redis = settings.redis
     assert redis is not None
-    options: dict[str, Any] = {"socket_timeout": redis.timeout, "socket_connect_timeout": redis.timeout}
+    options: dict[str, Any] = {"socket_timeout": None if blocking else redis.timeout,
+                               "socket_connect_timeout": redis.timeout}
     if settings.sentinel:
         sentinel = aioredis.Sentinel(
             [(h.rpartition(":")[0], int(h.rpartition(":")[2])) for h in settings.sentinel], **options
@@ -99,6 +102,7 @@ class ClusterNode:
         self.node_id = settings.node_id or uuid.uuid4().hex[:12]
         self.keys = Keys(settings.prefix)
         self.client = client or connect_cluster(settings)
+        self.blocking = connect_cluster(settings, blocking=True) if client is None else client
         self.timeout = settings.redis.timeout if settings.redis else 2.0
         self.lease = Lease(self.client, self.keys, self.node_id, settings.lease_ttl,
                            timeout=min(1.0, settings.lease_ttl / 3))
@@ -138,14 +142,15 @@ class ClusterNode:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.leader:
             await self._step_down("shutdown", release=True)
-        with contextlib.suppress(Exception):
-            await self.client.aclose()
+        for client in {id(self.client): self.client, id(self.blocking): self.blocking}.values():
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     # -- following ---------------------------------------------------------------------------
 
-    async def _redis(self, coro: Awaitable[Any], what: str) -> Any:
+    async def _redis(self, coro: Awaitable[Any], what: str, *, extra: float = 0.0) -> Any:
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.timeout + extra):
                 return await coro
         except (RedisError, OSError, TimeoutError) as exc:
             raise StateUnavailable(f"{what}: {exc!r}") from exc
@@ -192,7 +197,8 @@ class ClusterNode:
             if block is None:
                 chunk = await self._redis(self.client.xrange(key, min=f"({self.position}", count=5000), "xrange")
             else:
-                raw = await self._redis(self.client.xread({key: self.position}, count=5000, block=block), "xread")
+                raw = await self._redis(self.blocking.xread({key: self.position}, count=5000, block=block), "xread",
+                                        extra=block / 1000)
                 chunk = raw[0][1] if raw else []
             if not chunk:
                 return total
@@ -364,6 +370,14 @@ class ClusterNode:
             except StateUnavailable as exc:
                 log.warning("cluster: snapshot not written (%s)", exc)
 
+    async def persisted(self) -> None:
+        """Until every event of this leader so far is in Redis (StateError when it is not the
+        leader any more)."""
+        log_ = self.log
+        if not self.leader or log_ is None:
+            raise Fenced("not the leader")
+        await log_.flushed()
+
     # -- commands --------------------------------------------------------------------------------
 
     async def command(self, op: str, **args: Any) -> None:
@@ -377,7 +391,7 @@ class ClusterNode:
                                  "node": self.node_id}
         await self._redis(self.client.xadd(self.keys.commands, entry, maxlen=10_000, approximate=True), "command")
         try:
-            raw = await asyncio.wait_for(self.client.blpop([self.keys.reply(command_id)], timeout=5), 6)
+            raw = await asyncio.wait_for(self.blocking.blpop([self.keys.reply(command_id)], timeout=5), 6)
         except (RedisError, OSError, TimeoutError) as exc:
             raise StateUnavailable(f"no answer from the leader to {op}: {exc!r}") from exc
         if raw is None:
@@ -388,15 +402,14 @@ class ClusterNode:
             await self.wait_applied(int(reply.get("n", 0)))
 
     async def _serve_commands(self) -> None:
-        last = "$"
         done_key = f"{self.keys.commands}:done"
         stored = await self._redis(self.client.get(done_key), "commands done")
-        if stored is not None:
-            last = stored.decode()
+        last = stored.decode() if stored is not None else "0-0"  # older ones are skipped by age
         while True:
             try:
-                raw: Any = await self.client.xread({self.keys.commands: last}, count=100, block=500)
-            except (RedisError, OSError) as exc:
+                raw: Any = await self._redis(self.blocking.xread({self.keys.commands: last}, count=100, block=500),
+                                             "commands", extra=0.5)
+            except StateUnavailable as exc:
                 log.warning("cluster: reading commands failed (%r)", exc)
                 await asyncio.sleep(0.2)
                 continue

@@ -33,7 +33,8 @@ def free_port() -> int:
 
 
 def write_config(folder: Path, *, ami_port: int, api_port: int, agi_port: int, store_url: str,
-                 state: dict[str, Any] | None = None, ring_timeout: float = 30) -> Path:
+                 state: dict[str, Any] | None = None, ring_timeout: float = 30,
+                 monitor: Path | None = None) -> Path:
     config = {
         "name": "durability test",
         "queues": [
@@ -46,7 +47,7 @@ def write_config(folder: Path, *, ami_port: int, api_port: int, agi_port: int, s
                     "backoff_initial": 0.05, "backoff_max": 0.2},
             "fastagi": {"host": "127.0.0.1", "port": agi_port},
             "menu": "asterisk-test",
-            "recordings_dir": str(folder / "monitor"),
+            "recordings_dir": str(monitor or folder / "monitor"),
             "speech_dir": str(folder / "speech"),
         },
         "api": {"host": "127.0.0.1", "port": api_port, "tokens": {"admin-token": "admin"}},

@@ -20,7 +20,7 @@ from acd.events import Event
 from acd.replay import acd_state
 from state.cluster import ClusterNode, LeaderHooks, ScopedClock
 from state.settings import Durability, StateSettings
-from tests.acd.test_replay import AGENT_IDS, QUEUES, make, random_op, run
+from tests.acd.test_replay import AGENT_IDS, make, random_op, run
 
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -97,6 +97,7 @@ async def kill(member: ClusterNode) -> None:
         member.log._task.cancel()
     await asyncio.gather(*member._tasks, *member._leader_tasks, return_exceptions=True)
     await member.client.aclose()
+    await member.blocking.aclose()
 
 
 async def test_replica_follows_then_takes_over_when_the_leader_dies(prefix: str) -> None:
