@@ -92,8 +92,7 @@ async def failover_once() -> float:
         acd1.arrive(f"warm-{i}", "q")  # 10 ringing, 5 waiting
     assert first.log is not None
     await first.log.flushed()
-    while second.applied < first.log.emitted:
-        await asyncio.sleep(0.005)
+    await second.wait_applied(first.log.emitted, within=10.0)
     await _kill(first)
     killed = time.perf_counter()
     while True:  # an agent logs in through the follower: the new leader gives it a waiting call
