@@ -139,12 +139,15 @@ class ClusterNode:
         self._stopping = True
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3.0):
+                await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.leader:
             await self._step_down("shutdown", release=True)
         for client in {id(self.client): self.client, id(self.blocking): self.blocking}.values():
             with contextlib.suppress(Exception):
-                await client.aclose()
+                async with asyncio.timeout(1.0):
+                    await client.aclose()
 
     # -- following ---------------------------------------------------------------------------
 
