@@ -21,6 +21,7 @@ from acd.engine import Acd
 from acd.events import Event, Subscriber
 from hotline.server import ACD_COMMAND_KEY, Handler
 from state.cluster import ClusterNode, LeaderHooks, ScopedClock
+from state.journal import call_ids
 from state.settings import Durability
 
 log = logging.getLogger("hotline.state.cluster")
@@ -81,6 +82,14 @@ def cluster_ctx(
         async def promoted(tail: list[Event]) -> None:
             writer = writer_of(app)
             if writer is not None:
+                # Only a leader runs adapters: an open call the ACD does not have was left by
+                # the old leader (in its IVR when it died); the ACD's own stay open.
+                keep = set(acd.calls) | call_ids(tail)
+                agents = {a.id for a in acd.agents.values() if a.state.value != "logged_out"}
+                try:
+                    await writer.close_orphans(keep_calls=keep, keep_agents=agents)
+                except Exception as exc:  # the store is away: the writer retries its own rows
+                    log.warning("cluster: orphaned calls not closed (%r)", exc)
                 for event in tail:  # the old leader's writer may not have flushed them
                     writer.on_event(event)
             await leader_only.start(app)

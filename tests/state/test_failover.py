@@ -205,5 +205,7 @@ async def test_failover_under_load_keeps_every_call_once(tmp_path: Path, how: st
     assert queued and all(uid in outcomes for uid in queued)
     for uid in queued:  # every call that reached the queue got its end, whichever node wrote it
         assert outcomes[uid][0] in ("answered", "abandoned"), (uid, outcomes[uid])
+    for uid in load.lost_in_ivr:  # in the dead node's IVR: closed by the new leader
+        assert outcomes.get(uid, ("interrupted",))[0] is not None
     for _, uid, agent in load.offers:
         assert outcomes[uid][1] == agent  # stored with the agent it was offered to
