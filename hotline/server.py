@@ -41,11 +41,7 @@ async def run_acd(request: web.Request, op: str, **args: Any) -> None:
     if command is not None:
         await command(op, **args)
         return
-    acd = request.app[ACD_KEY]
-    if op == "set_disposition":
-        acd.set_disposition(args.pop("agent_id"), **args)
-    else:
-        getattr(acd, op)(args.pop("agent_id"), **args)
+    getattr(request.app[ACD_KEY], op)(args.pop("agent_id"), **args)
 
 
 class ApiError(web.HTTPException):
