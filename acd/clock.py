@@ -25,13 +25,31 @@ class Clock(Protocol):
 
 
 class AsyncioClock:
-    """Wall-clock time, timers on the running asyncio loop."""
+    """Wall-clock time, timers on the running asyncio loop.
+
+    On a running loop the time read first in a step of the loop holds for the rest of that
+    step, so every event of one ACD operation carries one time (as on a `VirtualClock`) and
+    a replay of the stream re-runs it at that time exactly."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop
+        self._step: float | None = None
 
     def now(self) -> float:
-        return time.time()
+        step = self._step
+        if step is not None:
+            return step
+        value = time.time()
+        try:
+            loop = self._loop or asyncio.get_running_loop()
+        except RuntimeError:
+            return value  # no loop running: plain wall-clock time
+        self._step = value
+        loop.call_soon(self._next_step)
+        return value
+
+    def _next_step(self) -> None:
+        self._step = None
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
         loop = self._loop or asyncio.get_running_loop()

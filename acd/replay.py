@@ -114,6 +114,22 @@ class Replayed:
     def __init__(self, acd: Acd, clock: _ReplayClock) -> None:
         self.acd = acd
         self._clock = clock
+        self.applied = 0  # events re-run so far
+
+    def follow(self) -> StreamFollower:
+        """Keep re-running the stream as it grows (instead of `apply` once)."""
+        return StreamFollower(self.acd, self._clock)
+
+    @property
+    def time(self) -> float:
+        """The replay clock's time (the last event's, or the start)."""
+        return self._clock.time
+
+    def apply(self, events: Iterable[Event]) -> None:
+        """Re-run more events (a tail after a snapshot) on the ACD before it is attached."""
+        stream = list(events)
+        apply_events(self.acd, self._clock, stream, self.applied)
+        self.applied += len(stream)
 
     def attach(self, clock: Clock) -> Acd:
         """Re-arm the pending timers on `clock` (relative to its time) and run on it."""
@@ -169,28 +185,91 @@ def replay(
     )
     for config in agents:
         acd.add_agent(config)
+    replayed = Replayed(acd, replay_clock)
+    replayed.apply(stream)
+    return replayed
+
+
+def apply_events(acd: Acd, clock: _ReplayClock, stream: list[Event], offset: int = 0) -> None:
+    """Re-run `stream` on `acd` (on the replay clock `clock`), checking every emitted event;
+    `offset` numbers the events in errors (their place in the whole stream)."""
     emitted: deque[Event] = deque()
     unsubscribe = acd.subscribe(emitted.append)
-    if first is not None:
+    try:
         index = 0
         for index, event in enumerate(stream):
-            if event.at < replay_clock.time:
-                raise ReplayError(index, event, f"time goes back (from {replay_clock.time})")
-            replay_clock.time = event.at
+            if event.at < clock.time:
+                raise ReplayError(offset + index, event, f"time goes back (from {clock.time})")
+            clock.time = event.at
             if not emitted:
                 try:
                     _apply(acd, event, stream[index + 1] if index + 1 < len(stream) else None)
                 except AcdError as exc:
-                    raise ReplayError(index, event, f"refused by the engine: {exc}") from exc
+                    raise ReplayError(offset + index, event, f"refused by the engine: {exc}") from exc
                 if not emitted:
-                    raise ReplayError(index, event, "the engine emitted nothing for it")
+                    raise ReplayError(offset + index, event, "the engine emitted nothing for it")
             produced = emitted.popleft()
             if produced != event:
-                raise ReplayError(index, event, f"the engine emitted {produced.to_dict()} instead")
+                raise ReplayError(offset + index, event, f"the engine emitted {produced.to_dict()} instead")
         if emitted:
-            raise ReplayError(index, emitted[0], "the stream ends in the middle of an operation")
-    unsubscribe()  # the rebuilt ACD starts with no subscriber, like a new one
-    return Replayed(acd, replay_clock)
+            raise ReplayError(offset + index, emitted[0], "the stream ends in the middle of an operation")
+    finally:
+        unsubscribe()  # the rebuilt ACD starts with no subscriber of ours, like a new one
+
+
+class StreamFollower:
+    """Re-runs a stream as it grows (a follower's replica of the leader's ACD): events may
+    come in any batches, an operation cut between two batches is finished by the next one.
+    Timers are not fired (the leader's stream says when they fired)."""
+
+    def __init__(self, acd: Acd, clock: _ReplayClock) -> None:
+        self.acd = acd
+        self.clock = clock
+        self.applied = 0
+        self._emitted: deque[Event] = deque()
+        self._held: Event | None = None  # an on_call -> wrap_up waiting for its call_ended
+        self._unsubscribe = acd.subscribe(self._emitted.append)
+
+    @property
+    def complete(self) -> bool:
+        """No operation half-way (its remaining events not in the stream yet)."""
+        return not self._emitted and self._held is None
+
+    def feed(self, events: Iterable[Event]) -> None:
+        for event in events:
+            if self._held is not None:
+                held, self._held = self._held, None
+                self._one(held, event)
+            self._one(event, None, last=True)
+
+    def _one(self, event: Event, following: Event | None, *, last: bool = False) -> None:
+        index = self.applied
+        if not self._emitted:
+            if event.at < self.clock.time:
+                raise ReplayError(index, event, f"time goes back (from {self.clock.time})")
+            self.clock.time = event.at
+            if last and _needs_following(event):
+                self._held = event
+                return
+            try:
+                _apply(self.acd, event, following)
+            except AcdError as exc:
+                raise ReplayError(index, event, f"refused by the engine: {exc}") from exc
+            if not self._emitted:
+                raise ReplayError(index, event, "the engine emitted nothing for it")
+        produced = self._emitted.popleft()
+        if produced != event:
+            raise ReplayError(index, event, f"the engine emitted {produced.to_dict()} instead")
+        self.applied += 1
+
+    def close(self) -> Replayed:
+        """Stop following; the ACD with its pending timers (`attach` it to a live clock)."""
+        self._unsubscribe()
+        return Replayed(self.acd, self.clock)
+
+
+def _needs_following(event: Event) -> bool:
+    return isinstance(event, AgentStateChanged) and event.old == "on_call" and event.new == "wrap_up"
 
 
 def _apply(acd: Acd, event: Event, following: Event | None) -> None:

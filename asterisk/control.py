@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,8 +87,12 @@ class CallControl:
         defer: Callable[[Callable[[], None]], Any] | None = None,
         on_recording: RecordingHook | None = None,
         on_closed: ClosedHook | None = None,
+        before_action: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.acd = acd
+        # Awaited before each AMI action a decision of the core causes (`state.mode: cluster`:
+        # until the decision is in Redis, so a new leader knows every phone that rings).
+        self.before_action = before_action
         self.settings = settings
         self.ami = ami
         self._defer = defer
@@ -189,6 +193,13 @@ class CallControl:
 
         async def run() -> None:
             async with lock:  # one call's actions run in the order the core decided them
+                if self.before_action is not None:
+                    try:
+                        await self.before_action()
+                    except Exception as exc:  # not the leader any more: a new one decides
+                        log.error("call %s: action dropped, the decision is not persisted (%r)", call_id, exc)
+                        coro.close()
+                        return
                 await coro
 
         task = asyncio.create_task(run())
@@ -403,6 +414,7 @@ class CallControl:
         bridge_ids = {m.get("BridgeUniqueid") for m in bridges}
         endpoints = await self._optional_list(ami, "PJSIPShowEndpoints")
         devices = await self._optional_list(ami, "DeviceStateList")
+        self._reattach(live)
         for call_id, call in list(self.calls.items()):
             item = live.get(call_id)
             if item is None:
@@ -433,6 +445,23 @@ class CallControl:
         for item in devices:
             self.device_state(item.get("Device"), item.get("State"))
         log.info("resync: %d channels, %d bridges, %d calls tracked", len(live), len(bridge_ids), len(self.calls))
+
+    def _reattach(self, live: Mapping[str, AmiMessage]) -> None:
+        """Calls the core has from before a restart (restored from its journal or from the
+        leader's snapshot) that this process has no channel for yet: take their channels
+        back, so the checks that follow settle each (gone, answered, still ringing, waiting
+        on hold with its place)."""
+        for call_id, acd_call in list(self.acd.calls.items()):
+            if acd_call.source != "asterisk" or call_id in self.calls or call_id in self.callbacks.calls:
+                continue
+            item = live.get(call_id)
+            self.calls[call_id] = AsteriskCall(
+                call_id, item.get("Channel") if item is not None else "", caller=acd_call.caller,
+                dialed=acd_call.dialed, agent_id=acd_call.agent_id,
+                bridge=item.get("BridgeId") if item is not None else "",
+            )
+            if item is not None:
+                log.info("resync: call %s (%s) taken back from before the restart", call_id, acd_call.state.value)
 
     @staticmethod
     async def _optional_list(ami: ActionSender, action: str) -> list[AmiMessage]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -72,6 +73,7 @@ class AsteriskService:
         emergency: EmergencyState | None = None,
         ivr_settings: IvrSettings | None = None,
         on_callback: CallbackHook | None = None,
+        before_action: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         self.settings = settings
         self.acd = acd
@@ -85,7 +87,7 @@ class AsteriskService:
         self.ivr_settings = ivr_settings or IvrSettings()
         self.on_callback = on_callback
         self.ami = AmiClient(settings.ami, lambda m: self.control.handle_ami(m), on_connect=self._on_connect)
-        self.control = CallControl(acd, settings, self.ami, on_closed=self._on_closed)
+        self.control = CallControl(acd, settings, self.ami, on_closed=self._on_closed, before_action=before_action)
         self.agi = FastAgiServer(self.handle_call, settings.fastagi.host, settings.fastagi.port)
         self.runs: dict[str, IvrRun] = {}
         self.stored: dict[str, RecordingInfo] = {}

@@ -178,6 +178,42 @@ class SurveyAnswer(Base):
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
 
 
+class MenuVersionRecord(Base):
+    """Every published version of an IVR menu (the YAML text as written), never changed."""
+
+    __tablename__ = "menu_versions"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(512), default="")
+    author: Mapped[str] = mapped_column(String(128), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class MenuActive(Base):
+    """Which version of each menu is active (every node reads this row)."""
+
+    __tablename__ = "menu_active"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[float] = mapped_column(Double)
+    changed_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class RuntimeSetting(Base):
+    """A live setting changed while the hotline runs (the emergency override), as JSON."""
+
+    __tablename__ = "runtime_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[float] = mapped_column(Double)
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -194,3 +230,6 @@ CASE_COUNTERS = _table(CaseCounter)
 AGENT_SESSIONS = _table(AgentSession)
 AGENT_PAUSES = _table(AgentPause)
 SURVEY_ANSWERS = _table(SurveyAnswer)
+MENU_VERSIONS = _table(MenuVersionRecord)
+MENU_ACTIVE = _table(MenuActive)
+RUNTIME_SETTINGS = _table(RuntimeSetting)

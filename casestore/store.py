@@ -112,14 +112,27 @@ async def attached_store(
     clock: Callable[[], float] = time.time,
     sources: Iterable[str] | None = None,
     agents: Iterable[str] | None = None,
+    recovered: Iterable[Event] = (),
+    keep_calls: Iterable[str] = (),
+    keep_agents: Iterable[str] = (),
+    close_orphans: bool = True,
 ) -> AsyncIterator[Store]:
     """The server's case store: open (schema checked), close orphaned calls, subscribe the
     writer to the ACD; on exit unsubscribe and flush. `store.writer_instance` is the running
     writer (the channel adapters' `hotline.ports.CallRecorder`: call starts, IVR events,
-    recordings)."""
+    recordings).
+
+    After a restart that restored the ACD (docs/state.md): the calls in `keep_calls` and the
+    sessions of `keep_agents` stay open, and the `recovered` events (the journal since its
+    last snapshot, which the writer may not have flushed before the crash) are written
+    again (every write is an idempotent upsert). `close_orphans=False`: another node may own
+    the open calls (`state.mode: cluster`)."""
     async with open_store(target, clock=clock) as store:
         writer = store.writer_instance = store.writer()
-        await writer.start(sources=sources, agents=agents)
+        await writer.start(sources=sources, agents=agents, keep_calls=keep_calls,
+                           keep_agents=keep_agents, close_orphans=close_orphans)
+        for event in recovered:
+            writer.on_event(event)
         unsubscribe = acd.subscribe(writer.on_event, EVENT_KINDS)
         try:
             yield store

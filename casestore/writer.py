@@ -194,10 +194,19 @@ class CallWriter:
         close_orphans: bool = True,
         sources: Iterable[str] | None = None,
         agents: Iterable[str] | None = None,
+        keep_calls: Iterable[str] = (),
+        keep_agents: Iterable[str] = (),
     ) -> int:
         """Close orphans (optionally only calls of the given sources and sessions of the given
-        agents), start flushing. Returns the number of calls closed as interrupted."""
-        closed = await self.close_orphans(sources=sources, agents=agents) if close_orphans else 0
+        agents), start flushing. Calls in `keep_calls` and sessions of `keep_agents` stay open
+        (the ACD restored them). Returns the number of calls closed as interrupted."""
+        closed = (
+            await self.close_orphans(
+                sources=sources, agents=agents, keep_calls=keep_calls, keep_agents=keep_agents
+            )
+            if close_orphans
+            else 0
+        )
         if self._task is None:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="casestore-writer")
@@ -252,21 +261,33 @@ class CallWriter:
         await self._idle.wait()
 
     async def close_orphans(
-        self, *, sources: Iterable[str] | None = None, agents: Iterable[str] | None = None
+        self,
+        *,
+        sources: Iterable[str] | None = None,
+        agents: Iterable[str] | None = None,
+        keep_calls: Iterable[str] = (),
+        keep_agents: Iterable[str] = (),
     ) -> int:
         """Close calls left open (only those of `sources` when given: a database shared with
         another writer keeps that writer's live calls) and open agent sessions and pauses
-        (only those of `agents` when given)."""
+        (only those of `agents` when given); `keep_calls` and the sessions of `keep_agents`
+        stay open (the ACD restored them)."""
         now = self.clock()
         cond = [CALLS.c.ended_at.is_(None)]
         if sources is not None:
             cond.append(CALLS.c.source.in_(list(sources)))
+        kept_calls, kept_agents = sorted(set(keep_calls)), sorted(set(keep_agents))
+        if kept_calls:
+            cond.append(CALLS.c.id.notin_(kept_calls))
         session_cond = [SESSIONS.c.logout_at.is_(None)]
         pause_cond = [PAUSES.c.ended_at.is_(None)]
         if agents is not None:
             ids = list(agents)
             session_cond.append(SESSIONS.c.agent_id.in_(ids))
             pause_cond.append(PAUSES.c.agent_id.in_(ids))
+        if kept_agents:
+            session_cond.append(SESSIONS.c.agent_id.notin_(kept_agents))
+            pause_cond.append(PAUSES.c.agent_id.notin_(kept_agents))
         try:
             async with self.engine.begin() as conn:
                 result = await conn.execute(

@@ -2,7 +2,8 @@
 
 A menu that fails the checker is never activated; the running version stays and the answer
 lists every error with its node path and line. Calls in progress keep the version they
-started with (the registry hands each call its own Menu object).
+started with (the registry hands each call its own Menu object). Every version is kept in the
+case store (`hotline.stored_menus`), so uploads survive a restart and every node serves them.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
+from casestore.menus import NoSuchMenu
 from hotline.api_auth import Role
 from hotline.config import ConfigError
-from hotline.server import ACD_KEY, ApiError, read_json, require
+from hotline.durability import STORED_MENUS_KEY
+from hotline.server import ACD_KEY, ApiError, principal, read_json, require
+from hotline.stored_menus import StoredMenus
 from ivr.checker import CheckResult, check_menu
 from ivr.registry import MenuError, MenuRegistry
 
@@ -29,20 +33,34 @@ MAX_MENU_BYTES = 512 * 1024
 log = logging.getLogger("hotline.menus")
 
 
-def load_menu_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[CheckResult]:
-    """Load every menu file; at start-up a broken file is a configuration error."""
+def check_menu_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[CheckResult]:
+    """Check every menu file; at start-up a broken file is a configuration error. (They are
+    loaded from the case store, where they are the first import: `hotline.stored_menus`.)"""
     results = []
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read menu: {exc.strerror}") from exc
-        result = registry.load(text, str(path))
+        result = registry.check(text, str(path))
         if not result.ok:
             errors = "\n  ".join(issue.format(str(path)) for issue in result.errors)
             raise ConfigError(f"menu {path} has errors:\n  {errors}")
         results.append(result)
     return results
+
+
+def load_menu_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[CheckResult]:
+    """Load every menu file into `registry` alone (no store: tools and tests)."""
+    results = check_menu_files(registry, paths)
+    for path, result in zip(paths, results, strict=True):
+        registry.add(result, path.read_text(encoding="utf-8"), str(path))
+    return results
+
+
+def _author(request: web.Request) -> str:
+    who = principal(request)
+    return who.agent_id or who.role.value
 
 
 def _result_view(result: CheckResult) -> dict[str, Any]:
@@ -96,15 +114,15 @@ async def upload_menu(request: web.Request) -> web.Response:
     stored; `?check_only=true`: only checked)."""
     require(request, Role.ADMIN)
     text = await _menu_text(request)
-    registry = request.app[MENUS_KEY]
     loop = asyncio.get_running_loop()
     if request.query.get("check_only") == "true":
         queues = list(request.app[ACD_KEY].queues)
         result = await loop.run_in_executor(None, partial(check_menu, text, "<upload>", queues=queues))
         return web.json_response(_result_view(result), status=200 if result.ok else 422)
     activate = request.query.get("activate", "true") != "false"
-    checked = await loop.run_in_executor(None, registry.check, text, "<upload>")
-    result = registry.add_checked(text, checked, activate=activate)
+    result = await request.app[STORED_MENUS_KEY].publish(
+        text, author=_author(request), message=request.query.get("message", ""), activate=activate
+    )
     return web.json_response(_result_view(result), status=200 if result.ok else 422)
 
 
@@ -120,8 +138,10 @@ async def activate_menu(request: web.Request) -> web.Response:
     body = await read_json(request)
     registry = request.app[MENUS_KEY]
     try:
-        registry.activate(request.match_info["name"], _version_arg(body))
-    except (MenuError, KeyError) as exc:
+        await request.app[STORED_MENUS_KEY].activate(
+            request.match_info["name"], _version_arg(body), by=_author(request)
+        )
+    except (MenuError, NoSuchMenu, KeyError) as exc:
         raise ApiError(404, "no_such_version", str(exc)) from exc
     return web.json_response(_menus_view(registry))
 
@@ -130,54 +150,41 @@ async def rollback_menu(request: web.Request) -> web.Response:
     require(request, Role.ADMIN)
     registry = request.app[MENUS_KEY]
     try:
-        registry.rollback(request.match_info["name"])
-    except (MenuError, KeyError) as exc:
+        await request.app[STORED_MENUS_KEY].rollback(request.match_info["name"], by=_author(request))
+    except (MenuError, NoSuchMenu, KeyError) as exc:
         raise ApiError(409, "no_rollback", str(exc)) from exc
     return web.json_response(_menus_view(registry))
 
 
-def _read_and_check(registry: MenuRegistry, paths: Sequence[Path]) -> list[tuple[Path, str, Any]]:
-    """(path, text, CheckResult or the read error's text) per file; runs in an executor."""
-    out: list[tuple[Path, str, Any]] = []
+def _read_menu_file(path: Path) -> str:
+    """A menu file's text, at most MAX_MENU_BYTES of UTF-8 (OSError / ValueError otherwise)."""
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_MENU_BYTES + 1)
+    if len(raw) > MAX_MENU_BYTES:
+        raise ValueError(f"larger than {MAX_MENU_BYTES} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError("not UTF-8 text") from exc
+
+
+async def reload_files(menus: StoredMenus, paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Re-read menu files; each valid changed file becomes the active version (published in
+    the store), a broken one is reported and the running version stays. Reading and YAML
+    parsing run off the event loop."""
+    results: list[dict[str, Any]] = []
     for path in paths:
         try:
-            with path.open("rb") as fh:
-                raw = fh.read(MAX_MENU_BYTES + 1)
-            if len(raw) > MAX_MENU_BYTES:
-                out.append((path, "", f"larger than {MAX_MENU_BYTES} bytes"))
-                continue
-            text = raw.decode("utf-8")
+            text = await asyncio.to_thread(_read_menu_file, path)
         except OSError as exc:
-            out.append((path, "", exc.strerror or str(exc)))
+            log.error("menu %s not reloaded: %s", path, exc.strerror or exc)
+            results.append({"ok": False, "source": str(path), "error": exc.strerror or str(exc)})
             continue
-        except UnicodeDecodeError:
-            out.append((path, "", "not UTF-8 text"))
+        except ValueError as exc:
+            log.error("menu %s not reloaded: %s", path, exc)
+            results.append({"ok": False, "source": str(path), "error": str(exc)})
             continue
-        out.append((path, text, registry.check(text, str(path))))
-    return out
-
-
-def reload_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[dict[str, Any]]:
-    """Re-read menu files; each valid changed file becomes the active version, a broken one
-    is reported and the running version stays."""
-    return _apply(registry, _read_and_check(registry, paths))
-
-
-async def reload_files_async(registry: MenuRegistry, paths: Sequence[Path]) -> list[dict[str, Any]]:
-    """`reload_files` with the reading and YAML parsing in an executor (off the event loop)."""
-    loop = asyncio.get_running_loop()
-    checked = await loop.run_in_executor(None, _read_and_check, registry, list(paths))
-    return _apply(registry, checked)
-
-
-def _apply(registry: MenuRegistry, checked: list[tuple[Path, str, Any]]) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
-    for path, text, checked_result in checked:
-        if not isinstance(checked_result, CheckResult):
-            log.error("menu %s not reloaded: %s", path, checked_result)
-            results.append({"ok": False, "source": str(path), "error": checked_result})
-            continue
-        result = registry.add_checked(text, checked_result)
+        result = await menus.publish(text, author="config", message=f"reload of {path.name}", source=str(path))
         results.append({"source": str(path), **_result_view(result)})
         if result.ok:
             log.info("menu %s: version %s active", path, result.menu.version if result.menu else "?")
@@ -192,7 +199,7 @@ async def reload_menus(request: web.Request) -> web.Response:
     require(request, Role.ADMIN)
     registry = request.app[MENUS_KEY]
     files: list[Path] = request.app[MENU_FILES_KEY]
-    results = await reload_files_async(registry, files)
+    results = await reload_files(request.app[STORED_MENUS_KEY], files)
     ok = all(r["ok"] for r in results)
     return web.json_response({"results": results, **_menus_view(registry)}, status=200 if ok else 422)
 
@@ -211,7 +218,7 @@ def reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
         running: set[asyncio.Task[Any]] = set()
 
         def on_sighup() -> None:
-            task = asyncio.ensure_future(reload_files_async(app[MENUS_KEY], files))
+            task = loop.create_task(reload_files(app[STORED_MENUS_KEY], files))
             running.add(task)
             task.add_done_callback(running.discard)
             task.add_done_callback(_log_failure)

@@ -21,6 +21,7 @@ from hotline.config import HotlineConfig
 from hotline.http_input import InputError, choice_field, read_json_object, text_field
 from hotline.privacy import mask_phone
 from ivr.emergency import EmergencyState
+from state.errors import StateError
 
 log = logging.getLogger("hotline.api")
 
@@ -31,6 +32,18 @@ EMERGENCY_KEY = web.AppKey("emergency", EmergencyState)
 PRINCIPAL = web.RequestKey("principal", Principal)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Runs an ACD operation by name where the ACD lives (`state.mode: cluster`: on the leader).
+AcdCommand = Callable[..., Awaitable[None]]
+ACD_COMMAND_KEY: web.AppKey[AcdCommand] = web.AppKey("acd_command")
+
+
+async def run_acd(request: web.Request, op: str, **args: Any) -> None:
+    """An ACD operation asked for over the API: on this node's ACD, or sent to the leader."""
+    command = request.app.get(ACD_COMMAND_KEY)
+    if command is not None:
+        await command(op, **args)
+        return
+    getattr(request.app[ACD_KEY], op)(args.pop("agent_id"), **args)
 
 
 class ApiError(web.HTTPException):
@@ -75,6 +88,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         raise ApiError(400, "bad_request", str(exc)) from exc
     except InputError as exc:
         raise ApiError(exc.status, exc.error, exc.message, **exc.details) from exc
+    except StateError as exc:  # a follower could not reach the ACD leader
+        raise ApiError(503, "leader_unavailable", str(exc)) from exc
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -124,9 +139,9 @@ async def change_agent_state(request: web.Request) -> web.Response:
     action = choice_field(body, "action", ACTIONS)
     acd = request.app[ACD_KEY]
     if action == "pause":
-        acd.pause(agent_id, text_field(body, "reason", max_length=200))
+        await run_acd(request, "pause", agent_id=agent_id, reason=text_field(body, "reason", max_length=200))
     else:
-        getattr(acd, action)(agent_id)
+        await run_acd(request, action, agent_id=agent_id)
     log.info("agent %s: %s by %s", agent_id, action, who.role.value)
     return web.json_response(agent_view(acd, agent_id))
 
@@ -140,7 +155,7 @@ async def set_disposition(request: web.Request) -> web.Response:
     code = body.get("code")
     if not isinstance(code, str) or not code:
         raise ApiError(400, "bad_code", "'code' must be a non-empty string")
-    request.app[ACD_KEY].set_disposition(agent_id, code)
+    await run_acd(request, "set_disposition", agent_id=agent_id, code=code)
     return web.json_response({"ok": True})
 
 

@@ -3,9 +3,11 @@
 `build_app` wires, in start order (aiohttp `cleanup_ctx`, each under a typed `AppKey`):
 
 1. the ACD core (agents from the config, logged out until they log in or their phone says so),
-2. the IVR menu registry (menus from `ivr.menus`; a broken menu refuses the start),
-3. the ACD's event log on a Redis Stream (`state`, when it has a `url`; docs/state.md),
-4. the case store (`store`; schema checked, orphaned calls closed, writer subscribed),
+2. the IVR menu registry (menus from `ivr.menus` checked; a broken menu refuses the start),
+3. the ACD's durability (`state`; docs/state.md): restored from the local journal and
+   journaled (default), or one fenced leader on Redis (`mode: cluster`),
+4. the case store (`store`; schema checked, orphaned calls closed except those the ACD
+   restored, writer subscribed), then the menus and the emergency override kept in it,
    and its backup schedule (`backup`, when `serve` is true; docs/backup.md),
 5. the speech recognizer (`speech`; models loaded once, off the event loop),
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from twilio.http import AsyncHttpClient
@@ -34,8 +36,17 @@ from casestore.settings import store_settings
 from casestore.store import Store, attached_store
 from hotline.api_auth import ApiSettings
 from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
+from hotline.cluster import (
+    CLUSTER_KEY,
+    LeaderOnly,
+    LeaderWriterSource,
+    add_cluster_routes,
+    cluster_ctx,
+    follower_refuses,
+)
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
+from hotline.durability import RESTORED_KEY, acd_state_ctx, emergency_ctx, journal_folder, menus_ctx
 from hotline.health import (
     Check,
     add_health_routes,
@@ -45,7 +56,7 @@ from hotline.health import (
     store_check,
 )
 from hotline.logs import CallAgents, call_agents
-from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
+from hotline.menus_api import MENUS_KEY, add_menu_routes, check_menu_files
 from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.phone import set_default_region
 from hotline.server import (
@@ -59,9 +70,10 @@ from hotline.server import (
 from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
+from state.cluster import ScopedClock
 from state.errors import StateConfigError
 from state.service import STATE_KEY, state_cleanup_ctx
-from state.settings import parse_state_settings
+from state.settings import parse_durability
 
 log = logging.getLogger("hotline")
 
@@ -134,9 +146,16 @@ def build_app(
 ) -> web.Application:
     clock = clock or AsyncioClock()
     set_default_region(config.country)
+    try:
+        durability = parse_durability(config.section("state"))
+    except StateConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from exc
+    cluster = durability.mode == "cluster"
+    acd_clock = ScopedClock(clock) if cluster else clock  # a demoted leader drops its timers
     app = web.Application(middlewares=[api_middleware], client_max_size=1024 * 1024)
     app[CONFIG_KEY] = config
-    acd = app[ACD_KEY] = build_acd(config, clock)
+    acd = app[ACD_KEY] = build_acd(config, acd_clock)
+    leader_only = LeaderOnly()  # adapters run by the cluster's leader only
     app[API_SETTINGS_KEY] = ApiSettings.from_section(config.section("api"))
     emergency = app[EMERGENCY_KEY] = EmergencyState()
     add_api_routes(app)
@@ -149,38 +168,46 @@ def build_app(
     except IvrConfigError as exc:
         raise ConfigError(f"{config.path}: {exc}") from exc
     registry = MenuRegistry(clock, queues=[q.name for q in config.queues])
-    load_menu_files(registry, [config.resolve(p) for p in ivr_config.menus])
-    check_menu_names(config, registry.names())
+    menu_files = [config.resolve(p) for p in ivr_config.menus]
+    checked = check_menu_files(registry, menu_files)
+    check_menu_names(config, sorted({r.menu.name for r in checked if r.menu is not None}))
     app[MENUS_KEY] = registry
-    add_menu_routes(app, [config.resolve(p) for p in ivr_config.menus])
+    add_menu_routes(app, menu_files)
     ready: dict[str, Check] = {
         "store": store_check(STORE_KEY), "menus": menus_check(MENUS_KEY, ivr_config.default_menu),
     }
 
     try:
-        state_conf = parse_state_settings(config.section("state"))
-    except StateConfigError as exc:
-        raise ConfigError(f"{config.path}: {exc}") from exc
-    if state_conf is not None:  # the ACD's events to a Redis Stream (docs/state.md)
-        app.cleanup_ctx.append(state_cleanup_ctx(state_conf, acd))
-        ready["redis"] = redis_check(STATE_KEY)
-        metrics.watch_state(lambda: app.get(STATE_KEY))
-
-    try:
         settings = store_settings(config, store_url)
     except ValueError as exc:  # StoreConfigError names the file already
         raise ConfigError(str(exc)) from exc
+    if durability.mode == "publish" and durability.redis is not None:  # events to a Redis Stream
+        app.cleanup_ctx.append(state_cleanup_ctx(durability.redis, acd))
+        ready["redis"] = redis_check(STATE_KEY)
+        metrics.watch_state(lambda: app.get(STATE_KEY))
+    elif durability.mode == "local":
+        folder = journal_folder(durability, settings, lambda p: config.resolve(p))
+        app.cleanup_ctx.append(acd_state_ctx(durability, acd, folder, lambda app: app[STORE_KEY]))
     asterisk_on, asterisk_raw = _enabled(config.section("asterisk"), bool(config.section("asterisk")))
     twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
     # Calls left open by a previous run are closed at start, only those of this server's own
-    # sources (a shared database keeps another writer's live calls; docs/casestore.md).
+    # sources (a shared database keeps another writer's live calls; docs/casestore.md), and
+    # not those the ACD restored; in a cluster the leader's writer owns the open calls.
     sources = settings.sources
     if sources is None:
         sources = tuple(name for name, on in (("asterisk", asterisk_on and asterisk), ("twilio", twilio_on)) if on)
     agent_ids = [a.id for a in config.agents]
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with attached_store(settings, acd, clock=clock.now, sources=sources, agents=agent_ids) as store:
+        restored = app.get(RESTORED_KEY)
+        source = LeaderWriterSource(acd, lambda: app[CLUSTER_KEY].leader) if cluster else acd
+        async with attached_store(
+            settings, source, clock=clock.now, sources=sources, agents=agent_ids,
+            close_orphans=not cluster,
+            recovered=restored.tail if restored else (),
+            keep_calls=restored.calls if restored else (),
+            keep_agents=restored.agents if restored else (),
+        ) as store:
             app[STORE_KEY] = store
             yield
 
@@ -192,6 +219,14 @@ def build_app(
         from hotline.backup_service import backup_cleanup_ctx
 
         app.cleanup_ctx.append(backup_cleanup_ctx(backup_conf, lambda app: app[STORE_KEY]))
+    if cluster:  # one fenced ACD leader on Redis (docs/state.md)
+        add_cluster_routes(app)
+        app.cleanup_ctx.append(
+            cluster_ctx(durability, acd, cast(ScopedClock, acd_clock), leader_only,
+                        lambda app: app[STORE_KEY].writer_instance)
+        )
+    app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
+    app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
 
     from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
 
@@ -221,9 +256,10 @@ def build_app(
                 writer=store.writer_instance, recordings=store.recordings,
                 directory=StoreDirectory(store.cases), emergency=emergency,
                 ivr_settings=ivr_config.run,
+                before_action=(lambda: app[CLUSTER_KEY].persisted()) if cluster else None,
             )
 
-        app.cleanup_ctx.append(cleanup_ctx(asterisk_service))
+        (leader_only.contexts if cluster else app.cleanup_ctx).append(cleanup_ctx(asterisk_service))
 
         async def asterisk_recordings(app: web.Application) -> AsyncIterator[None]:
             from asterisk.service import ASTERISK_KEY
@@ -231,7 +267,7 @@ def build_app(
             app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
             yield
 
-        app.cleanup_ctx.append(asterisk_recordings)
+        (leader_only.contexts if cluster else app.cleanup_ctx).append(asterisk_recordings)
         from asterisk.service import ASTERISK_KEY
 
         ready["asterisk"] = asterisk_check(ASTERISK_KEY)
@@ -254,5 +290,8 @@ def build_app(
             http_client=twilio_http_client, clock=clock, emergency=emergency,
             directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
         )
+        if cluster:  # Twilio webhooks reach the leader (a follower answers 503)
+            prefix = twilio_settings.path_prefix if twilio_settings is not None else "/twilio"
+            app.middlewares.append(follower_refuses((prefix,)))
     add_health_routes(app, ready)
     return app

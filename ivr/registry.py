@@ -52,34 +52,57 @@ class MenuRegistry:
         self._active: dict[str, MenuVersion] = {}
         self._listeners: list[Callable[[MenuVersion], None]] = []
 
-    def load(self, text: str, source: str = "<menu>", *, activate: bool = True) -> CheckResult:
-        """Check `text`; if it has no error, store it as a new version (activated unless told
-        not to). Loading the text of the active version again changes nothing. The result's
-        `menu` carries its version number; `ok` is False when it was rejected."""
-        return self.add_checked(text, self.check(text, source), activate=activate)
-
     def check(self, text: str, source: str = "<menu>") -> CheckResult:
-        """Only check `text` (against this registry's queues); reads nothing it could race
-        with, so callers on an event loop run it in an executor, then `add_checked`."""
+        """The checker's verdict on `text`, against this registry's queues; nothing stored."""
         return check_menu(text, source, queues=self._queues)
 
-    def add_checked(self, text: str, result: CheckResult, *, activate: bool = True) -> CheckResult:
-        """Store (and activate) the menu `check(text)` returned, as `load` does."""
-        source = result.source
+    def load(
+        self,
+        text: str,
+        source: str = "<menu>",
+        *,
+        activate: bool = True,
+        version: int | None = None,
+        loaded_at: float | None = None,
+    ) -> CheckResult:
+        """Check `text`; if it has no error, store it as a new version (activated unless told
+        not to). Loading the text of the active version again changes nothing. The result's
+        `menu` carries its version number; `ok` is False when it was rejected. `version`: the
+        number a store gave it (default: the next one); a number already kept is replaced."""
+        return self.add(self.check(text, source), text, source, activate=activate, version=version,
+                        loaded_at=loaded_at)
+
+    def add(
+        self,
+        result: CheckResult,
+        text: str,
+        source: str = "<menu>",
+        *,
+        activate: bool = True,
+        version: int | None = None,
+        loaded_at: float | None = None,
+    ) -> CheckResult:
+        """`load` with the checker's result already at hand (checked off the event loop)."""
         if result.menu is None:
             return result
         digest = hashlib.sha256(text.encode()).hexdigest()
         name = result.menu.name
         current = self._active.get(name)
-        if current is not None and current.digest == digest:
+        if version is None and current is not None and current.digest == digest:
             result.menu = current.menu
             return result
         history = self._versions.setdefault(name, [])
-        number = history[-1].version + 1 if history else 1
+        if version is not None:
+            history[:] = [e for e in history if e.version != version]
+        number = version if version is not None else (history[-1].version + 1 if history else 1)
         menu = dataclasses.replace(result.menu, version=number)
-        at = self._clock.now() if self._clock is not None else 0.0
+        if loaded_at is not None:
+            at = loaded_at
+        else:
+            at = self._clock.now() if self._clock is not None else 0.0
         entry = MenuVersion(name, number, source, digest, at, menu)
         history.append(entry)
+        history.sort(key=lambda e: e.version)
         self._trim(name)
         result.menu = menu
         if activate:
@@ -117,6 +140,10 @@ class MenuRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._active)
+
+    def known(self) -> list[str]:
+        """Every menu with a kept version, active or not."""
+        return sorted(self._versions)
 
     def versions(self, name: str) -> list[MenuVersion]:
         return list(self._versions.get(name, []))

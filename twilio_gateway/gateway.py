@@ -245,8 +245,25 @@ class TwilioGateway:
             return await call.channel.next_document()
         return self._hold_document(call, [])
 
+    def _adopt(self, sid: str) -> TwilioCall | None:
+        """A call the ACD has from before a restart (restored from its journal) whose webhooks
+        reach this process again: take it back where the ACD has it, so the caller keeps the
+        call and the place."""
+        acd_call = self.acd.calls.get(sid)
+        if acd_call is None or acd_call.source != "twilio" or sid in self.calls:
+            return self.calls.get(sid)
+        channel = TwilioChannel(
+            sid, caller=acd_call.caller or None, dialed=acd_call.dialed or None, settings=self.settings,
+            clock=self.clock, on_transfer=self._transfer, speech_languages=self.speech_languages,
+        )
+        phase = Phase.TALKING if acd_call.state is CallState.ON_CALL else Phase.WAITING
+        call = self.calls[sid] = TwilioCall(sid, acd_call.caller, acd_call.dialed, channel, phase=phase,
+                                            language=acd_call.language, agent_id=acd_call.agent_id)
+        log.info("twilio call %s: taken back from before the restart (%s)", sid, acd_call.state.value)
+        return call
+
     async def hold(self, sid: str) -> str:
-        call = self.calls.get(sid)
+        call = self.calls.get(sid) or self._adopt(sid)
         if call is not None and call.phase is Phase.IVR:  # a callback offer began meanwhile
             return await call.channel.current_document()
         if call is None or call.phase is not Phase.WAITING:
@@ -257,7 +274,7 @@ class TwilioGateway:
     async def dial_ended(self, sid: str, dial_status: str, agent_id: str | None = None) -> str:
         """The <Dial> action: how the agent leg ended. `agent_id` (from the action URL) keeps a
         late report about an earlier agent from touching a call now ringing another one."""
-        call = self.calls.get(sid)
+        call = self.calls.get(sid) or self._adopt(sid)
         if call is None:
             return render_hangup([], self.settings)
         acd_call = self.acd.calls.get(sid)
@@ -290,7 +307,7 @@ class TwilioGateway:
 
     def agent_answered(self, sid: str, leg_status: str, agent_id: str | None = None) -> None:
         """Status of the agent leg (<Sip>/<Client> statusCallback): answered -> talking."""
-        call = self.calls.get(sid)
+        call = self.calls.get(sid) or self._adopt(sid)
         acd_call = self.acd.calls.get(sid)
         if call is None or acd_call is None or leg_status not in ("in-progress", "answered"):
             return
@@ -305,7 +322,7 @@ class TwilioGateway:
         """The call's status callback: a terminal status means the caller is gone."""
         if status not in TERMINAL_STATUSES:
             return
-        call = self.calls.get(sid)
+        call = self.calls.get(sid) or self._adopt(sid)
         if call is None or call.phase is Phase.CALLBACK:
             return
         self._caller_gone(call, status)

@@ -10,7 +10,8 @@ from casestore.schema import current_revision, head_revision
 
 TABLES = {
     "calls", "ivr_steps", "recordings", "customers", "cases", "case_notes", "case_counters",
-    "agent_sessions", "agent_pauses", "survey_answers", "alembic_version",
+    "agent_sessions", "agent_pauses", "survey_answers", "menu_versions", "menu_active", "runtime_settings",
+    "alembic_version",
 }
 
 

@@ -45,7 +45,7 @@ async def test_server_publishes_the_acd_events(stream: str, tmp_path: Path) -> N
     url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"
     async with open_store(url, create=True):
         pass
-    config = config_with({"url": REDIS, "stream": stream})
+    config = config_with({"mode": "publish", "url": REDIS, "stream": stream})
     clock = VirtualClock(1_800_000_000.0)
     app = build_app(config, clock=clock, store_url=url, speech=False, asterisk=False)
     async with TestClient(TestServer(app)):

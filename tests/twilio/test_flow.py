@@ -506,3 +506,23 @@ async def test_withheld_number_is_no_caller_and_gets_no_callback_offer(harness: 
         assert h.gateway.calls[sid].channel.caller is None
         await press(h, sid, 1, "9")  # the callback node: no number, so straight to its decline branch
         assert h.acd.calls[sid].queue == "general" and h.acd.calls[sid].caller == ""
+
+
+async def test_a_caller_on_hold_restored_after_a_restart_keeps_the_call(harness: Make) -> None:
+    """After a restart the ACD has the call back (docs/state.md) but the gateway does not: the
+    caller's next hold webhook takes it back, and the next free agent is dialled for it."""
+    async with harness() as h:
+        sid = call_sid(7)
+        h.acd.arrive(sid, "booking", caller="+821012345678", source="twilio", dialed="+8215990000")
+        assert sid not in h.gateway.calls  # as after a restart: the ACD knows the call, the gateway not
+        hold = ET.fromstring(await h.poster.twiml(f"/twilio/hold?call={sid}", base_form(sid)))
+        assert hold.find("Hangup") is None
+        redirect = hold.find("Redirect")
+        assert redirect is not None and redirect.text == f"{PUBLIC}/twilio/hold?call={sid}"
+        assert h.acd.calls[sid].state is CallState.QUEUED
+        h.acd.login("1001")
+        requests = await h.api.wait_for(1)
+        assert [(r.method, r.url) for r in requests] == [("POST", f"{CALLS_URL}/{sid}.json")]
+        assert ET.fromstring(str(requests[0].data["Twiml"])).find("Dial") is not None
+        status, _ = await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
+        assert status == 200
