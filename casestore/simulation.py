@@ -22,6 +22,7 @@ at `bound` it waits for the flusher (back-pressure), so the events held in memor
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -40,6 +41,8 @@ from casestore.errors import StoreUnavailable
 from casestore.settings import StoreSettings
 from casestore.store import Store, open_store
 from casestore.writer import CallWriter
+
+log = logging.getLogger("hotline.casestore")
 
 SLICE_SECONDS = 60.0  # simulated seconds per slice when running as fast as possible
 PACED_SLEEP = 0.1  # longest wall-clock wait between slices of a paced run
@@ -210,6 +213,14 @@ class SimulationRecorder:
             flush_seconds=stats.flush_seconds, retries=stats.retries, rejected=stats.rejected,
         )
         return report, stored
+
+    async def close_open_calls(self, *, within: float = 10.0) -> int:
+        """Close this run's calls still open as `interrupted` (after Ctrl-C or SIGTERM, once
+        the store used by the run is closed); a SIGKILLed run leaves them to
+        `hotline db close-orphans --source simulation`."""
+        async with asyncio.timeout(within), open_store(self.settings) as store:
+            writer = store.writer()
+            return await writer.close_orphans(sources=["simulation"], agents=(), call_prefix=self._prefix)
 
     async def _drive(
         self,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -267,18 +267,21 @@ class CallWriter:
         agents: Iterable[str] | None = None,
         keep_calls: Iterable[str] = (),
         keep_agents: Iterable[str] = (),
+        call_prefix: str | None = None,
     ) -> int:
         """Close calls left open (only those of `sources` when given: a database shared with
         another writer keeps that writer's live calls) and open agent sessions and pauses
         (only those of `agents` when given); `keep_calls` and the sessions of `keep_agents`
         stay open (the ACD restored them)."""
         now = self.clock()
-        cond = [CALLS.c.ended_at.is_(None)]
+        cond: list[ColumnElement[bool]] = [CALLS.c.ended_at.is_(None)]
         if sources is not None:
             cond.append(CALLS.c.source.in_(list(sources)))
         kept_calls, kept_agents = sorted(set(keep_calls)), sorted(set(keep_agents))
         if kept_calls:
             cond.append(CALLS.c.id.notin_(kept_calls))
+        if call_prefix is not None:  # one simulation run's calls (ids carry its run id)
+            cond.append(CALLS.c.id.startswith(call_prefix, autoescape=True))
         session_cond = [SESSIONS.c.logout_at.is_(None)]
         pause_cond = [PAUSES.c.ended_at.is_(None)]
         if agents is not None:

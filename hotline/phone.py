@@ -16,6 +16,7 @@ import phonenumbers
 DEFAULT_REGION = "KR"
 _region = DEFAULT_REGION
 _URI = re.compile(r"^(?:sips?|tel):", re.IGNORECASE)
+_PHONE_LIKE = re.compile(r"\+?[0-9(][0-9 ()./\-]*")
 
 
 def set_default_region(region: str) -> None:
@@ -43,15 +44,19 @@ def _user_part(raw: str) -> str:
 
 def normalize_number(raw: str | None, region: str | None = None) -> str:
     """E.164 for a phone number; the digits (a leading + kept) for what is not one (short
-    codes, extensions); "" when there is no digit at all (anonymous, client:agent)."""
+    codes, extensions); "" when there is no digit at all (anonymous, client:agent). Text
+    that is not written like a phone number (`1234&PJSIP/9999`) comes back unchanged, so a
+    caller id with injected syntax is never turned into a dialable number."""
     if not raw:
         return ""
     user = _user_part(raw)
     if user.lower().startswith("client:"):  # a Twilio Client identity, not a number
         return ""
     digits = "".join(ch for ch in user if ch.isdigit())
-    if not digits or len(user) > 64:
-        return ("+" if user.startswith("+") else "") + digits[:32] if digits else ""
+    if not digits:
+        return ""
+    if len(user) > 64 or not _PHONE_LIKE.fullmatch(user):
+        return raw.strip()  # not a phone number: given back as it is, never "cleaned" into one
     try:
         number = phonenumbers.parse(user, region or _region)
     except phonenumbers.NumberParseException:

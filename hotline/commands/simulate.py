@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import json
 import math
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -143,6 +144,23 @@ def _progress(show: bool, console: Console) -> Iterator[Callable[[float], None] 
         yield lambda done: progress.update(task, completed=done)
 
 
+def _stop_on_signals() -> list[str]:
+    """Cancel the running task on SIGINT/SIGTERM; the returned list names the signal once one came."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    stopped: list[str] = []
+
+    def stop(name: str) -> None:
+        stopped.append(name)
+        if task is not None:
+            task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop, sig.name)
+    return stopped
+
+
 async def _simulate_into_store(
     args: argparse.Namespace,
     config: SimulationConfig,
@@ -157,12 +175,27 @@ async def _simulate_into_store(
 
     recorder = SimulationRecorder(args.store)
     opened = False
+    stopped = _stop_on_signals()  # Ctrl-C / SIGTERM: the run's open calls are closed first
     try:
         async with recorder.open() as store:
             opened = True
             simulation = Simulation(config, subscribers=[*subscribers, recorder.on_event])
             with _progress(show_progress, err) as progress:
                 return await recorder.stream(simulation, store, speed=args.speed, progress=progress)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if not stopped or task is None:
+            raise
+        task.uncancel()
+        try:
+            closed = await recorder.close_open_calls()
+        except (CaseStoreError, OSError, TimeoutError) as exc:
+            print(f"hotline simulate: stopped by {stopped[0]}; the run's open calls stay open ({exc}): "
+                  "close them with `hotline db close-orphans --source simulation`", file=sys.stderr)
+            return 130
+        print(f"hotline simulate: stopped by {stopped[0]}; run {recorder.run_id}: "
+              f"{closed} open calls closed as interrupted", file=sys.stderr)
+        return 130
     except CaseStoreError as exc:
         if not opened:
             print(f"hotline simulate: error: --store: cannot open the case store: {exc}", file=sys.stderr)

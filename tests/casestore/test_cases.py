@@ -130,7 +130,7 @@ async def test_phone_numbers_are_matched_whatever_their_punctuation(store: Store
     assert pop is not None and pop.customer.phone == "+821055551234" and len(pop.recent_cases) == 1
     same = await store.cases.screen_pop("+82 (10) 5555.1234")
     assert same is not None and same.customer.id == pop.customer.id
-    national = await store.cases.screen_pop("010-5555-1234")  # the hotline's country (KR) by default
+    national = await store.cases.screen_pop("010-5555-1234")  # read as the country's (KR), E.164
     assert national is not None and national.customer.id == pop.customer.id
     with pytest.raises(InvalidInput):
         await store.cases.upsert_customer("anonymous")

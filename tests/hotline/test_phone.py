@@ -31,7 +31,8 @@ def test_every_form_is_one_e164_number(raw: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("1588", "1588"), ("1001", "1001"), ("sip:1001@pbx", "1001"), ("anonymous", ""),
-     ("client:agent-1004", ""), ("", ""), ("+15005550006", "+15005550006")],
+     ("client:agent-1004", ""), ("", ""), ("+15005550006", "+15005550006"),
+     ("1234&PJSIP/9999", "1234&PJSIP/9999"), ("sip:12;34@h", "12")],
 )
 def test_short_codes_extensions_and_non_numbers(raw: str, expected: str) -> None:
     assert normalize_number(raw) == expected
