@@ -120,6 +120,11 @@ class AmiParser:
             raise AmiFramingError(f"no end of message within {MAX_FRAME} bytes")
         return out
 
+    @property
+    def banner_checked(self) -> bool:
+        """True once the first line was read (whether or not it was Asterisk's banner)."""
+        return not self._banner_pending
+
     def reset(self) -> None:
         """Start over for a new connection (expect a banner again)."""
         self._buf = b""
