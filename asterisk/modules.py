@@ -23,6 +23,8 @@ APP_MODULES = {
     "Playback": "app_playback",
 }
 FUNCTION_MODULES = {"CALLERID": "func_callerid"}
+# Modules Asterisk refuses to load without another one ("missing dependency").
+DEPENDS = {"res_agi": ("res_speech",)}
 # What Hotline's calls and AMI actions use besides the dialplan's applications.
 BASE_MODULES = (
     # dialplan, timing, RTP
@@ -71,7 +73,11 @@ def dialplan_modules(extensions: str) -> list[str]:
 
 
 def required_modules(extensions: str) -> list[str]:
-    """Every module Hotline needs with `autoload = no`: the base set, then the dialplan's."""
+    """Every module Hotline needs with `autoload = no`: the base set, then the dialplan's
+    (each after what it depends on)."""
     out = list(BASE_MODULES)
-    out += [m for m in dialplan_modules(extensions) if m not in out]
+    for module in dialplan_modules(extensions):
+        for needed in (*DEPENDS.get(module, ()), module):
+            if needed not in out:
+                out.append(needed)
     return out

@@ -80,10 +80,14 @@ class AsteriskProcess:
                 link.symlink_to(item)
         if not (self.data / "moh").exists():
             (self.data / "moh").symlink_to(SOUNDS / "moh")
+        for item in (self.prefix / "var" / "lib" / "asterisk").iterdir():  # documentation (xmldoc), keys...
+            link = self.data / item.name
+            if not link.exists() and item.name not in ("sounds", "moh", "astdb.sqlite3"):
+                link.symlink_to(item)
         p = self.prefix
         r = self.run
         (self.etc / "asterisk.conf").write_text(
-            "[directories](!)\n"
+            "[directories]\n"
             f"astetcdir => {self.etc}\nastmoddir => {p}/lib/asterisk/modules\n"
             f"astvarlibdir => {r}/varlib\nastdbdir => {r}/varlib\nastkeydir => {r}/varlib\n"
             f"astdatadir => {self.data}\nastagidir => {r}/agi\nastspooldir => {self.spool}\n"

@@ -7,6 +7,7 @@ HOTLINE_ASTERISK_SOURCES): the suite is never skipped.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -36,4 +37,5 @@ async def world(asterisk_prefix: Path) -> AsyncIterator[World]:
         yield w
     finally:
         await w.stop()
-        shutil.rmtree(run, ignore_errors=True)
+        if not os.environ.get("HOTLINE_PBX_KEEP"):  # keep the logs of a run to read them
+            shutil.rmtree(run, ignore_errors=True)

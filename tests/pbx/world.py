@@ -102,6 +102,9 @@ class World:
     async def start(self) -> None:
         self.hotline.write_config()
         parts = self.hotline.asterisk_parts(self.pbx.etc)
+        # Hotline reaches AMI through the proxy; Asterisk listens behind it.
+        parts["manager.conf"] = parts["manager.conf"].replace(f"port = {self.proxy.port}\n",
+                                                              f"port = {self.pbx.ami_port}\n")
         self.pbx.configure(parts)
         self._prompts()
         await self.proxy.start()
