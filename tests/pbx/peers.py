@@ -61,7 +61,7 @@ class BaresipAgent:
         modules = "\n".join(f"module {m}.so" for m in ("g711", "ausine", "aufile", "ctrl_tcp"))
         (self.folder / "config").write_text(
             f"poll_method epoll\nsip_listen 127.0.0.1:{self.local_port}\nsip_transports udp\n"
-            f"module_path {BARESIP_MODULES}\n{modules}\nmodule_app account.so\n"
+            f"module_path {BARESIP_MODULES}\n{modules}\nmodule_app account.so\nmodule_app menu.so\n"
             f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n"
             "audio_player aufile,/dev/null\naudio_source ausine,440\naudio_alert aufile,/dev/null\n"
             "ausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 2\n"

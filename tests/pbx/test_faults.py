@@ -84,8 +84,14 @@ async def test_hotline_restart_adopts_the_waiting_caller_with_its_wait(world: Wo
     queued = time.time()
     await world.restart_hotline(kill=True)
     assert [c for c in await world.pbx.channels() if c.get("Uniqueid") == call_id]  # still waiting
-    await until(lambda: "adopted waiting call " + call_id in world.hotline.log(), within=20,
-                what="the new Hotline adopted the caller")
+    live: list[dict[str, object]] = []
+
+    async def adopted() -> bool:
+        live[:] = [c for c in (await world.hotline.api("GET", "/api/live"))["calls"] if c["id"] == call_id]
+        return bool(live)
+
+    await until(adopted, within=20, what="the new Hotline adopted the caller")
+    assert live[0]["state"] == "queued" and float(live[0]["waiting"]) >= time.time() - queued - 0.5  # type: ignore[arg-type]
     await asyncio.sleep(max(0.0, 4 - (time.time() - queued)))  # the caller waits a known time
     await world.set_agent("1001", available=True)
     await world.pbx.event("BridgeEnter", 30, since=mark, where=caller_channel(CALLER_INFO))
