@@ -139,4 +139,4 @@ def format_action(action: str, action_id: str, fields: dict[str, str | list[str]
             if "\r" in item or "\n" in item:
                 raise ValueError(f"AMI field {key!r} may not contain a line break")
             lines.append(f"{key}: {item}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")  # lone surrogates: '?' 
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")  # lone surrogates: '?'

@@ -434,12 +434,6 @@ class CallControl:
         bridge_ids = {m.get("BridgeUniqueid") for m in bridges}
         endpoints = await self._optional_list(ami, "PJSIPShowEndpoints", refused)
         devices = await self._optional_list(ami, "DeviceStateList", refused)
-        for agent_id, agent in self.acd.agents.items():
-            if agent.state is AgentState.PAUSED and agent.pause_reason == LINK_DOWN:
-                try:
-                    self.acd.unpause(agent_id)  # the link is back; device states follow below
-                except AcdError as exc:
-                    log.warning("resync: agent %s not unpaused: %s", agent_id, exc)
         for call_id, call in list(self.calls.items()):
             item = live.get(call_id)
             if item is None:
@@ -469,9 +463,22 @@ class CallControl:
             self.device_state(f"PJSIP/{item.get('ObjectName')}", item.get("DeviceState"))
         for item in devices:
             self.device_state(item.get("Device"), item.get("State"))
+        self._link_back()
         log.info("resync: %d channels, %d bridges, %d calls tracked%s", len(live), len(bridge_ids),
                  len(self.calls), f"; refused: {', '.join(refused)}" if refused else "")
         return not refused
+
+    def _link_back(self) -> None:
+        """Agents paused because an offer could not reach the PBX take calls again. Last in
+        the resync: the calls are settled by then, so nothing is offered twice."""
+        for agent_id, agent in self.acd.agents.items():
+            if agent.state is AgentState.PAUSED and agent.pause_reason == LINK_DOWN:
+                try:
+                    self.acd.unpause(agent_id)
+                    if self.devices.get(agent_id) in DEVICE_REASONS:  # its phone is offline or busy
+                        self._apply_presence(agent_id, self.devices[agent_id])
+                except AcdError as exc:
+                    log.warning("resync: agent %s not unpaused: %s", agent_id, exc)
 
     def _waiting(self, item: AmiMessage) -> bool:
         """A channel waiting with music in one of Hotline's contexts (a caller to adopt)."""

@@ -10,8 +10,8 @@ import pytest
 
 from acd.agent import AgentConfig
 from asterisk.confgen import generate, standalone
-from asterisk.modules import UnknownApplication, required_modules
 from asterisk.events import USED_EVENTS
+from asterisk.modules import UnknownApplication, required_modules
 from asterisk.settings import (
     AsteriskConfigError,
     AsteriskSettings,
@@ -120,7 +120,7 @@ def test_agi_secret_goes_into_every_agi_url() -> None:
     text = generate(settings, AGENTS)["extensions_hotline.conf"]
     urls = re.findall(r"AGI\(([^)]*)\)", text)
     assert urls and all(url.endswith("?key=s3cret-key") for url in urls)
-    with pytest.raises(AsteriskConfigError, match="fastagi.secret"):
+    with pytest.raises(AsteriskConfigError, match=r"fastagi\.secret"):
         parse_settings({"fastagi": {"secret": "a,b"}})
 
 

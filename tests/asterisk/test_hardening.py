@@ -139,17 +139,18 @@ async def _agi_peer(port: int, script: str, answer: Callable[[str], bytes | None
 
 async def test_fastagi_refuses_sessions_over_the_cap_and_without_the_key() -> None:
     handled: list[str] = []
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
 
     async def handler(session: AgiSession) -> None:
         handled.append(session.script)
+        started.set()
         await release.wait()
 
     server = FastAgiServer(handler, "127.0.0.1", 0, max_sessions=1, secret="k3y")
     await server.start()
     try:
         first = asyncio.create_task(_agi_peer(server.port, "ivr?key=k3y", lambda c: None, []))
-        await asyncio.wait_for(_until(lambda: handled == ["ivr"]), 5)
+        await asyncio.wait_for(started.wait(), 5)
         over = await _agi_peer(server.port, "ivr?key=k3y", lambda c: None, [])  # closed at once
         release.set()
         await first
@@ -159,11 +160,6 @@ async def test_fastagi_refuses_sessions_over_the_cap_and_without_the_key() -> No
         await server.close()
     assert (over, wrong, missing) == (True, True, True)
     assert handled == ["ivr"] and server.rejected == 3 and server.active == 0
-
-
-async def _until(predicate: Callable[[], bool]) -> None:
-    while not predicate():
-        await asyncio.sleep(0.01)
 
 
 async def _channel_run(answer: Callable[[str], bytes | None], work: Callable[[AgiChannel], object],

@@ -18,12 +18,14 @@ import asyncio
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from asterisk.ami_client import AmiClient
 from asterisk.ami_parser import AmiMessage
 from asterisk.settings import AmiSettings
+from tests.pbx.peers import spawn
 
 REPO = Path(__file__).resolve().parents[2]
 SOUNDS = Path(os.environ.get("HOTLINE_ASTERISK_SOUNDS", "/usr/share/asterisk"))
@@ -51,8 +53,10 @@ def build_asterisk() -> Path:
 
 
 class AsteriskProcess:
-    def __init__(self, prefix: Path, run_dir: Path, *, sip_port: int, ami_port: int, rtp_base: int) -> None:
+    def __init__(self, prefix: Path, run_dir: Path, *, sip_port: int, ami_port: int, rtp_base: int,
+                 rtp_span: int = 400) -> None:
         self.prefix = prefix
+        self.rtp_span = rtp_span
         self.run = run_dir
         self.sip_port = sip_port
         self.ami_port = ami_port
@@ -63,6 +67,7 @@ class AsteriskProcess:
         self.data = run_dir / "data"
         self.proc: subprocess.Popen[bytes] | None = None
         self.events: list[AmiMessage] = []
+        self.event_times: list[float] = []  # time.monotonic() each event arrived
         self.ami: AmiClient | None = None
         self._booted = asyncio.Event()
         self._changed = asyncio.Event()
@@ -97,7 +102,7 @@ class AsteriskProcess:
         (self.etc / "logger.conf").write_text(
             "[general]\n[logfiles]\nfull => notice,warning,error,verbose(3),dtmf\n"
         )
-        (self.etc / "rtp.conf").write_text(f"[general]\nrtpstart = {self.rtp_base}\nrtpend = {self.rtp_base + 399}\n")
+        (self.etc / "rtp.conf").write_text(f"[general]\nrtpstart = {self.rtp_base}\nrtpend = {self.rtp_base + self.rtp_span - 1}\n")
         for empty in ("cdr.conf", "cel.conf", "features.conf", "acl.conf", "udptl.conf", "pjproject.conf",
                       "ccss.conf", "indications.conf", "queues.conf", "sorcery.conf"):
             path = self.etc / empty
@@ -131,7 +136,7 @@ class AsteriskProcess:
 
     async def start(self, within: float = 60.0) -> None:
         self._booted.clear()
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [str(self.prefix / "sbin" / "asterisk"), "-C", str(self.etc / "asterisk.conf"), "-f", "-n", "-q"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -153,6 +158,7 @@ class AsteriskProcess:
 
     def _on_event(self, msg: AmiMessage) -> None:
         self.events.append(msg)
+        self.event_times.append(time.monotonic())
         if msg.name == "FullyBooted":
             self._booted.set()
         self._changed.set()

@@ -22,6 +22,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.pbx.peers import spawn
+
 REPO = Path(__file__).resolve().parents[2]
 MENU = Path(__file__).with_name("menu.yaml")
 TOKEN = "pbx-admin"
@@ -93,13 +95,14 @@ class HotlineProcess:
         return subprocess.run([sys.executable, "-m", "hotline.cli", *args], cwd=self.folder, capture_output=True,
                               text=True, timeout=120, check=False)
 
-    def write_config(self) -> None:
+    def write_config(self, text: str | None = None) -> None:
+        """The tests' configuration, or `text` (the benchmark's)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.recordings.mkdir(parents=True, exist_ok=True)
         (self.recordings.parent / "speech").mkdir(parents=True, exist_ok=True)
-        self.config.write_text(config_yaml(api_port=self.api_port, ami_port=self.ami_port, agi_port=self.agi_port,
-                                           sip_port=self.sip_port, recordings=self.recordings,
-                                           ring_timeout=self.ring_timeout, agents=self.agents))
+        self.config.write_text(text or config_yaml(
+            api_port=self.api_port, ami_port=self.ami_port, agi_port=self.agi_port, sip_port=self.sip_port,
+            recordings=self.recordings, ring_timeout=self.ring_timeout, agents=self.agents))
         done = self._cli("db", "upgrade", "--config", str(self.config))
         assert done.returncode == 0, done.stderr
 
@@ -112,7 +115,7 @@ class HotlineProcess:
     async def start(self, within: float = 60.0) -> None:
         log = (self.folder / f"serve-{self.starts}.log").open("wb")
         self.starts += 1
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [sys.executable, "-m", "hotline.cli", "serve", "--config", str(self.config)], cwd=self.folder,
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -150,12 +153,12 @@ class HotlineProcess:
 
     # -- API and case store ----------------------------------------------------------------
 
-    async def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def api(self, method: str, path: str, body: dict[str, Any] | None = None, *, token: str = TOKEN) -> Any:
         def call() -> Any:
             data = json.dumps(body).encode() if body is not None else None
             request = urllib.request.Request(
                 f"http://127.0.0.1:{self.api_port}{path}", data=data, method=method,
-                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 return json.loads(response.read() or b"null")

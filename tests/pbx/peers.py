@@ -28,6 +28,11 @@ BARESIP_MODULES = Path("/usr/lib/baresip/modules")
 EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 
 
+def spawn(args: list[str], **options: object) -> subprocess.Popen[bytes]:
+    """Start a peer process (returns at once: fork and exec, no waiting)."""
+    return subprocess.Popen(args, **options)  # type: ignore[call-overload,no-any-return]
+
+
 async def _stop(proc: subprocess.Popen[bytes] | None, within: float = 5.0) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -76,7 +81,7 @@ class BaresipAgent:
     async def start(self) -> None:
         self._write_config()
         log = (self.folder / "baresip.log").open("wb")
-        self.proc = subprocess.Popen(["baresip", "-f", str(self.folder)], stdin=subprocess.DEVNULL, stdout=log,
+        self.proc = spawn(["baresip", "-f", str(self.folder)], stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         for _ in range(100):
             try:
@@ -336,7 +341,7 @@ class SippCaller:
         xml = self.folder / "caller.xml"
         xml.write_text(scenario_xml(self.caller, self.steps, self.folder))
         log = (self.folder / "sipp.log").open("wb")
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             ["sipp", f"127.0.0.1:{self.sip_port}", "-sf", str(xml), "-s", self.number, "-m", "1", "-l", "1",
              "-i", "127.0.0.1", "-p", str(self.local_port), "-mp", str(self.media_port), "-nostdin",
              "-trace_err", "-error_file", str(self.folder / "errors.log"), "-timeout", "180s",

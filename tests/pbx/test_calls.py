@@ -162,7 +162,7 @@ async def test_emergency_announcement_sends_callers_to_the_emergency_queue(world
 async def test_callback_rings_the_agent_then_the_customer(world: World) -> None:
     await world.ready(("1001",))
     before, mark = known_calls(world), world.pbx.mark()
-    caller = world.caller(CALLER_INFO, [Pause(1200), Info("9"), Pause(600), Info("1"), WaitBye(15000)])
+    caller = world.caller(CALLER_INFO, [Pause(1200), Info("9"), Pause(600), Info("1", gap_ms=0), WaitBye(15000)])
     await caller.start()
     assert await caller.wait(30) == 0, caller.errors()  # confirmed, then hung up by the dialplan
     originated = await world.pbx.event("OriginateResponse", 30, since=mark)

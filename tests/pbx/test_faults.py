@@ -13,7 +13,7 @@ import pytest
 
 from tests.pbx.asterisk_proc import CALLER_INFO
 from tests.pbx.hotline_proc import LOCAL_AGENTS
-from tests.pbx.peers import Bye, Info, Pause, WaitBye
+from tests.pbx.peers import Bye, Info, Pause, WaitBye, spawn
 from tests.pbx.test_calls import caller_channel, finished_call, known_calls
 from tests.pbx.world import World, free_port, until
 
@@ -130,7 +130,7 @@ async def test_a_burst_routed_on_arrival_loses_no_call(world: World) -> None:
     caller = world.caller(CALLER_INFO, [Pause(1000), Info("2"), Pause(6000), Bye()])
     await caller.start()  # writes the scenario; the burst below reuses it
     await caller.wait(60)
-    proc = subprocess.Popen(
+    proc = spawn(
         ["sipp", f"127.0.0.1:{world.pbx.sip_port}", "-sf", str(caller.folder / "caller.xml"), "-s", "1588",
          "-m", str(calls), "-r", "10", "-l", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)), "-nostdin",
          "-mp", "45000", "-timeout", "60s", "-timeout_error"],

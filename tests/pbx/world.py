@@ -171,7 +171,7 @@ class World:
                 if current == "paused":
                     await self.hotline.api("POST", f"/api/agents/{agent_id}/state", {"action": "unpause"})
                     current = await self.hotline.agent_state(agent_id)
-                return current == "available"
+                return current in ("available", "ringing", "on_call")  # takes calls
 
             await until(free, within=40, what=f"agent {agent_id} available (phone registered)")
         elif state not in ("logged_out",):
