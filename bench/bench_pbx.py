@@ -273,11 +273,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds of offered load per case and mode")
     parser.add_argument("--soak", type=int, default=0, metavar="CALLS",
                         help="send CALLS calls at 40 calls/s to Hotline (1,000 agents, 20 s talk); fail if any is lost")
+    parser.add_argument("--case", action="append", default=[], metavar="RATE,AGENTS,TALK[,MAXWAIT]",
+                        help="run this case instead of the standard ones (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the run folders (logs)")
     raw = sys.argv[1:] if argv is None else argv
     args = parser.parse_args([a for a in raw if a not in ("pbx", "bench_pbx")])
     if args.soak:
         cases = [Case(40, 1000, 20.0, 0, args.soak / 40)]
+    elif args.case:
+        cases = []
+        for text in args.case:
+            rate, agents, talk, *rest = text.split(",")
+            cases.append(Case(int(rate), int(agents), float(talk), int(rest[0]) if rest else 0, args.seconds))
     else:
         chosen = QUICK if args.quick else FULL
         cases = [Case(r, a, t, w, min(args.seconds, 20.0) if args.quick else args.seconds) for r, a, t, w in chosen]
