@@ -21,8 +21,10 @@ from asterisk.ami_parser import AmiMessage, Kind
 from asterisk.control import LINK_DOWN, CallControl
 from asterisk.errors import AmiNotConnected
 from asterisk.fastagi import AgiSession, FastAgiServer
+from asterisk.service import AsteriskService, running
 from asterisk.settings import AmiSettings, AsteriskSettings, FastAgiSettings
 from ivr.channel import CallerHangup, ChannelError, Prompt
+from ivr.registry import MenuRegistry
 from tests.asterisk.fake_asterisk import FakeAsterisk
 
 
@@ -220,3 +222,25 @@ async def test_every_agi_command_has_a_timeout() -> None:
     got, commands = await _channel_run(lambda c: None, lambda ch: ch.play([PROMPT]), command_timeout=0.2)
     assert isinstance(got, ChannelError) and "no reply" in str(got)
     assert commands == ['STREAM FILE hotline/en/welcome ""']
+
+
+async def test_lists_refused_while_asterisk_boots_are_read_again_on_fully_booted() -> None:
+    """Defect 5: `DeviceStateList refused` during the boot, then FullyBooted: resync again."""
+    fake = FakeAsterisk(secret="s3cret")
+    await fake.start()
+    fake.refuse = {"DeviceStateList", "PJSIPShowEndpoints"}  # Asterisk still loading its modules
+    fake.devices["PJSIP/1001"] = "NOT_INUSE"
+    clock = AsyncioClock()
+    acd = Acd(clock, [QueueConfig("general")])
+    acd.add_agent(AgentConfig("1001", skills={"general": 1}))
+    settings = AsteriskSettings(ami=ami_settings(fake.port), fastagi=FastAgiSettings(port=0))
+    service = AsteriskService(settings, acd, MenuRegistry(), clock=clock)
+    async with running(service):
+        await service.ami.wait_ready(5)
+        assert "1001" not in service.control.devices  # refused: no phone state yet
+        fake.refuse = set()
+        fake.emit("FullyBooted", [("Status", "Fully Booted")], privilege="system,all")
+        await fake.wait_for(lambda: len(fake.received("DeviceStateList")) >= 2)
+        await asyncio.wait_for(service.drain(), 5)  # the resync FullyBooted started
+    await fake.close()
+    assert service.resyncs >= 2 and service.control.devices["1001"].value == "free"
