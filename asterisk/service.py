@@ -106,6 +106,8 @@ class AsteriskService:
         self.ami.start()
 
     async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
         await self.agi.close()
         await self.ami.stop()
         self.control.close()
@@ -135,10 +137,14 @@ class AsteriskService:
             await asyncio.sleep(delay)
             if not client.ready.is_set():
                 return  # the next login resyncs
-            async with self._resync_lock:
-                self.resyncs += 1
-                if await self.control.resync(client):
-                    return
+            try:
+                async with self._resync_lock:
+                    self.resyncs += 1
+                    if await self.control.resync(client):
+                        return
+            except AmiError as exc:
+                log.warning("resync retry failed: %s", exc)
+                return  # the link dropped: the next login resyncs
 
     def _booted(self) -> None:
         """FullyBooted: what Asterisk refused while booting is there now."""
