@@ -30,8 +30,14 @@ def known_calls(world: World) -> set[str]:
     return {r["id"] for r in world.hotline.rows("select id from calls")}
 
 
+def _closed(row: sqlite3.Row | None) -> bool:
+    """Ended, with the ACD's outcome written (an answered call names its agent)."""
+    return row is not None and row["ended_at"] is not None and row["outcome"] is not None and (
+        row["outcome"] != "answered" or row["agent_id"] is not None)
+
+
 async def finished_call(world: World, number: str, before: set[str], within: float = 30.0) -> sqlite3.Row:
-    await until(lambda: (c := call_of(world, number, before)) is not None and c["ended_at"] is not None,
+    await until(lambda: _closed(call_of(world, number, before)),
                 within=within, what=f"the call from {number} closed in the case store")
     row = call_of(world, number, before)
     assert row is not None
