@@ -24,9 +24,11 @@ serve: $(BIN)/hotline
 	$(BIN)/hotline db upgrade --config config/hotline.yaml
 	$(BIN)/hotline serve --config config/hotline.yaml
 
-## Start PostgreSQL and Redis when absent, then run lint, types and the test suite.
+## Start PostgreSQL and Redis when absent, build (or reuse) the tests' Asterisk, then run lint,
+## types and the test suite (tests/pbx calls through that real Asterisk; see docs/pbx-tests.md).
 test: $(TEST_TOOLS)
 	bash .ci/services
+	nice -n 10 bash tools/pbx/build.sh >/dev/null
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q

@@ -281,14 +281,19 @@ class Acd(EventDispatch):
         skills: Mapping[str, int] | None = None,
         source: str = "",
         dialed: str = "",
+        waited: float = 0.0,
     ) -> Call:
-        """A call enters `queue`. It is routed at once if an eligible agent is free."""
+        """A call enters `queue`. It is routed at once if an eligible agent is free.
+
+        `waited`: seconds the caller already waited before this process saw it (a call adopted
+        after a restart), so its wait and escalations count from its first arrival."""
         if call_id in self.calls:
             raise DuplicateCall(call_id)
         config = self.queues.get(queue)
         if config is None:
             raise UnknownQueue(queue)
         now = self.clock.now()
+        arrived = now - max(0.0, waited)
         priority += config.tier_priority.get(tier, 0)
         if skills:
             pairs = self._pairs
@@ -298,7 +303,7 @@ class Acd(EventDispatch):
         call = Call(
             call_id,
             queue,
-            arrived_at=now,
+            arrived_at=arrived,
             seq=next(self._seq),
             pos=self.waiting.new_position(self.calls.values(), len(self.calls)),
             caller=caller,
@@ -340,6 +345,16 @@ class Acd(EventDispatch):
     def ring_no_answer(self, call_id: str) -> None:
         """The agent did not pick up: the call goes back to its place, the agent is paused
         (after its other calls and wrap-up, when it has some: see `_ring_no_answer_on_call`)."""
+        self._return_offer(call_id, None)
+
+    @_operation
+    def offer_failed(self, call_id: str, reason: str = "offer_failed") -> None:
+        """The offer never reached the agent's phone (e.g. the PBX link is down): the call goes
+        back to its place at once and the agent is paused with `reason` whatever
+        `pause_on_ring_no_answer` says, so the same offer is not made again straight away."""
+        self._return_offer(call_id, reason)
+
+    def _return_offer(self, call_id: str, pause_reason: str | None) -> None:
         call = self._call_in(call_id, CallState.RINGING, CallState.QUEUED)
         agent = self.agents[call.agent_id]
         call.cancel_timers()
@@ -349,27 +364,28 @@ class Acd(EventDispatch):
         call.agent_id = ""
         del agent.calls[call.id]
         if agent.state is AgentState.ON_CALL:
-            self._ring_no_answer_on_call(agent, call)
+            self._ring_no_answer_on_call(agent, call, pause_reason)
         elif agent.logout_pending:
             agent.logout_pending = False
             self._set_state(agent, AgentState.AVAILABLE)
             self._set_state(agent, AgentState.LOGGED_OUT)
             self._place(call, requeue=True)
-        elif self.pause_on_ring_no_answer:
-            self._set_state(agent, AgentState.PAUSED, "ring_no_answer")
+        elif pause_reason is not None or self.pause_on_ring_no_answer:
+            self._set_state(agent, AgentState.PAUSED, pause_reason or "ring_no_answer")
             self._place(call, requeue=True)
         else:
             self._set_state(agent, AgentState.AVAILABLE)
             self._place(call, requeue=True)
             self._agent_free(agent)
 
-    def _ring_no_answer_on_call(self, agent: Agent, call: Call) -> None:
+    def _ring_no_answer_on_call(self, agent: Agent, call: Call, pause_reason: str | None = None) -> None:
         """An extra offer to an agent busy on other calls rang out. The call goes back to its
         place; the agent keeps its calls, takes no new one when pausing on ring-no-answer, and
         is paused once its last call and wrap-up are over."""
         self.available.remove(agent)  # so the call does not come straight back to it
-        if self.pause_on_ring_no_answer and not agent.logout_pending and not agent.pause_pending:
-            agent.pause_pending = "ring_no_answer"
+        pausing = pause_reason is not None or self.pause_on_ring_no_answer
+        if pausing and not agent.logout_pending and not agent.pause_pending:
+            agent.pause_pending = pause_reason or "ring_no_answer"
             self._pending_changed(agent)
         self._place(call, requeue=True)
         if agent.calls:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import wave
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from asterisk.control import (
     VAR_LANGUAGE,
     VAR_PRIORITY,
     VAR_QUEUE,
+    VAR_QUEUED_AT,
     VAR_SKILLS,
     VAR_TIER,
     encode_skills,
@@ -57,6 +59,10 @@ FRAME = 320  # 20 ms of 8 kHz 16-bit PCM
 _VAR_NAME = re.compile(r"[^A-Z0-9_]")
 
 
+class MissingAudio(Exception):
+    """STREAM FILE found no such sound file (the channel is still up)."""
+
+
 def quote(value: str) -> str:
     """An AGI argument in double quotes (Asterisk unescapes backslash and quote)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -70,8 +76,10 @@ class AgiChannel:
         *,
         recognizer: Recognizer | None = None,
         on_callback: CallbackArrival | None = None,
+        clock_now: Callable[[], float] = time.time,
     ) -> None:
         self.session = session
+        self.clock_now = clock_now
         self.settings = settings
         self.recognizer = recognizer
         self.on_callback = on_callback
@@ -101,9 +109,10 @@ class AgiChannel:
 
     # -- AGI plumbing ------------------------------------------------------------------------
 
-    async def _cmd(self, line: str, within: float = 10.0) -> AgiReply:
+    async def _cmd(self, line: str, within: float = 10.0, *, missing_file_ok: bool = False) -> AgiReply:
         if self.session.hung_up:
             raise CallerHangup("the caller hung up")
+        within = min(within, self.settings.fastagi.command_timeout)
         try:
             reply = await self.session.command(line, within=within)
         except (AgiDeadChannel, AgiConnectionClosed) as exc:
@@ -112,9 +121,22 @@ class AgiChannel:
             raise ChannelError(f"Asterisk refused {exc.command.split(' ', 1)[0]}", detail=exc.reply.text) from exc
         except AgiError as exc:
             raise ChannelError(str(exc)) from exc
-        if reply.result == "-1" or self.session.hung_up:
+        if self.session.hung_up:
+            raise CallerHangup("the caller hung up", detail=reply.text)
+        if reply.result == "-1":
+            # Asterisk answers STREAM FILE of a missing file `200 result=-1 endpos=0` (and logs
+            # "does not exist in any format"); a hang-up looks the same, so ask the channel.
+            if missing_file_ok and reply.extra.get("endpos") == "0" and await self._alive():
+                raise MissingAudio(line)
             raise CallerHangup("the caller hung up", detail=reply.text)
         return reply
+
+    async def _alive(self) -> bool:
+        try:
+            reply = await self.session.command("CHANNEL STATUS", within=10.0)
+        except AgiError:
+            return False
+        return not self.session.hung_up and reply.result_int >= 0
 
     def _file(self, prompt: Prompt) -> str | None:
         if prompt.audio is None:
@@ -130,7 +152,12 @@ class AgiChannel:
         name = self._file(prompt)
         if name is None:
             return ""
-        reply = await self._cmd(f"STREAM FILE {name} {quote(escape)}", within=600.0)
+        try:
+            reply = await self._cmd(f"STREAM FILE {name} {quote(escape)}", within=600.0, missing_file_ok=True)
+        except MissingAudio:
+            self.missing_audio.append(name)
+            log.warning("call %s: prompt file %s missing on the PBX; skipped", self.call_id, name)
+            return ""
         code = reply.result_int
         return chr(code) if code > 0 else ""
 
@@ -211,6 +238,7 @@ class AgiChannel:
         await self._set(VAR_LANGUAGE, request.language)
         await self._set(VAR_SKILLS, encode_skills(request.skills))
         if request.callback_number is None:
+            await self._set(VAR_QUEUED_AT, f"{self.clock_now():.3f}")  # a restart keeps the wait
             await self._set(VAR_QUEUE, request.queue)  # last: the dialplan parks on this one
         elif self.on_callback is not None:
             # Queued before the IVR reports its outcome, so the case store keeps the ACD's

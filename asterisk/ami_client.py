@@ -23,6 +23,7 @@ from asterisk.errors import (
     AmiActionError,
     AmiAuthError,
     AmiError,
+    AmiNotAsterisk,
     AmiNotConnected,
     AmiTimeout,
 )
@@ -49,6 +50,13 @@ class _Pending:
     result: ActionResult | None = None
 
 
+def _drop(task: asyncio.Task[None]) -> None:
+    """Stop a task; its own exception (if it already ended) is not reported again."""
+    task.cancel()
+    if task.done() and not task.cancelled():
+        task.exception()
+
+
 class AmiClient:
     def __init__(
         self,
@@ -71,6 +79,8 @@ class AmiClient:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._logged_in = False
+        self._session_logged_in = False
+        self._banner: asyncio.Future[str | None] | None = None  # this connection's banner version
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -100,9 +110,9 @@ class AmiClient:
     async def _run(self) -> None:
         delay = self.settings.backoff_initial
         while not self._stopping:
+            self._session_logged_in = False
             try:
                 await self._session()
-                delay = self.settings.backoff_initial  # a session that logged in resets it
             except asyncio.CancelledError:
                 raise
             except AmiAuthError as exc:
@@ -118,6 +128,8 @@ class AmiClient:
                 self._close_writer()
             if self._stopping:
                 break
+            if self._session_logged_in:  # a session that logged in resets the back-off
+                delay = self.settings.backoff_initial
             wait = delay * random.uniform(0.8, 1.0)
             log.debug("AMI reconnect in %.2f s", wait)
             await asyncio.sleep(wait)
@@ -145,21 +157,34 @@ class AmiClient:
         )
         self._writer = writer
         parser = AmiParser()
+        banner = self._banner = asyncio.get_running_loop().create_future()
         reading = asyncio.create_task(self._read(reader, parser), name="ami-read")
         try:
+            # The secret goes only to a peer that greets like Asterisk's manager.
+            done, _ = await asyncio.wait({banner, reading}, timeout=s.connect_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if banner not in done:
+                if reading in done:
+                    reading.result()  # raises why the link ended
+                raise AmiNotConnected(f"no AMI banner from {s.host}:{s.port} within {s.connect_timeout} s")
+            version = banner.result()
+            if version is None:
+                raise AmiNotAsterisk(f"{s.host}:{s.port} is not an Asterisk manager (no banner); not logging in")
+            log.debug("AMI banner: Asterisk Call Manager/%s", version)
             result = await self.action(
                 "Login", {"Username": s.username, "Secret": s.secret, "Events": "on"},
                 within=s.connect_timeout + 2.0,
             )
         except AmiActionError as exc:
-            reading.cancel()
+            _drop(reading)
             raise AmiAuthError(exc.message or "authentication failed") from exc
         except BaseException:
-            reading.cancel()
+            _drop(reading)
             raise
         del result
         self._logged_in = True
         self._failures_in_a_row = 0
+        self._session_logged_in = True
         self.connections += 1
         self.last_error = None
         log.info("AMI logged in to %s:%s as %r", s.host, s.port, s.username)
@@ -180,7 +205,14 @@ class AmiClient:
             data = await reader.read(65536)
             if not data:
                 raise AmiNotConnected("Asterisk closed the AMI connection")
-            for message in parser.feed(data):
+            messages = parser.feed(data)
+            banner = self._banner
+            if banner is not None and not banner.done() and parser.banner_checked:
+                first = messages[0] if messages else None
+                banner.set_result(first.name if first is not None and first.kind is Kind.BANNER else None)
+                if first is None or first.kind is not Kind.BANNER:
+                    raise AmiNotAsterisk(f"{self.settings.host}:{self.settings.port} did not send an AMI banner")
+            for message in messages:
                 self._handle(message)
 
     async def _ping(self) -> None:

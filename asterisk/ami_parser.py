@@ -120,6 +120,11 @@ class AmiParser:
             raise AmiFramingError(f"no end of message within {MAX_FRAME} bytes")
         return out
 
+    @property
+    def banner_checked(self) -> bool:
+        """True once the first line was read (whether or not it was Asterisk's banner)."""
+        return not self._banner_pending
+
     def reset(self) -> None:
         """Start over for a new connection (expect a banner again)."""
         self._buf = b""
@@ -134,4 +139,4 @@ def format_action(action: str, action_id: str, fields: dict[str, str | list[str]
             if "\r" in item or "\n" in item:
                 raise ValueError(f"AMI field {key!r} may not contain a line break")
             lines.append(f"{key}: {item}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "replace")  # lone surrogates: '?'

@@ -35,7 +35,7 @@ from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
 from asterisk.callback import CallbackCall, Callbacks
 from asterisk.devices import Presence, presence
-from asterisk.errors import AmiActionError, AmiError, CallControlError
+from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
 from asterisk.events import HANDLERS
 from asterisk.settings import AsteriskSettings
 from hotline.privacy import mask_phone
@@ -51,6 +51,8 @@ VAR_PRIORITY = "HOTLINE_PRIORITY"
 VAR_TIER = "HOTLINE_TIER"
 VAR_LANGUAGE = "HOTLINE_LANGUAGE"
 VAR_SKILLS = "HOTLINE_SKILLS"
+VAR_QUEUED_AT = "HOTLINE_QUEUED_AT"  # epoch seconds the IVR queued the call (the wait survives restarts)
+LINK_DOWN = "pbx_link_down"  # pause reason: an offer could not reach the PBX
 
 
 class ActionSender(Protocol):
@@ -88,8 +90,10 @@ class CallControl:
         on_recording: RecordingHook | None = None,
         on_closed: ClosedHook | None = None,
         before_action: Callable[[], Awaitable[Any]] | None = None,
+        on_booted: Callable[[], None] | None = None,
     ) -> None:
         self.acd = acd
+        self.on_booted = on_booted
         # Awaited before each AMI action a decision of the core causes (`state.mode: cluster`:
         # until the decision is in Redis, so a new leader knows every phone that rings).
         self.before_action = before_action
@@ -136,6 +140,7 @@ class CallControl:
         priority: int = 0,
         tier: str = "regular",
         skills: Mapping[str, int] | None = None,
+        waited: float = 0.0,
     ) -> None:
         """The caller (parked in the hold context) enters `queue` in the core."""
         call = AsteriskCall(call_id, channel, caller=caller, dialed=dialed)
@@ -143,7 +148,7 @@ class CallControl:
         try:
             self.acd.arrive(
                 call_id, queue, caller=caller, language=language, priority=priority, tier=tier,
-                skills=skills, source="asterisk", dialed=dialed,
+                skills=skills, source="asterisk", dialed=dialed, waited=waited,
             )
         except AcdError as exc:
             self.calls.pop(call_id, None)
@@ -222,8 +227,17 @@ class CallControl:
                 self._caller_gone(call.call_id)
             else:
                 log.error("call %s: Redirect to agent %s refused: %s", call.call_id, agent_id, exc)
+        except AmiNotConnected as exc:
+            # Known not to have reached Asterisk: the call goes back to its place now, and the
+            # agent is paused until the link is back (the resync unpauses), not left ringing.
+            log.error("call %s: cannot ring agent %s: %s; call back to its place", call.call_id, agent_id, exc)
+            acd_call = self.acd.calls.get(call.call_id)
+            if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == agent_id:
+                call.ring_failed_in_asterisk = True
+                self.acd.offer_failed(call.call_id, LINK_DOWN)
         except AmiError as exc:
-            # The core's ring timer will take the call back; the resync sees what Asterisk did.
+            # Maybe executed (timeout): the core's ring timer takes the call back if nobody
+            # answers; the resync sees what Asterisk did.
             log.error("call %s: cannot ring agent %s: %s", call.call_id, agent_id, exc)
 
     async def _to_hold(self, call: AsteriskCall) -> None:
@@ -399,21 +413,38 @@ class CallControl:
 
     def on_fully_booted(self, msg: AmiMessage) -> None:
         log.info("Asterisk fully booted")
+        if self.on_booted is not None:  # lists refused while it booted: resync again
+            self.on_booted()
+
+    def agent_left(self, call_id: str) -> tuple[AsteriskCall, str] | None:
+        """The agent hung up first and the caller is still there (the survey): end the talk.
+        The call and its language, or None when the call was not talking."""
+        call = self.calls.get(call_id)
+        acd_call = self.acd.calls.get(call_id)
+        if call is None or acd_call is None or acd_call.state is not CallState.ON_CALL:
+            return None
+        del self.calls[call_id]
+        self._locks.pop(call_id, None)
+        self.acd.end(call_id)
+        self._closed(call, "ended")
+        return call, acd_call.language
 
     def on_shutdown(self, msg: AmiMessage) -> None:
         log.warning("Asterisk is shutting down (%s)", msg.get("Shutdown"))
 
     # -- resync on every (re)connect ---------------------------------------------------------
 
-    async def resync(self, ami: ActionSender) -> None:
+    async def resync(self, ami: ActionSender) -> bool:
         """Make the core match Asterisk again: calls gone or answered during an outage,
-        callers parked by a previous Hotline process, and every agent phone's state."""
+        callers parked by a previous Hotline process, and every agent phone's state.
+        False when Asterisk refused a list (still booting): the caller resyncs again later."""
         channels = await ami.action("CoreShowChannels")
         live = {m.get("Uniqueid"): m for m in channels.items}
-        bridges = await self._optional_list(ami, "BridgeList")
+        refused: list[str] = []
+        bridges = await self._optional_list(ami, "BridgeList", refused)
         bridge_ids = {m.get("BridgeUniqueid") for m in bridges}
-        endpoints = await self._optional_list(ami, "PJSIPShowEndpoints")
-        devices = await self._optional_list(ami, "DeviceStateList")
+        endpoints = await self._optional_list(ami, "PJSIPShowEndpoints", refused)
+        devices = await self._optional_list(ami, "DeviceStateList", refused)
         self._reattach(live)
         for call_id, call in list(self.calls.items()):
             item = live.get(call_id)
@@ -438,13 +469,35 @@ class CallControl:
                 self.acd.ring_no_answer(call_id)
         self.callbacks.resync(live)
         for call_id, item in live.items():
-            if item.get("Context") == self.settings.contexts.hold and call_id not in self.calls:
+            if call_id not in self.calls and self._waiting(item):
                 await self._adopt(ami, call_id, item)
         for item in endpoints:
             self.device_state(f"PJSIP/{item.get('ObjectName')}", item.get("DeviceState"))
         for item in devices:
             self.device_state(item.get("Device"), item.get("State"))
-        log.info("resync: %d channels, %d bridges, %d calls tracked", len(live), len(bridge_ids), len(self.calls))
+        self._link_back()
+        log.info("resync: %d channels, %d bridges, %d calls tracked%s", len(live), len(bridge_ids),
+                 len(self.calls), f"; refused: {', '.join(refused)}" if refused else "")
+        return not refused
+
+    def _link_back(self) -> None:
+        """Agents paused because an offer could not reach the PBX take calls again. Last in
+        the resync: the calls are settled by then, so nothing is offered twice."""
+        for agent_id, agent in self.acd.agents.items():
+            if agent.state is AgentState.PAUSED and agent.pause_reason == LINK_DOWN:
+                try:
+                    self.acd.unpause(agent_id)
+                    if self.devices.get(agent_id) in DEVICE_REASONS:  # its phone is offline or busy
+                        self._apply_presence(agent_id, self.devices[agent_id])
+                except AcdError as exc:
+                    log.warning("resync: agent %s not unpaused: %s", agent_id, exc)
+
+    def _waiting(self, item: AmiMessage) -> bool:
+        """A channel waiting with music in one of Hotline's contexts (a caller to adopt)."""
+        ctx = self.settings.contexts
+        if item.get("Context") == ctx.hold:
+            return True
+        return item.get("Context") in (ctx.incoming, ctx.connect) and item.get("Application") == "MusicOnHold"
 
     def _reattach(self, live: Mapping[str, AmiMessage]) -> None:
         """Calls the core has from before a restart (restored from its journal or from the
@@ -464,19 +517,20 @@ class CallControl:
                 log.info("resync: call %s (%s) taken back from before the restart", call_id, acd_call.state.value)
 
     @staticmethod
-    async def _optional_list(ami: ActionSender, action: str) -> list[AmiMessage]:
-        """A list this Asterisk may refuse (module not loaded): log it and carry on."""
+    async def _optional_list(ami: ActionSender, action: str, refused: list[str]) -> list[AmiMessage]:
+        """A list this Asterisk may refuse (module not loaded, still booting): log it, carry on."""
         try:
             return (await ami.action(action)).items
         except AmiActionError as exc:
             log.warning("resync: %s refused (%s); skipped", action, exc.message)
+            refused.append(action)
             return []
 
     async def _adopt(self, ami: ActionSender, call_id: str, item: AmiMessage) -> None:
         """A caller parked by an earlier Hotline process: queue it again from its variables."""
         channel = item.get("Channel")
         values: dict[str, str] = {}
-        for var in (VAR_QUEUE, VAR_PRIORITY, VAR_TIER, VAR_LANGUAGE, VAR_SKILLS):
+        for var in (VAR_QUEUE, VAR_PRIORITY, VAR_TIER, VAR_LANGUAGE, VAR_SKILLS, VAR_QUEUED_AT):
             try:
                 result = await ami.action("Getvar", {"Channel": channel, "Variable": var})
             except AmiActionError:
@@ -490,12 +544,16 @@ class CallControl:
         except ValueError:
             priority = 0
         try:
+            waited = max(0.0, self.acd.clock.now() - float(values[VAR_QUEUED_AT]))
+        except ValueError:
+            waited = 0.0
+        try:
             self.enqueue(
                 call_id, channel, queue, caller=item.get("CallerIDNum"), dialed=item.get("Exten"),
                 language=values[VAR_LANGUAGE], priority=priority, tier=values[VAR_TIER] or "regular",
-                skills=decode_skills(values[VAR_SKILLS]),
+                skills=decode_skills(values[VAR_SKILLS]), waited=waited,
             )
-            log.info("resync: adopted waiting call %s in %s", call_id, queue)
+            log.info("resync: adopted waiting call %s in %s (waiting %.1f s)", call_id, queue, waited)
         except CallControlError as exc:
             log.warning("resync: %s", exc)
 

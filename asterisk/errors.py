@@ -4,6 +4,7 @@
     ├── AmiError
     │   ├── AmiNotConnected      no logged-in AMI connection right now
     │   ├── AmiAuthError         Asterisk answered `Authentication failed`
+    │   ├── AmiNotAsterisk       the peer's banner is not Asterisk's (no login sent)
     │   ├── AmiTimeout           no answer to an action in time
     │   └── AmiActionError       `Response: Error` (the response is kept)
     └── CallControlError         a call-control step failed (wraps an AmiError)
@@ -28,6 +29,10 @@ class AmiNotConnected(AmiError):
 
 class AmiAuthError(AmiError):
     pass
+
+
+class AmiNotAsterisk(AmiError):
+    """The peer did not greet with Asterisk's manager banner: no secret is sent to it."""
 
 
 class AmiTimeout(AmiError):

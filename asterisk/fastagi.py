@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from asterisk.agi_parser import (
     AgiEnvironment,
@@ -80,7 +82,13 @@ class AgiSession:
 
     @property
     def script(self) -> str:
-        return self.env.get("network_script")
+        """The script name of the AGI URL (`agi://host:port/<script>?key=...`), without the query."""
+        return self.env.get("network_script").partition("?")[0]
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query of the AGI URL (`?key=...`): Asterisk sends it in `agi_network_script`."""
+        return dict(parse_qsl(self.env.get("network_script").partition("?")[2], keep_blank_values=True))
 
     async def command(self, line: str, *, within: float = 10.0) -> AgiReply:
         """Send one command and return its 200 reply; 510/511/520 raise `AgiCommandError`s."""
@@ -142,13 +150,18 @@ class FastAgiServer:
         port: int = 4573,
         *,
         env_timeout: float = 5.0,
+        max_sessions: int = 200,
+        secret: str = "",
     ) -> None:
         self.handler = handler
         self.host = host
         self.port = port
         self.env_timeout = env_timeout
-        self.sessions = 0
-        self.rejected = 0
+        self.max_sessions = max_sessions
+        self.secret = secret
+        self.sessions = 0  # sessions handled so far
+        self.active = 0  # sessions open now (connections still reading their environment included)
+        self.rejected = 0  # refused: no environment, over the cap, wrong secret
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -177,10 +190,21 @@ class FastAgiServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self.active += 1
         try:
+            if self.active > self.max_sessions:
+                self.rejected += 1
+                log.warning("FastAGI: %d sessions open (max_sessions); connection refused", self.active - 1)
+                return
             session = await self._open(reader, writer)
             if session is None:
                 self.rejected += 1
+                return
+            if self.secret and not hmac.compare_digest(session.params.get("key", ""), self.secret):
+                self.rejected += 1
+                log.warning("FastAGI session %s from %s refused: wrong or missing key in the AGI URL",
+                            session.env.get("uniqueid"), writer.get_extra_info("peername"))
+                await session.close()
                 return
             self.sessions += 1
             try:
@@ -190,6 +214,7 @@ class FastAgiServer:
             finally:
                 await session.close()
         finally:
+            self.active -= 1
             writer.close()
             if task is not None:
                 self._tasks.discard(task)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +27,9 @@ from acd.clock import Clock
 from acd.engine import Acd
 from asterisk.agi_channel import AgiChannel
 from asterisk.ami_client import AmiClient
+from asterisk.confgen import SURVEY_SCRIPT
 from asterisk.control import AsteriskCall, CallControl
-from asterisk.errors import CallControlError
+from asterisk.errors import AmiError, CallControlError
 from asterisk.fastagi import AgiSession, FastAgiServer
 from asterisk.settings import AsteriskSettings
 from hotline.logs import bind_call
@@ -48,6 +49,7 @@ log = logging.getLogger("hotline.asterisk")
 
 
 CallbackHook = Callable[[str, TransferRequest], None]  # told after a callback was queued
+RUNS_KEPT = 1000  # finished IVR runs kept in `AsteriskService.runs` (tests, the API)
 
 
 @dataclass
@@ -87,9 +89,16 @@ class AsteriskService:
         self.ivr_settings = ivr_settings or IvrSettings()
         self.on_callback = on_callback
         self.ami = AmiClient(settings.ami, lambda m: self.control.handle_ami(m), on_connect=self._on_connect)
-        self.control = CallControl(acd, settings, self.ami, on_closed=self._on_closed, before_action=before_action)
-        self.agi = FastAgiServer(self.handle_call, settings.fastagi.host, settings.fastagi.port)
-        self.runs: dict[str, IvrRun] = {}
+        self.control = CallControl(acd, settings, self.ami, on_closed=self._on_closed, on_booted=self._booted,
+                                   before_action=before_action)
+        self.agi = FastAgiServer(
+            self.handle_call, settings.fastagi.host, settings.fastagi.port,
+            max_sessions=settings.fastagi.max_sessions, secret=settings.fastagi.secret,
+        )
+        self.runs: dict[str, IvrRun] = {}  # IVR runs in progress and the last RUNS_KEPT finished
+        self.resyncs = 0  # resyncs run (on every login, again on FullyBooted or after a refused list)
+        self._resync_lock = asyncio.Lock()
+        self._retry: asyncio.Task[None] | None = None
         self.stored: dict[str, RecordingInfo] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -100,6 +109,8 @@ class AsteriskService:
         self.ami.start()
 
     async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
         await self.agi.close()
         await self.ami.stop()
         self.control.close()
@@ -114,7 +125,46 @@ class AsteriskService:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _on_connect(self, client: AmiClient) -> None:
-        await self.control.resync(client)
+        await self._resync(client, retry=True)
+
+    async def _resync(self, client: AmiClient, *, retry: bool) -> None:
+        async with self._resync_lock:
+            self.resyncs += 1
+            complete = await self.control.resync(client)
+        if not complete and retry and (self._retry is None or self._retry.done()):
+            self._retry = self._spawn(self._resync_later(client))
+
+    async def _resync_later(self, client: AmiClient, attempts: int = 5, delay: float = 2.0) -> None:
+        """Asterisk refused a list (still booting): resync again until it answers them all."""
+        for _ in range(attempts):
+            await asyncio.sleep(delay)
+            if not client.ready.is_set():
+                return  # the next login resyncs
+            try:
+                async with self._resync_lock:
+                    self.resyncs += 1
+                    if await self.control.resync(client):
+                        return
+            except AmiError as exc:
+                log.warning("resync retry failed: %s", exc)
+                return  # the link dropped: the next login resyncs
+
+    def _booted(self) -> None:
+        """FullyBooted: what Asterisk refused while booting is there now."""
+        if self.ami.ready.is_set():
+            self._spawn(self._resync_guarded())
+
+    async def _resync_guarded(self) -> None:
+        try:
+            await self._resync(self.ami, retry=True)
+        except AmiError as exc:
+            log.warning("resync after FullyBooted failed: %s", exc)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- recordings: API for the agents' panel (card numbers) --------------------------------
 
@@ -127,9 +177,7 @@ class AsteriskService:
     def _on_closed(self, call: AsteriskCall, how: str) -> None:
         if call.recording is None or self.recordings is None or self.writer is None:
             return
-        task = asyncio.create_task(self._store_recording(call.call_id, call.recording))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._store_recording(call.call_id, call.recording))
 
     async def _store_recording(self, call_id: str, path: Path, attempts: int = 5) -> None:
         assert self.recordings is not None and self.writer is not None
@@ -165,9 +213,14 @@ class AsteriskService:
             raise ChannelError(str(exc)) from exc
 
     async def handle_call(self, session: AgiSession) -> None:
-        channel = AgiChannel(session, self.settings, recognizer=self.recognizer, on_callback=self._callback_arrives)
+        channel = AgiChannel(session, self.settings, recognizer=self.recognizer, on_callback=self._callback_arrives,
+                             clock_now=self.clock.now)
         bind_call(channel.call_id)  # every line this session logs is about its call
+        if session.script == SURVEY_SCRIPT:
+            await self._run_survey(channel)
+            return
         run = self.runs[channel.call_id] = IvrRun(channel.call_id)
+        self._prune_runs()
         if self.writer is not None:  # before the IVR: a call ending there keeps its record
             self.writer.record_call_start(
                 channel.call_id, source="asterisk", caller=channel.caller or "",
@@ -177,6 +230,31 @@ class AsteriskService:
             await self._run_ivr(session, channel, run)
         finally:
             run.done.set()
+
+    def _prune_runs(self) -> None:
+        if len(self.runs) <= RUNS_KEPT:
+            return
+        for call_id in [k for k, r in self.runs.items() if r.done.is_set()][: len(self.runs) - RUNS_KEPT]:
+            del self.runs[call_id]
+
+    async def _run_survey(self, channel: AgiChannel) -> None:
+        """The agent hung up first (Dial option g): end the talk, then the menu's survey entry."""
+        talked = self.control.agent_left(channel.call_id)
+        entry = self.settings.survey_entry
+        dialed = talked[0].dialed if talked else (channel.dialed or "")
+        menu = self.menus.active(self.settings.menu_for(dialed))
+        if talked is None or not entry or menu is None or entry not in menu.entries:
+            log.info("call %s: agent hung up first; no survey", channel.call_id)
+            return
+        log.info("call %s: agent hung up first; survey %s", channel.call_id, entry)
+        on_event = self.writer.on_ivr_event if self.writer is not None else None
+        outcome = await run_menu(
+            menu, channel, clock=self.clock, directory=self.directory, emergency=self.emergency,
+            on_event=on_event, settings=self.ivr_settings, language=talked[1] or None, start=entry,
+        )
+        log.info("call %s: survey ended: %s %s", channel.call_id, outcome.kind.value, outcome.reason)
+        with contextlib.suppress(Exception):
+            await channel.hangup()
 
     async def _run_ivr(self, session: AgiSession, channel: AgiChannel, run: IvrRun) -> None:
         name = self.settings.menu_for(channel.dialed)

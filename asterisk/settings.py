@@ -3,7 +3,8 @@
     asterisk:
       ami: {host: 127.0.0.1, port: 5038, username: hotline, secret: change-me,
             connect_timeout: 5, action_timeout: 10, backoff_initial: 0.5, backoff_max: 30}
-      fastagi: {host: 127.0.0.1, port: 4573}
+      fastagi: {host: 127.0.0.1, port: 4573, max_sessions: 200, command_timeout: 120,
+                secret: ""}           # secret: checked in the AGI URL (?key=...) when set
       hotline_numbers: ["1588"]       # dialled numbers handed to the IVR
       ring_timeout: 20                # seconds an agent's phone rings
       recordings_dir: recordings      # MixMonitor writes <dir>/<call id>.wav (Asterisk's view)
@@ -21,6 +22,8 @@
       callback_retry_delay: 20        # seconds between attempts (the agent stays on the line)
       callback_ring_timeout: 30       # seconds the customer's phone rings per attempt
       callback_caller_id: "1588"      # number the customer sees (default: the first hotline number)
+      survey_entry: survey            # menu entry run after the agent hangs up ("" = none)
+      sip_transport: ""               # PJSIP transport of the agents' endpoints ("" = Asterisk picks)
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ class AmiSettings:
 class FastAgiSettings:
     host: str = "127.0.0.1"
     port: int = 4573
+    max_sessions: int = 200  # IVR sessions at once; more are refused (the dialplan hangs up)
+    command_timeout: float = 120.0  # longest wait for one AGI reply (a prompt, a digit, a recording)
+    secret: str = ""  # when set, Asterisk must pass it in the AGI URL (`?key=<secret>`)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,8 @@ class AsteriskSettings:
     callback_retry_delay: float = 20.0
     callback_ring_timeout: float = 30.0
     callback_caller_id: str = ""
+    survey_entry: str = "survey"  # menu entry run when the agent hangs up first ("" = none)
+    sip_transport: str = ""  # transport named on the agents' endpoints ("" = none named)
 
     def menu_for(self, dialed: str | None) -> str:
         return self.menus.get(dialed or "", self.menu)
@@ -154,7 +162,7 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
         {"ami", "fastagi", "hotline_numbers", "ring_timeout", "recordings_dir", "speech_dir",
          "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind",
          "sounds_prefix", "menu", "menus", "callback_dial", "callback_attempts", "callback_retry_delay",
-         "callback_ring_timeout", "callback_caller_id"},
+         "callback_ring_timeout", "callback_caller_id", "survey_entry", "sip_transport"},
         "asterisk",
     )
     try:
@@ -173,11 +181,22 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             ssl_ca=None if ami_raw.get("ssl_ca") is None else str((base or Path()) / str(ami_raw["ssl_ca"])),
         )
         agi_raw = _section(data.get("fastagi"), "asterisk.fastagi")
-        _only(agi_raw, {"host", "port"}, "asterisk.fastagi")
+        _only(agi_raw, set(FastAgiSettings.__dataclass_fields__), "asterisk.fastagi")
         fastagi = FastAgiSettings(
             host=str(agi_raw.get("host", FastAgiSettings.host)),
             port=int(agi_raw.get("port", FastAgiSettings.port)),
+            max_sessions=int(agi_raw.get("max_sessions", FastAgiSettings.max_sessions)),
+            command_timeout=float(agi_raw.get("command_timeout", FastAgiSettings.command_timeout)),
+            secret=str(agi_raw.get("secret", FastAgiSettings.secret) or ""),
         )
+        if fastagi.max_sessions < 1:
+            raise AsteriskConfigError("asterisk.fastagi.max_sessions must be at least 1")
+        if fastagi.command_timeout <= 0:
+            raise AsteriskConfigError("asterisk.fastagi.command_timeout must be positive")
+        if not re.fullmatch(r"[A-Za-z0-9._~-]*", fastagi.secret):
+            raise AsteriskConfigError(
+                "asterisk.fastagi.secret may hold only letters, digits and . _ ~ - (it goes into a URL)"
+            )
         ctx_raw = _section(data.get("contexts"), "asterisk.contexts")
         _only(ctx_raw, set(Contexts.__dataclass_fields__), "asterisk.contexts")
         contexts = Contexts(**{k: str(v) for k, v in ctx_raw.items()})
@@ -228,6 +247,8 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             callback_retry_delay=callback_retry_delay,
             callback_ring_timeout=callback_ring,
             callback_caller_id=str(data.get("callback_caller_id", "")),
+            survey_entry=str(data.get("survey_entry", "survey") or ""),
+            sip_transport=str(data.get("sip_transport", "") or ""),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AsteriskConfigError):

@@ -31,7 +31,16 @@ _AMI = strict(
         "ssl_ca": TEXT,
     }
 )
-_FASTAGI = strict({"host": HOST, "port": PORT})
+_FASTAGI = strict(
+    {
+        "host": HOST,
+        "port": PORT,
+        "max_sessions": count(1, 100_000),
+        "command_timeout": seconds(maximum=3600),
+        "secret": {"type": "string", "pattern": "^[A-Za-z0-9._~-]*$",
+                   "description": "letters, digits and . _ ~ - (it goes into the AGI URL)"},
+    }
+)
 _CONTEXTS = strict({name: NAME for name in ("incoming", "hold", "connect", "callback", "agents")})
 
 PROPERTIES: dict[str, Schema] = {
@@ -59,6 +68,8 @@ PROPERTIES: dict[str, Schema] = {
                 "callback_retry_delay": seconds(zero=True, maximum=3600),
                 "callback_ring_timeout": seconds(maximum=600),
                 "callback_caller_id": ID,
+                "survey_entry": TEXT,
+                "sip_transport": TEXT,
             }
         )
     ),

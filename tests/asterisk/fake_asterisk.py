@@ -141,6 +141,7 @@ class FakeAsterisk:
         self.devices: dict[str, str] = {}  # PJSIP/1001 -> NOT_INUSE ...
         self.muted: dict[str, bool] = {}
         self.stall: set[str] = set()  # actions recorded but never answered (a hung Asterisk)
+        self.refuse: set[str] = set()  # actions answered with an error (modules still loading)
         self.logins = 0
         self.port = 0
         self._server: asyncio.Server | None = None
@@ -245,6 +246,9 @@ class FakeAsterisk:
             session.send(frame([("Response", "Error"), *ident, ("Message", "Permission denied")]))
             return True
         if name in self.stall:
+            return True
+        if name in self.refuse:
+            session.send(frame([("Response", "Error"), *ident, ("Message", f"Invalid/unknown command: {name}")]))
             return True
         handler = getattr(self, f"_action_{name.lower()}", None)
         if handler is None:

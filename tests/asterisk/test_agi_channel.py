@@ -98,5 +98,5 @@ async def test_transfer_sets_the_queue_last(fake: FakeAsterisk, tmp_path: Path) 
     _, result = await run(fake, CallerScript(), lambda ch: ch.transfer(request), tmp_path)
     names = [c.split(" ")[2] for c in result.commands]
     assert names[-1] == "HOTLINE_QUEUE" and set(names) == {
-        "HOTLINE_PRIORITY", "HOTLINE_TIER", "HOTLINE_LANGUAGE", "HOTLINE_SKILLS", "HOTLINE_QUEUE"}
+        "HOTLINE_PRIORITY", "HOTLINE_TIER", "HOTLINE_LANGUAGE", "HOTLINE_SKILLS", "HOTLINE_QUEUED_AT", "HOTLINE_QUEUE"}
     assert result.channel.variables["HOTLINE_SKILLS"] == "lang_ko:5,refund:3"

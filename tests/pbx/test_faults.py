@@ -1,0 +1,153 @@
+"""Faults through a real Asterisk: the AMI link cut, Hotline and Asterisk restarted, a burst
+of calls routed the moment they are queued (the Redirect racing the dialplan)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import subprocess
+import time
+
+import pytest
+
+from tests.pbx.asterisk_proc import CALLER_INFO
+from tests.pbx.hotline_proc import LOCAL_AGENTS
+from tests.pbx.peers import Bye, Info, Pause, WaitBye, spawn
+from tests.pbx.test_calls import caller_channel, finished_call, known_calls
+from tests.pbx.world import World, free_port, until
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def _queued(world: World, before: set[str]) -> str:
+    """The id of the new call once the case store has it queued."""
+    found: list[str] = []
+
+    def check() -> bool:
+        rows = [r for r in world.hotline.rows("select * from calls where queued_at is not null") if r["id"] not in before]
+        found[:] = [r["id"] for r in rows]
+        return bool(rows)
+
+    await until(check, within=30, what="the caller queued")
+    return found[-1]
+
+
+async def test_ami_cut_with_the_caller_waiting_then_resync_connects_it(world: World) -> None:
+    """Issue 16: an offer made while the link is down goes back to its place at once; the
+    agent is not left ringing; the resync after the link is back connects the caller."""
+    await world.ready(())
+    before, mark = known_calls(world), world.pbx.mark()
+    caller = world.caller(CALLER_INFO, [Pause(1200), Info("2"), WaitBye(90000)])
+    await caller.start()
+    await _queued(world, before)
+    world.proxy.cut()
+    await until(lambda: "AMI connection" in world.hotline.log() and "lost" in world.hotline.log(), within=10,
+                what="Hotline saw the AMI link drop")
+    await world.hotline.api("POST", "/api/agents/1001/state", {"action": "login"})
+    await until(lambda: _state(world, "1001", "paused"), within=10, what="offer failed: agent paused, not ringing")
+    agent = await world.hotline.api("GET", "/api/agents/1001")
+    assert agent["pause_reason"] == "pbx_link_down" and not agent["calls"]
+    world.proxy.restore()
+    await world.pbx.event("BridgeEnter", 40, since=mark, where=caller_channel(CALLER_INFO))
+    await world.agents["1001"].hangup()
+    await caller.stop()
+    row = await finished_call(world, CALLER_INFO, before)
+    assert row["agent_id"] == "1001"
+
+
+async def _state(world: World, agent_id: str, state: str) -> bool:
+    return await world.hotline.agent_state(agent_id) == state
+
+
+async def test_ami_cut_while_the_caller_hangs_up_is_closed_by_the_resync(world: World) -> None:
+    await world.ready(())
+    before = known_calls(world)
+    caller = world.caller(CALLER_INFO, [Pause(1200), Info("2"), Pause(4000), Bye()])
+    await caller.start()
+    await _queued(world, before)
+    world.proxy.cut()
+    assert await caller.wait(30) == 0, caller.errors()  # gone while Hotline cannot hear it
+    assert not await world.pbx.channels()
+    world.proxy.restore()
+    row = await finished_call(world, CALLER_INFO, before, within=30)
+    assert row["outcome"] == "abandoned"
+
+
+async def test_hotline_restart_adopts_the_waiting_caller_with_its_wait(world: World) -> None:
+    """Defect 4: the wait of an adopted call counts from its first queueing."""
+    await world.ready(())
+    before, mark = known_calls(world), world.pbx.mark()
+    caller = world.caller(CALLER_INFO, [Pause(1200), Info("2"), WaitBye(90000)])
+    await caller.start()
+    call_id = await _queued(world, before)
+    queued = time.time()
+    await world.restart_hotline(kill=True)
+    assert [c for c in await world.pbx.channels() if c.get("Uniqueid") == call_id]  # still waiting
+    live: list[dict[str, object]] = []
+
+    async def adopted() -> bool:
+        live[:] = [c for c in (await world.hotline.api("GET", "/api/live"))["calls"] if c["id"] == call_id]
+        return bool(live)
+
+    await until(adopted, within=20, what="the new Hotline adopted the caller")
+    assert live[0]["state"] == "queued" and float(live[0]["waiting"]) >= time.time() - queued - 0.5  # type: ignore[arg-type]
+    await asyncio.sleep(max(0.0, 4 - (time.time() - queued)))  # the caller waits a known time
+    await world.set_agent("1001", available=True)
+    await world.pbx.event("BridgeEnter", 30, since=mark, where=caller_channel(CALLER_INFO))
+    waited = time.time() - queued
+    await world.agents["1001"].hangup()
+    await caller.stop()
+    # the restarted Hotline first closes the records of its predecessor's live calls; the
+    # adopted call's record is then answered by the new process
+    await until(lambda: (r := world.hotline.call(call_id)) is not None and r["outcome"] == "answered",
+                within=30, what="the adopted call answered in the case store")
+    row = world.hotline.call(call_id)
+    assert row is not None and row["agent_id"] == "1001"
+    assert row["wait_seconds"] >= waited - 0.5, (row["wait_seconds"], waited)
+
+
+async def test_asterisk_restart_then_calls_are_routed_again(world: World) -> None:
+    """Defect 5: lists refused while Asterisk boots are read again on FullyBooted."""
+    await world.ready(("1001",))
+    resyncs = world.hotline.log().count("resync: ")
+    await world.restart_asterisk()
+    await until(lambda: world.hotline.log().count("resync: ") > resyncs, within=30, what="Hotline resynced")
+    await world.ready(("1001",))  # the phone registered again: Hotline saw its device state
+    before, mark = known_calls(world), world.pbx.mark()
+    caller = world.caller(CALLER_INFO, [Pause(1200), Info("2"), Pause(3000), Bye()])
+    await caller.start()
+    await world.pbx.event("BridgeEnter", 30, since=mark, where=caller_channel(CALLER_INFO))
+    assert await caller.wait(40) == 0, caller.errors()
+    row = await finished_call(world, CALLER_INFO, before)
+    assert row["agent_id"] == "1001"
+
+
+async def test_a_burst_routed_on_arrival_loses_no_call(world: World) -> None:
+    """Defect 3: each caller is Redirected the moment it is queued (agents free), so the
+    Redirect races the end of the AGI; no call may be lost whichever lands first."""
+    await world.ready(LOCAL_AGENTS)
+    before = known_calls(world)
+    calls = 30
+    folder = world.run / "burst"
+    folder.mkdir(exist_ok=True)
+    caller = world.caller(CALLER_INFO, [Pause(1000), Info("2"), Pause(6000), Bye()])
+    await caller.start()  # writes the scenario; the burst below reuses it
+    await caller.wait(60)
+    proc = spawn(
+        ["sipp", f"127.0.0.1:{world.pbx.sip_port}", "-sf", str(caller.folder / "caller.xml"), "-s", "1588",
+         "-m", str(calls), "-r", "10", "-l", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)), "-nostdin",
+         "-mp", "45000", "-timeout", "60s", "-timeout_error"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        await asyncio.wait_for(asyncio.to_thread(proc.wait), 90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    await until(lambda: len([r for r in world.hotline.rows("select * from calls where ended_at is not null")
+                             if r["id"] not in before]) >= calls + 1, within=30, what="every burst call closed")
+    rows = [r for r in world.hotline.rows("select * from calls") if r["id"] not in before]
+    lost = [r["id"] for r in rows if r["answered_at"] is None]
+    assert not lost, f"calls never answered: {lost}"
+    assert not re.search(r"Auto fallthrough, channel '[^']*' status is 'UNKNOWN'", world.pbx.full_log())
