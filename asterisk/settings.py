@@ -15,6 +15,8 @@
       agent_secrets: {"1001": secret}  # SIP passwords for the generated pjsip.conf
       sip_bind: 0.0.0.0:5060          # where agents' softphones register
       sounds_prefix: hotline          # prompt audio ko/welcome -> STREAM FILE hotline/ko/welcome
+      prompts_dir: /var/lib/asterisk/sounds/hotline   # that folder as Hotline sees it: recorded
+                                      # prompts, `hotline prompts build` output (tts/...)
       menu: skyrail-main              # IVR menu; `menus: {"1588": name}` picks one per number
       callback_dial: PJSIP/{number}@trunk   # how a callback reaches the customer ({number} = their number)
       callback_attempts: 3            # customer dialled at most this many times per callback
@@ -78,6 +80,7 @@ class AsteriskSettings:
     agi_script: str = "ivr"
     sip_bind: str = "0.0.0.0:5060"
     sounds_prefix: str = "hotline"  # prompt audio "ko/welcome" plays sounds/<prefix>/ko/welcome
+    prompts_dir: Path | None = None  # sounds/<prefix> as Hotline sees it (None: not shared)
     menu: str = "skyrail-main"  # the IVR menu of a call, unless `menus` names one for its number
     menus: Mapping[str, str] = field(default_factory=dict)
     callback_dial: str = "PJSIP/{number}@trunk"
@@ -138,6 +141,15 @@ def _only(data: Mapping[str, Any], known: set[str], where: str) -> None:
         raise AsteriskConfigError(f"{where}: unknown keys {sorted(unknown)}")
 
 
+def _folder(raw: Any, base: Path | None) -> Path | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw:
+        raise AsteriskConfigError(f"asterisk.prompts_dir: expected a folder path, got {raw!r}")
+    path = Path(raw)
+    return base / path if base is not None and not path.is_absolute() else path
+
+
 def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
     """`raw` is the `asterisk:` mapping; relative paths are taken from `base` (the config's folder)."""
     data = _section(raw, "asterisk")
@@ -146,7 +158,7 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
         {"ami", "fastagi", "hotline_numbers", "ring_timeout", "recordings_dir", "speech_dir",
          "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind",
          "sounds_prefix", "menu", "menus", "callback_dial", "callback_attempts", "callback_retry_delay",
-         "callback_ring_timeout", "callback_caller_id"},
+         "callback_ring_timeout", "callback_caller_id", "prompts_dir"},
         "asterisk",
     )
     try:
@@ -218,6 +230,7 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             callback_retry_delay=callback_retry_delay,
             callback_ring_timeout=callback_ring,
             callback_caller_id=str(data.get("callback_caller_id", "")),
+            prompts_dir=_folder(data.get("prompts_dir"), base),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AsteriskConfigError):

