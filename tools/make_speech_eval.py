@@ -175,7 +175,7 @@ def synthesize(text: str, voice: Voice, speed: int) -> npt.NDArray[np.float64]:
     else:
         wav = _run(["espeak-ng", "-v", voice.variant, "-s", str(speed), "-p", str(voice.pitch),
                     "--stdout", text])
-    raw = _run(["sox", "-t", "wav", "-", "-r", str(RATE), "-b", "16", "-e", "signed", "-c", "1",
+    raw = _run(["sox", "-D", "-t", "wav", "-", "-r", str(RATE), "-b", "16", "-e", "signed", "-c", "1",
                 "-t", "raw", "-", "sinc", "300-3400"], wav)
     x = np.frombuffer(raw, dtype="<i2").astype(np.float64)
     return trim(x * (16000.0 / max(1.0, float(np.abs(x).max()))))
