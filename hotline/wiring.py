@@ -150,6 +150,20 @@ def build_app(
 
         app.cleanup_ctx.append(asterisk_recordings)
 
+        prompts_dir = asterisk_settings.prompts_dir
+        if prompts_dir is not None:
+
+            async def emergency_prompts(app: web.Application) -> AsyncIterator[None]:
+                from prompts.emergency import render_announcements
+
+                unsubscribe, running = render_announcements(emergency, prompts_dir)
+                yield
+                unsubscribe()
+                for task in list(running):
+                    task.cancel()
+
+            app.cleanup_ctx.append(emergency_prompts)
+
     twilio_on, twilio_raw = _enabled(config.section("twilio"), False)
     if twilio_on:
         from twilio_gateway.app import setup_twilio

@@ -131,3 +131,22 @@ def test_every_prompt_of_the_sample_menu_is_listed() -> None:
     found = list(menu_prompts(sample.menu))
     assert {p.language for p in found} == {"ko", "en", "zh"}
     assert any(p.where.endswith("no_input.prompt") for p in found) and len(found) > 40
+
+
+async def test_an_emergency_announcement_is_rendered_when_switched_on(tmp_path: Path) -> None:
+    import asyncio
+
+    from ivr.emergency import EmergencyState
+    from prompts.emergency import render_announcements
+
+    state = EmergencyState()
+    unsubscribe, running = render_announcements(state, tmp_path)
+    text = {"ko": "폭설로 운항이 지연됩니다.", "en": "Flights are delayed by snow."}
+    state.activate(0.0, "sup1", text)
+    assert len(running) == 2
+    await asyncio.gather(*running)
+    for language, words in text.items():
+        assert (tmp_path / f"{tts_name(language, words)}.wav").is_file()
+    unsubscribe()
+    state.activate(1.0, "sup1", {"en": "Another text."})
+    assert not running  # no longer subscribed
