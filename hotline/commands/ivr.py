@@ -164,26 +164,6 @@ def _prompts_folder(flag: str | None, config_path: str | None) -> Path | None:
         raise ConfigError(str(exc)) from exc
 
 
-def _check_audio(result: CheckResult, folder: Path) -> None:
-    """Warn for each prompt Asterisk could not play: no recording and no synthesized file."""
-    from prompts.catalog import leaves_folder, menu_prompts, tts_name
-    from prompts.render import recorded_file
-
-    assert result.menu is not None
-    src = load_source(Path(result.source).read_text(encoding="utf-8"), result.source)
-    for p in menu_prompts(result.menu):
-        if p.audio is not None and not leaves_folder(p.audio) and recorded_file(folder, p.audio):
-            continue
-        if (folder / f"{tts_name(p.language, p.text)}.wav").is_file():
-            continue
-        path = (*p.where.split("."), p.language)
-        what = f"recording {p.audio!r} missing and " if p.audio else ""
-        result.issues.append(
-            Issue(format_path(path), src.line(path),
-                  f"no audio for Asterisk: {what}not built (hotline prompts build)", "warning")
-        )
-
-
 def run_check(args: argparse.Namespace) -> int:
     try:
         queues = _queues(args.config)
@@ -199,7 +179,9 @@ def run_check(args: argparse.Namespace) -> int:
     if folder is not None:
         for r in results:
             if r.menu is not None:
-                _check_audio(r, folder)
+                from prompts.check import check_audio
+
+                check_audio(r, folder)
     if args.speech:
         try:
             texts = {r.source: Path(r.source).read_text(encoding="utf-8") for r in results if r.ok}
