@@ -347,7 +347,7 @@ class Acd(EventDispatch):
         (after its other calls and wrap-up, when it has some: see `_ring_no_answer_on_call`)."""
         self._return_offer(call_id, None)
 
-    @_operation
+    @operation
     def offer_failed(self, call_id: str, reason: str = "offer_failed") -> None:
         """The offer never reached the agent's phone (e.g. the PBX link is down): the call goes
         back to its place at once and the agent is paused with `reason` whatever

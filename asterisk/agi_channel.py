@@ -49,6 +49,8 @@ from ivr.channel import (
     TransferRequest,
 )
 from ivr.speech import Recognizer
+from prompts.catalog import leaves_folder
+from prompts.render import PromptError, recorded_file, render_now
 from speech.listen import listen
 
 log = logging.getLogger("hotline.asterisk.agi")
@@ -138,18 +140,37 @@ class AgiChannel:
             return False
         return not self.session.hung_up and reply.result_int >= 0
 
-    def _file(self, prompt: Prompt) -> str | None:
-        if prompt.audio is None:
+    async def _file(self, prompt: Prompt) -> str | None:
+        """What to play: the recorded file if there is one, else the synthesized one
+        (`hotline prompts build`; rendered now if missing, e.g. a supervisor's emergency
+        announcement). Without `prompts_dir` only recorded files (`audio:`) are played."""
+        name = await self._audio_name(prompt)
+        if name is None:
             # Asterisk cannot speak text: the menu needs an audio file for this prompt.
             self.missing_audio.append(prompt.key or prompt.text[:40])
             log.warning("call %s: prompt %s has no audio file; skipped", self.call_id, prompt.key)
             return None
         prefix = self.settings.sounds_prefix.strip("/")
-        return f"{prefix}/{prompt.audio}" if prefix else prompt.audio
+        return f"{prefix}/{name}" if prefix else name
+
+    async def _audio_name(self, prompt: Prompt) -> str | None:
+        folder = self.settings.prompts_dir
+        recorded = prompt.audio if prompt.audio and not leaves_folder(prompt.audio) else None
+        if folder is None:
+            return recorded
+        if recorded is not None and await asyncio.to_thread(recorded_file, folder, recorded) is not None:
+            return recorded
+        if not prompt.text.strip():
+            return None
+        try:
+            return await render_now(folder, prompt.language, prompt.text)
+        except (PromptError, OSError) as exc:
+            log.warning("call %s: prompt %s could not be rendered: %s", self.call_id, prompt.key, exc)
+            return recorded
 
     async def _stream(self, prompt: Prompt, escape: str) -> str:
         """Play one prompt; the key that interrupted it, or ''."""
-        name = self._file(prompt)
+        name = await self._file(prompt)
         if name is None:
             return ""
         try:

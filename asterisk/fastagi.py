@@ -165,11 +165,6 @@ class FastAgiServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    @property
-    def active(self) -> int:
-        """Sessions open now (metrics read it at scrape time)."""
-        return len(self._tasks)
-
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]

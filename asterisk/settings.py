@@ -16,6 +16,8 @@
       agent_secrets: {"1001": secret}  # SIP passwords for the generated pjsip.conf
       sip_bind: 0.0.0.0:5060          # where agents' softphones register
       sounds_prefix: hotline          # prompt audio ko/welcome -> STREAM FILE hotline/ko/welcome
+      prompts_dir: /var/lib/asterisk/sounds/hotline   # that folder as Hotline sees it: recorded
+                                      # prompts, `hotline prompts build` output (tts/...)
       menu: skyrail-main              # IVR menu; `menus: {"1588": name}` picks one per number
       callback_dial: PJSIP/{number}@trunk   # how a callback reaches the customer ({number} = their number)
       callback_attempts: 3            # customer dialled at most this many times per callback
@@ -86,6 +88,7 @@ class AsteriskSettings:
     agi_script: str = "ivr"
     sip_bind: str = "0.0.0.0:5060"
     sounds_prefix: str = "hotline"  # prompt audio "ko/welcome" plays sounds/<prefix>/ko/welcome
+    prompts_dir: Path | None = None  # sounds/<prefix> as Hotline sees it (None: not shared)
     menu: str = "skyrail-main"  # the IVR menu of a call, unless `menus` names one for its number
     menus: Mapping[str, str] = field(default_factory=dict)
     callback_dial: str = "PJSIP/{number}@trunk"
@@ -154,6 +157,15 @@ def _ami_tls_flag(value: Any) -> bool:
     return value
 
 
+def _folder(raw: Any, base: Path | None) -> Path | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw:
+        raise AsteriskConfigError(f"asterisk.prompts_dir: expected a folder path, got {raw!r}")
+    path = Path(raw)
+    return base / path if base is not None and not path.is_absolute() else path
+
+
 def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
     """`raw` is the `asterisk:` mapping; relative paths are taken from `base` (the config's folder)."""
     data = _section(raw, "asterisk")
@@ -162,7 +174,7 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
         {"ami", "fastagi", "hotline_numbers", "ring_timeout", "recordings_dir", "speech_dir",
          "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind",
          "sounds_prefix", "menu", "menus", "callback_dial", "callback_attempts", "callback_retry_delay",
-         "callback_ring_timeout", "callback_caller_id", "survey_entry", "sip_transport"},
+         "callback_ring_timeout", "callback_caller_id", "survey_entry", "sip_transport", "prompts_dir"},
         "asterisk",
     )
     try:
@@ -249,6 +261,7 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             callback_caller_id=str(data.get("callback_caller_id", "")),
             survey_entry=str(data.get("survey_entry", "survey") or ""),
             sip_transport=str(data.get("sip_transport", "") or ""),
+            prompts_dir=_folder(data.get("prompts_dir"), base),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AsteriskConfigError):

@@ -273,6 +273,19 @@ def build_app(
         ready["asterisk"] = asterisk_check(ASTERISK_KEY)
         metrics.watch_asterisk(lambda: app.get(ASTERISK_KEY))
 
+        prompts_dir = asterisk_settings.prompts_dir
+        if prompts_dir is not None:
+
+            async def emergency_prompts(app: web.Application) -> AsyncIterator[None]:
+                from prompts.emergency import render_announcements
+
+                unsubscribe, running = render_announcements(emergency, prompts_dir)
+                yield
+                unsubscribe()
+                for task in list(running):
+                    task.cancel()
+
+            app.cleanup_ctx.append(emergency_prompts)
     if twilio_on:
         from twilio_gateway.app import setup_twilio
         from twilio_gateway.settings import parse_twilio_settings

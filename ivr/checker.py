@@ -187,6 +187,15 @@ def _check_prompts(
         report.add(path, f"prompt missing for language {lang!r}")
     for lang in sorted(set(prompts) - langs):
         report.add((*path, lang), f"language {lang!r} is not in the menu's languages")
+    for lang, p in sorted(prompts.items()):
+        if p.audio is not None and _leaves_folder(p.audio):
+            report.add((*path, lang, "audio"), f"audio path {p.audio!r} leaves the prompts folder")
+
+
+def _leaves_folder(audio: str) -> bool:
+    """Absolute, `..`, `~` or a drive: the file would not be inside the prompts folder."""
+    parts = audio.replace("\\", "/").split("/")
+    return audio.startswith(("/", "~")) or ".." in parts or ":" in audio
 
 
 def _check_choices(node: Node, langs: set[str], report: _Report) -> None:

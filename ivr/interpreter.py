@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from acd.clock import Clock
@@ -480,20 +480,28 @@ def _match_phrase(choices: Sequence[Choice], language: str, text: str) -> Choice
     """The choice whose keyword the text is, or the only choice with a keyword in the text.
 
     Keywords of two different choices in one utterance ("상담원 예약") are ambiguous: no
-    match. A grammar recognizer forces any sound onto its phrases, and such sequences came
-    mostly from out-of-menu speech in the measurements (docs/ivr.md).
+    match. The Vosk adapter already resolves such hypotheses by verifying each keyword
+    (speech.verify) and reports the one verified; text-only recognizers (Twilio) do not.
     """
+    by_id = {str(i): c for i, c in enumerate(choices)}
+    found = match_phrase_text({i: c.phrases(language) for i, c in by_id.items()}, text)
+    return by_id[found] if found is not None else None
+
+
+def match_phrase_text(options: Mapping[str, Sequence[str]], text: str) -> str | None:
+    """The option (key of `options`) whose phrase `text` is, or the only option with a
+    phrase inside `text`; None when none or several options are named."""
     said = normalize(text)
     if not said:
         return None
-    found: list[Choice] = []
-    for c in choices:
-        for phrase in c.phrases(language):
+    found: list[str] = []
+    for option, phrases in options.items():
+        for phrase in phrases:
             p = normalize(phrase)
             if p == said:
-                return c
-            if f" {p} " in f" {said} " and c not in found:
-                found.append(c)
+                return option
+            if f" {p} " in f" {said} " and option not in found:
+                found.append(option)
     return found[0] if len(found) == 1 else None
 
 

@@ -7,17 +7,27 @@ result once the utterance has ended, by whichever comes first:
 A result without words (a cough, a door), or words while the energy detector has heard no
 voice (steady noise that Vosk forces onto the grammar), is dropped and listening goes on;
 `finish()` then reports silence (empty text): the IVR's no-input handling.
+
+With a `verifier` (grammar sessions), each keyword of Vosk's hypothesis is checked by a
+second pass over its stretch of audio with filler words (`speech.verify`): the result's text
+is the verified phrase, its confidence the second pass's (0 when nothing was verified).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ivr.speech import Recognition
 from speech.vad import EnergyVad, VadSettings
+from speech.verify import Word, verify
+
+BYTES_PER_SECOND = 16000  # 16-bit mono at 8 kHz
+KEEP_SECONDS = 30.0  # audio kept for verification
+Verifier = Callable[[bytes, bool], Sequence[Word]]  # (audio, lenient) -> words
 
 
 class KaldiLike(Protocol):
@@ -37,6 +47,15 @@ class Step:
     speech_started: bool
 
 
+def timed_words(raw: str, offset: float = 0.0) -> list[Word]:
+    data: dict[str, Any] = json.loads(raw)
+    return [
+        Word(str(w["word"]), float(w.get("conf", 1.0)), float(w.get("start", 0.0)) - offset,
+             float(w.get("end", 0.0)) - offset)
+        for w in data.get("result", [])
+    ]
+
+
 def to_recognition(raw: str, latency: float = 0.0) -> Recognition:
     data: dict[str, Any] = json.loads(raw)
     words = tuple((str(w["word"]), float(w.get("conf", 1.0))) for w in data.get("result", []))
@@ -48,14 +67,33 @@ def to_recognition(raw: str, latency: float = 0.0) -> Recognition:
 
 
 class Decoder:
-    def __init__(self, recognizer: KaldiLike, vad: VadSettings) -> None:
+    def __init__(
+        self,
+        recognizer: KaldiLike,
+        vad: VadSettings,
+        *,
+        verifier: Verifier | None = None,
+        phrases: Sequence[str] = (),
+        offset: float = 0.0,
+        mode: str = "strict",
+    ) -> None:
+        """`offset`: seconds of audio `recognizer` decoded before (Vosk's word times count
+        from its creation); `verifier` decodes a stretch of audio with the filler grammar."""
         self.recognizer = recognizer
         self._vad_settings = vad
         self.vad = EnergyVad(vad)
         self.speech_heard = False  # sticky over dropped empty results
+        self._verifier = verifier if phrases else None
+        self._phrases = tuple(phrases)
+        self._offset = offset
+        self._mode = mode
+        self._audio = bytearray()
+        self._audio_start = 0.0  # session seconds where `_audio` begins
+        self.fed = 0  # bytes fed to the recognizer
 
     def accept(self, pcm: bytes) -> Step:
         started = time.perf_counter()
+        self._keep(pcm)
         vad_ended = self.vad.feed(pcm)
         self.speech_heard = self.speech_heard or self.vad.speech_started
         raw: str | None = None
@@ -65,21 +103,61 @@ class Decoder:
             raw = self.recognizer.FinalResult()
         if raw is None:
             return Step(None, self.speech_heard)
-        latency = self.vad.trailing_silence + (time.perf_counter() - started)
-        result = to_recognition(raw, latency)
+        result = to_recognition(raw)
         if not result.text or not self.speech_heard:
             self._restart_vad()
             return Step(None, self.speech_heard)
-        return Step(result, self.speech_heard)
+        result = self._checked(raw, result)
+        latency = self.vad.trailing_silence + (time.perf_counter() - started)
+        return Step(_with_latency(result, latency), self.speech_heard)
 
     def finish(self) -> Recognition:
         started = time.perf_counter()
         raw = self.recognizer.FinalResult()
-        latency = self.vad.trailing_silence + time.perf_counter() - started
         if not self.speech_heard:
+            latency = self.vad.trailing_silence + time.perf_counter() - started
             return Recognition(text="", confidence=0.0, latency=latency)
-        return to_recognition(raw, latency)
+        result = to_recognition(raw)
+        if result.text:
+            result = self._checked(raw, result)
+        latency = self.vad.trailing_silence + time.perf_counter() - started
+        return _with_latency(result, latency)
+
+    def _keep(self, pcm: bytes) -> None:
+        self.fed += len(pcm)
+        self._audio += pcm
+        excess = len(self._audio) - int(KEEP_SECONDS * BYTES_PER_SECOND)
+        if excess > 0:
+            excess += excess % 2
+            del self._audio[:excess]
+            self._audio_start += excess / BYTES_PER_SECOND
+
+    def _checked(self, raw: str, result: Recognition) -> Recognition:
+        if self._verifier is None:
+            return result
+        verifier = self._verifier
+
+        def redecode(start: float, end: float, lenient: bool) -> Sequence[Word]:
+            a = max(0, int((start - self._audio_start) * BYTES_PER_SECOND) & ~1)
+            b = max(0, int((end - self._audio_start) * BYTES_PER_SECOND) & ~1)
+            piece = bytes(self._audio[a:b])
+            return verifier(piece, lenient) if len(piece) >= 3200 else []  # under 0.1 s
+
+        verdict = verify(
+            timed_words(raw, self._offset),
+            self._phrases,
+            lambda a, b: redecode(a, b, False),
+            lambda a, b: redecode(a, b, True),
+            mode=self._mode,
+        )
+        if verdict.phrase is None:
+            return Recognition(text=result.text, confidence=0.0, words=result.words)
+        return Recognition(text=verdict.phrase, confidence=verdict.confidence, words=result.words)
 
     def _restart_vad(self) -> None:
         # Keep the learned noise floor: a fresh detector would take the next frame as floor.
         self.vad = EnergyVad(self._vad_settings, floor=self.vad.noise_floor)
+
+
+def _with_latency(result: Recognition, latency: float) -> Recognition:
+    return Recognition(result.text, result.confidence, result.words, latency)

@@ -28,10 +28,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ivr.speech import Recognition
-from speech.decoder import Decoder, Step
+from speech.decoder import BYTES_PER_SECOND, Decoder, Step, timed_words
 from speech.errors import GrammarError, ModelError, SessionClosed, SpeechError, SpeechTimeout
 from speech.settings import SpeechSettings
 from speech.vad import VadSettings
+from speech.verify import FILLERS, Word, filler_grammar
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ _FRAME_OF_SILENCE = bytes(320)
 class _Pooled:
     recognizer: Any  # vosk.KaldiRecognizer
     grammar: str | None  # JSON grammar it is set to; None: free-form
+    seconds: float = 0.0  # audio decoded since creation: Vosk's word times count from there
 
 
 class RecognizerPool:
@@ -73,6 +75,7 @@ class RecognizerPool:
         `Reset()`), so the next call starts on fresh features: no adaptation to this caller."""
         item.recognizer.AcceptWaveform(_FRAME_OF_SILENCE)
         item.recognizer.FinalResult()
+        item.seconds += len(_FRAME_OF_SILENCE) / BYTES_PER_SECOND
         with self._lock:
             idle = self._idle.setdefault((language, item.grammar is None), [])
             if len(idle) < self._keep:
@@ -108,6 +111,7 @@ class VoskSession:
         self.grammar = grammar
         self._lock = asyncio.Lock()
         self._item: _Pooled | None = None
+        self._checkers: dict[bool, _Pooled] = {}  # filler-grammar recognizers (lenient?)
         self._decoder: Decoder | None = None
         self._result: Recognition | None = None
         self._started = False
@@ -152,12 +156,18 @@ class VoskSession:
         self._closed = True
         async with self._lock:
             busy = self._inflight is not None and not self._inflight.done()
-            if self._item is not None and not (busy or self._broken):
-                try:
-                    await self._run(self._owner.pool.release, self.language, self._item)
-                except SpeechError:
-                    log.warning("speech: could not return a %s recognizer to the pool", self.language)
+            if self._item is not None and self._decoder is not None:
+                self._item.seconds += self._decoder.fed / BYTES_PER_SECOND
+            for item in (self._item, *self._checkers.values()):
+                if item is not None and not (busy or self._broken):
+                    try:
+                        await self._run(self._owner.pool.release, self.language, item)
+                    except SpeechError:
+                        log.warning(
+                            "speech: could not return a %s recognizer to the pool", self.language
+                        )
             self._item = None
+            self._checkers = {}
             self._decoder = None
 
     async def __aenter__(self) -> VoskSession:
@@ -170,8 +180,28 @@ class VoskSession:
     def _ensure_decoder(self) -> Decoder:
         if self._decoder is None:
             self._item = self._owner.pool.acquire(self.language, self.grammar)
-            self._decoder = Decoder(self._item.recognizer, self._owner.vad_settings)
+            checks = self.grammar is not None and self._owner.settings.verify != "off"
+            self._decoder = Decoder(
+                self._item.recognizer,
+                self._owner.vad_settings,
+                verifier=self._second_pass if checks else None,
+                phrases=json.loads(self.grammar) if checks and self.grammar else (),
+                offset=self._item.seconds,
+                mode=self._owner.settings.verify,
+            )
         return self._decoder
+
+    def _second_pass(self, pcm: bytes, lenient: bool) -> list[Word]:
+        """Decode `pcm` with the keywords plus fillers (on a recognition thread)."""
+        assert self.grammar is not None
+        item = self._checkers.get(lenient)
+        if item is None:
+            grammar = self._owner.filler_grammar(self.language, self.grammar, lenient)
+            item = self._checkers[lenient] = self._owner.pool.acquire(self.language, grammar)
+        item.recognizer.AcceptWaveform(pcm)
+        words = timed_words(item.recognizer.FinalResult(), item.seconds)
+        item.seconds += len(pcm) / BYTES_PER_SECOND
+        return words
 
     def _step(self, pcm: bytes) -> Step:
         return self._ensure_decoder().accept(pcm)
@@ -221,6 +251,7 @@ class VoskRecognizer:
             sample_rate=settings.sample_rate, end_silence=settings.end_silence
         )
         self._grammars: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._fillers: dict[tuple[str, str, bool], str] = {}
         self._warned: set[tuple[str, str]] = set()
 
     @property
@@ -277,6 +308,22 @@ class VoskRecognizer:
         grammar = json.dumps(kept, ensure_ascii=False)
         self._grammars[key] = grammar
         return grammar
+
+    def filler_grammar(self, language: str, grammar: str, lenient: bool = False) -> str:
+        """The verification grammar for a session grammar: its phrases plus the language's
+        filler words that the model knows (`speech.verify.filler_grammar`)."""
+        key = (language, grammar, lenient)
+        cached = self._fillers.get(key)
+        if cached is None:
+            fillers = FILLERS.get(language, ())
+            unknown = set(self.unknown_words(language, list(fillers))) if fillers else set()
+            phrases = json.loads(grammar)
+            cached = json.dumps(
+                filler_grammar(phrases, [f for f in fillers if f not in unknown], lenient=lenient),
+                ensure_ascii=False,
+            )
+            self._fillers[key] = cached
+        return cached
 
     async def warm_up(self, free_form: int = 1) -> None:
         """Decode a second of quiet noise on `free_form` free-form recognizers per language, so

@@ -9,6 +9,7 @@
       end_silence: 0.25            # seconds of silence after speech that end an utterance
       threads: 2                   # recognition threads (default: CPU count)
       step_timeout: 5.0            # seconds any one recognition step may take
+      verify: resolve              # keyword verification: off | resolve | strict
 
 Nothing is downloaded: a model missing from disk is a `ModelError` at start-up.
 """
@@ -59,12 +60,17 @@ class SpeechSettings:
     threads: int = 0  # 0: os.cpu_count()
     step_timeout: float = 5.0
     sample_rate: int = 8000
+    verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
 
 
-_KEYS = {"models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout"}
+VERIFY_MODES = ("off", "resolve", "strict")
+_KEYS = {
+    "models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout",
+    "verify",
+}
 
 
 def _number(data: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
@@ -104,6 +110,11 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
     if not isinstance(models_raw, Mapping):
         raise SpeechConfigError("speech.models: expected a mapping language -> model")
     models = {str(lang): _source(str(lang), raw, base_dir) for lang, raw in models_raw.items()}
+    verify = section.get("verify", "resolve")
+    if verify not in VERIFY_MODES:
+        raise SpeechConfigError(
+            f"speech.verify: expected one of {', '.join(VERIFY_MODES)}, got {verify!r}"
+        )
     return SpeechSettings(
         models=models,
         confidence_threshold=_number(section, "confidence_threshold", 0.95, 0.0, 1.0),
@@ -111,4 +122,5 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
         end_silence=_number(section, "end_silence", 0.25, 0.06, 5.0),
         threads=int(_number(section, "threads", 0, 0, 256)),
         step_timeout=_number(section, "step_timeout", 5.0, 0.1, 600.0),
+        verify=str(verify),
     )

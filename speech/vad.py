@@ -7,6 +7,12 @@ Speech starts after `start_frames` voiced frames in a row of which `pitched_fram
 periodic at a voice pitch (70-400 Hz: autocorrelation peak of the last 40 ms at least
 `pitch_threshold`), so a door slam or a burst of line noise does not count as a caller
 barging in; it has ended after `end_silence` seconds of unvoiced frames following a start.
+
+The floor starts at `initial_floor_db` (or the first frame, if quieter), not at the first
+frame: a caller already talking when the stream starts would otherwise set the floor at
+their own voice and never be heard. Before speech starts, energetic frames without pitch
+(steady line noise louder than the initial floor) let the floor rise, so noise still
+becomes the floor.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ class VadSettings:
     floor_rise_db: float = 0.5  # per frame, while unvoiced
     pitched_frames: int = 2  # 0: energy alone starts speech
     pitch_threshold: float = 0.5  # espeak-ng voices: 0.5-1.0 on vowels; noise: 0.1-0.25
+    initial_floor_db: float = -55.0  # assumed line noise before the first quiet frame
 
 
 def frame_db(pcm: bytes) -> float:
@@ -101,7 +108,7 @@ class EnergyVad:
         index = self.frames
         self.frames += 1
         if self._floor is None:
-            self._floor = db
+            self._floor = min(db, s.initial_floor_db)
         voiced = db >= max(self._floor + s.margin_db, s.min_db)
         previous = self._previous
         if self.started_at is None:  # pitch only matters until speech has started
@@ -111,6 +118,8 @@ class EnergyVad:
                 window = np.concatenate([previous, samples])
                 if periodicity(window, s.sample_rate) >= s.pitch_threshold:
                     self._pitched += 1
+                else:  # loud but not a voice: steady noise lifts the floor
+                    self._floor = min(db, self._floor + s.floor_rise_db)
         if voiced:
             self._run += 1
             self._quiet = 0

