@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from acd.events import Event, Subscriber
+from casestore.accounts import AccountRepository
 from casestore.dialect import create_engine
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
@@ -35,6 +36,7 @@ class Store:
         self.engine = create_engine(settings.url, **engine_kwargs)
         self.sla = SlaPolicy(settings.sla_rules)
         self.cases = CaseRepository(self.engine, self.sla, clock)
+        self.accounts = AccountRepository(self.engine, clock)
         self.recordings = FilesystemRecordingStore(
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock
         )

@@ -3,9 +3,11 @@
 `build_app` wires, in start order (aiohttp `cleanup_ctx`, each under a typed `AppKey`):
 
 1. the ACD core (agents from the config, logged out until they log in or their phone says so),
+   and the web room (`hotline.web.setup`: accounts, API routes, pages, live events),
 2. the IVR menu registry (menus from `ivr.menus`; a broken menu refuses the start),
 3. the ACD's event log on a Redis Stream (`state`, when it has a `url`; docs/state.md),
-4. the case store (`store`; schema checked, orphaned calls closed, writer subscribed),
+4. the case store (`store`; schema checked, orphaned calls closed, writer subscribed), then
+   the first-run check (no admin yet: a one-time setup link on the console),
 5. the speech recognizer (`speech`; models loaded once, off the event loop),
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
 7. the Twilio webhooks (`twilio`, when `enabled: true`).
@@ -16,7 +18,7 @@ Tests call `build_app` with their own clock, store URL and Twilio HTTP client.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -25,20 +27,13 @@ from twilio.http import AsyncHttpClient
 from acd.clock import AsyncioClock, Clock
 from acd.engine import Acd
 from casestore.settings import store_settings
-from casestore.store import Store, attached_store
-from hotline.api_auth import ApiSettings
-from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
+from casestore.store import attached_store
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
-from hotline.menus_api import MENUS_KEY, add_menu_routes, load_menu_files
-from hotline.server import (
-    ACD_KEY,
-    API_SETTINGS_KEY,
-    CONFIG_KEY,
-    EMERGENCY_KEY,
-    add_api_routes,
-    api_middleware,
-)
+from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
+from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
+from hotline.web.menus.service import MENU_FILES_KEY, MENUS_KEY, load_menu_files
+from hotline.web.setup import setup_web
 from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
@@ -48,7 +43,7 @@ from state.settings import parse_state_settings
 
 log = logging.getLogger("hotline")
 
-STORE_KEY = web.AppKey("store", Store)
+__all__ = ["STORE_KEY", "build_acd", "build_app"]
 
 
 def build_acd(config: HotlineConfig, clock: Clock) -> Acd:
@@ -80,15 +75,15 @@ def build_app(
     twilio_http_client: AsyncHttpClient | None = None,
     speech: bool = True,
     asterisk: bool = True,
+    announce: Callable[[str], None] | None = None,
 ) -> web.Application:
     clock = clock or AsyncioClock()
-    app = web.Application(middlewares=[api_middleware], client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024)
     app[CONFIG_KEY] = config
     acd = app[ACD_KEY] = build_acd(config, clock)
-    app[API_SETTINGS_KEY] = ApiSettings.from_section(config.section("api"))
     emergency = app[EMERGENCY_KEY] = EmergencyState()
-    add_api_routes(app)
-    add_call_routes(app)
+    room = setup_web(app, config, acd, clock.now, announce=announce)
+    setup_recording_controls(app)
 
     try:
         ivr_config = parse_ivr_settings(config.section("ivr"))
@@ -97,7 +92,7 @@ def build_app(
     registry = MenuRegistry(clock, queues=[q.name for q in config.queues])
     load_menu_files(registry, [config.resolve(p) for p in ivr_config.menus])
     app[MENUS_KEY] = registry
-    add_menu_routes(app, [config.resolve(p) for p in ivr_config.menus])
+    app[MENU_FILES_KEY] = [config.resolve(p) for p in ivr_config.menus]
 
     try:
         state_conf = parse_state_settings(config.section("state"))
@@ -114,6 +109,8 @@ def build_app(
             yield
 
     app.cleanup_ctx.append(store_ctx)
+    if room.first_run_ctx is not None:  # needs the store: no admin yet -> one-time setup link
+        app.cleanup_ctx.append(room.first_run_ctx)
 
     from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
 

@@ -9,10 +9,11 @@ import sys
 from aiohttp import web
 
 from casestore.errors import CaseStoreError
-from hotline.api_auth import ApiSettings
 from hotline.config import ConfigError, load_config
-from hotline.menus_api import reload_on_sighup
 from hotline.privacy import install_log_masking
+from hotline.web.base.keys import WEB_KEY
+from hotline.web.base.settings import parse_api_section
+from hotline.web.menus.service import reload_on_sighup
 from ivr.speech import SpeechError
 
 
@@ -33,8 +34,10 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
-        api = ApiSettings.from_section(config.section("api"))
-        web.run_app(app, host=args.host or api.host, port=args.port or api.port, print=None)
+        api = parse_api_section(config.section("api"))
+        host, port = args.host or api.host, args.port or api.port
+        app[WEB_KEY].listen = (host, port)
+        web.run_app(app, host=host, port=port, print=None)
     except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:
         # ValueError covers every adapter's settings error (each subclasses it)
         print(f"hotline: {exc}", file=sys.stderr)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = {"Authorization": "Bearer change-me-admin"}
+ADMIN: dict[str, str] = {}
 
 
 def _free_port() -> int:
@@ -44,9 +44,10 @@ def _wait_until(predicate: Any, within: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def _hotline(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _hotline(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hotline.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "hotline.cli", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=120, input=stdin,
     )
 
 
@@ -66,6 +67,15 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
 
     upgraded = _hotline("db", "upgrade", "--config", "hotline.yaml", cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
+    password = "a long admin secret 1"
+    added = _hotline(
+        "users", "add", "ada", "--role", "admin", "--config", "hotline.yaml", cwd=tmp_path,
+        stdin=password + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    token = _hotline("users", "token", "ada", "--config", "hotline.yaml", cwd=tmp_path)
+    assert token.returncode == 0, token.stderr
+    ADMIN["Authorization"] = f"Bearer {token.stdout.strip()}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = tmp_path / "serve.log"
     server = subprocess.Popen(
@@ -97,3 +107,5 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     output = log.read_text(encoding="utf-8")
     assert "nowhere" in output
     assert "+8210" not in output  # no caller numbers unmasked in the log
+    assert password not in output and password not in added.stdout + added.stderr
+    assert "/setup?token=" not in output  # an admin exists: no setup link
