@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -28,6 +29,7 @@ class WebRoom:
     listen: tuple[str, int] = ("127.0.0.1", 8080)
     # the first-run check (prints the one-time setup link); runs once the store is open
     first_run_ctx: Callable[[web.Application], AsyncIterator[None]] | None = None
+    openapi: dict[str, Any] | None = None  # the OpenAPI document, built on first request
 
     @property
     def base_url(self) -> str:

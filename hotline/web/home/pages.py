@@ -58,7 +58,7 @@ async def floor_partial(request: web.Request) -> web.StreamResponse:
 
 def add_pages(room: WebRoom) -> None:
     room.pages.nav(NavItem("home.nav", "/", ALL_ROLES, order=0))
-    room.pages.nav(NavItem("reference.nav", "/api/docs", frozenset({Role.ADMIN}), order=900))
+    room.pages.nav(NavItem("reference.nav", "/docs/api", frozenset({Role.ADMIN}), order=900))
     room.pages.route("GET", "/", home, roles=ALL_ROLES)
     room.pages.route("GET", "/home/agent-state", agent_state_partial, roles={Role.AGENT})
     room.pages.route("GET", "/home/floor", floor_partial, roles=STAFF)

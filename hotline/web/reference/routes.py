@@ -15,7 +15,6 @@ from hotline.web.base.openapi import openapi_document
 from hotline.web.base.room import WebRoom
 
 routes = ApiRegistry()
-DOCUMENT = web.AppKey("openapi_document", dict)
 
 
 class OpenApiDocument(BaseModel):
@@ -34,10 +33,10 @@ class OpenApiDocument(BaseModel):
     summary="This API's OpenAPI document",
 )
 async def openapi_json(call: ApiCall[None, None]) -> web.StreamResponse:
-    app = call.request.app
-    if DOCUMENT not in app:
-        app[DOCUMENT] = openapi_document(app[WEB_KEY].api)
-    return web.json_response(app[DOCUMENT])
+    room = call.request.app[WEB_KEY]
+    if room.openapi is None:  # routes are all registered before the app starts
+        room.openapi = openapi_document(room.api)
+    return web.json_response(room.openapi)
 
 
 async def reference_page(request: web.Request) -> web.StreamResponse:
@@ -45,4 +44,4 @@ async def reference_page(request: web.Request) -> web.StreamResponse:
 
 
 def add_pages(room: WebRoom) -> None:
-    room.pages.route("GET", "/api/docs", reference_page, roles=PUBLIC_ROLES)
+    room.pages.route("GET", "/docs/api", reference_page, roles=PUBLIC_ROLES)
