@@ -109,6 +109,10 @@ class WebRig:
                 return cookie.value
         raise AssertionError("no CSRF cookie")
 
+    def forget_session(self) -> None:
+        """Drop the session cookie from the rig's client (as a new browser would be)."""
+        self.client.session.cookie_jar.clear(lambda cookie: cookie.key == "hotline_session")
+
     async def api_sign_in(self, login: str, password: str = PASSWORD) -> dict[str, str]:
         """Sign the rig's client in through the API; return headers with the session's CSRF."""
         token = await self.csrf()

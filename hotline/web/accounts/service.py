@@ -101,7 +101,9 @@ class AccountService:
         ok = await loop.run_in_executor(None, verify_password, password_hash, password)
         if not ok or user is None or user.disabled:
             self.throttle.failed(login, address)
-            log.warning("sign-in refused for login %r from %s", login[:64], address)
+            # an unknown login is not logged: people type their password there by mistake
+            who = f"login {user.login!r}" if user is not None else "an unknown login"
+            log.warning("sign-in refused for %s from %s", who, address)
             raise ApiError(401, "bad_credentials", "wrong login or password")
         self.throttle.succeeded(login)
         log.info("user %s signed in from %s", user.login, address)
