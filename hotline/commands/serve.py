@@ -11,9 +11,6 @@ from aiohttp import web
 from casestore.errors import CaseStoreError
 from hotline.config import ConfigError, load_config
 from hotline.privacy import install_log_masking
-from hotline.web.base.keys import WEB_KEY
-from hotline.web.base.settings import parse_api_section
-from hotline.web.menus.service import reload_on_sighup
 from ivr.speech import SpeechError
 
 
@@ -26,6 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hotline.web.base.keys import WEB_KEY
+    from hotline.web.base.settings import parse_api_section
+    from hotline.web.menus.service import reload_on_sighup
     from hotline.wiring import build_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

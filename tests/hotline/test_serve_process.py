@@ -109,3 +109,52 @@ def test_serve_starts_serves_and_reloads_menus_on_sighup(tmp_path: Path) -> None
     assert "+8210" not in output  # no caller numbers unmasked in the log
     assert password not in output and password not in added.stdout + added.stderr
     assert "/setup?token=" not in output  # an admin exists: no setup link
+
+
+def test_a_fresh_install_serves_and_prints_a_one_time_setup_link(tmp_path: Path) -> None:
+    import http.cookiejar
+    import re
+    import urllib.error
+
+    shutil.copytree(ROOT / "config" / "menus", tmp_path / "menus")
+    config = yaml.safe_load((ROOT / "config" / "hotline.yaml").read_text(encoding="utf-8"))
+    port = _free_port()
+    config.pop("speech")
+    config["asterisk"]["enabled"] = False
+    config["api"]["port"] = port
+    config["store"]["data_dir"] = "data"
+    (tmp_path / "hotline.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert _hotline("db", "upgrade", "--config", "hotline.yaml", cwd=tmp_path).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = tmp_path / "serve.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hotline.cli", "serve", "--config", "hotline.yaml"],
+        cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        _wait_until(lambda: "/setup?token=" in log.read_text(encoding="utf-8"))
+        found = re.search(r"http://localhost:(\d+)/setup\?token=(\S+)", log.read_text(encoding="utf-8"))
+        assert found is not None and int(found.group(1)) == port
+        token = found.group(2)
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        base = f"http://127.0.0.1:{port}"
+        _wait_until(lambda: browser.open(f"{base}/setup?token={token}", timeout=5).status == 200)
+        csrf = next(c.value for c in jar if c.name == "hotline_csrf")
+        body = json.dumps({"token": token, "login": "ada", "name": "Ada", "password": "a long admin secret 1"})
+        request = urllib.request.Request(
+            f"{base}/api/setup", data=body.encode(), method="POST",
+            headers={"Content-Type": "application/json", "X-CSRF-Token": csrf},
+        )
+        with browser.open(request, timeout=5) as response:
+            assert json.loads(response.read())["user"]["role"] == "admin"
+        stranger = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        try:
+            stranger.open(f"{base}/setup?token={token}", timeout=5)
+            raise AssertionError("the setup link worked twice")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 403 and "setup-closed" in exc.read().decode()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert "a long admin secret 1" not in log.read_text(encoding="utf-8")
