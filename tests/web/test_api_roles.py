@@ -139,3 +139,14 @@ async def test_every_change_is_audited(web_rig: WebRig, people: dict[str, dict[s
     first_page = (await (await c.get("/api/audit?limit=2", headers=people["ada"])).json())["entries"]
     rest = (await (await c.get(f"/api/audit?before_id={first_page[-1]['id']}", headers=people["ada"])).json())["entries"]
     assert len(first_page) == 2 and all(e["id"] < first_page[-1]["id"] for e in rest)
+
+
+async def test_the_setup_link_closes_once_an_admin_exists_another_way(web_rig: WebRig) -> None:
+    token = web_rig.links[0].split("token=")[1]
+    await web_rig.add_user("ada", "admin")  # e.g. `hotline users add` while the server runs
+    csrf = {"X-CSRF-Token": await web_rig.csrf()}
+    body = {"token": token, "login": "eve", "name": "Eve", "password": PASSWORD}
+    response = await web_rig.client.post("/api/setup", json=body, headers=csrf)
+    assert (response.status, (await response.json())["error"]) == (403, "setup_closed")
+    assert await web_rig.store.accounts.user("eve") is None
+    assert (await web_rig.client.get(f"/setup?token={token}")).status == 403

@@ -23,6 +23,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     return room.pages.render(
         request, "accounts/login.html", error="", login="",
         next=safe_next(request.query.get("next")), expired=request.query.get("expired") == "1",
+        setup_pending=room.accounts.setup_pending,
     )
 
 
@@ -37,7 +38,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         key = "accounts.login.throttled" if exc.status == 429 else "accounts.login.wrong"
         return room.pages.render(
             request, "accounts/login.html", status=exc.status, error=key, login=login, next=target,
-            expired=False,
+            expired=False, setup_pending=room.accounts.setup_pending,
         )
     cookie, _ = await room.accounts.start_session(user)
     response = redirect(target)

@@ -180,12 +180,20 @@ class AccountService:
         self._setup_hash = sha256(secret)
         return secret
 
+    @property
+    def setup_pending(self) -> bool:
+        """No admin yet: a setup link was printed on the console."""
+        return self._setup_hash is not None
+
     def setup_open(self, secret: str) -> bool:
         return self._setup_hash is not None and hmac.compare_digest(self._setup_hash, sha256(secret))
 
     async def finish_setup(self, secret: str, *, login: str, name: str, password: str) -> UserView:
         if not self.setup_open(secret):
             raise ApiError(403, "setup_closed", "this setup link is not valid (used already?)")
+        if await self.repo.count_admins() > 0:  # an admin was added meanwhile (CLI)
+            self._setup_hash = None
+            raise ApiError(403, "setup_closed", "an admin exists already; sign in instead")
         password_hash = await self.hash(password, login)
         if not self.setup_open(secret):  # another request used it meanwhile
             raise ApiError(403, "setup_closed", "this setup link is not valid (used already?)")

@@ -43,8 +43,9 @@ class Catalogue:
 
 
 def choose_language(request: web.Request, preferred: str | None, default: str) -> str:
-    """The user's own choice, else the language cookie, else Accept-Language, else default."""
-    for candidate in (request.query.get("lang"), preferred, request.cookies.get(LANG_COOKIE)):
+    """`?lang=`, else the language last picked in this browser (cookie), else the person's
+    own setting, else Accept-Language, else the default."""
+    for candidate in (request.query.get("lang"), request.cookies.get(LANG_COOKIE), preferred):
         if candidate in LANGUAGES:
             return candidate
     ranked: list[tuple[float, str]] = []
