@@ -123,3 +123,21 @@ async def test_the_server_keeps_serving_after_bad_input(web_rig: WebRig, admin: 
         await web_rig.client.post(STATE, data=b"[" * 50_000, headers=headers)
     assert (await web_rig.client.get("/health")).status == 200
     assert (await web_rig.client.get("/api/agents", headers=admin)).status == 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "status"),
+    [
+        ("application/x-www-form-urlencoded; charset=klingon", b"login=a&csrf_token=x", 415),
+        ("multipart/form-data; boundary=zz", b"garbage", 400),
+        ("multipart/form-data", b"garbage", 400),
+        ("application/x-www-form-urlencoded", b"\xff\xfe=\xff", 400),
+    ],
+)
+@pytest.mark.parametrize("path", ["/login", "/setup", "/logout"])
+async def test_garbage_forms_get_a_4xx_not_a_500(
+    web_rig: WebRig, path: str, content_type: str, data: bytes, status: int
+) -> None:
+    response = await web_rig.client.post(path, data=data, headers={"Content-Type": content_type})
+    assert response.status == status
+    assert (await web_rig.client.get("/health")).status == 200

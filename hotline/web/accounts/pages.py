@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hotline.web.base.bodies import read_form
 from hotline.web.base.errors import ApiError
 from hotline.web.base.keys import PRINCIPAL, WEB_KEY
 from hotline.web.base.pages import redirect, safe_next
@@ -29,7 +30,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
     room = request.app[WEB_KEY]
-    form = await request.post()
+    form = await read_form(request)
     login, password = _field(form, "login", 64), _field(form, "password")
     target = safe_next(_field(form, "next", 512))
     try:
@@ -66,7 +67,7 @@ async def setup_page(request: web.Request) -> web.StreamResponse:
 
 async def setup_submit(request: web.Request) -> web.StreamResponse:
     room = request.app[WEB_KEY]
-    form = await request.post()
+    form = await read_form(request)
     token, login, name = _field(form, "token", 128), _field(form, "login", 64), _field(form, "name", 128)
     password, again = _field(form, "password"), _field(form, "password_again")
     if not room.accounts.setup_open(token):

@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from hotline.web.base.errors import ApiError
 
@@ -88,3 +90,12 @@ async def read_text(request: web.Request, limit: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiError(400, "bad_encoding", "the body is UTF-8 text") from exc
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+    """A form body (urlencoded or multipart), read once and cached by aiohttp."""
+    check_charset(request)
+    try:
+        return await request.post()
+    except ValueError as exc:  # bad boundary, undecodable bytes (UnicodeDecodeError), ...
+        raise ApiError(400, "bad_form", "the form could not be read") from exc

@@ -22,6 +22,7 @@ from aiohttp.typedefs import Middleware
 
 from casestore.accounts import SessionView
 from hotline.roles import Principal
+from hotline.web.base.bodies import read_form
 from hotline.web.base.errors import ApiError, is_api
 from hotline.web.base.keys import PRINCIPAL, SESSION
 from hotline.web.base.settings import WebSettings
@@ -89,7 +90,7 @@ async def _presented_csrf(request: web.Request) -> str:
     if header:
         return header
     if request.content_type in FORM_TYPES:
-        form = await request.post()
+        form = await read_form(request)
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""
