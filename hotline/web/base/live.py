@@ -48,10 +48,6 @@ class Connection:
     dropped: bool = False
     closed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def wants(self, event: LiveEvent) -> bool:
-        if self.who.role in event.roles:
-            return True
-        return bool(event.agent_id) and self.who.role is Role.AGENT and self.who.agent_id == event.agent_id
 
 
 def _agent_event(event: Event) -> LiveEvent | None:
@@ -111,6 +107,9 @@ class Publisher:
     def __init__(self, queue_size: int = 256) -> None:
         self.queue_size = queue_size
         self._connections: dict[int, Connection] = {}
+        # the audiences, indexed: publishing costs the recipients, not every connection
+        self._by_role: dict[Role, dict[int, Connection]] = {role: {} for role in Role}
+        self._by_agent: dict[str, dict[int, Connection]] = {}
         self._ids = itertools.count(1)
         self.dropped = 0
 
@@ -121,16 +120,31 @@ class Publisher:
     def connect(self, who: Principal) -> Connection:
         conn = Connection(who, asyncio.Queue(self.queue_size), next(self._ids))
         self._connections[conn.id] = conn
+        self._by_role[who.role][conn.id] = conn
+        if who.role is Role.AGENT and who.agent_id:
+            self._by_agent.setdefault(who.agent_id, {})[conn.id] = conn
         return conn
 
     def disconnect(self, conn: Connection) -> None:
         self._connections.pop(conn.id, None)
+        self._by_role[conn.who.role].pop(conn.id, None)
+        agent_conns = self._by_agent.get(conn.who.agent_id)
+        if agent_conns is not None:
+            agent_conns.pop(conn.id, None)
+            if not agent_conns:
+                del self._by_agent[conn.who.agent_id]
         conn.closed.set()
 
+    def _recipients(self, event: LiveEvent) -> list[Connection]:
+        targets: dict[int, Connection] = {}
+        for role in event.roles:
+            targets.update(self._by_role[role])
+        if event.agent_id:
+            targets.update(self._by_agent.get(event.agent_id, {}))
+        return list(targets.values())
+
     def publish(self, event: LiveEvent) -> None:
-        for conn in list(self._connections.values()):
-            if not conn.wants(event):
-                continue
+        for conn in self._recipients(event):
             try:
                 conn.queue.put_nowait(event)
             except asyncio.QueueFull:
