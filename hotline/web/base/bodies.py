@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from hotline.web.base.errors import ApiError
@@ -92,7 +91,7 @@ async def read_text(request: web.Request, limit: int) -> str:
         raise ApiError(400, "bad_encoding", "the body is UTF-8 text") from exc
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     """A form body (urlencoded or multipart), read once and cached by aiohttp."""
     check_charset(request)
     try:
