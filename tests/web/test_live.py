@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from acd.events import AgentStateChanged, CallAssigned
+from casestore.accounts import Actor
 from hotline.roles import Principal, Role
 from hotline.web.base.keys import WEB_KEY
 from hotline.web.base.live import LiveEvent, Publisher
-from tests.web.harness import WebRig
+from tests.web.harness import WebRig, sample_config, start_rig
 
 SUPERVISOR = Principal(Role.SUPERVISOR, login="sue")
 KIM = Principal(Role.AGENT, agent_id="1001", login="kim")
@@ -82,3 +84,18 @@ async def test_the_event_stream_over_http_is_filtered_per_agent(web_rig: WebRig)
     assert [(e["event"], e["agent_id"], e["new"]) for e in kim_events] == [("agent_state", "1001", "available")]
     assert "caller" not in json.dumps(sue_events)  # events carry ids and states only
 
+
+
+async def test_a_stream_ends_when_its_token_is_revoked(tmp_path: Path) -> None:
+    async for rig in start_rig(tmp_path, sample_config(web={"live_heartbeat": 0.2})):
+        await rig.add_user("kim", "agent", agent_id="1001")
+        kim = await rig.store.accounts.user("kim")
+        assert kim is not None
+        created = await rig.app[WEB_KEY].accounts.create_token(Actor("test"), kim, "stream", 1)
+        headers = {"Authorization": f"Bearer {created.secret}"}
+        async with rig.client.get("/api/events", headers=headers) as stream:
+            await stream.content.readline()
+            await rig.store.accounts.revoke_token(Actor("test"), created.view.public_id)
+            rest = await asyncio.wait_for(stream.content.read(), timeout=10)  # the stream ends
+        assert b"event: signed_out" in rest
+        assert rig.app[WEB_KEY].live.connections == 0

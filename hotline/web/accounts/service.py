@@ -118,8 +118,9 @@ class AccountService:
         )
         return cookie, session
 
-    async def session(self, cookie: str) -> tuple[Principal, SessionView] | None:
-        """The principal of a live session; an idle or expired one is ended (None)."""
+    async def session(self, cookie: str, *, touch: bool = True) -> tuple[Principal, SessionView] | None:
+        """The principal of a live session; an idle or expired one is ended (None).
+        `touch=False` checks without counting as activity (open event streams)."""
         found = await self.repo.session(sha256(cookie))
         if found is None:
             return None
@@ -129,7 +130,7 @@ class AccountService:
         if idle or now >= session.expires_at or user.disabled:
             await self.repo.end_session(session.id_hash)
             return None
-        if now - session.last_seen_at >= TOUCH_EVERY:
+        if touch and now - session.last_seen_at >= TOUCH_EVERY:
             await self.repo.touch_session(session.id_hash, now)
         return principal_of(user, "session"), session
 
@@ -152,7 +153,7 @@ class AccountService:
         )
         return NewToken(f"{TOKEN_PREFIX}_{public_id}_{secret}", view)
 
-    async def token(self, presented: str) -> Principal | None:
+    async def token(self, presented: str, *, touch: bool = True) -> Principal | None:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             return None
@@ -165,7 +166,7 @@ class AccountService:
         now = self.clock()
         if view.revoked_at is not None or now >= view.expires_at or user.disabled:
             return None
-        if view.last_used_at is None or now - view.last_used_at >= TOUCH_EVERY:
+        if touch and (view.last_used_at is None or now - view.last_used_at >= TOUCH_EVERY):
             await self.repo.touch_token(view.id, now)
         return principal_of(user, "token")
 

@@ -48,6 +48,9 @@ class WebSettings(BaseModel):
     token_max_days: int = Field(365, ge=1, le=3650)
     default_language: Literal["en", "ko"] = "en"
     live_queue_size: int = Field(256, ge=8, le=100_000, description="events buffered per browser")
+    live_heartbeat: float = Field(
+        15, ge=0.1, le=300, description="seconds between keep-alives of an event stream (and re-checks of its session)"
+    )
 
 
 class ApiSection(BaseModel):

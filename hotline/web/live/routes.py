@@ -14,10 +14,10 @@ from hotline.roles import ALL_ROLES, Role
 from hotline.web.base.api import ApiCall, ApiRegistry
 from hotline.web.base.keys import ACD_KEY, WEB_KEY
 from hotline.web.base.live import LiveEvent
+from hotline.web.base.security import SESSION_COOKIE
 from hotline.web.live.schemas import LiveCall, LiveView, QueueNow
 
 routes = ApiRegistry()
-HEARTBEAT = 15.0  # seconds between keep-alive comments (finds dead connections)
 
 
 @routes.get(
@@ -48,6 +48,16 @@ async def live_view(call: ApiCall[None, None]) -> LiveView:
     )
 
 
+async def _still_signed_in(request: web.Request) -> bool:
+    """Re-check the stream's session or token without counting it as activity."""
+    accounts = request.app[WEB_KEY].accounts
+    bearer = request.headers.get("Authorization", "")
+    if bearer.lower().startswith("bearer "):
+        return await accounts.token(bearer[7:].strip(), touch=False) is not None
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return bool(cookie) and await accounts.session(cookie, touch=False) is not None
+
+
 def _frame(event: LiveEvent) -> bytes:
     data = json.dumps({"kind": event.kind, **event.data}, separators=(",", ":"))
     return f"event: {event.kind}\ndata: {data}\n\n".encode()
@@ -61,9 +71,12 @@ async def events(call: ApiCall[None, None]) -> web.StreamResponse:
     """Events `agent_state`, `call_offered`, `call_ring_no_answer`, `call_answered`,
     `call_ended`, `call_queued`, `call_abandoned`, `case_changed`; each `data` is JSON with ids
     and states only. Agents receive the events of their own agent; staff receive all. A
-    connection that falls behind is ended with a `reset` event: reconnect and re-read."""
+    connection that falls behind is ended with a `reset` event: reconnect and re-read. A stream
+    whose session or token ended is closed with a `signed_out` event (checked at every keep-alive,
+    `web.live_heartbeat`; an open stream does not keep a session alive)."""
     request = call.request
-    publisher = request.app[WEB_KEY].live
+    room = request.app[WEB_KEY]
+    publisher, heartbeat = room.live, room.settings.live_heartbeat
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream", "Cache-Control": "no-store",
@@ -77,12 +90,15 @@ async def events(call: ApiCall[None, None]) -> web.StreamResponse:
         while not conn.closed.is_set():
             get = asyncio.ensure_future(conn.queue.get())
             closed = asyncio.ensure_future(conn.closed.wait())
-            done, pending = await asyncio.wait({get, closed}, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait({get, closed}, timeout=heartbeat, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
             if get in done:
                 await response.write(_frame(get.result()))
             elif not done:
+                if not await _still_signed_in(request):  # signed out, idle, disabled, revoked
+                    await response.write(b"event: signed_out\ndata: {}\n\n")
+                    break
                 await response.write(b": keep-alive\n\n")
         if conn.dropped:
             await response.write(b"event: reset\ndata: {}\n\n")
