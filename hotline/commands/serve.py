@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
-        api = parse_api_section(config.section("api"))
+        api = parse_api_section(config.section("api"), f"{config.path}: api")
         host, port = args.host or api.host, args.port or api.port
         app[WEB_KEY].listen = (host, port)
         web.run_app(app, host=host, port=port, print=None)

@@ -70,8 +70,9 @@ def setup_web(
     app: web.Application, config: HotlineConfig, acd: Acd, clock: Callable[[], float],
     *, announce: Callable[[str], None] | None = None,
 ) -> WebRoom:
-    api_section = parse_api_section(config.section("api"))
-    settings = parse_web_section(config.section("web"))
+    where = f"{config.path}: " if config.path else ""
+    api_section = parse_api_section(config.section("api"), f"{where}api")
+    settings = parse_web_section(config.section("web"), f"{where}web")
     strings = Catalogue.load(f"hotline.web.{f}" for f in FEATURES)
     pages = Pages([f for f in FEATURES if _templates(f)], strings, settings.default_language)
     room = WebRoom(

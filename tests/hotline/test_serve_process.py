@@ -158,3 +158,15 @@ def test_a_fresh_install_serves_and_prints_a_one_time_setup_link(tmp_path: Path)
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     assert "a long admin secret 1" not in log.read_text(encoding="utf-8")
+
+
+def test_an_old_config_with_sample_tokens_is_refused_with_what_to_run(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "config" / "menus", tmp_path / "menus")
+    config = yaml.safe_load((ROOT / "config" / "hotline.yaml").read_text(encoding="utf-8"))
+    config["api"]["tokens"] = {"change-me-admin": "admin", "change-me-agent-1001": {"role": "agent", "agent": "1001"}}
+    (tmp_path / "hotline.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    refused = _hotline("serve", "--config", "hotline.yaml", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "hotline.yaml: api.tokens holds the sample secrets" in refused.stderr
+    assert "hotline users add" in refused.stderr and "hotline users token" in refused.stderr
+    assert "Traceback" not in refused.stderr
