@@ -11,6 +11,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from hotline.config import ConfigError
 from hotline.web.base.i18n import Catalogue, choose_language
+from hotline.web.base.pages import safe_next
 from hotline.web.base.settings import (
     WEB_SECTION_SCHEMA,
     parse_api_section,
@@ -116,3 +117,18 @@ def test_web_settings_are_checked_with_key_paths() -> None:
     with pytest.raises(ConfigError, match=r"api\.port"):
         parse_api_section({"port": 99999})
     assert WEB_SECTION_SCHEMA["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/cases?status=open", "/cases?status=open"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("", "/"),
+        (None, "/"),
+    ],
+)
+def test_sign_in_only_returns_to_same_site_paths(target: str | None, expected: str) -> None:
+    assert safe_next(target) == expected
