@@ -150,3 +150,32 @@ async def test_the_setup_link_closes_once_an_admin_exists_another_way(web_rig: W
     assert (response.status, (await response.json())["error"]) == (403, "setup_closed")
     assert await web_rig.store.accounts.user("eve") is None
     assert (await web_rig.client.get(f"/setup?token={token}")).status == 403
+
+
+async def test_every_endpoint_refuses_the_anonymous_and_the_roles_it_does_not_name(
+    web_rig: WebRig, people: dict[str, dict[str, str]]
+) -> None:
+    """Generic over the registry: a route added by any feature folder is checked too."""
+    from hotline.web.base.keys import WEB_KEY
+
+    by_role = {"admin": people["ada"], "supervisor": people["sue"], "agent": people["kim"]}
+    checked = 0
+    for endpoint in web_rig.app[WEB_KEY].api.endpoints:
+        if endpoint.public:
+            continue
+        path = endpoint.path
+        for param in endpoint.path_params:
+            path = path.replace("{" + param + "}", "x")
+        anonymous = await web_rig.client.request(endpoint.method, path, json={})
+        if endpoint.method == "GET":
+            assert anonymous.status == 401, (endpoint.method, endpoint.path)
+        else:  # no bearer and no session: the CSRF check comes first, also a refusal
+            assert anonymous.status in (401, 403), (endpoint.method, endpoint.path)
+        for role, headers in by_role.items():
+            if role in endpoint.roles:
+                continue
+            denied = await web_rig.client.request(endpoint.method, path, json={}, headers=headers)
+            assert denied.status == 403, (role, endpoint.method, endpoint.path)
+            assert (await denied.json())["error"] == "forbidden"
+            checked += 1
+    assert checked >= 10
