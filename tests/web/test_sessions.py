@@ -82,3 +82,28 @@ async def test_a_new_password_ends_the_other_sessions(web_rig: WebRig) -> None:
     admin = await web_rig.bearer("ada")
     await web_rig.client.post("/api/users/kim/password", json={"password": "a fresh long secret"}, headers=admin)
     assert (await web_rig.client.get("/api/session")).status == 401
+
+
+async def test_api_sign_in_is_throttled_with_retry_after(web_rig: WebRig) -> None:
+    await web_rig.add_user("sue", "supervisor")
+    csrf = {"X-CSRF-Token": await web_rig.csrf()}
+    for _ in range(5):
+        wrong = await web_rig.client.post("/api/session", json={"login": "sue", "password": "nope"}, headers=csrf)
+        assert (wrong.status, (await wrong.json())["error"]) == (401, "bad_credentials")
+    locked = await web_rig.client.post("/api/session", json={"login": "sue", "password": PASSWORD}, headers=csrf)
+    assert (locked.status, (await locked.json())["error"]) == (429, "too_many_attempts")
+    assert 0 < int(locked.headers["Retry-After"]) <= 301
+    web_rig.clock.advance(301)
+    ok = await web_rig.client.post("/api/session", json={"login": "sue", "password": PASSWORD}, headers=csrf)
+    assert ok.status == 200
+
+
+async def test_pages_carry_security_headers(web_rig: WebRig) -> None:
+    response = await web_rig.client.get("/login")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    api = await web_rig.client.get("/api/openapi.json")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
