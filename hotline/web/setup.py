@@ -18,6 +18,7 @@ from aiohttp import web
 from acd.engine import Acd
 from hotline.config import HotlineConfig
 from hotline.web.accounts import pages as accounts_pages
+from hotline.web.accounts import people as accounts_people
 from hotline.web.accounts import routes as accounts_routes
 from hotline.web.accounts.service import AccountService
 from hotline.web.agents import routes as agents_routes
@@ -46,7 +47,8 @@ API_ROUTES: tuple[ApiRegistry, ...] = (
     menus_routes.routes, calls_routes.routes, reference_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
-    accounts_pages.add_pages, home_pages.add_pages, reference_routes.add_pages,
+    accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
+    reference_routes.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 

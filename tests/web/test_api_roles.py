@@ -179,3 +179,11 @@ async def test_every_endpoint_refuses_the_anonymous_and_the_roles_it_does_not_na
             assert (await denied.json())["error"] == "forbidden"
             checked += 1
     assert checked >= 10
+
+
+async def test_an_agent_user_is_bound_to_an_agent_the_acd_has(web_rig: WebRig, people: dict[str, dict[str, str]]) -> None:
+    body = {"login": "lee", "name": "Lee", "role": "agent", "agent_id": "9999", "password": PASSWORD}
+    response = await web_rig.client.post("/api/users", json=body, headers=people["ada"])
+    assert (response.status, (await response.json())["error"]) == (400, "unknown_agent")
+    response = await web_rig.client.patch("/api/users/kim", json={"agent_id": "9999"}, headers=people["ada"])
+    assert (response.status, (await response.json())["error"]) == (400, "unknown_agent")

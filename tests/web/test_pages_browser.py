@@ -58,3 +58,29 @@ async def test_the_ui_speaks_korean(web_rig: WebRig, browser: Browser, shot: Sho
     await page.wait_for_url(f"{web_rig.base_url}/")
     await expect(page.get_by_test_id("agent-state")).to_have_text("로그아웃")
     await shot(page, "agent-home-ko")
+
+
+async def test_an_admin_adds_and_disables_a_person(web_rig: WebRig, browser: Browser, shot: Shot) -> None:
+    await web_rig.add_user("ada", "admin", name="Ada Admin")
+    page = await web_rig.signed_in_page(browser, "ada")
+    await page.get_by_role("link", name="People").click()
+    await page.wait_for_url(f"{web_rig.base_url}/people")
+    await page.fill("#new-login", "kim")
+    await page.fill("#new-name", "Kim Minji")
+    await page.select_option("#new-role", "agent")
+    await page.fill("#new-agent", "1001")
+    await page.fill("#new-password", "short")
+    await page.get_by_test_id("add-person").click()
+    await expect(page.get_by_test_id("people-error")).to_contain_text("at least 10 characters")
+    await page.fill("#new-password", "a long enough secret")
+    await page.get_by_test_id("add-person").click()
+    await expect(page.get_by_test_id("state-kim")).to_have_text("active")
+    await page.get_by_test_id("toggle-kim").click()
+    await expect(page.get_by_test_id("state-kim")).to_have_text("disabled")
+    await shot(page, "people")
+    kim = await web_rig.store.accounts.user("kim")
+    assert kim is not None and kim.disabled and kim.agent_id == "1001"
+    await page.get_by_test_id("toggle-ada").click()  # the last admin stays
+    await expect(page.get_by_test_id("people-error")).to_contain_text("last enabled admin")
+    actions = [e.action for e in await web_rig.store.accounts.audit()]
+    assert actions[:2] == ["user.update", "user.add"]

@@ -25,10 +25,10 @@ from hotline.web.accounts.schemas import (
     UserList,
     UserOut,
 )
-from hotline.web.accounts.service import actor_of
+from hotline.web.accounts.service import actor_of, check_agent
 from hotline.web.base.api import ApiCall, ApiRegistry
 from hotline.web.base.errors import ApiError
-from hotline.web.base.keys import SESSION, WEB_KEY
+from hotline.web.base.keys import ACD_KEY, SESSION, WEB_KEY
 from hotline.web.base.security import SESSION_COOKIE, clear_session_cookie, set_session_cookie
 
 routes = ApiRegistry()
@@ -109,6 +109,7 @@ async def list_users(call: ApiCall[None, None]) -> UserList:
 )
 async def add_user(call: ApiCall[NewUser, None]) -> UserOut:
     body = call.body
+    check_agent(call.request.app[ACD_KEY].agents, body.agent_id)
     user = await call.request.app[WEB_KEY].accounts.add_user(
         actor_of(call.who), login=body.login, name=body.name, role=body.role,
         password=body.password, agent_id=body.agent_id, language=body.language,
@@ -122,6 +123,7 @@ async def add_user(call: ApiCall[NewUser, None]) -> UserOut:
 )
 async def change_user(call: ApiCall[UserChange, None]) -> UserOut:
     """Disabling ends the person's sessions and stops their tokens."""
+    check_agent(call.request.app[ACD_KEY].agents, call.body.agent_id)
     user = await call.request.app[WEB_KEY].accounts.repo.update_user(
         actor_of(call.who), call.params["login"], call.body.changes()
     )

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from casestore.accounts import AccountRepository, Actor, SessionView, TokenView, UserView
@@ -27,6 +27,12 @@ DAY = 86400.0
 
 def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def check_agent(known: Iterable[str], agent_id: str | None) -> None:
+    """An agent user is bound to an agent the ACD has."""
+    if agent_id and agent_id not in known:
+        raise ApiError(400, "unknown_agent", f"the ACD has no agent {agent_id!r}", agent_id=agent_id)
 
 
 def principal_of(user: UserView, via: str) -> Principal:
