@@ -15,6 +15,7 @@ headless Chromium (Debian's, driven by Playwright; nothing is downloaded) signed
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -123,14 +124,18 @@ class WebRig:
         return {"X-CSRF-Token": (await response.json())["csrf_token"]}
 
     async def signed_in_page(self, browser: Browser, login: str, password: str = PASSWORD) -> Page:
-        """A new browser context signed in as `login` through the login form."""
+        """A new browser context signed in as `login` through the login form, on its home
+        page with its live event stream open (pushed events reach it from here on)."""
         context = await browser.new_context(locale="en-US")
         page = await context.new_page()
         await page.goto(f"{self.base_url}/login")
         await page.fill("#login", login)
         await page.fill("#password", password)
+        live = self.app[WEB_KEY].live
+        streams = live.connections
         await page.click("button[type=submit]")
         await page.wait_for_url(f"{self.base_url}/")
+        await asyncio.wait_for(live.wait_for_connections(streams + 1), timeout=15)
         return page
 
 

@@ -148,3 +148,12 @@ async def test_first_admin_setup_link_works_once(web_rig: WebRig, browser: Brows
     await shot(other, "setup-used")
     admin = await web_rig.store.accounts.user("ada")
     assert admin is not None and admin.role == "admin"
+
+
+async def test_a_live_page_whose_session_ended_goes_to_the_login_page(web_rig: WebRig, browser: Browser) -> None:
+    await web_rig.add_user("kim", "agent", agent_id="1001")
+    page = await web_rig.signed_in_page(browser, "kim")
+    web_rig.clock.advance(1801)  # idle past the timeout while the page stays open
+    web_rig.acd.login("1001")  # the pushed event makes the page re-fetch its partial
+    await page.wait_for_url(f"{web_rig.base_url}/login?next=%2F&expired=1")
+    await expect(page.get_by_test_id("expired")).to_be_visible()

@@ -111,6 +111,7 @@ class Publisher:
         self._by_role: dict[Role, dict[int, Connection]] = {role: {} for role in Role}
         self._by_agent: dict[str, dict[int, Connection]] = {}
         self._ids = itertools.count(1)
+        self._connected = asyncio.Event()
         self.dropped = 0
 
     @property
@@ -123,7 +124,14 @@ class Publisher:
         self._by_role[who.role][conn.id] = conn
         if who.role is Role.AGENT and who.agent_id:
             self._by_agent.setdefault(who.agent_id, {})[conn.id] = conn
+        self._connected.set()
         return conn
+
+    async def wait_for_connections(self, count: int) -> None:
+        """Until at least `count` streams are open (tests: the page is listening)."""
+        while self.connections < count:
+            self._connected.clear()
+            await self._connected.wait()
 
     def disconnect(self, conn: Connection) -> None:
         self._connections.pop(conn.id, None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from aiohttp import web
@@ -101,9 +101,15 @@ class Pages:
         async def guarded(request: web.Request) -> web.StreamResponse:
             who = request.get(PRINCIPAL)
             if allowed and who is None:
-                target = request.path_qs if request.method == "GET" else "/"
+                htmx = request.headers.get("HX-Request") == "true"
+                target = request.path_qs if request.method == "GET" and not htmx else "/"
+                if htmx:  # a partial: send the whole page to the login page, not the fragment
+                    target = safe_next(urlsplit(request.headers.get("HX-Current-URL", "/")).path)
                 ended = "&expired=1" if request.get(SESSION_ENDED) else ""
-                raise web.HTTPFound(f"/login?next={quote(target, safe='')}{ended}")
+                login = f"/login?next={quote(target, safe='')}{ended}"
+                if htmx:
+                    return web.Response(status=401, headers={"HX-Redirect": login})
+                raise web.HTTPFound(login)
             if allowed and who is not None and who.role not in allowed:
                 return self.render(request, "base/forbidden.html", status=403)
             return await handler(request)
