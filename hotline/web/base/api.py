@@ -215,6 +215,11 @@ def _aiohttp_handler(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[we
         status = endpoint.status
         if isinstance(result, Status):
             status, result = result.status, result.model
+            declared = endpoint.extra_statuses.get(status) or endpoint.response
+        else:
+            declared = endpoint.response
+        if declared is not None and not isinstance(result, declared):  # a programming error
+            raise TypeError(f"{endpoint.method} {endpoint.path} answered {type(result).__name__}, not {declared.__name__}")
         return web.json_response(result.model_dump(mode="json"), status=status)
 
     handle.__name__ = endpoint.operation_id
