@@ -20,7 +20,7 @@ from acd.clock import VirtualClock
 from asterisk.service import ASTERISK_KEY
 from hotline.config import HotlineConfig, load_config
 from hotline.metrics.speech import RecognizerMetrics
-from hotline.server import ACD_KEY
+from hotline.web.base.keys import ACD_KEY
 from hotline.wiring import STORE_KEY, build_app
 from ivr.speech import Recognition
 from tests.asterisk.fake_asterisk import CallerScript, FakeAsterisk

@@ -1,7 +1,7 @@
 """menus and their versions, the active version per menu, runtime settings (emergency)
 
 Revision ID: 0006_durable_state
-Revises: 0003
+Revises: 0005_encryption
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006_durable_state'
-down_revision = '0003'
+down_revision = '0005_encryption'
 branch_labels = None
 depends_on = None
 
