@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         host, port = args.host or api.host, args.port or api.port
         app[WEB_KEY].listen = (host, port)
         tls = server_ssl_context(config.section("api").get("tls"), config.resolve("."))
+        app[WEB_KEY].scheme = "https" if tls is not None else "http"
         run_app(app, host=host, port=port, ssl_context=tls)
     except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:
         # ValueError covers every adapter's settings error (each subclasses it)

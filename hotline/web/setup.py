@@ -84,7 +84,7 @@ def setup_web(
     )
     app[WEB_KEY] = room
     app.middlewares.append(error_middleware)
-    app.middlewares.append(security_middleware(lambda: room.accounts, settings))
+    app.middlewares.append(security_middleware(lambda: room.accounts, settings, lambda: room.csrf_exempt))
     for registry in API_ROUTES:
         room.api.include(registry)
     for add in PAGES:

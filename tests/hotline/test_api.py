@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hotline.web.base.keys import ACD_KEY
+from hotline.durability import STORED_MENUS_KEY
+from hotline.web.base.keys import ACD_COMMAND_KEY, ACD_KEY
+from state.errors import StateError
 from tests.web.harness import WebRig
 
 ADMIN: dict[str, str] = {}
@@ -119,3 +121,48 @@ async def test_supervisor_switches_emergency_mode(client: TestClient[Any, Any]) 
     assert still["active"] is True
     await client.post("/api/emergency", json={"active": False}, headers=SUPERVISOR)
     assert (await (await client.get("/api/emergency", headers=SUPERVISOR)).json())["active"] is False
+
+
+async def test_agent_actions_go_to_the_acd_command_and_a_missing_leader_is_a_503(
+    web_rig: WebRig, client: TestClient[Any, Any]
+) -> None:
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def leader(op: str, **args: Any) -> None:  # what a cluster follower installs
+        sent.append((op, dict(args)))
+        getattr(web_rig.acd, op)(args.pop("agent_id"), **args)
+
+    web_rig.app[ACD_COMMAND_KEY] = leader
+    response = await client.post("/api/agents/1001/state", json={"action": "login"}, headers=AGENT_1001)
+    assert (response.status, (await response.json())["state"]) == (200, "available")
+    response = await client.post(
+        "/api/agents/1001/state", json={"action": "pause", "reason": "break"}, headers=AGENT_1001
+    )
+    assert response.status == 200
+    assert sent == [("login", {"agent_id": "1001"}), ("pause", {"agent_id": "1001", "reason": "break"})]
+
+    async def unreachable(op: str, **args: Any) -> None:
+        raise StateError("the ACD leader did not answer in 2.0 s")
+
+    web_rig.app[ACD_COMMAND_KEY] = unreachable
+    response = await client.post("/api/agents/1001/state", json={"action": "unpause"}, headers=AGENT_1001)
+    body = await response.json()
+    assert (response.status, body["error"]) == (503, "leader_unavailable")
+    assert web_rig.acd.agent("1001").state.value == "paused"  # nothing changed here
+
+
+async def test_menu_versions_keep_the_signed_in_author_and_message(
+    web_rig: WebRig, client: TestClient[Any, Any]
+) -> None:
+    name = "skyrail-main"
+    stored = web_rig.app[STORED_MENUS_KEY]
+    text = (await stored.get(name)).text
+    changed = text.replace("Thank you for calling SkyRail Air.", "Welcome to SkyRail Air.")
+    response = await client.post("/api/menus?message=new+welcome", data=changed.encode(), headers=ADMIN)
+    assert response.status == 200, await response.text()
+    response = await client.post(f"/api/menus/{name}/rollback", headers=ADMIN)
+    assert response.status == 200
+    versions = await stored.versions(name)
+    assert [(v.version, v.author, v.message) for v in versions][-1] == (2, "ada", "new welcome")
+    active = await stored.store.active()
+    assert active[name] == 1

@@ -4,7 +4,7 @@ strings) and the shared services it uses (accounts, live events, settings, clock
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -27,6 +27,9 @@ class WebRoom:
     settings: WebSettings
     clock: Callable[[], float]
     listen: tuple[str, int] = ("127.0.0.1", 8080)
+    scheme: str = "http"  # "https" when the server speaks TLS (api.tls)
+    # path prefixes that authenticate themselves, without CSRF (Twilio webhooks; the wiring)
+    csrf_exempt: list[str] = field(default_factory=list)
     # the first-run check (prints the one-time setup link); runs once the store is open
     first_run_ctx: Callable[[web.Application], AsyncIterator[None]] | None = None
     openapi: dict[str, Any] | None = None  # the OpenAPI document, built on first request
@@ -37,4 +40,4 @@ class WebRoom:
             return self.settings.public_url.rstrip("/")
         host, port = self.listen
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "") else host
-        return f"http://{shown}:{port}"
+        return f"{self.scheme}://{shown}:{port}"

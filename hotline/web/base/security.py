@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from aiohttp import web
@@ -102,7 +102,13 @@ def _refuse(request: web.Request, status: int, code: str, message: str) -> web.S
     return web.Response(status=status, text=message)
 
 
-def security_middleware(authenticator: Callable[[], Authenticator], settings: WebSettings) -> Middleware:
+def security_middleware(
+    authenticator: Callable[[], Authenticator], settings: WebSettings,
+    csrf_exempt: Callable[[], Sequence[str]] = tuple,
+) -> Middleware:
+    """`csrf_exempt`: path prefixes of requests that authenticate themselves and carry no
+    cookie authority (Twilio's webhooks, checked by their signature)."""
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         auth = authenticator()
@@ -126,7 +132,8 @@ def security_middleware(authenticator: Callable[[], Authenticator], settings: We
         new_anon = not anon
         request[ANON_CSRF] = anon or secrets.token_urlsafe(24)
         routed = request.match_info.http_exception is None  # unknown route/method: 404/405 first
-        if request.method not in SAFE_METHODS and bearer is None and routed:
+        exempt = request.path.startswith(tuple(csrf_exempt()))
+        if request.method not in SAFE_METHODS and bearer is None and routed and not exempt:
             expected = session.csrf_token if session is not None else anon
             presented = await _presented_csrf(request)
             if not expected or not presented or not hmac.compare_digest(expected, presented):
