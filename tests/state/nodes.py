@@ -103,9 +103,12 @@ class Node:
         if self.process is not None:
             self.process.send_signal(signal.SIGCONT)
 
-    def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, anonymous: bool = False
+    ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=ADMIN)
+        headers = {} if anonymous else ADMIN
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 return response.status, json.loads(response.read() or b"null")
