@@ -107,7 +107,9 @@ class Node:
         self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, anonymous: bool = False
     ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        headers = {} if anonymous else ADMIN
+        headers = {} if anonymous else dict(ADMIN)
+        if data is not None:
+            headers["Content-Type"] = "application/yaml" if raw is not None else "application/json"
         request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
