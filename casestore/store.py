@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from acd.events import Event, Subscriber
+from casestore.accounts import AccountRepository
 from casestore.dialect import create_engine
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
@@ -44,6 +45,7 @@ class Store:
         self.cases = CaseRepository(
             self.engine, self.sla, clock, cipher=FieldCipher(keyring) if keyring is not None else None
         )
+        self.accounts = AccountRepository(self.engine, clock)
         self.recordings = FilesystemRecordingStore(
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock, keyring=keyring
         )

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "run the Hotline server"),
     "simulate": ("simulate", "simulate a hotline (traffic, agents, queues) and report service level, ASA, ..."),
     "twilio": ("twilio", "Twilio numbers: check the section, print webhook URLs"),
+    "users": ("users", "add, change and list the people who sign in"),
 }
 
 

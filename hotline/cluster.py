@@ -16,10 +16,12 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from acd.engine import Acd
 from acd.events import Event, Subscriber
-from hotline.server import ACD_COMMAND_KEY, Handler
+from hotline.web.base.errors import ApiError
+from hotline.web.base.keys import ACD_COMMAND_KEY, PRINCIPAL
 from state.cluster import ClusterNode, LeaderHooks, ScopedClock
 from state.journal import call_ids
 from state.settings import Durability
@@ -128,6 +130,8 @@ def follower_refuses(prefixes: tuple[str, ...]) -> Any:
 
 async def cluster_view(request: web.Request) -> web.Response:
     """This node's part in the cluster (which node leads, since when, the fencing token)."""
+    if request.get(PRINCIPAL) is None:  # any signed-in person or API token
+        raise ApiError(401, "unauthorized", "sign in or send an API token")
     node = request.app[CLUSTER_KEY]
     holder = None
     try:

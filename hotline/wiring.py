@@ -3,11 +3,13 @@
 `build_app` wires, in start order (aiohttp `cleanup_ctx`, each under a typed `AppKey`):
 
 1. the ACD core (agents from the config, logged out until they log in or their phone says so),
+   and the web room (`hotline.web.setup`: accounts, API routes, pages, live events),
 2. the IVR menu registry (menus from `ivr.menus` checked; a broken menu refuses the start),
 3. the ACD's durability (`state`; docs/state.md): restored from the local journal and
    journaled (default), or one fenced leader on Redis (`mode: cluster`),
 4. the case store (`store`; schema checked, orphaned calls closed except those the ACD
    restored, writer subscribed), then the menus and the emergency override kept in it,
+   the first-run check (no admin yet: a one-time setup link on the console),
    and its backup schedule (`backup`, when `serve` is true; docs/backup.md),
 5. the speech recognizer (`speech`; models loaded once, off the event loop),
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
@@ -33,9 +35,7 @@ from acd.clock import AsyncioClock, Clock
 from acd.engine import Acd
 from casestore.backup.settings import BackupConfigError, BackupSettings, parse_backup_settings
 from casestore.settings import store_settings
-from casestore.store import Store, attached_store
-from hotline.api_auth import ApiSettings
-from hotline.calls_api import RECORDING_CONTROLS_KEY, add_call_routes
+from casestore.store import attached_store
 from hotline.cluster import (
     CLUSTER_KEY,
     LeaderOnly,
@@ -56,17 +56,12 @@ from hotline.health import (
     store_check,
 )
 from hotline.logs import CallAgents, call_agents
-from hotline.menus_api import MENUS_KEY, add_menu_routes, check_menu_files
 from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.phone import set_default_region
-from hotline.server import (
-    ACD_KEY,
-    API_SETTINGS_KEY,
-    CONFIG_KEY,
-    EMERGENCY_KEY,
-    add_api_routes,
-    api_middleware,
-)
+from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
+from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
+from hotline.web.menus.service import MENU_FILES_KEY, MENUS_KEY, check_menu_files
+from hotline.web.setup import setup_web
 from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
@@ -77,7 +72,7 @@ from state.settings import parse_durability
 
 log = logging.getLogger("hotline")
 
-STORE_KEY = web.AppKey("store", Store)
+__all__ = ["STORE_KEY", "build_acd", "build_app"]
 
 
 def build_acd(config: HotlineConfig, clock: Clock) -> Acd:
@@ -143,6 +138,7 @@ def build_app(
     twilio_http_client: AsyncHttpClient | None = None,
     speech: bool = True,
     asterisk: bool = True,
+    announce: Callable[[str], None] | None = None,
 ) -> web.Application:
     clock = clock or AsyncioClock()
     set_default_region(config.country)
@@ -152,14 +148,13 @@ def build_app(
         raise ConfigError(f"{config.path}: {exc}") from exc
     cluster = durability.mode == "cluster"
     acd_clock = ScopedClock(clock) if cluster else clock  # a demoted leader drops its timers
-    app = web.Application(middlewares=[api_middleware], client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024)
     app[CONFIG_KEY] = config
     acd = app[ACD_KEY] = build_acd(config, acd_clock)
     leader_only = LeaderOnly()  # adapters run by the cluster's leader only
-    app[API_SETTINGS_KEY] = ApiSettings.from_section(config.section("api"))
     emergency = app[EMERGENCY_KEY] = EmergencyState()
-    add_api_routes(app)
-    add_call_routes(app)
+    room = setup_web(app, config, acd, clock.now, announce=announce)
+    setup_recording_controls(app)
     metrics = setup_metrics(app, acd)
     app.cleanup_ctx.append(track_calls(acd))
 
@@ -172,7 +167,7 @@ def build_app(
     checked = check_menu_files(registry, menu_files)
     check_menu_names(config, sorted({r.menu.name for r in checked if r.menu is not None}))
     app[MENUS_KEY] = registry
-    add_menu_routes(app, menu_files)
+    app[MENU_FILES_KEY] = menu_files
     ready: dict[str, Check] = {
         "store": store_check(STORE_KEY), "menus": menus_check(MENUS_KEY, ivr_config.default_menu),
     }
@@ -227,6 +222,8 @@ def build_app(
         )
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
     app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
+    if room.first_run_ctx is not None:  # needs the store: no admin yet -> one-time setup link
+        app.cleanup_ctx.append(room.first_run_ctx)
 
     from speech.service import SPEECH_KEY, speech_cleanup_ctx, speech_settings
 
@@ -296,6 +293,7 @@ def build_app(
             raise ConfigError(f"{config.path}: {exc}") from exc
         if twilio_settings is not None:
             app.middlewares.append(webhook_middleware(metrics, twilio_settings.path_prefix))
+            room.csrf_exempt.append(twilio_settings.path_prefix)  # signed by Twilio, no cookies
         setup_twilio(
             app, twilio_settings, acd, registry,
             recognizer=recognizer, writer=lambda app: app[STORE_KEY].writer_instance,

@@ -67,7 +67,8 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "mode": {"enum": list(MODES)},
-        "url": {"type": "string"},
+        "url": {"type": "string", "pattern": "^(redis|rediss|unix)://",
+                "description": "a redis://, rediss:// or unix:// URL"},
         "stream": {"type": "string", "minLength": 1},
         "maxlen": {"type": "integer", "minimum": 1},
         "buffer": {"type": "integer", "minimum": 1},

@@ -6,11 +6,9 @@ import argparse
 import sys
 
 from casestore.errors import CaseStoreError
-from hotline.api_auth import ApiSettings
 from hotline.app_runner import run_app
 from hotline.config import ConfigError, load_config
 from hotline.logs import LEVELS, configure_logging, parse_logging_settings
-from hotline.menus_api import reload_on_sighup
 from hotline.tls import server_ssl_context
 from ivr.speech import SpeechError
 
@@ -39,6 +37,9 @@ def port_number(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hotline.web.base.keys import WEB_KEY
+    from hotline.web.base.settings import parse_api_section
+    from hotline.web.menus.service import reload_on_sighup
     from hotline.wiring import build_app
 
     configure_logging(level=args.log_level)  # until the config's `logging:` section is read
@@ -48,9 +49,12 @@ def run(args: argparse.Namespace) -> int:
         configure_logging(logging_settings, level=args.log_level)
         app = build_app(config)
         app.cleanup_ctx.append(reload_on_sighup)
-        api = ApiSettings.from_section(config.section("api"))
+        api = parse_api_section(config.section("api"), f"{config.path}: api")
+        host, port = args.host or api.host, args.port or api.port
+        app[WEB_KEY].listen = (host, port)
         tls = server_ssl_context(config.section("api").get("tls"), config.resolve("."))
-        run_app(app, host=args.host or api.host, port=args.port or api.port, ssl_context=tls)
+        app[WEB_KEY].scheme = "https" if tls is not None else "http"
+        run_app(app, host=host, port=port, ssl_context=tls)
     except (ConfigError, CaseStoreError, SpeechError, ValueError) as exc:
         # ValueError covers every adapter's settings error (each subclasses it)
         print(f"hotline: {exc}", file=sys.stderr)

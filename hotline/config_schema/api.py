@@ -1,21 +1,8 @@
-"""`api:`, parsed by hotline/api_auth.py (`ApiSettings.from_section`)."""
+"""`api:` (where the HTTP server listens, TLS), parsed by hotline/web/base/settings.py
+(`parse_api_section`) and hotline/tls.py. People and their API tokens live in the case store."""
 
-from hotline.config_schema._types import HOST, ID, PORT, Schema, mapping_of, optional, strict
+from hotline.config_schema._types import HOST, PORT, Schema, optional, strict
 from hotline.tls import SCHEMA as TLS_SCHEMA
-
-_ROLES = ["admin", "supervisor", "agent"]
-_TOKEN: Schema = {
-    "description": "a role (admin, supervisor), or {role: agent, agent: ID}",
-    "anyOf": [
-        {"enum": ["admin", "supervisor"]},
-        strict(
-            {"role": {"enum": _ROLES}, "agent": ID},
-            required=("role",),
-            **{"if": {"properties": {"role": {"const": "agent"}}},
-               "then": {"required": ["role", "agent"]}},
-        ),
-    ],
-}
 
 PROPERTIES: dict[str, Schema] = {
     "api": optional(
@@ -24,9 +11,8 @@ PROPERTIES: dict[str, Schema] = {
                 "host": HOST,
                 "port": PORT,
                 "tls": optional(TLS_SCHEMA),
-                "tokens": optional(
-                    {**mapping_of(_TOKEN, "bearer token -> role"), "propertyNames": {"minLength": 8}}
-                ),
+                # gone: `parse_api_section` refuses it and says what to run instead
+                "tokens": {"description": "no longer supported (people and tokens are in the case store)"},
             }
         )
     ),

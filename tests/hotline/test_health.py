@@ -70,7 +70,7 @@ async def test_redis_check_when_the_state_stream_is_configured(sqlite_url: str) 
     await relay.start()
     stream = f"test:hotline:{uuid.uuid4().hex}"
     try:
-        config = configured(state={"url": relay.url, "stream": stream, "timeout": 0.5})
+        config = configured(state={"mode": "publish", "url": relay.url, "stream": stream, "timeout": 0.5})
         app = build_app(config, clock=VirtualClock(1_800_000_000.0), store_url=sqlite_url, speech=False)
         async with TestClient(TestServer(app)) as client:
             status, body = await ready(client)

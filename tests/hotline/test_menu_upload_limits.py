@@ -8,35 +8,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from acd.clock import VirtualClock
+from casestore.menus import MenuStore
 from casestore.store import open_store
-from hotline.config import load_config
-from hotline.menus_api import reload_files_async
-from hotline.wiring import build_app
+from hotline.stored_menus import StoredMenus
+from hotline.web.menus.service import reload_files
 from ivr.checker import CheckResult
 from ivr.registry import MenuRegistry
+from tests.web.harness import WebRig
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "hotline.yaml"
-ADMIN = {"Authorization": "Bearer change-me-admin"}
+ADMIN: dict[str, str] = {}
 BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)
 )
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[TestClient[object, object]]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"
-    async with open_store(url, create=True):
-        pass
-    app = build_app(
-        load_config(CONFIG), clock=VirtualClock(1_800_000_000.0), store_url=url, speech=False,
-        asterisk=False,
-    )
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+async def client(web_rig: WebRig) -> AsyncIterator[TestClient[object, object]]:
+    await web_rig.add_user("ada", "admin")
+    ADMIN.clear()
+    ADMIN.update(await web_rig.bearer("ada"))
+    yield web_rig.client
 
 
 def _record_check_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -78,13 +74,16 @@ async def test_reload_of_a_hostile_file_keeps_the_running_menu(
 ) -> None:
     menu = tmp_path / "menu.yaml"
     menu.write_text((ROOT / "config" / "menus" / "airline.yaml").read_text(encoding="utf-8"))
-    registry = MenuRegistry(VirtualClock(0.0))
-    first = await reload_files_async(registry, [menu])
-    assert first[0]["ok"]
-    threads = _record_check_threads(monkeypatch)
-    menu.write_text(BOMB)
-    second = await reload_files_async(registry, [menu])
-    assert not second[0]["ok"]
-    assert threading.get_ident() not in threads
-    assert registry.active(registry.names()[0]) is not None
-    assert [v.version for v in registry.versions(registry.names()[0])] == [1]
+    clock = VirtualClock(1_800_000_000.0)
+    registry = MenuRegistry(clock)
+    async with open_store(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}", create=True) as store:
+        menus = StoredMenus(registry, MenuStore(store.engine), clock, poll=0)
+        await menus.start([menu])
+        threads = _record_check_threads(monkeypatch)
+        menu.write_text(BOMB)
+        second = await reload_files(menus, [menu])
+        assert not second[0]["ok"]
+        assert threads and threading.get_ident() not in threads
+        assert registry.active(registry.names()[0]) is not None
+        assert [v.version for v in registry.versions(registry.names()[0])] == [1]
+        assert [v.version for v in await menus.versions(registry.names()[0])] == [1]  # nothing stored

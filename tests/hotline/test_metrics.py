@@ -20,7 +20,7 @@ from acd.clock import VirtualClock
 from asterisk.service import ASTERISK_KEY
 from hotline.config import HotlineConfig, load_config
 from hotline.metrics.speech import RecognizerMetrics
-from hotline.server import ACD_KEY
+from hotline.web.base.keys import ACD_KEY
 from hotline.wiring import STORE_KEY, build_app
 from ivr.speech import Recognition
 from tests.asterisk.fake_asterisk import CallerScript, FakeAsterisk
@@ -71,7 +71,7 @@ def full_config(fake: FakeAsterisk, redis_url: str, stream: str, **state: Any) -
     twilio = {**base.sections["twilio"], "enabled": True, "auth_token": TOKEN,
               "public_url": "https://hotline.example.com"}
     return configured(asterisk=asterisk, twilio=twilio,
-                      state={"url": redis_url, "stream": stream, "timeout": 0.5, **state})
+                      state={"mode": "publish", "url": redis_url, "stream": stream, "timeout": 0.5, **state})
 
 
 async def test_scrape_of_a_running_server(sqlite_url: str, stream: str) -> None:
@@ -140,7 +140,7 @@ async def test_case_store_lag_and_backlog_while_the_database_is_away(
 ) -> None:
     clock = VirtualClock(1_800_000_000.0)
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{relay.port}/{pg_database}"
-    app = build_app(configured(), clock=clock, store_url=url, speech=False)
+    app = build_app(configured(state={"mode": "memory"}), clock=clock, store_url=url, speech=False)
     async with TestClient(TestServer(app)) as client:
         writer = app[STORE_KEY].writer_instance
         assert writer is not None
@@ -170,7 +170,7 @@ async def test_state_stream_drops_are_counted(sqlite_url: str) -> None:
     relay = RedisRelay(("127.0.0.1", 6379))
     await relay.start()
     await relay.stop()  # nothing listens on its port now
-    config = configured(state={"url": relay.url, "stream": "unused", "timeout": 0.2, "buffer": 2})
+    config = configured(state={"mode": "publish", "url": relay.url, "stream": "unused", "timeout": 0.2, "buffer": 2})
     app = build_app(config, clock=VirtualClock(1_800_000_000.0), store_url=sqlite_url, speech=False)
     async with TestClient(TestServer(app)) as client:
         acd = app[ACD_KEY]

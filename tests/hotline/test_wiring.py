@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from acd.clock import VirtualClock
 from casestore.errors import SchemaError
 from casestore.store import open_store
 from hotline.config import ConfigError, load_config, parse_config
-from hotline.server import ACD_KEY
+from hotline.web.base.keys import ACD_KEY
 from hotline.wiring import STORE_KEY, build_app
+from tests.web.harness import WebRig
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "hotline.yaml"
 MENU = ROOT / "config" / "menus" / "airline.yaml"
-ADMIN = {"Authorization": "Bearer change-me-admin"}
-SUPERVISOR = {"Authorization": "Bearer change-me-supervisor"}
+ADMIN: dict[str, str] = {}
+SUPERVISOR: dict[str, str] = {}
+AGENT_1001: dict[str, str] = {}
 
-Client = TestClient[object, object]
+Client = TestClient[Any, Any]
 
 
 @pytest.fixture
@@ -34,13 +35,15 @@ async def store_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def client(store_url: str) -> AsyncIterator[Client]:
-    app = build_app(
-        load_config(CONFIG), clock=VirtualClock(1_800_000_000.0), store_url=store_url,
-        speech=False, asterisk=False,
-    )
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
+async def client(web_rig: WebRig) -> Client:
+    for login, role, agent, headers in (
+        ("ada", "admin", None, ADMIN), ("sue", "supervisor", None, SUPERVISOR),
+        ("kim", "agent", "1001", AGENT_1001),
+    ):
+        await web_rig.add_user(login, role, agent_id=agent)
+        headers.clear()
+        headers.update(await web_rig.bearer(login))
+    return web_rig.client
 
 
 async def test_calls_through_the_server_reach_the_case_store(client: Client) -> None:
@@ -179,7 +182,7 @@ class FakeRecordingControl:
 
 
 async def test_agent_pauses_and_resumes_the_recording_of_their_call(client: Client) -> None:
-    from hotline.calls_api import RECORDING_CONTROLS_KEY
+    from hotline.web.calls.routes import RECORDING_CONTROLS_KEY
 
     app = client.server.app
     control = FakeRecordingControl()
@@ -188,7 +191,7 @@ async def test_agent_pauses_and_resumes_the_recording_of_their_call(client: Clie
     acd.login("1001")
     acd.arrive("call-9", "booking", caller="+821012345678", source="asterisk")
     acd.answer("call-9")
-    agent = {"Authorization": "Bearer change-me-agent-1001"}
+    agent = AGENT_1001
     url = "/api/calls/call-9/recording"
     assert (await client.post(url, json={"action": "pause"}, headers=agent)).status == 200
     assert (await client.post(url, json={"action": "resume"}, headers=agent)).status == 200

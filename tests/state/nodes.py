@@ -22,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MENU = ROOT / "tests" / "asterisk" / "menu.yaml"
-ADMIN = {"Authorization": "Bearer admin-token"}
+ADMIN: dict[str, str] = {}  # an API token of the admin `upgrade` adds
 AGENT_IDS = [f"{1001 + i}" for i in range(6)]
 
 
@@ -50,7 +50,7 @@ def write_config(folder: Path, *, ami_port: int, api_port: int, agi_port: int, s
             "recordings_dir": str(monitor or folder / "monitor"),
             "speech_dir": str(folder / "speech"),
         },
-        "api": {"host": "127.0.0.1", "port": api_port, "tokens": {"admin-token": "admin"}},
+        "api": {"host": "127.0.0.1", "port": api_port},
         "store": {"url": store_url, "data_dir": str(folder / "data")},
     }
     if state is not None:
@@ -103,9 +103,14 @@ class Node:
         if self.process is not None:
             self.process.send_signal(signal.SIGCONT)
 
-    def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, anonymous: bool = False
+    ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=ADMIN)
+        headers = {} if anonymous else dict(ADMIN)
+        if data is not None:
+            headers["Content-Type"] = "application/yaml" if raw is not None else "application/json"
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 return response.status, json.loads(response.read() or b"null")
@@ -136,10 +141,18 @@ async def until(predicate: Callable[[], Any], within: float = 30.0, what: str = 
     raise AssertionError(f"{what} not met in {within} s (last error: {last!r})")
 
 
-def upgrade(config: Path) -> None:
+def _cli(config: Path, *args: str, stdin: str = "") -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "hotline.cli", "db", "upgrade", "--config", str(config)],
-        cwd=config.parent, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "hotline.cli", *args, "--config", str(config)],
+        cwd=config.parent, capture_output=True, text=True, timeout=120, input=stdin,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def upgrade(config: Path) -> None:
+    """`hotline db upgrade`, then an admin and an API token of theirs for `Node.request`."""
+    _cli(config, "db", "upgrade")
+    _cli(config, "users", "add", "ada", "--role", "admin", stdin="a long admin secret 1\n")
+    ADMIN["Authorization"] = f"Bearer {_cli(config, 'users', 'token', 'ada').strip()}"

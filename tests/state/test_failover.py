@@ -155,6 +155,8 @@ async def test_failover_under_load_keeps_every_call_once(tmp_path: Path, how: st
     try:
         first.start()
         await until(lambda: first.get("/api/cluster")["leader"], what="node0 leads")
+        anonymous = await asyncio.to_thread(first.request, "GET", "/api/cluster", anonymous=True)
+        assert (anonymous[0], anonymous[1]["error"]) == (401, "unauthorized")
         second.start()
         await until(lambda: second.get("/api/cluster")["epoch"] == 1, what="node1 follows")
         for agent in AGENT_IDS[:4]:  # through the follower: sent to the leader

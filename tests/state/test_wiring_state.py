@@ -16,7 +16,7 @@ from acd.events import Event
 from acd.replay import acd_state
 from casestore.store import open_store
 from hotline.config import ConfigError, HotlineConfig, parse_config
-from hotline.server import ACD_KEY
+from hotline.web.base.keys import ACD_KEY
 from hotline.wiring import build_app
 from state.redis_events import read_events, rebuild_from_redis
 from state.service import STATE_KEY

@@ -2,7 +2,7 @@
 nonce, tag, base64) when encryption is on, longer than the clear values (docs/security.md)
 
 Revision ID: 0005_encryption
-Revises: 0003
+Revises: 0004_accounts
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005_encryption'
-down_revision = '0003'
+down_revision = '0004_accounts'
 branch_labels = None
 depends_on = None
 

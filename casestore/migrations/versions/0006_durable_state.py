@@ -1,7 +1,7 @@
 """menus and their versions, the active version per menu, runtime settings (emergency)
 
 Revision ID: 0006_durable_state
-Revises: 0003
+Revises: 0005_encryption
 Create Date: 2026-12-01
 """
 

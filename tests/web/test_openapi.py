@@ -1,0 +1,141 @@
+"""The OpenAPI document: every /api route is described, and a tour through every endpoint
+(and a few refusals) gets answers that validate against the schema the document gives for
+that operation and status."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from aiohttp import ClientResponse
+
+from hotline.web.base.keys import WEB_KEY
+from hotline.web.calls.routes import RECORDING_CONTROLS_KEY
+from tests.web.harness import PASSWORD, WebRig
+
+MENU = Path(__file__).resolve().parents[2] / "config" / "menus" / "airline.yaml"
+
+
+class Recorder:
+    """Fake recording control of the `simulation` call source."""
+
+    async def pause_recording(self, call_id: str) -> None:
+        pass
+
+    async def resume_recording(self, call_id: str) -> None:
+        pass
+
+
+def _api_routes(rig: WebRig) -> set[tuple[str, str]]:
+    routes = set()
+    for route in rig.app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if path.startswith("/api/") and route.method != "HEAD" and route.method != "*":
+            routes.add((route.method.lower(), path))
+    return routes
+
+
+class Tour:
+    def __init__(self, rig: WebRig, document: dict[str, Any]) -> None:
+        self.rig = rig
+        self.document = document
+        self.seen: set[tuple[str, str]] = set()
+
+    async def check(self, response: ClientResponse) -> Any:
+        method = response.request_info.method.lower()
+        template = self.template(method, response.request_info.url.path)
+        operation = self.document["paths"][template][method]
+        responses = operation["responses"]
+        status = str(response.status)
+        assert status in responses, f"{method} {template} answered undocumented {status}"
+        content = responses[status]["content"]
+        if "text/event-stream" in content:
+            assert response.content_type == "text/event-stream"
+            self.seen.add((method, template))
+            return None
+        body = await response.json()
+        schema = {"$ref": content["application/json"]["schema"]["$ref"], "components": self.document["components"]}
+        jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+        if response.status < 400:
+            self.seen.add((method, template))
+        return body
+
+    def template(self, method: str, path: str) -> str:
+        for template, ops in self.document["paths"].items():
+            pattern = re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template))
+            if method in ops and re.fullmatch(pattern, path):
+                return str(template)
+        raise AssertionError(f"{method} {path} is not in the document")
+
+
+async def test_every_api_route_is_described(web_rig: WebRig) -> None:
+    document = await (await web_rig.client.get("/api/openapi.json")).json()
+    described = {(m, p) for p, ops in document["paths"].items() for m in ops}
+    assert _api_routes(web_rig) == described
+    for ops in document["paths"].values():
+        for op in ops.values():
+            assert op["summary"] and "x-roles" in op and op["responses"]
+    jsonschema.Draft202012Validator.check_schema({"components": document["components"]})
+
+
+async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> None:
+    c = web_rig.client
+    document = await (await c.get("/api/openapi.json")).json()
+    tour = Tour(web_rig, document)
+    await tour.check(await c.get("/api/openapi.json"))
+
+    # first run: the setup token makes the first admin (session cookie from here on)
+    token = web_rig.links[0].split("token=")[1]
+    csrf = {"X-CSRF-Token": await web_rig.csrf()}
+    body = await tour.check(await c.post(
+        "/api/setup", json={"token": token, "login": "ada", "name": "Ada", "password": PASSWORD}, headers=csrf,
+    ))
+    session = {"X-CSRF-Token": body["csrf_token"]}
+    await tour.check(await c.get("/api/session"))
+    await tour.check(await c.post("/api/setup", json={"token": token, "login": "x", "name": "x", "password": PASSWORD}, headers=session))
+    admin = await web_rig.bearer("ada")
+
+    await tour.check(await c.post("/api/users", json={"login": "sue", "name": "Sue", "role": "supervisor", "password": PASSWORD}, headers=admin))
+    await tour.check(await c.post("/api/users", json={"login": "kim", "name": "Kim", "role": "agent", "agent_id": "1001", "password": PASSWORD}, headers=admin))
+    await tour.check(await c.post("/api/users", json={"login": "kim", "name": "Kim", "role": "agent", "password": "short"}, headers=admin))
+    await tour.check(await c.get("/api/users", headers=admin))
+    await tour.check(await c.patch("/api/users/sue", json={"name": "Sue Park", "language": "ko"}, headers=admin))
+    await tour.check(await c.post("/api/users/sue/password", json={"password": PASSWORD + "!"}, headers=admin))
+    created = await tour.check(await c.post("/api/tokens", json={"name": "wallboard", "days": 7}, headers=admin))
+    await tour.check(await c.get("/api/tokens", headers=admin))
+    await tour.check(await c.delete(f"/api/tokens/{created['info']['id']}", headers=admin))
+    await tour.check(await c.get("/api/audit?limit=5", headers=admin))
+    agent = await web_rig.bearer("kim")
+    await tour.check(await c.get("/api/audit", headers=agent))
+
+    await tour.check(await c.get("/api/agents", headers=admin))
+    await tour.check(await c.get("/api/agents/1001", headers=agent))
+    await tour.check(await c.post("/api/agents/1001/state", json={"action": "login"}, headers=agent))
+    await tour.check(await c.post("/api/agents/1001/state", json={"action": "login"}, headers=agent))  # 409
+    web_rig.acd.arrive("call-1", "booking", caller="+821012345678", source="simulation")
+    web_rig.acd.answer("call-1")
+    await tour.check(await c.post("/api/agents/1001/disposition", json={"code": "rebooked"}, headers=agent))
+    web_rig.app[RECORDING_CONTROLS_KEY]["simulation"] = Recorder()
+    await tour.check(await c.post("/api/calls/call-1/recording", json={"action": "pause"}, headers=agent))
+    await tour.check(await c.get("/api/live", headers=admin))
+    await tour.check(await c.get("/api/emergency", headers=agent))
+    await tour.check(await c.post("/api/emergency", json={"active": True, "announcement": {"en": "Storm"}}, headers=admin))
+
+    await tour.check(await c.get("/api/menus", headers=admin))
+    changed = MENU.read_text(encoding="utf-8").replace("Thank you for calling SkyRail Air.", "Welcome.")
+    await tour.check(await c.post("/api/menus", data=changed.encode(), headers=admin))
+    await tour.check(await c.post("/api/menus", data=b"menu: [", headers=admin))  # 422
+    await tour.check(await c.post("/api/menus/skyrail-main/rollback", headers=admin))
+    await tour.check(await c.post("/api/menus/skyrail-main/activate", json={"version": 2}, headers=admin))
+    await tour.check(await c.post("/api/menus/reload", headers=admin))
+
+    async with c.get("/api/events", headers=agent) as stream:
+        await tour.check(stream)
+    await tour.check(await c.delete("/api/session", headers=session))
+    await tour.check(await c.post("/api/session", json={"login": "ada", "password": "wrong"}, headers=csrf))
+    await tour.check(await c.post("/api/session", json={"login": "ada", "password": PASSWORD}, headers=csrf))
+
+    endpoints = {(ep.method.lower(), ep.path) for ep in web_rig.app[WEB_KEY].api.endpoints}
+    assert endpoints - tour.seen == set(), "endpoints the tour did not reach"
