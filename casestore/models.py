@@ -174,6 +174,8 @@ class SurveyAnswer(Base):
     question: Mapped[str] = mapped_column(String(64), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
     at: Mapped[float] = mapped_column(Double)
+    # where the answer came from: ivr (the IVR survey), web (the survey link), sms (a reply)
+    channel: Mapped[str] = mapped_column(String(16), server_default="ivr")
 
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
 
