@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casestore.accounts import Actor, record_audit
-from casestore.dialect import insert
+from casestore.dialect import insert, writing
 from casestore.errors import InvalidInput, NotFound
 from casestore.models import CASES, CUSTOMERS, SURVEY_ANSWERS
 from casestore.repository import _Transaction
@@ -82,7 +82,7 @@ class OutreachRepository:
         opted_out: bool = False,
     ) -> None:
         now = self.clock()
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             cid = (await conn.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.phone == phone))).scalar()
             if cid is None:
                 raise NotFound("no such customer")
@@ -94,7 +94,7 @@ class OutreachRepository:
                                after={"channel": channel, "opted_out": opted_out, "email": bool(email)})
 
     async def contact(self, number: str) -> Contact:
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             row = (
                 await conn.execute(
                     select(
@@ -118,7 +118,7 @@ class OutreachRepository:
         """A new version of the template; returns its version number."""
         now = self.clock()
         t = MESSAGE_TEMPLATES.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             last = (
                 await conn.execute(
                     select(func.max(t.version)).where(t.event == event, t.channel == channel, t.language == language)
@@ -136,7 +136,7 @@ class OutreachRepository:
     async def template(self, event: str, channel: str, language: str) -> tuple[int, str] | None:
         """The newest version of the template, or None."""
         t = MESSAGE_TEMPLATES.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             row = (
                 await conn.execute(
                     select(t.version, t.body).where(t.event == event, t.channel == channel, t.language == language)
@@ -150,7 +150,7 @@ class OutreachRepository:
     async def add_message(
         self, case_id: int, *, event: str, channel: str, recipient: str, language: str, body: str, due_by: float,
     ) -> int:
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             result = await conn.execute(SERVICE_MESSAGES.insert().values(
                 case_id=case_id, event=event, channel=channel, recipient=recipient, language=language, body=body,
                 status="queued", created_at=self.clock(), due_by=due_by,
@@ -165,12 +165,12 @@ class OutreachRepository:
             values["provider_id"] = provider_id
         if status == "sent":
             values["sent_at"] = self.clock()
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             await conn.execute(update(SERVICE_MESSAGES).where(SERVICE_MESSAGES.c.id == message_id).values(**values))
 
     async def delivery_status(self, provider_id: str, status: str) -> bool:
         """A provider's status callback (Twilio MessageStatus); False for an unknown message."""
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             result = await conn.execute(
                 update(SERVICE_MESSAGES).where(SERVICE_MESSAGES.c.provider_id == provider_id).values(status=status)
             )
@@ -178,7 +178,7 @@ class OutreachRepository:
 
     async def messages(self, number: str) -> list[MessageView]:
         m = SERVICE_MESSAGES.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             rows = (
                 await conn.execute(
                     select(m.id, m.event, m.channel, m.recipient, m.language, m.body, m.status, m.provider_id,
@@ -194,7 +194,7 @@ class OutreachRepository:
     async def add_invitation(
         self, case_id: int, nonce: str, *, channel: str, recipient: str | None, expires_at: float,
     ) -> None:
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             await conn.execute(SURVEY_INVITATIONS.insert().values(
                 nonce=nonce, case_id=case_id, channel=channel, recipient=recipient, created_at=self.clock(),
                 expires_at=expires_at,
@@ -203,7 +203,7 @@ class OutreachRepository:
     async def invitation_case(self, nonce: str) -> str:
         """The case number of an unused, unexpired invitation (else BadSurveyLink)."""
         s = SURVEY_INVITATIONS.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             row = (
                 await conn.execute(
                     select(CASES.c.number, s.used_at, s.expires_at)
@@ -224,7 +224,7 @@ class OutreachRepository:
             raise InvalidInput(f"survey score must be an integer 1-5, not {score!r}")
         now = self.clock()
         s = SURVEY_INVITATIONS.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             used = await conn.execute(
                 update(SURVEY_INVITATIONS)
                 .where(s.nonce == nonce, s.used_at.is_(None), s.expires_at > now).values(used_at=now)
@@ -250,7 +250,7 @@ class OutreachRepository:
     async def open_sms_invitation(self, phone: str) -> str | None:
         """The newest unused, unexpired SMS invitation sent to this number (for a reply)."""
         s = SURVEY_INVITATIONS.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             return (
                 await conn.execute(
                     select(s.nonce).where(
@@ -262,7 +262,7 @@ class OutreachRepository:
     async def score(self, number: str) -> tuple[int, str] | None:
         """The case's after-service score and its channel."""
         a = SURVEY_ANSWERS.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             row = (
                 await conn.execute(
                     select(a.score, a.channel).where(a.call_id == survey_call_id(number), a.question == SURVEY_QUESTION)
@@ -273,7 +273,7 @@ class OutreachRepository:
     # --- follow-up calls --------------------------------------------------------------
 
     async def add_follow_up(self, case_id: int, due_at: float) -> int:
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             result = await conn.execute(FOLLOW_UP_TASKS.insert().values(
                 case_id=case_id, due_at=due_at, status="open", created_at=self.clock(),
             ).returning(FOLLOW_UP_TASKS.c.id))
@@ -293,13 +293,13 @@ class OutreachRepository:
             stmt = stmt.where(f.due_at <= due_by)
         if taken_by is not None:
             stmt = stmt.where((f.taken_by == taken_by) | (f.status == "open"))
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             return [TaskView(*r) for r in (await conn.execute(stmt)).all()]
 
     async def take_follow_up(self, actor: Actor, task_id: int) -> TaskView:
         now = self.clock()
         f = FOLLOW_UP_TASKS.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             taken = await conn.execute(
                 update(FOLLOW_UP_TASKS).where(f.id == task_id, f.status == "open").values(status="taken", taken_by=actor.user_id)
             )
@@ -311,7 +311,7 @@ class OutreachRepository:
     async def finish_follow_up(self, actor: Actor, task_id: int, outcome: str) -> TaskView:
         now = self.clock()
         f = FOLLOW_UP_TASKS.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             done = await conn.execute(
                 update(FOLLOW_UP_TASKS).where(f.id == task_id, f.status == "taken", f.taken_by == actor.user_id)
                 .values(status="done", outcome=outcome, done_at=now)
@@ -323,7 +323,7 @@ class OutreachRepository:
 
     async def _task(self, task_id: int) -> TaskView:
         f = FOLLOW_UP_TASKS.c
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             row = (
                 await conn.execute(
                     select(f.id, CASES.c.number, f.due_at, f.status, f.taken_by, f.outcome, CUSTOMERS.c.phone)

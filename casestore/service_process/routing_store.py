@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casestore.accounts import Actor, record_audit
-from casestore.dialect import insert
+from casestore.dialect import insert, writing
 from casestore.errors import InvalidInput, NotFound
 from casestore.models import CASES, USERS
 from casestore.repository import _Transaction
@@ -63,7 +63,7 @@ class RoutingRepository:
 
     async def add_team(self, actor: Actor, name: str, title: str) -> TeamView:
         now = self.clock()
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             if (await conn.execute(select(TEAMS.c.id).where(TEAMS.c.name == name))).first():
                 raise InvalidInput(f"team {name!r} exists")
             await conn.execute(TEAMS.insert().values(name=name, title=title, created_at=now))
@@ -75,7 +75,7 @@ class RoutingRepository:
         notify_email: str | None = None,
     ) -> MemberView:
         now = self.clock()
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             team_id = await _team_id(conn, team)
             user = (await conn.execute(select(USERS.c.id).where(USERS.c.login == login))).first()
             if user is None:
@@ -90,7 +90,7 @@ class RoutingRepository:
         return MemberView(login, user.id, tuple(sorted(set(skills))), lead, notify_email, 0)
 
     async def teams(self) -> list[TeamView]:
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             teams = (await conn.execute(select(TEAMS.c.id, TEAMS.c.name, TEAMS.c.title).order_by(TEAMS.c.name))).all()
             members = await _members(conn)
         return [TeamView(t.name, t.title, tuple(members.get(t.id, ()))) for t in teams]
@@ -101,7 +101,7 @@ class RoutingRepository:
         """Apply the rules to a new or escalated case: its team and the least-loaded member
         with the skill. None when no rule names a team."""
         now = self.clock()
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             case = await _case(conn, number)
             teams, ids = await _teams_for_rules(conn)
             workload = await _workload(conn)
@@ -118,7 +118,7 @@ class RoutingRepository:
     async def reassign(self, actor: Actor, number: str, login: str, team: str | None = None) -> RoutingView:
         """A supervisor's reassignment (to a member of the case's team, or of `team`), audited."""
         now = self.clock()
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             case = await _case(conn, number)
             before = await _routing(conn, number)
             team_name = team or (before.team if before else None)
@@ -144,7 +144,7 @@ class RoutingRepository:
         return after
 
     async def routing(self, number: str) -> RoutingView | None:
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             await _case(conn, number)
             return await _routing(conn, number)
 
@@ -153,7 +153,7 @@ class RoutingRepository:
         now = self.clock() if now is None else now
         soonest = now + self.rules.escalate_before_minutes * 60.0
         done: list[RoutingView] = []
-        async with _Transaction(self.engine) as conn:
+        async with _Transaction(writing(self.engine)) as conn:
             rows = (
                 await conn.execute(
                     select(CASES.c.id, CASES.c.number, CASES.c.due_at, CASE_ROUTING.c.team_id)

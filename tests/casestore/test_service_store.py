@@ -1,0 +1,168 @@
+"""The service process in the store, on SQLite and PostgreSQL: routing to the least-loaded
+member with the skill, audited reassignment, escalation to the lead before the due time,
+messages and their status, survey invitations used once into `survey_answers`, follow-ups;
+the migration matches the models."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+
+from casestore import InvalidInput, Store
+from casestore.accounts import Actor
+from casestore.models import Base
+from casestore.service_process import models as service_models
+from casestore.service_process.outreach_store import OutreachRepository
+from casestore.service_process.routing_store import RoutingRepository
+from casestore.service_process.rules import RoutingRule, ServiceRules
+from casestore.service_process.survey_links import BadSurveyLink
+
+ADA = Actor("ada", 1)
+RULES = ServiceRules(
+    routing=(RoutingRule("complaints", category="complaint", skill="complaints"), RoutingRule("desk")),
+    escalate_before_minutes=10,
+)
+PHONE = "+821012345678"
+
+
+async def _people(store: Store) -> None:
+    for login, role, agent in (("ada", "admin", None), ("sue", "supervisor", None), ("kim", "agent", "1001"),
+                               ("lee", "agent", "1002"), ("park", "agent", "1003")):
+        await store.accounts.add_user(ADA, login=login, name=login, role=role, password_hash="h", agent_id=agent)
+
+
+async def _teams(store: Store) -> RoutingRepository:
+    routing = RoutingRepository(store.engine, RULES, store.clock)
+    await _people(store)
+    await routing.add_team(ADA, "complaints", "Complaints")
+    await routing.set_member(ADA, "complaints", "sue", skills=["complaints"], lead=True)
+    await routing.set_member(ADA, "complaints", "kim", skills=["complaints"])
+    await routing.set_member(ADA, "complaints", "lee")  # no skill
+    await routing.add_team(ADA, "desk", "Desk")
+    await routing.set_member(ADA, "desk", "park")
+    return routing
+
+
+async def test_cases_go_to_the_least_loaded_member_with_the_skill(store: Store) -> None:
+    routing = await _teams(store)
+    got = []
+    for _ in range(4):
+        case = await store.cases.open_case(category="complaint", priority="general")
+        view = await routing.route(case.number)
+        assert view is not None and view.team == "complaints"
+        got.append(view.assignee)
+    assert got == ["sue", "kim", "sue", "kim"]  # lee lacks the skill; ties to the lower user id
+    assert (await store.cases.get_case(case.number)).assigned_agent == "1001"  # kim's ACD agent
+    other = await store.cases.open_case(category="consultation", priority="common")
+    view = await routing.route(other.number)
+    assert view is not None and (view.team, view.assignee, view.assignee_agent_id) == ("desk", "park", "1003")
+    assert (await store.cases.get_case(other.number)).assigned_agent == "1003"
+    # a resolved case no longer weighs on its assignee
+    await store.cases.set_status(case.number, "resolved")  # kim's second
+    nxt = await store.cases.open_case(category="complaint", priority="general")
+    assert (await routing.route(nxt.number)).assignee == "kim"  # type: ignore[union-attr]
+    teams = {t.name: {m.login: m.open_cases for m in t.members} for t in await routing.teams()}
+    assert teams["complaints"] == {"kim": 2, "lee": 0, "sue": 2}
+
+
+async def test_reassignment_is_audited_and_only_to_members(store: Store) -> None:
+    routing = await _teams(store)
+    case = await store.cases.open_case(category="complaint", priority="general")
+    await routing.route(case.number)
+    sue = Actor("sue", 2)
+    with pytest.raises(InvalidInput, match="not a member"):
+        await routing.reassign(sue, case.number, "park")
+    view = await routing.reassign(sue, case.number, "lee")
+    assert (view.team, view.assignee, view.assignee_agent_id) == ("complaints", "lee", "1002")
+    assert (await store.cases.get_case(case.number)).assigned_agent == "1002"
+    entry = (await store.accounts.audit(action="case.reassign"))[0]
+    assert (entry.actor, entry.target) == ("sue", f"case:{case.number}")
+    assert entry.before == {"team": "complaints", "assignee": "sue"} and entry.after == {"team": "complaints", "assignee": "lee"}
+    moved = await routing.reassign(sue, case.number, "park", team="desk")
+    assert (moved.team, moved.assignee) == ("desk", "park")
+
+
+async def test_escalation_to_the_lead_before_the_due_time(store: Store) -> None:
+    routing = await _teams(store)
+    case = await store.cases.open_case(category="complaint", priority="general", at=1000.0)
+    await routing.route(case.number)
+    due = case.due_at
+    assert await routing.escalate_due(due - 10 * 60 - 1) == []
+    done = await routing.escalate_due(due - 10 * 60)
+    assert [(v.case_number, v.assignee, v.escalated_at) for v in done] == [(case.number, "sue", due - 600)]
+    assert await routing.escalate_due(due - 1) == []  # once
+    resolved = await store.cases.open_case(category="complaint", priority="general", at=1000.0)
+    await routing.route(resolved.number)
+    await store.cases.set_status(resolved.number, "resolved")
+    assert await routing.escalate_due(due) == []  # resolved cases are not escalated
+
+
+async def test_messages_invitations_and_follow_ups(store: Store) -> None:
+    outreach = OutreachRepository(store.engine, store.clock)
+    await store.cases.upsert_customer(PHONE, language="ko")
+    case = await store.cases.open_case(category="complaint", priority="general", customer_phone=PHONE)
+    await outreach.set_contact(ADA, PHONE, email="c@example.com", channel="email")
+    contact = await outreach.contact(case.number)
+    assert (contact.phone, contact.email, contact.channel, contact.language, contact.opted_out) == (
+        PHONE, "c@example.com", "email", "ko", False)
+    mid = await outreach.add_message(case.id, event="resolved", channel="sms", recipient=PHONE, language="ko",
+                                     body="hi", due_by=9e9)
+    await outreach.mark_message(mid, "sent", provider_id="SM1")
+    assert await outreach.delivery_status("SM1", "delivered")
+    assert not await outreach.delivery_status("SM2", "delivered")
+    [m] = await outreach.messages(case.number)
+    assert (m.status, m.provider_id, m.sent_at is not None) == ("delivered", "SM1", True)
+
+    now = store.clock()
+    await outreach.add_invitation(case.id, "n1", channel="sms", recipient=PHONE, expires_at=now + 3600)
+    await outreach.add_invitation(case.id, "old", channel="web", recipient=None, expires_at=now - 1)
+    assert await outreach.invitation_case("n1") == case.number
+    with pytest.raises(BadSurveyLink, match="expired"):
+        await outreach.invitation_case("old")
+    assert await outreach.open_sms_invitation(PHONE) == "n1"
+    assert await outreach.answer("n1", 4, "sms") == case.number
+    with pytest.raises(BadSurveyLink, match="used"):
+        await outreach.answer("n1", 5, "sms")
+    with pytest.raises(InvalidInput):
+        await outreach.answer("n1", 6, "sms")
+    assert await outreach.score(case.number) == (4, "sms")
+    assert await store.cases.survey(f"case:{case.number}") == {"service": 4}  # the IVR survey's table
+
+    tid = await outreach.add_follow_up(case.id, now + 86400)
+    assert await outreach.follow_ups(due_by=now) == []
+    [task] = await outreach.follow_ups(due_by=now + 86400)
+    kim = Actor("kim", 3)
+    taken = await outreach.take_follow_up(kim, tid)
+    assert (taken.status, taken.taken_by, taken.phone) == ("taken", 3, PHONE)
+    with pytest.raises(InvalidInput):
+        await outreach.take_follow_up(Actor("lee", 4), tid)
+    done = await outreach.finish_follow_up(kim, tid, "reached")
+    assert (done.status, done.outcome) == ("done", "reached")
+
+
+async def test_templates_are_versioned(store: Store) -> None:
+    outreach = OutreachRepository(store.engine, store.clock)
+    assert await outreach.template("resolved", "sms", "en") is None
+    assert await outreach.save_template(ADA, "resolved", "sms", "en", "v1 $case") == 1
+    assert await outreach.save_template(ADA, "resolved", "sms", "en", "v2 $case") == 2
+    assert await outreach.template("resolved", "sms", "en") == (2, "v2 $case")
+    assert [e.action for e in await store.accounts.audit()] == ["template.save", "template.save"]
+
+
+TABLES = {t.name for t in Base.metadata.sorted_tables if t.name in {
+    *(m.__tablename__ for m in (service_models.Team, service_models.TeamMember, service_models.CaseRouting,
+                                service_models.ContactPreference, service_models.ServiceMessage,
+                                service_models.SurveyInvitation, service_models.MessageTemplate,
+                                service_models.FollowUpTask)), "survey_answers"}}
+
+
+def _diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection)
+    return [d for d in compare_metadata(context, Base.metadata) if any(name in repr(d) for name in TABLES)]
+
+
+async def test_the_migration_matches_the_models(store: Store) -> None:
+    async with store.engine.connect() as conn:
+        assert await conn.run_sync(_diff) == []
