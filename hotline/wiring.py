@@ -7,7 +7,8 @@
 2. the IVR menu registry (menus from `ivr.menus`; a broken menu refuses the start),
 3. the ACD's event log on a Redis Stream (`state`, when it has a `url`; docs/state.md),
 4. the case store (`store`; schema checked, orphaned calls closed, writer subscribed), then
-   the first-run check (no admin yet: a one-time setup link on the console),
+   the service process (`service`, `messaging`, `smtp`: routing, escalation, customer
+   messages; docs/service.md) and the first-run check (no admin yet: a one-time setup link),
 5. the speech recognizer (`speech`; models loaded once, off the event loop),
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
 7. the Twilio webhooks (`twilio`, when `enabled: true`).
@@ -30,6 +31,7 @@ from casestore.settings import store_settings
 from casestore.store import attached_store
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
+from hotline.service_process.wiring import service_cleanup_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
 from hotline.web.menus.service import MENU_FILES_KEY, MENUS_KEY, load_menu_files
@@ -109,6 +111,8 @@ def build_app(
             yield
 
     app.cleanup_ctx.append(store_ctx)
+    # the service process after the call: needs the store (docs/service.md)
+    app.cleanup_ctx.append(service_cleanup_ctx(config, clock, twilio_http_client=twilio_http_client))
     if room.first_run_ctx is not None:  # needs the store: no admin yet -> one-time setup link
         app.cleanup_ctx.append(room.first_run_ctx)
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from casestore.accounts import Actor, record_audit
 from casestore.dialect import insert, writing
 from casestore.errors import InvalidInput, NotFound
-from casestore.models import CASES, USERS
+from casestore.models import CALLS, CASES, USERS
 from casestore.repository import _Transaction
 from casestore.service_process.models import CASE_ROUTING, TEAM_MEMBERS, TEAMS
 from casestore.service_process.rules import Member, ServiceRules, assign, lead_of, needs_escalation
@@ -147,6 +147,20 @@ class RoutingRepository:
         async with _Transaction(writing(self.engine)) as conn:
             await _case(conn, number)
             return await _routing(conn, number)
+
+    async def unrouted(self, limit: int = 100) -> list[tuple[str, str | None]]:
+        """Active cases no rule has placed yet, oldest first, with their first call's queue."""
+        async with _Transaction(writing(self.engine)) as conn:
+            rows = await conn.execute(
+                select(CASES.c.number, CALLS.c.queue)
+                .select_from(
+                    CASES.outerjoin(CASE_ROUTING, CASE_ROUTING.c.case_id == CASES.c.id)
+                    .outerjoin(CALLS, CALLS.c.id == CASES.c.origin_call_id)
+                )
+                .where(CASE_ROUTING.c.case_id.is_(None), CASES.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+                .order_by(CASES.c.opened_at, CASES.c.id).limit(limit)
+            )
+            return [(str(n), q) for n, q in rows.all()]
 
     async def escalate_due(self, now: float | None = None) -> list[RoutingView]:
         """Hand each active case that is about to miss its due time to its team's lead, once."""

@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 from aiohttp import ClientResponse
 
+from hotline.service_process.wiring import SERVICE_KEY
 from hotline.web.base.keys import WEB_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY
 from tests.web.harness import PASSWORD, WebRig
@@ -130,6 +131,26 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.post("/api/menus/skyrail-main/rollback", headers=admin))
     await tour.check(await c.post("/api/menus/skyrail-main/activate", json={"version": 2}, headers=admin))
     await tour.check(await c.post("/api/menus/reload", headers=admin))
+
+    # the service process (docs/service.md)
+    await tour.check(await c.post("/api/teams", json={"name": "complaints", "title": "Complaints"}, headers=admin))
+    await tour.check(await c.post("/api/teams", json={"name": "complaints", "title": "Again"}, headers=admin))  # 400
+    await tour.check(await c.post("/api/teams/complaints/members/kim", json={"skills": ["complaints"]}, headers=admin))
+    await tour.check(await c.post("/api/teams/complaints/members/sue", json={"lead": True}, headers=admin))
+    await tour.check(await c.get("/api/teams", headers=admin))
+    case = await web_rig.store.cases.open_case(category="complaint", priority="general")
+    await tour.check(await c.post(f"/api/workorders/{case.number}/route", headers=admin))
+    await tour.check(await c.post(f"/api/workorders/{case.number}/reassign", json={"login": "sue"}, headers=admin))
+    await tour.check(await c.post(f"/api/workorders/{case.number}/reassign", json={"login": "kim"}, headers=admin))
+    await tour.check(await c.post(f"/api/workorders/{case.number}/status", json={"status": "resolved"}, headers=agent))
+    await tour.check(await c.get(f"/api/workorders/{case.number}", headers=agent))
+    await tour.check(await c.post("/api/message-templates", json={
+        "event": "resolved", "channel": "sms", "language": "en", "body": "Done: $case $link"}, headers=admin))
+    await web_rig.app[SERVICE_KEY].outreach.add_follow_up(case.id, web_rig.clock.now())
+    tasks = await tour.check(await c.get("/api/follow-ups", headers=agent))
+    task = tasks["tasks"][0]["id"]
+    await tour.check(await c.post(f"/api/follow-ups/{task}/take", headers=agent))
+    await tour.check(await c.post(f"/api/follow-ups/{task}/outcome", json={"outcome": "reached"}, headers=agent))
 
     async with c.get("/api/events", headers=agent) as stream:
         await tour.check(stream)
