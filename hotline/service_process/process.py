@@ -111,7 +111,7 @@ class ServiceProcess:
             await self.outreach.add_invitation(
                 contact.case_id, token.nonce, channel=channel, recipient=recipient, expires_at=token.expires_at,
             )
-            link = f"{self.public_url}/survey/{text}"
+            link = f"{self.public_url}/survey/{text}?lang={language}"  # the page in their language
         stored = await self.outreach.template(event, channel, language)
         body = render(stored[1] if stored else default_text(event, channel, language),
                       case=number, link=link, status=event)

@@ -20,7 +20,7 @@ from casestore.service_process.routing_store import RoutingRepository, RoutingVi
 from casestore.service_process.rules import parse_service_rules
 from hotline.config import ConfigError, HotlineConfig
 from hotline.notify.mail import SmtpMailer
-from hotline.notify.settings import parse_messaging, parse_smtp
+from hotline.notify.settings import MessagingSettings, parse_messaging, parse_smtp
 from hotline.notify.sms import TwilioSms
 from hotline.service_process.process import ServiceProcess
 from hotline.web.base.keys import STORE_KEY, WEB_KEY
@@ -29,6 +29,7 @@ from hotline.web.base.live import LiveEvent
 log = logging.getLogger("hotline.service")
 SERVICE_KEY = web.AppKey("service_process", ServiceProcess)
 ROUND_KEY: web.AppKey[ServiceRound] = web.AppKey("service_round")
+MESSAGING_KEY = web.AppKey("messaging_settings", MessagingSettings)
 WIRING_KEYS = ("survey_secret", "round_seconds")
 
 
@@ -119,6 +120,7 @@ def service_cleanup_ctx(
             notify=notify, region=messaging.default_region,
         )
         app[SERVICE_KEY] = process
+        app[MESSAGING_KEY] = messaging
         service_round = app[ROUND_KEY] = ServiceRound(process, clock, float(interval))
         service_round.start()
         try:

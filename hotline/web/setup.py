@@ -38,19 +38,20 @@ from hotline.web.home import pages as home_pages
 from hotline.web.live import routes as live_routes
 from hotline.web.menus import routes as menus_routes
 from hotline.web.reference import routes as reference_routes
+from hotline.web.survey import pages as survey_pages
 from hotline.web.workorders import routes as workorders_routes
 
 log = logging.getLogger("hotline.web")
 
 FEATURES = ("base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
-            "workorders")
+            "workorders", "survey")
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes, workorders_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
-    reference_routes.add_pages,
+    reference_routes.add_pages, survey_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 
