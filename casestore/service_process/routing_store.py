@@ -148,6 +148,24 @@ class RoutingRepository:
             await _case(conn, number)
             return await _routing(conn, number)
 
+    async def work_orders(self, assignee_user_id: int | None = None, limit: int = 200) -> list[tuple[RoutingView, str]]:
+        """Active routed cases (of one assignee, or all) with their status, soonest due first."""
+        stmt = (
+            select(CASES.c.number, CASES.c.status)
+            .select_from(CASES.join(CASE_ROUTING, CASE_ROUTING.c.case_id == CASES.c.id))
+            .where(CASES.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+            .order_by(CASES.c.due_at, CASES.c.id).limit(limit)
+        )
+        if assignee_user_id is not None:
+            stmt = stmt.where(CASE_ROUTING.c.assignee_user_id == assignee_user_id)
+        out = []
+        async with _Transaction(writing(self.engine)) as conn:
+            for number, status in (await conn.execute(stmt)).all():
+                view = await _routing(conn, number)
+                assert view is not None
+                out.append((view, str(status)))
+        return out
+
     async def unrouted(self, limit: int = 100) -> list[tuple[str, str | None]]:
         """Active cases no rule has placed yet, oldest first, with their first call's queue."""
         async with _Transaction(writing(self.engine)) as conn:

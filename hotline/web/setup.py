@@ -39,6 +39,7 @@ from hotline.web.live import routes as live_routes
 from hotline.web.menus import routes as menus_routes
 from hotline.web.reference import routes as reference_routes
 from hotline.web.survey import pages as survey_pages
+from hotline.web.workorders import pages as workorders_pages
 from hotline.web.workorders import routes as workorders_routes
 
 log = logging.getLogger("hotline.web")
@@ -51,7 +52,7 @@ API_ROUTES: tuple[ApiRegistry, ...] = (
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
-    reference_routes.add_pages, survey_pages.add_pages,
+    reference_routes.add_pages, survey_pages.add_pages, workorders_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 
