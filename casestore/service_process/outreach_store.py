@@ -187,7 +187,7 @@ class OutreachRepository:
                     .where(CASES.c.number == number).order_by(m.id)
                 )
             ).all()
-        return [MessageView(*r) for r in rows]
+        return [MessageView(*r) for r in rows]  # type: ignore[call-arg]
 
     # --- surveys ----------------------------------------------------------------------
 

@@ -17,7 +17,12 @@ from casestore.accounts import Actor
 from casestore.repository import CaseRepository
 from casestore.service_process.outreach_store import OutreachRepository
 from casestore.service_process.routing_store import RoutingRepository, RoutingView
-from casestore.service_process.rules import ServiceRules, choose_channel, follow_up_after, tells_customer
+from casestore.service_process.rules import (
+    ServiceRules,
+    choose_channel,
+    follow_up_after,
+    tells_customer,
+)
 from casestore.service_process.survey_links import BadSurveyLink, issue, parse_sms_score, verify
 from hotline.notify.phone import to_e164
 from hotline.notify.sms import DeliveryError

@@ -133,6 +133,7 @@ async def test_messages_invitations_and_follow_ups(store: Store) -> None:
     tid = await outreach.add_follow_up(case.id, now + 86400)
     assert await outreach.follow_ups(due_by=now) == []
     [task] = await outreach.follow_ups(due_by=now + 86400)
+    assert task.id == tid
     kim = Actor("kim", 3)
     taken = await outreach.take_follow_up(kim, tid)
     assert (taken.status, taken.taken_by, taken.phone) == ("taken", 3, PHONE)

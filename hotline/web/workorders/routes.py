@@ -4,6 +4,8 @@ follow-up call tasks (agents take them), message templates (admins)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from hotline.roles import ALL_ROLES, STAFF, Principal, Role
@@ -50,7 +52,7 @@ async def check_case_access(process: ServiceProcess, who: Principal, number: str
         raise ApiError(403, "forbidden", "this case is not assigned to you", case=number)
 
 
-def task_id_of(call: ApiCall[object, object]) -> int:
+def task_id_of(call: ApiCall[Any, Any]) -> int:
     raw = call.request.match_info["task_id"]
     if not raw.isdigit() or len(raw) > 12:
         raise ApiError(404, "not_found", f"no task {raw}")
