@@ -121,7 +121,7 @@ def follow_up_after(rules: ServiceRules, category: str, status: str) -> float | 
 def choose_channel(phone: str | None, email: str | None, preferred: str | None) -> str | None:
     """SMS or e-mail: the customer's preference when we have that address, else what we have."""
     have = {"sms": bool(phone), "email": bool(email)}
-    if have.get(preferred):
+    if preferred is not None and have.get(preferred):
         return preferred
     return next((c for c in CHANNELS if have[c]), None)
 
