@@ -167,3 +167,61 @@ def _diff(connection: Connection) -> list[object]:
 async def test_the_migration_matches_the_models(store: Store) -> None:
     async with store.engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
+
+
+async def test_the_report_counts_teams_feedback_evaluation_and_follow_ups(store: Store) -> None:
+    from casestore.service_process.reports import service_process_report
+
+    routing = await _teams(store)
+    outreach = OutreachRepository(store.engine, store.clock)
+    start = store.clock() - 1
+    await store.cases.record_survey("call-ivr", "overall", 2)  # an IVR survey answer counts too
+    cases = [await store.cases.open_case(category=c, priority="general") for c in ("complaint", "complaint", "consultation")]
+    for c in cases:
+        await routing.route(c.number)
+    await store.cases.set_status(cases[0].number, "resolved")
+    late = await outreach.add_message(cases[0].id, event="resolved", channel="sms", recipient=PHONE, language="en",
+                                      body="x", due_by=0.0)
+    await outreach.mark_message(late, "sent")
+    ok = await outreach.add_message(cases[1].id, event="resolved", channel="email", recipient="a@b.c", language="en",
+                                    body="x", due_by=9e12)
+    await outreach.mark_message(ok, "sent")
+    await outreach.add_message(cases[2].id, event="resolved", channel="sms", recipient=PHONE, language="en",
+                               body="x", due_by=9e12)  # never sent
+    for nonce, channel, c in (("a", "sms", cases[0]), ("b", "sms", cases[2]), ("c", "email", cases[1])):
+        await outreach.add_invitation(c.id, nonce, channel=channel, recipient=None, expires_at=9e12)
+    await outreach.answer("a", 5, "sms")
+    await outreach.answer("c", 4, "web")
+    done = await outreach.add_follow_up(cases[0].id, 0)
+    await outreach.add_follow_up(cases[1].id, 0)
+    await outreach.take_follow_up(ADA, done)
+    await outreach.finish_follow_up(ADA, done, "reached")
+    report = await service_process_report(store.engine, start, store.clock() + 1)
+    assert report.teams == {"complaints": {"cases": 2, "resolved": 1, "escalated": 0},
+                            "desk": {"cases": 1, "resolved": 0, "escalated": 0}}
+    assert (report.messages, report.sent, report.on_time) == (3, 2, 1)
+    assert report.on_time_rate == 1 / 3
+    assert report.invitations == {"email": (1, 1), "sms": (2, 1)}
+    assert report.scores == {"ivr": (1, 2.0), "sms": (1, 5.0), "web": (1, 4.0)}
+    assert report.follow_ups == {"open": 1, "reached": 1}
+    assert report.to_dict()["evaluation"]["invitations"]["sms"]["response_rate"] == 0.5
+
+
+async def test_hotline_report_prints_the_service_process(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import time
+
+    from tests.casestore.test_reports import cli
+
+    routing = await _teams(store)
+    case = await store.cases.open_case(category="complaint", priority="general", at=time.time())
+    await routing.route(case.number)
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert await cli("report", "--from", day, "--to", day, "--url", db_url, "--config", "missing.yaml", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["service_process"]["cases_by_team"] == {"complaints": {"cases": 1, "resolved": 0, "escalated": 0}}
+    assert await cli("report", "--from", day, "--to", day, "--url", db_url, "--config", "missing.yaml") == 0
+    out = capsys.readouterr().out
+    assert "Cases by team" in out and "complaints" in out and "Evaluations by channel" in out
