@@ -127,6 +127,33 @@ class FollowUpTask(Base):
     __table_args__ = (Index("ix_follow_up_tasks_status_due", "status", "due_at"),)
 
 
+class Answer(Base):
+    """One version of a common answer or standard phrasing; the newest version is `current`.
+    Full-text search: FTS5 table `answers_fts` (SQLite) or a GIN tsvector index (PostgreSQL),
+    both made by migration 0008_service."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(16))  # answer / phrasing
+    queue: Mapped[str] = mapped_column(String(64))  # * for every queue
+    category: Mapped[str] = mapped_column(String(32))  # * for every category
+    language: Mapped[str] = mapped_column(String(16))
+    ivr_nodes: Mapped[str] = mapped_column(Text, default="")  # IVR nodes that suggest it, space separated
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+
+    __table_args__ = (
+        UniqueConstraint("answer_key", "version", name="uq_answers_key_version"),
+        Index("ix_answers_current_language", "current", "language"),
+    )
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -141,3 +168,4 @@ SERVICE_MESSAGES = _table(ServiceMessage)
 SURVEY_INVITATIONS = _table(SurveyInvitation)
 MESSAGE_TEMPLATES = _table(MessageTemplate)
 FOLLOW_UP_TASKS = _table(FollowUpTask)
+ANSWERS = _table(Answer)

@@ -225,3 +225,33 @@ async def test_hotline_report_prints_the_service_process(
     assert await cli("report", "--from", day, "--to", day, "--url", db_url, "--config", "missing.yaml") == 0
     out = capsys.readouterr().out
     assert "Cases by team" in out and "complaints" in out and "Evaluations by channel" in out
+
+
+async def test_common_answers_are_versioned_and_searched_in_full_text(store: Store) -> None:
+    from casestore.service_process.answers_store import AnswerRepository
+
+    answers = AnswerRepository(store.engine, store.clock)
+    await answers.save(ADA, "refund-window", title="Refund window", body="Refunds are possible up to 24 hours before departure.",
+                       language="en", queue="refund", category="consultation")
+    await answers.save(ADA, "lost-bag", title="Lost baggage", body="File a lost baggage report at the baggage desk.",
+                       language="en", queue="baggage", ivr_nodes=["baggage-lost"])
+    await answers.save(ADA, "bag-fees", title="Baggage fees", body="Extra baggage costs 30 EUR per piece.",
+                       language="en", queue="baggage")
+    await answers.save(ADA, "refund-ko", title="환불 기간", body="출발 24시간 전까지 환불 가능합니다.", language="ko", queue="refund")
+    v2 = await answers.save(ADA, "refund-window", title="Refund window",
+                            body="Refunds are possible up to 48 hours before departure.", language="en", queue="refund")
+    assert v2.version == 2
+    assert [v.version for v in await answers.versions("refund-window")] == [2, 1]
+
+    found = await answers.search("refund hours", language="en")
+    assert [(a.key, a.version) for a in found] == [("refund-window", 2)]  # only the current version
+    assert "48 hours" in found[0].body
+    assert await answers.search("24 hours", language="en") == []  # the old text is gone
+    assert [a.key for a in await answers.search("refu", language="en")] == ["refund-window"]  # prefixes
+    assert [a.key for a in await answers.search("환불", language="ko")] == ["refund-ko"]
+    assert {a.key for a in await answers.search("baggage", queue="baggage")} == {"lost-bag", "bag-fees"}
+    suggested = await answers.search("baggage", queue="baggage", suggest_nodes=["main", "baggage-lost"])
+    assert suggested[0].key == "lost-bag" and suggested[0].suggested
+    assert await answers.search('" OR * NEAR(', language="en") == []  # operators are not syntax
+    assert len(await answers.search("", language="en")) == 3
+    assert [e.action for e in await store.accounts.audit(action="answer.save")] == ["answer.save"] * 5

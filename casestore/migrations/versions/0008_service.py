@@ -123,6 +123,43 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_follow_up_tasks_case_id'), 'follow_up_tasks', ['case_id'], unique=False)
     op.create_index('ix_follow_up_tasks_status_due', 'follow_up_tasks', ['status', 'due_at'], unique=False)
+    op.create_table(
+        'answers',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('answer_key', sa.String(length=64), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('current', sa.Boolean(), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('queue', sa.String(length=64), nullable=False),
+        sa.Column('category', sa.String(length=32), nullable=False),
+        sa.Column('language', sa.String(length=16), nullable=False),
+        sa.Column('ivr_nodes', sa.Text(), nullable=False),
+        sa.Column('title', sa.String(length=200), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('author', sa.String(length=64), nullable=False),
+        sa.Column('created_at', sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_answers')),
+        sa.UniqueConstraint('answer_key', 'version', name='uq_answers_key_version'),
+    )
+    op.create_index('ix_answers_current_language', 'answers', ['current', 'language'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(
+            "CREATE INDEX ix_answers_fulltext ON answers USING gin "
+            "(to_tsvector('simple', title || ' ' || body))"
+        )
+    else:
+        op.execute(
+            "CREATE VIRTUAL TABLE answers_fts USING fts5("
+            "title, body, content='answers', content_rowid='id', tokenize='unicode61')"
+        )
+        op.execute(
+            "CREATE TRIGGER answers_fts_insert AFTER INSERT ON answers BEGIN "
+            "INSERT INTO answers_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END"
+        )
+        op.execute(
+            "CREATE TRIGGER answers_fts_delete AFTER DELETE ON answers BEGIN "
+            "INSERT INTO answers_fts(answers_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); END"
+        )
     with op.batch_alter_table('survey_answers') as batch:
         batch.add_column(sa.Column('channel', sa.String(length=16), server_default='ivr', nullable=False))
 
@@ -130,8 +167,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('survey_answers') as batch:
         batch.drop_column('channel')
+    if op.get_bind().dialect.name != 'postgresql':
+        op.execute("DROP TRIGGER IF EXISTS answers_fts_insert")
+        op.execute("DROP TRIGGER IF EXISTS answers_fts_delete")
+        op.execute("DROP TABLE IF EXISTS answers_fts")
     for table in (
-        'follow_up_tasks', 'message_templates', 'survey_invitations', 'service_messages',
+        'answers', 'follow_up_tasks', 'message_templates', 'survey_invitations', 'service_messages',
         'contact_preferences', 'case_routing', 'team_members', 'teams',
     ):
         op.drop_table(table)
