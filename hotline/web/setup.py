@@ -22,6 +22,7 @@ from hotline.web.accounts import people as accounts_people
 from hotline.web.accounts import routes as accounts_routes
 from hotline.web.accounts.service import AccountService
 from hotline.web.agents import routes as agents_routes
+from hotline.web.answers import routes as answers_routes
 from hotline.web.base.api import ApiRegistry
 from hotline.web.base.errors import error_middleware
 from hotline.web.base.i18n import Catalogue
@@ -45,14 +46,16 @@ from hotline.web.workorders import routes as workorders_routes
 log = logging.getLogger("hotline.web")
 
 FEATURES = ("base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
-            "workorders", "survey")
+            "workorders", "survey", "answers")
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes, workorders_routes.routes,
+    answers_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
     reference_routes.add_pages, survey_pages.add_pages, workorders_pages.add_pages,
+    answers_routes.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 

@@ -238,3 +238,26 @@ async def test_roles(service_rig: ServiceRig) -> None:
     assert members["lee"]["open_cases"] == 1 and members["sue"]["notify_email"] is True
     assert "sue@" not in str(teams)  # addresses are not shown
     assert (await c.post(f"/api/workorders/{number}/reassign", json={"login": "ada"}, headers=h["sue"])).status == 400
+
+
+async def test_answers_api_and_page_per_role(service_rig: ServiceRig) -> None:
+    rig = service_rig
+    c = rig.web.client
+    h = rig.headers
+    body = {"key": "lost-bag", "title": "Lost baggage", "body": "File a report at the baggage desk.",
+            "language": "en", "queue": "baggage", "ivr_nodes": ["baggage-lost"]}
+    for login in ("sue", "kim"):
+        assert (await c.post("/api/answers", json=body, headers=h[login])).status == 403
+    saved = await c.post("/api/answers", json=body, headers=h["ada"])
+    assert saved.status == 200 and (await saved.json())["version"] == 1
+    await c.post("/api/answers", json={**body, "key": "bag-fees", "title": "Baggage fees", "ivr_nodes": []},
+                 headers=h["ada"])
+    await rig.web.store.cases.upsert_customer(PHONE)
+    found = await (await c.get("/api/answers?q=baggage&queue=baggage", headers=h["kim"])).json()
+    assert {a["key"] for a in found["answers"]} == {"lost-bag", "bag-fees"}
+    bad = await c.get("/api/answers?colour=red", headers=h["kim"])
+    assert bad.status == 400 and (await bad.json())["error"] == "invalid_query"
+    await rig.web.api_sign_in("kim")
+    page = await c.get("/answers?q=fees")
+    text = await page.text()
+    assert page.status == 200 and "Baggage fees" in text and "Lost baggage" not in text

@@ -146,6 +146,11 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.get(f"/api/workorders/{case.number}", headers=agent))
     await tour.check(await c.post("/api/message-templates", json={
         "event": "resolved", "channel": "sms", "language": "en", "body": "Done: $case $link"}, headers=admin))
+    await tour.check(await c.post("/api/answers", json={
+        "key": "refund-window", "title": "Refunds", "body": "Up to 24 hours before departure.", "language": "en"},
+        headers=admin))
+    await tour.check(await c.get("/api/answers?q=refund&language=en&call_id=call-1", headers=agent))
+    await tour.check(await c.get("/api/answers?language=english", headers=agent))  # 400
     await web_rig.app[SERVICE_KEY].outreach.add_follow_up(case.id, web_rig.clock.now())
     tasks = await tour.check(await c.get("/api/follow-ups", headers=agent))
     task = tasks["tasks"][0]["id"]
