@@ -261,3 +261,18 @@ async def test_answers_api_and_page_per_role(service_rig: ServiceRig) -> None:
     page = await c.get("/answers?q=fees")
     text = await page.text()
     assert page.status == 200 and "Baggage fees" in text and "Lost baggage" not in text
+
+
+async def test_a_webhook_header_never_carries_a_session(service_rig: ServiceRig) -> None:
+    """Requests with X-Twilio-Signature skip CSRF, so they must not act as the cookie's person."""
+    rig = service_rig
+    number = await _case(rig)
+    await rig.process.route(number)  # kim's
+    await rig.web.api_sign_in("kim")  # the client now has kim's session cookie
+    response = await rig.web.client.post(
+        f"/api/workorders/{number}/status", json={"status": "resolved"}, headers={"X-Twilio-Signature": "x"})
+    assert response.status == 401, await response.text()
+    assert (await rig.web.store.cases.get_case(number)).status == "open"
+    page = await rig.web.client.post(f"/work/{number}/resolve", data={}, headers={"X-Twilio-Signature": "x"})
+    assert page.status in (302, 303) or "/login" in str(page.url)  # sent to sign in, not resolved
+    assert (await rig.web.store.cases.get_case(number)).status == "open"
