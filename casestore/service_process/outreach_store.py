@@ -168,6 +168,27 @@ class OutreachRepository:
         async with _Transaction(writing(self.engine)) as conn:
             await conn.execute(update(SERVICE_MESSAGES).where(SERVICE_MESSAGES.c.id == message_id).values(**values))
 
+    async def failed_due(self, now: float, limit: int = 100) -> list[MessageView]:
+        """Failed messages whose due time has not passed yet (sent again by the round)."""
+        m = SERVICE_MESSAGES.c
+        async with _Transaction(writing(self.engine)) as conn:
+            rows = (
+                await conn.execute(
+                    select(m.id, m.event, m.channel, m.recipient, m.language, m.body, m.status, m.provider_id,
+                           m.error, m.created_at, m.due_by, m.sent_at)
+                    .where(m.status == "failed", m.due_by > now).order_by(m.id).limit(limit)
+                )
+            ).all()
+        return [MessageView(*r) for r in rows]  # type: ignore[call-arg]
+
+    async def case_number_of_message(self, message_id: int) -> str:
+        m = SERVICE_MESSAGES.c
+        async with _Transaction(self.engine) as conn:
+            return str((await conn.execute(
+                select(CASES.c.number).select_from(SERVICE_MESSAGES.join(CASES, CASES.c.id == m.case_id))
+                .where(m.id == message_id)
+            )).scalar_one())
+
     async def delivery_status(self, provider_id: str, status: str) -> bool:
         """A provider's status callback (Twilio MessageStatus); False for an unknown message."""
         async with _Transaction(writing(self.engine)) as conn:

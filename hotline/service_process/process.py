@@ -125,12 +125,19 @@ class ServiceProcess:
             contact.case_id, event=event, channel=channel, recipient=recipient, language=language, body=body,
             due_by=due_by,
         )
+        return await self._deliver(message_id, number, channel, recipient, language, body)
+
+    async def _deliver(
+        self, message_id: int, number: str, channel: str, recipient: str, language: str, body: str,
+    ) -> Outcome:
         try:
             if channel == "sms":
-                assert self.sms is not None
+                if self.sms is None:
+                    raise DeliveryError("sms is not configured")
                 provider_id = await self.sms.send(recipient, body)
             else:
-                assert self.mail is not None
+                if self.mail is None:
+                    raise DeliveryError("smtp is not configured")
                 provider_id = await self.mail.send(recipient, render(SUBJECTS[language], case=number), body)
         except DeliveryError as exc:
             await self.outreach.mark_message(message_id, "failed", error=str(exc))
@@ -138,6 +145,15 @@ class ServiceProcess:
             return Outcome("failed", message_id)
         await self.outreach.mark_message(message_id, "sent", provider_id=provider_id[:64])
         return Outcome("sent", message_id)
+
+    async def retry_failed(self) -> int:
+        """Send failed messages again while their due time has not passed; returns how many went."""
+        sent = 0
+        for m in await self.outreach.failed_due(self.clock()):
+            number = await self.outreach.case_number_of_message(m.id)
+            outcome = await self._deliver(m.id, number, m.channel, m.recipient, m.language, m.body)
+            sent += outcome.result == "sent"
+        return sent
 
     # --- surveys ----------------------------------------------------------------------
 

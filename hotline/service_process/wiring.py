@@ -34,7 +34,8 @@ WIRING_KEYS = ("survey_secret", "round_seconds")
 
 
 class ServiceRound:
-    """Every `interval` seconds of the clock: route unrouted cases, then escalate. One round
+    """Every `interval` seconds of the clock: route unrouted cases, escalate, send failed
+    customer messages again while they are still due. One round
     at a time; `done` is set after each round (tests wait on it after moving the clock)."""
 
     def __init__(self, process: ServiceProcess, clock: Clock, interval: float) -> None:
@@ -57,6 +58,7 @@ class ServiceRound:
             for number, queue in await self.process.routing.unrouted():
                 await self.process.route(number, queue)
             await self.process.escalate()
+            await self.process.retry_failed()
         except Exception:  # a failed round is logged; the next one retries
             log.exception("service round failed")
         finally:

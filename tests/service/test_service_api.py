@@ -276,3 +276,27 @@ async def test_a_webhook_header_never_carries_a_session(service_rig: ServiceRig)
     page = await rig.web.client.post(f"/work/{number}/resolve", data={}, headers={"X-Twilio-Signature": "x"})
     assert page.status in (302, 303) or "/login" in str(page.url)  # sent to sign in, not resolved
     assert (await rig.web.store.cases.get_case(number)).status == "open"
+
+
+async def test_a_failed_sms_is_kept_failed_and_sent_again_while_still_due(service_rig: ServiceRig) -> None:
+    rig = service_rig
+    number = await _case(rig)
+    await rig.process.route(number)
+    rig.sms.status = 400
+    response = await rig.web.client.post(
+        f"/api/workorders/{number}/status", json={"status": "resolved"}, headers=rig.headers["kim"])
+    assert (await response.json())["customer"] == "failed"
+    [failed] = await rig.process.outreach.messages(number)
+    assert failed.status == "failed" and "HTTP 400" in (failed.error or "")
+    rig.sms.status = 201
+    await _round(rig)  # within notify_within_minutes: sent again, the same message
+    [sent] = await rig.process.outreach.messages(number)
+    assert (sent.id, sent.status, sent.error) == (failed.id, "sent", None)
+    assert len(rig.sms.requests) == 2 and rig.sms.requests[0].data == rig.sms.requests[1].data
+    rig.sms.status = 400
+    other = await _case(rig)
+    await rig.process.route(other)
+    await rig.web.client.post(f"/api/workorders/{other}/status", json={"status": "resolved"}, headers=rig.headers["kim"])
+    rig.sms.status = 201
+    await _round(rig, 61 * 60)  # past its due time: not sent any more
+    assert (await rig.process.outreach.messages(other))[0].status == "failed"
