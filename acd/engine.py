@@ -223,6 +223,20 @@ class Acd:
         agent.pause_pending = ""
 
     @_operation
+    def pause_when_free(self, agent_id: str, reason: str = "") -> None:
+        """A supervisor's pause: at once when the agent has no call, else once its calls and
+        wrap-up are over (it takes no new call meanwhile). A pending logout wins."""
+        agent = self.agent(agent_id)
+        if agent.state not in (AgentState.RINGING, AgentState.ON_CALL):
+            self.pause(agent_id, reason)
+            return
+        if agent.logout_pending:
+            return
+        agent.pause_pending = reason or "supervisor"
+        self.available.remove(agent)
+        self._pending_changed(agent)
+
+    @_operation
     def unpause(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
         if agent.state is not AgentState.PAUSED:
@@ -619,6 +633,40 @@ class Acd:
         self._unqueue(call)
         call.cancel_timers()
         call.queue = config.overflow
+        call.step = 0
+        call.enqueued_at = now
+        self._place(call, requeue=True)
+
+    # -- supervisor operations on waiting calls -----------------------------------------
+
+    @_operation
+    def set_priority(self, call_id: str, priority: int) -> None:
+        """A supervisor changes a waiting call's priority: it keeps its arrival order among
+        calls of the same priority and its escalation and max-wait times."""
+        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
+        if call.priority == priority:
+            return
+        self._unqueue(call)
+        call.cancel_timers()
+        call.priority = priority
+        self._place(call, requeue=True)
+
+    @_operation
+    def move(self, call_id: str, queue: str) -> None:
+        """A supervisor moves a waiting call to another queue: it starts there at escalation
+        step 0 with that queue's timers (as an overflow does), and is routed at once if an
+        agent of that queue is free."""
+        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
+        if queue not in self.queues:
+            raise UnknownQueue(queue)
+        if queue == call.queue:
+            return
+        now = self.clock.now()
+        if CallOverflowed in self._wants:
+            self._emit(CallOverflowed(now, call.id, call.queue, queue))
+        self._unqueue(call)
+        call.cancel_timers()
+        call.queue = queue
         call.step = 0
         call.enqueued_at = now
         self._place(call, requeue=True)
