@@ -159,6 +159,23 @@ class Acd:
         agent = self.agents[config.id] = Agent(config, self.clock.now())
         return agent
 
+    @_operation
+    def update_agent(self, config: AgentConfig) -> Agent:
+        """Edit a known agent live (skills and levels, groups, capacity, name): its state and
+        calls in progress stay; a free agent is offered at once a waiting call it can now take.
+        A capacity below its current calls takes effect as they end."""
+        agent = self.agent(config.id)
+        if agent.indexed:
+            self.available.remove(agent)
+        agent.config = config
+        agent.profile = config.profile
+        agent.capacity = config.capacity
+        if agent.state is AgentState.AVAILABLE:
+            self._agent_free(agent)
+        elif agent.state is AgentState.ON_CALL:
+            self._on_call_changed(agent)
+        return agent
+
     def agent(self, agent_id: str) -> Agent:
         try:
             return self.agents[agent_id]

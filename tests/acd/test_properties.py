@@ -208,6 +208,21 @@ class AcdMachine(RuleBasedStateMachine):
             legal = state in (AgentState.AVAILABLE, AgentState.WRAP_UP)
             self._agent_op(agent_id, legal, "pause_when_free", "supervisor")
 
+    @rule(agent_id=st.sampled_from(AGENT_IDS), skills=st.sampled_from([
+        {"booking": 2}, {"booking": 9, "lang_en": 9}, {"refund": 8, "lang_ko": 8}, {"general": 9}, {},
+    ]), overflow=st.booleans())
+    def update_agent(self, agent_id: str, skills: dict[str, int], overflow: bool) -> None:
+        """An admin edits the agent live (same capacity: calls in progress stay)."""
+        agent = self.acd.agents[agent_id]
+        state, calls = agent.state, set(agent.calls)
+        config = dataclasses.replace(
+            agent.config, skills=skills, groups=frozenset({"overflow"}) if overflow else frozenset()
+        )
+        self.acd.update_agent(config)
+        assert agent.config is config and set(agent.calls) >= calls
+        if state is not AgentState.AVAILABLE:
+            assert agent.state is state
+
     @rule(agent_id=st.sampled_from(AGENT_IDS))
     def unpause(self, agent_id: str) -> None:
         self._agent_op(agent_id, self.states[agent_id] is AgentState.PAUSED, "unpause")

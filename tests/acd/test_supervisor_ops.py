@@ -78,3 +78,30 @@ def test_only_waiting_calls_can_be_changed_and_unknown_queues_are_refused() -> N
     with pytest.raises(UnknownCall):
         acd.move("nope", "general")
     assert acd.call("c1").queue == "booking" and acd.position("c1") == 1
+
+
+def test_an_agent_given_a_skill_live_takes_the_waiting_call_and_keeps_its_own() -> None:
+    acd, clock, log = _busy_floor()  # b (booking) talks on "busy"
+    acd.login("g")
+    acd.arrive("c1", "booking")  # b is busy, g has no booking skill: it waits
+    assert acd.call("c1").state is CallState.QUEUED
+    acd.update_agent(AgentConfig("g", skills={"general": 3, "booking": 2}))
+    assert (acd.call("c1").state, acd.call("c1").agent_id) == (CallState.RINGING, "g")
+    acd.update_agent(AgentConfig("b", skills={"general": 1}))  # on a call: it keeps it
+    assert acd.call("busy").state is CallState.ON_CALL and acd.agent("b").state.value == "on_call"
+    acd.arrive("c2", "booking")
+    acd.end("busy")
+    assert acd.call("c2").state is CallState.QUEUED  # b no longer takes booking calls
+
+
+def test_capacity_lowered_live_applies_as_calls_end() -> None:
+    acd, _, _ = make([QueueConfig("q", skills={"x": 1})], [AgentConfig("a", skills={"x": 1}, capacity=2)])
+    acd.login("a")
+    acd.arrive("c1", "q")
+    acd.answer("c1")
+    acd.arrive("c2", "q")
+    acd.answer("c2")
+    acd.update_agent(AgentConfig("a", skills={"x": 1}, capacity=1))
+    acd.arrive("c3", "q")
+    acd.end("c1")  # one call left: at the new capacity, so c3 waits
+    assert acd.call("c3").state is CallState.QUEUED and set(acd.agent("a").calls) == {"c2"}
