@@ -81,7 +81,7 @@ def test_only_waiting_calls_can_be_changed_and_unknown_queues_are_refused() -> N
 
 
 def test_an_agent_given_a_skill_live_takes_the_waiting_call_and_keeps_its_own() -> None:
-    acd, clock, log = _busy_floor()  # b (booking) talks on "busy"
+    acd, _, _ = _busy_floor()  # b (booking) talks on "busy"
     acd.login("g")
     acd.arrive("c1", "booking")  # b is busy, g has no booking skill: it waits
     assert acd.call("c1").state is CallState.QUEUED
