@@ -159,6 +159,23 @@ class Acd:
         agent = self.agents[config.id] = Agent(config, self.clock.now())
         return agent
 
+    @_operation
+    def update_agent(self, config: AgentConfig) -> Agent:
+        """Edit a known agent live (skills and levels, groups, capacity, name): its state and
+        calls in progress stay; a free agent is offered at once a waiting call it can now take.
+        A capacity below its current calls takes effect as they end."""
+        agent = self.agent(config.id)
+        if agent.indexed:
+            self.available.remove(agent)
+        agent.config = config
+        agent.profile = config.profile
+        agent.capacity = config.capacity
+        if agent.state is AgentState.AVAILABLE:
+            self._agent_free(agent)
+        elif agent.state is AgentState.ON_CALL:
+            self._on_call_changed(agent)
+        return agent
+
     def agent(self, agent_id: str) -> Agent:
         try:
             return self.agents[agent_id]
@@ -221,6 +238,20 @@ class Acd:
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.PAUSED.value)
         self._set_state(agent, AgentState.PAUSED, reason)
         agent.pause_pending = ""
+
+    @_operation
+    def pause_when_free(self, agent_id: str, reason: str = "") -> None:
+        """A supervisor's pause: at once when the agent has no call, else once its calls and
+        wrap-up are over (it takes no new call meanwhile). A pending logout wins."""
+        agent = self.agent(agent_id)
+        if agent.state not in (AgentState.RINGING, AgentState.ON_CALL):
+            self.pause(agent_id, reason)
+            return
+        if agent.logout_pending:
+            return
+        agent.pause_pending = reason or "supervisor"
+        self.available.remove(agent)
+        self._pending_changed(agent)
 
     @_operation
     def unpause(self, agent_id: str) -> None:
@@ -619,6 +650,40 @@ class Acd:
         self._unqueue(call)
         call.cancel_timers()
         call.queue = config.overflow
+        call.step = 0
+        call.enqueued_at = now
+        self._place(call, requeue=True)
+
+    # -- supervisor operations on waiting calls -----------------------------------------
+
+    @_operation
+    def set_priority(self, call_id: str, priority: int) -> None:
+        """A supervisor changes a waiting call's priority: it keeps its arrival order among
+        calls of the same priority and its escalation and max-wait times."""
+        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
+        if call.priority == priority:
+            return
+        self._unqueue(call)
+        call.cancel_timers()
+        call.priority = priority
+        self._place(call, requeue=True)
+
+    @_operation
+    def move(self, call_id: str, queue: str) -> None:
+        """A supervisor moves a waiting call to another queue: it starts there at escalation
+        step 0 with that queue's timers (as an overflow does), and is routed at once if an
+        agent of that queue is free."""
+        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
+        if queue not in self.queues:
+            raise UnknownQueue(queue)
+        if queue == call.queue:
+            return
+        now = self.clock.now()
+        if CallOverflowed in self._wants:
+            self._emit(CallOverflowed(now, call.id, call.queue, queue))
+        self._unqueue(call)
+        call.cancel_timers()
+        call.queue = queue
         call.step = 0
         call.enqueued_at = now
         self._place(call, requeue=True)

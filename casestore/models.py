@@ -243,6 +243,18 @@ class AuditEntry(Base):
     after: Mapped[str | None] = mapped_column(Text)  # JSON
 
 
+class LiveSetting(Base):
+    """A setting changed while running that must survive a restart (the emergency override):
+    one JSON value per key, with who changed it and when."""
+
+    __tablename__ = "live_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[float] = mapped_column(Double)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -263,3 +275,4 @@ USERS = _table(User)
 API_TOKENS = _table(ApiToken)
 WEB_SESSIONS = _table(WebSession)
 AUDIT_LOG = _table(AuditEntry)
+LIVE_SETTINGS = _table(LiveSetting)

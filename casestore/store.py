@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from acd.events import Event, Subscriber
 from casestore.accounts import AccountRepository
 from casestore.dialect import create_engine
+from casestore.live_settings import LiveSettings
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
 from casestore.settings import StoreSettings, default_url
@@ -37,6 +38,7 @@ class Store:
         self.sla = SlaPolicy(settings.sla_rules)
         self.cases = CaseRepository(self.engine, self.sla, clock)
         self.accounts = AccountRepository(self.engine, clock)
+        self.live_settings = LiveSettings(self.engine, clock)
         self.recordings = FilesystemRecordingStore(
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock
         )

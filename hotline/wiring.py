@@ -34,8 +34,11 @@ from hotline.customer_directory import StoreDirectory
 from hotline.service_process.wiring import service_cleanup_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
+from hotline.web.emergency.service import emergency_ctx
 from hotline.web.menus.service import MENU_FILES_KEY, MENUS_KEY, load_menu_files
 from hotline.web.setup import setup_web
+from hotline.web.wallboard.routes import WALLBOARD_KEY
+from hotline.web.wallboard.service import alerts_ctx
 from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
@@ -111,6 +114,8 @@ def build_app(
             yield
 
     app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(emergency_ctx)  # the stored emergency override (survives restarts)
+    app.cleanup_ctx.append(alerts_ctx(app[WALLBOARD_KEY]))  # wallboard alerts, checked periodically
     # the service process after the call: needs the store (docs/service.md)
     app.cleanup_ctx.append(service_cleanup_ctx(config, clock, twilio_http_client=twilio_http_client))
     if room.first_run_ctx is not None:  # needs the store: no admin yet -> one-time setup link

@@ -40,22 +40,26 @@ from hotline.web.live import routes as live_routes
 from hotline.web.menus import routes as menus_routes
 from hotline.web.reference import routes as reference_routes
 from hotline.web.survey import pages as survey_pages
+from hotline.web.wallboard import pages as wallboard_pages
+from hotline.web.wallboard import routes as wallboard_routes
+from hotline.web.wallboard.service import WallboardService
+from hotline.web.wallboard.settings import parse_wallboard_section
 from hotline.web.workorders import pages as workorders_pages
 from hotline.web.workorders import routes as workorders_routes
 
 log = logging.getLogger("hotline.web")
 
 FEATURES = ("base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
-            "workorders", "survey", "answers")
+            "workorders", "survey", "answers", "wallboard")
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes, workorders_routes.routes,
-    answers_routes.routes,
+    answers_routes.routes, wallboard_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
     reference_routes.add_pages, survey_pages.add_pages, workorders_pages.add_pages,
-    answers_routes.add_pages,
+    answers_routes.add_pages, wallboard_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 
@@ -91,6 +95,10 @@ def setup_web(
         listen=(api_section.host, api_section.port),
     )
     app[WEB_KEY] = room
+    app[wallboard_routes.WALLBOARD_KEY] = WallboardService(
+        acd, lambda: app[STORE_KEY], room.live,
+        parse_wallboard_section(config.section("wallboard"), f"{where}wallboard"),
+    )
     app.middlewares.append(error_middleware)
     app.middlewares.append(security_middleware(lambda: room.accounts, settings))
     for registry in API_ROUTES:

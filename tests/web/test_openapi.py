@@ -123,6 +123,16 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.get("/api/live", headers=admin))
     await tour.check(await c.get("/api/emergency", headers=agent))
     await tour.check(await c.post("/api/emergency", json={"active": True, "announcement": {"en": "Storm"}}, headers=admin))
+    await tour.check(await c.post("/api/emergency", json={"active": True, "scope": ["nowhere"]}, headers=admin))  # 400
+
+    web_rig.acd.arrive("call-2", "refund", source="simulation")
+    await tour.check(await c.get("/api/wallboard", headers=admin))
+    await tour.check(await c.get("/api/wallboard/alerts", headers=admin))
+    await tour.check(await c.post("/api/wallboard/calls/call-2/priority", json={"priority": 3}, headers=admin))
+    await tour.check(await c.post("/api/wallboard/calls/call-2/move", json={"queue": "general"}, headers=admin))
+    await tour.check(await c.post("/api/wallboard/calls/call-1/move", json={"queue": "general"}, headers=admin))  # 409
+    await tour.check(await c.post("/api/wallboard/agents/1001/force", json={"action": "pause"}, headers=admin))
+    await tour.check(await c.post("/api/wallboard/agents/nobody/force", json={"action": "logout"}, headers=admin))  # 404
 
     await tour.check(await c.get("/api/menus", headers=admin))
     changed = MENU.read_text(encoding="utf-8").replace("Thank you for calling SkyRail Air.", "Welcome.")
