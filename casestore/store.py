@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from acd.events import Event, Subscriber
 from casestore.accounts import AccountRepository
+from casestore.casework import CaseWork
 from casestore.dialect import create_engine
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
@@ -37,6 +38,7 @@ class Store:
         self.sla = SlaPolicy(settings.sla_rules)
         self.cases = CaseRepository(self.engine, self.sla, clock)
         self.accounts = AccountRepository(self.engine, clock)
+        self.casework = CaseWork(self.engine, self.sla, clock)
         self.recordings = FilesystemRecordingStore(
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock
         )
