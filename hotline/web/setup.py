@@ -32,6 +32,13 @@ from hotline.web.base.room import WebRoom
 from hotline.web.base.security import security_middleware
 from hotline.web.base.settings import parse_api_section, parse_web_section
 from hotline.web.calls import routes as calls_routes
+from hotline.web.calls_list import pages as calls_list_pages
+from hotline.web.calls_list import routes as calls_list_routes
+from hotline.web.cases import pages as cases_pages
+from hotline.web.cases import routes as cases_routes
+from hotline.web.cases.settings import install_desk
+from hotline.web.desktop import pages as desktop_pages
+from hotline.web.desktop import routes as desktop_routes
 from hotline.web.emergency import routes as emergency_routes
 from hotline.web.health import routes as health_routes
 from hotline.web.home import pages as home_pages
@@ -41,14 +48,18 @@ from hotline.web.reference import routes as reference_routes
 
 log = logging.getLogger("hotline.web")
 
-FEATURES = ("base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home")
+FEATURES = (
+    "base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
+    "desktop", "cases", "calls_list",
+)
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes,
+    desktop_routes.routes, cases_routes.routes, calls_list_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
-    reference_routes.add_pages,
+    reference_routes.add_pages, desktop_pages.add_pages, cases_pages.add_pages, calls_list_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 
@@ -84,6 +95,7 @@ def setup_web(
         listen=(api_section.host, api_section.port),
     )
     app[WEB_KEY] = room
+    install_desk(app, config)
     app.middlewares.append(error_middleware)
     app.middlewares.append(security_middleware(lambda: room.accounts, settings))
     for registry in API_ROUTES:
