@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casestore.accounts import Actor, record_audit
@@ -28,9 +28,17 @@ from casestore.casework_views import (
     StatusChangeView,
     TimelineCall,
 )
-from casestore.errors import InvalidInput, NotFound, StoreUnavailable
-from casestore.models import CALLS, CASE_NOTES, CASE_STATUS_CHANGES, CASES, CUSTOMERS, IVR_STEPS, RECORDINGS
 from casestore.dialect import writing
+from casestore.errors import InvalidInput, NotFound, StoreUnavailable
+from casestore.models import (
+    CALLS,
+    CASE_NOTES,
+    CASE_STATUS_CHANGES,
+    CASES,
+    CUSTOMERS,
+    IVR_STEPS,
+    RECORDINGS,
+)
 from casestore.repository import (
     _case_view,
     _customer_view,
@@ -79,7 +87,7 @@ class CaseWork:
             )
             .select_from(CASES.outerjoin(CUSTOMERS, CUSTOMERS.c.id == CASES.c.customer_id))
         )
-        where = []
+        where: list[ColumnElement[bool]] = []
         if f.status:
             where.append(CASES.c.status.in_(f.status))
         if f.category:
@@ -123,7 +131,7 @@ class CaseWork:
         stmt = select(CALLS, CASES.c.number.label("case_number")).select_from(
             CALLS.outerjoin(CASES, CASES.c.id == CALLS.c.case_id)
         )
-        where = []
+        where: list[ColumnElement[bool]] = []
         if f.phone:
             digits = normalize_phone(f.phone).lstrip("+")
             if digits:

@@ -20,7 +20,14 @@ from hotline.web.cases.schemas import (
     NoteIn,
     StatusIn,
 )
-from hotline.web.cases.service import CaseService, Viewer, case_detail, case_filter, case_out, summary_out
+from hotline.web.cases.service import (
+    CaseService,
+    Viewer,
+    case_detail,
+    case_filter,
+    case_out,
+    summary_out,
+)
 
 routes = ApiRegistry()
 

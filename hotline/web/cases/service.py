@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from casestore.casework import CaseWork
-from casestore.casework_views import CallFilter, CallSummary, CaseFilter, CaseSummary, CaseTimeline, TimelineCall
+from casestore.casework_views import (
+    CallFilter,
+    CaseFilter,
+    CaseSummary,
+    CaseTimeline,
+    TimelineCall,
+)
 from casestore.errors import IllegalCaseTransition
 from casestore.views import CallView, CaseView, CustomerView
 from casestore.workflow import CASE_TRANSITIONS, CaseStatus
@@ -30,10 +36,10 @@ from hotline.web.base.keys import ACD_KEY, STORE_KEY, WEB_KEY
 from hotline.web.cases.schemas import (
     CallDetail,
     CallOut,
+    CallQuery,
     CaseDetail,
     CaseOut,
     CaseQuery,
-    CallQuery,
     CustomerOut,
     IvrStepOut,
     NoteOut,

@@ -13,7 +13,14 @@ from casestore.errors import NotFound
 from hotline.roles import Principal
 from hotline.web.agents.schemas import AgentOut
 from hotline.web.base.keys import ACD_KEY, STORE_KEY
-from hotline.web.cases.service import Viewer, call_detail, call_out, case_out, customer_out, summary_out
+from hotline.web.cases.service import (
+    Viewer,
+    call_detail,
+    call_out,
+    case_out,
+    customer_out,
+    summary_out,
+)
 from hotline.web.cases.settings import DESK_KEY
 from hotline.web.desktop.schemas import CurrentCall, DesktopOut, ScreenPopOut
 
