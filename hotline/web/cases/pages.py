@@ -20,9 +20,7 @@ PRIORITIES = ("urgent", "major", "complex", "common", "general")
 
 
 def _query(request: web.Request) -> CaseQuery:
-    raw: dict[str, object] = {k: v for k, v in request.query.items() if v and k != "status"}
-    if request.query.getall("status", []):
-        raw["status"] = [s for s in request.query.getall("status") if s]
+    raw: dict[str, object] = {k: v for k, v in request.query.items() if v}
     try:
         return CaseQuery.model_validate(raw)
     except ValidationError:

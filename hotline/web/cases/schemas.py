@@ -119,7 +119,10 @@ class Attention(BaseModel):
 class CaseQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: list[Status] = Field(default_factory=list)
+    status: str | None = Field(
+        None, max_length=64, pattern=r"^(open|in_progress|resolved|closed)(,(open|in_progress|resolved|closed))*$",
+        description="one status or several, comma-separated (open,in_progress)",
+    )
     category: str | None = Field(None, max_length=32)
     priority: Priority | None = None
     overdue: bool = False

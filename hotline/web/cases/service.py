@@ -141,7 +141,7 @@ def case_detail(v: Viewer, t: CaseTimeline, now: float) -> CaseDetail:
 def case_filter(q: CaseQuery, who: Principal) -> CaseFilter:
     unassigned = q.assignee == "none"
     return CaseFilter(
-        status=tuple(q.status), category=q.category or None, priority=q.priority, overdue=q.overdue,
+        status=tuple(q.status.split(",")) if q.status else (), category=q.category or None, priority=q.priority, overdue=q.overdue,
         assignee=None if unassigned else (q.assignee or None), unassigned=unassigned,
         phone=q.phone or None, number=q.number or None, text=q.q or None, limit=q.limit,
     )

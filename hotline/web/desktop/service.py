@@ -4,6 +4,8 @@ and open cases) and the codes of the config. The agent's own call is shown in th
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from acd.agent import AgentState
@@ -23,6 +25,8 @@ from hotline.web.cases.service import (
 )
 from hotline.web.cases.settings import DESK_KEY
 from hotline.web.desktop.schemas import CurrentCall, DesktopOut, ScreenPopOut
+
+DRAIN_WAIT = 1.0
 
 
 async def desktop(request: web.Request, who: Principal) -> DesktopOut:
@@ -47,11 +51,25 @@ async def desktop(request: web.Request, who: Principal) -> DesktopOut:
     )
 
 
+async def _settled(request: web.Request) -> None:
+    """What the IVR told the writer is in the store before the pop reads it (at most
+    `DRAIN_WAIT` seconds: a slow store shows the pop without it; the next event refreshes)."""
+    writer = request.app[STORE_KEY].writer_instance
+    if writer is None or not writer.backlog:
+        return
+    try:
+        async with asyncio.timeout(DRAIN_WAIT):
+            await writer.drain()
+    except TimeoutError:
+        pass
+
+
 async def _current_call(request: web.Request, who: Principal, call: Call, since: float) -> CurrentCall:
     work = request.app[STORE_KEY].casework
     cases = request.app[STORE_KEY].cases
     own = Viewer.of(who, own_call=True)  # the agent's own caller, in the clear
     now = work.clock()
+    await _settled(request)
     customer = None
     if call.caller:
         pop = await cases.screen_pop(call.caller)

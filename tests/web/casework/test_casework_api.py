@@ -105,7 +105,10 @@ async def test_case_work_by_role(web_rig: WebRig, people: dict[str, dict[str, st
     assert [(h["from_status"], h["to_status"]) for h in sue["changes"]] == [("open", "resolved"), ("resolved", "open")]
     ada = await (await c.get(f"/api/cases/{number}", headers=people["ada"])).json()
     assert "01012345678" in ada["subject"] and ada["customer_phone"] == CALLER
-    listed = await (await c.get("/api/cases?assignee=1002", headers=people["kim"])).json()
+    assert (await c.get("/api/cases?status=open,nope", headers=people["kim"])).status == 400
+    by_status = await (await c.get("/api/cases?status=resolved,closed", headers=people["kim"])).json()
+    assert by_status["cases"] == []
+    listed = await (await c.get("/api/cases?assignee=1002&status=open", headers=people["kim"])).json()
     assert [k["number"] for k in listed["cases"]] == [number] and listed["cases"][0]["customer_phone"] == "+82******5678"
     assert (await c.get("/api/cases/attention", headers=people["kim"])).status == 403
     attention = await (await c.get("/api/cases/attention", headers=people["sue"])).json()
