@@ -45,6 +45,40 @@
       }
     });
   }
+  // A live refresh re-renders a panel; what was typed in its forms (by form id) survives it.
+  var typed = {};
+  document.addEventListener("input", function (ev) {
+    var form = ev.target.form;
+    if (form && form.id) form.dataset.dirty = "1";
+  });
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.form;
+    if (form && form.id) form.dataset.dirty = "1";
+  });
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    typed = {};
+    ev.detail.target.querySelectorAll("form[id][data-dirty]").forEach(function (form) {
+      var values = {};
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name) return;
+        values[el.name] = el.type === "checkbox" ? el.checked : el.value;
+      });
+      typed[form.id] = values;
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    Object.keys(typed).forEach(function (id) {
+      var form = document.getElementById(id);
+      if (!form) return;
+      form.dataset.dirty = "1";
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!(el.name in typed[id])) return;
+        if (el.type === "checkbox") el.checked = typed[id][el.name];
+        else el.value = typed[id][el.name];
+      });
+    });
+    typed = {};
+  });
   setInterval(tick, 1000);
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:afterSwap", tick);

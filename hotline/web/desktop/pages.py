@@ -13,7 +13,12 @@ from hotline.web.base.pages import NavItem
 from hotline.web.base.room import WebRoom
 from hotline.web.desktop.service import desktop
 
-DESK_EVENTS = "sse:agent_state, sse:call_offered, sse:call_answered, sse:call_ended, sse:case_changed"
+# htmx:sseOpen: re-render once the stream is (re)connected, so nothing between the page and
+# the stream is missed
+DESK_EVENTS = (
+    "sse:agent_state, sse:call_offered, sse:call_answered, sse:call_ended, sse:case_changed, "
+    "htmx:sseOpen from:body"
+)
 SCRIPT = resources.files("hotline.web.desktop") / "desk.js"
 
 

@@ -90,7 +90,8 @@ async def test_a_call_from_the_ivr_to_a_resolved_case(
     await expect(agent.locator("[data-testid=sla-countdown]")).not_to_be_empty()
     await agent.select_option("[data-testid=case-form] select[name=category]", "ticketing")
     await agent.fill("[data-testid=case-subject]", "Rebook booking 4242 to tomorrow")
-    await agent.click("[data-testid=case-save]")
+    async with agent.expect_navigation():  # saved through the API, then the page reloads
+        await agent.click("[data-testid=case-save]")
     await expect(agent.locator("[data-testid=case-subject]")).to_have_value("Rebook booking 4242 to tomorrow")
     await shot(agent, "desktop-on-call")
 
@@ -99,7 +100,11 @@ async def test_a_call_from_the_ivr_to_a_resolved_case(
     await agent.select_option("[data-testid=disposition]", "resolved")
     await agent.fill("[data-testid=wrap-note]", "Rebooked on the morning flight")
     await shot(agent, "desktop-wrap-up")
-    await agent.click("[data-testid=wrap-save]")
+    async with agent.expect_response("**/api/desktop/wrapup") as answer:
+        await agent.click("[data-testid=wrap-save]")
+    sent = (await answer.value).request.post_data_json
+    assert (await answer.value).status == 200, await (await answer.value).text()
+    assert sent == {"disposition": "resolved", "note": "Rebooked on the morning flight", "done": True}
     await _state(agent, "available")
     await service.drain()
     await rig.app[STORE_KEY].writer_instance.drain()
