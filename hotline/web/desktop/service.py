@@ -9,7 +9,7 @@ import asyncio
 from aiohttp import web
 
 from acd.agent import AgentState
-from acd.call import Call
+from acd.call import Call, CallState
 from casestore.casework_views import CallFilter, CaseFilter
 from casestore.errors import NotFound
 from hotline.roles import Principal
@@ -35,8 +35,10 @@ async def desktop(request: web.Request, who: Principal) -> DesktopOut:
     agent = acd.agent(who.agent_id)
     now = acd.clock.now()
     current: Call | None = None
-    if agent.call_id and agent.call_id in acd.calls:
-        current = acd.calls[agent.call_id]
+    live = acd.calls.get(agent.call_id) if agent.call_id else None
+    if live is not None and live.agent_id == agent.id and live.state is not CallState.QUEUED:
+        # (not a call that rang out and waits again, or rings elsewhere)
+        current = live
     elif agent.last_ended is not None and agent.last_ended.id == agent.call_id and agent.state is AgentState.WRAP_UP:
         current = agent.last_ended
     wrap_limit = None

@@ -116,3 +116,13 @@ async def test_case_work_by_role(web_rig: WebRig, people: dict[str, dict[str, st
     # recordings: staff only
     assert (await c.get("/api/recordings/1/audio", headers=people["kim"])).status == 403
     assert (await c.get("/api/recordings/999/audio", headers=people["sue"])).status == 404
+
+
+async def test_a_call_that_rang_out_leaves_the_desktop(web_rig: WebRig, people: dict[str, dict[str, str]]) -> None:
+    c = web_rig.client
+    await c.post("/api/desktop/state", json={"action": "ready"}, headers=people["kim"])
+    web_rig.acd.arrive("call-9", "booking", caller=CALLER, source="simulation")
+    assert (await (await c.get("/api/desktop", headers=people["kim"])).json())["call"]["id"] == "call-9"
+    web_rig.acd.ring_no_answer("call-9")  # back to the queue: kim is paused, the caller is not hers
+    desk = await (await c.get("/api/desktop", headers=people["kim"])).json()
+    assert desk["call"] is None and desk["agent"]["state"] == "paused"
