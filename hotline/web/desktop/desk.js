@@ -45,39 +45,39 @@
       }
     });
   }
-  // A live refresh re-renders a panel; what was typed in its forms (by form id) survives it.
+  // A live refresh re-renders a panel; what was typed in its forms (by form id) survives it:
+  // each edit is recorded as it happens and put back into the re-rendered form.
   var typed = {};
-  document.addEventListener("input", function (ev) {
+  function remember(ev) {
     var form = ev.target.form;
-    if (form && form.id) form.dataset.dirty = "1";
-  });
-  document.addEventListener("change", function (ev) {
-    var form = ev.target.form;
-    if (form && form.id) form.dataset.dirty = "1";
-  });
-  document.addEventListener("htmx:beforeSwap", function (ev) {
-    typed = {};
-    ev.detail.target.querySelectorAll("form[id][data-dirty]").forEach(function (form) {
-      var values = {};
-      Array.prototype.forEach.call(form.elements, function (el) {
-        if (!el.name) return;
-        values[el.name] = el.type === "checkbox" ? el.checked : el.value;
-      });
-      typed[form.id] = values;
+    if (!form || !form.id) return;
+    var values = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.name) values[el.name] = el.type === "checkbox" ? el.checked : el.value;
     });
+    typed[form.id] = values;
+  }
+  document.addEventListener("input", remember);
+  document.addEventListener("change", remember);
+  var focused = null;
+  document.addEventListener("focusin", function (ev) {
+    var el = ev.target;
+    focused = el.form && el.form.id && el.name ? {form: el.form.id, name: el.name} : null;
   });
-  document.addEventListener("htmx:afterSwap", function (ev) {
+  document.addEventListener("htmx:afterSwap", function () {
+    if (focused && !document.activeElement.form) {
+      var again = document.getElementById(focused.form);
+      if (again && again.elements[focused.name]) again.elements[focused.name].focus();
+    }
     Object.keys(typed).forEach(function (id) {
       var form = document.getElementById(id);
-      if (!form) return;
-      form.dataset.dirty = "1";
+      if (!form) return;  // kept until a refresh brings the form back
       Array.prototype.forEach.call(form.elements, function (el) {
         if (!(el.name in typed[id])) return;
         if (el.type === "checkbox") el.checked = typed[id][el.name];
         else el.value = typed[id][el.name];
       });
     });
-    typed = {};
   });
   setInterval(tick, 1000);
   document.addEventListener("DOMContentLoaded", tick);

@@ -57,6 +57,19 @@ async def _state(page: Page, state: str) -> None:
     await expect(page.locator(f"[data-testid=desk-state][data-state={state}]")).to_be_visible(timeout=10_000)
 
 
+async def _type(page: Page, selector: str, text: str) -> None:
+    """Fill a field of the live panel: a refresh that lands while Playwright fills replaces the
+    element it filled (a person's next keystroke goes to the re-rendered one); fill again."""
+    for _ in range(5):
+        await page.fill(selector, text)
+        try:
+            await expect(page.locator(selector)).to_have_value(text, timeout=1_000)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"{selector} did not keep {text!r}")
+
+
 async def test_a_call_from_the_ivr_to_a_resolved_case(
     phone_rig: tuple[WebRig, FakeAsterisk], browser: Browser, shot: Shot,
 ) -> None:
@@ -98,7 +111,7 @@ async def test_a_call_from_the_ivr_to_a_resolved_case(
     fake.hangup(call_id)
     await _state(agent, "wrap_up")
     await agent.select_option("[data-testid=disposition]", "resolved")
-    await agent.fill("[data-testid=wrap-note]", "Rebooked on the morning flight")
+    await _type(agent, "[data-testid=wrap-note]", "Rebooked on the morning flight")
     await shot(agent, "desktop-wrap-up")
     async with agent.expect_response("**/api/desktop/wrapup") as answer:
         await agent.click("[data-testid=wrap-save]")
