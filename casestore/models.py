@@ -123,6 +123,7 @@ class Case(Base):
     assigned_agent: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     origin_call_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    resolution_code: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_cases_customer_opened", "customer_id", "opened_at"),
@@ -139,6 +140,20 @@ class CaseNote(Base):
     author: Mapped[str] = mapped_column(String(64))
     at: Mapped[float] = mapped_column(Double)
     body: Mapped[str] = mapped_column(Text)
+
+
+class CaseStatusChange(Base):
+    """One move of a case along the workflow: who, when, from and to (and the resolution code)."""
+
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[float] = mapped_column(Double)
+    actor: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    resolution_code: Mapped[str | None] = mapped_column(String(64))
 
 
 class CaseCounter(Base):
@@ -268,6 +283,7 @@ CUSTOMERS = _table(Customer)
 CASES = _table(Case)
 CASE_NOTES = _table(CaseNote)
 CASE_COUNTERS = _table(CaseCounter)
+CASE_STATUS_CHANGES = _table(CaseStatusChange)
 AGENT_SESSIONS = _table(AgentSession)
 AGENT_PAUSES = _table(AgentPause)
 SURVEY_ANSWERS = _table(SurveyAnswer)

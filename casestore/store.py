@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from acd.events import Event, Subscriber
 from casestore.accounts import AccountRepository
+from casestore.casework import CaseWork
 from casestore.dialect import create_engine
 from casestore.live_settings import LiveSettings
 from casestore.repository import CaseRepository
@@ -39,6 +40,7 @@ class Store:
         self.cases = CaseRepository(self.engine, self.sla, clock)
         self.accounts = AccountRepository(self.engine, clock)
         self.live_settings = LiveSettings(self.engine, clock)
+        self.casework = CaseWork(self.engine, self.sla, clock)
         self.recordings = FilesystemRecordingStore(
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock
         )

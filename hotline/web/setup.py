@@ -33,6 +33,13 @@ from hotline.web.base.room import WebRoom
 from hotline.web.base.security import security_middleware
 from hotline.web.base.settings import parse_api_section, parse_web_section
 from hotline.web.calls import routes as calls_routes
+from hotline.web.calls_list import pages as calls_list_pages
+from hotline.web.calls_list import routes as calls_list_routes
+from hotline.web.cases import pages as cases_pages
+from hotline.web.cases import routes as cases_routes
+from hotline.web.cases.settings import install_desk
+from hotline.web.desktop import pages as desktop_pages
+from hotline.web.desktop import routes as desktop_routes
 from hotline.web.emergency import routes as emergency_routes
 from hotline.web.health import routes as health_routes
 from hotline.web.home import pages as home_pages
@@ -49,17 +56,20 @@ from hotline.web.workorders import routes as workorders_routes
 
 log = logging.getLogger("hotline.web")
 
-FEATURES = ("base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
-            "workorders", "survey", "answers", "wallboard")
+FEATURES = (
+    "base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
+    "desktop", "cases", "calls_list", "workorders", "survey", "answers", "wallboard",
+)
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
-    menus_routes.routes, calls_routes.routes, reference_routes.routes, workorders_routes.routes,
+    menus_routes.routes, calls_routes.routes, reference_routes.routes,
+    desktop_routes.routes, cases_routes.routes, calls_list_routes.routes, workorders_routes.routes,
     answers_routes.routes, wallboard_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
-    reference_routes.add_pages, survey_pages.add_pages, workorders_pages.add_pages,
-    answers_routes.add_pages, wallboard_pages.add_pages,
+    reference_routes.add_pages, desktop_pages.add_pages, cases_pages.add_pages, calls_list_pages.add_pages,
+    survey_pages.add_pages, workorders_pages.add_pages, answers_routes.add_pages, wallboard_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 
@@ -99,6 +109,7 @@ def setup_web(
         acd, lambda: app[STORE_KEY], room.live,
         parse_wallboard_section(config.section("wallboard"), f"{where}wallboard"),
     )
+    install_desk(app, config)
     app.middlewares.append(error_middleware)
     app.middlewares.append(security_middleware(lambda: room.accounts, settings))
     for registry in API_ROUTES:

@@ -52,8 +52,9 @@ class Tour:
         status = str(response.status)
         assert status in responses, f"{method} {template} answered undocumented {status}"
         content = responses[status]["content"]
-        if "text/event-stream" in content:
-            assert response.content_type == "text/event-stream"
+        streamed = [m for m in content if m == "text/event-stream" or m.startswith("audio/")]
+        if streamed:
+            assert response.content_type == streamed[0]
             self.seen.add((method, template))
             return None
         body = await response.json()
@@ -120,6 +121,26 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.post("/api/agents/1001/disposition", json={"code": "rebooked"}, headers=agent))
     web_rig.app[RECORDING_CONTROLS_KEY]["simulation"] = Recorder()
     await tour.check(await c.post("/api/calls/call-1/recording", json={"action": "pause"}, headers=agent))
+    await tour.check(await c.get("/api/desktop", headers=agent))
+    await tour.check(await c.post("/api/desktop/state", json={"action": "logout_when_free"}, headers=agent))
+    await tour.check(await c.post("/api/desktop/wrapup", json={"disposition": "nonsense"}, headers=agent))
+    await tour.check(await c.post("/api/desktop/wrapup", json={"disposition": "resolved"}, headers=agent))
+    opened = await tour.check(await c.post("/api/cases", json={"category": "refund", "priority": "major"}, headers=agent))
+    number = opened["number"]
+    await tour.check(await c.get("/api/cases?overdue=false&priority=major&status=open,in_progress", headers=admin))
+    await tour.check(await c.get(f"/api/cases/{number}", headers=agent))
+    await tour.check(await c.patch(f"/api/cases/{number}", json={"priority": "urgent"}, headers=agent))
+    await tour.check(await c.post(f"/api/cases/{number}/assign", json={"agent_id": "1002"}, headers=admin))
+    await tour.check(await c.post(f"/api/cases/{number}/notes", json={"body": "called back"}, headers=admin))
+    await tour.check(await c.post(f"/api/cases/{number}/status", json={"status": "closed"}, headers=admin))  # 409
+    await tour.check(await c.post(f"/api/cases/{number}/status", json={"status": "resolved", "resolution_code": "refunded"}, headers=admin))
+    await tour.check(await c.get("/api/cases/attention", headers=admin))
+    recording = await web_rig.add_recording("call-1", b"RIFF" + bytes(60))
+    await tour.check(await c.get("/api/calls?queue=booking", headers=admin))
+    await tour.check(await c.get("/api/calls/call-1", headers=admin))
+    audio = await c.get(f"/api/recordings/{recording}/audio", headers=admin)
+    await tour.check(audio)
+    assert await audio.read() == b"RIFF" + bytes(60)
     await tour.check(await c.get("/api/live", headers=admin))
     await tour.check(await c.get("/api/emergency", headers=agent))
     await tour.check(await c.post("/api/emergency", json={"active": True, "announcement": {"en": "Storm"}}, headers=admin))

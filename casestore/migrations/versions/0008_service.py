@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_service'
-down_revision = '0004_accounts'
+down_revision = '0007_casework'
 branch_labels = None
 depends_on = None
 
