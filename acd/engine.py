@@ -91,6 +91,22 @@ class Acd(EventDispatch):
         agent = self.agents[config.id] = Agent(config, self.clock.now())
         return agent
 
+    @operation
+    def update_agent(self, config: AgentConfig) -> Agent:
+        """Edit a known agent live (skills and levels, groups, capacity, name): its state and
+        calls in progress stay; a free agent is offered at once a waiting call it can now take.
+        A capacity below its current calls takes effect as they end."""
+        agent = self.agent(config.id)
+        if agent.indexed:
+            self.available.remove(agent)
+        agent.config = config
+        agent.capacity = config.capacity
+        if agent.state is AgentState.AVAILABLE:
+            self._agent_free(agent)
+        elif agent.state is AgentState.ON_CALL:
+            self._on_call_changed(agent)
+        return agent
+
     def agent(self, agent_id: str) -> Agent:
         try:
             return self.agents[agent_id]
@@ -153,6 +169,20 @@ class Acd(EventDispatch):
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.PAUSED.value)
         self._set_state(agent, AgentState.PAUSED, reason)
         agent.pause_pending = ""
+
+    @operation
+    def pause_when_free(self, agent_id: str, reason: str = "") -> None:
+        """A supervisor's pause: at once when the agent has no call, else once its calls and
+        wrap-up are over (it takes no new call meanwhile). A pending logout wins."""
+        agent = self.agent(agent_id)
+        if agent.state not in (AgentState.RINGING, AgentState.ON_CALL):
+            self.pause(agent_id, reason)
+            return
+        if agent.logout_pending:
+            return
+        agent.pause_pending = reason or "supervisor"
+        self.available.remove(agent)
+        self._pending_changed(agent)
 
     @operation
     def unpause(self, agent_id: str) -> None:
@@ -561,6 +591,41 @@ class Acd(EventDispatch):
         call.queue = config.overflow
         call.step = 0
         call.requirement = None
+        call.enqueued_at = now
+        self._place(call, requeue=True)
+
+    # -- supervisor operations on waiting calls -----------------------------------------
+
+    @operation
+    def set_priority(self, call_id: str, priority: int) -> None:
+        """A supervisor changes a waiting call's priority: it keeps its arrival order among
+        calls of the same priority and its escalation and max-wait times."""
+        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
+        if call.priority == priority:
+            return
+        self._unqueue(call)
+        call.cancel_timers()
+        call.priority = priority
+        self._place(call, requeue=True)
+
+    @operation
+    def move(self, call_id: str, queue: str) -> None:
+        """A supervisor moves a waiting call to another queue: it starts there at escalation
+        step 0 with that queue's timers (as an overflow does), and is routed at once if an
+        agent of that queue is free."""
+        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
+        if queue not in self.queues:
+            raise UnknownQueue(queue)
+        if queue == call.queue:
+            return
+        now = self.clock.now()
+        if CallOverflowed in self._wants:
+            self._emit(CallOverflowed(now, call.id, call.queue, queue))
+        self._unqueue(call)
+        call.cancel_timers()
+        call.queue = queue
+        call.step = 0
+        call.requirement = None  # that queue's skills apply
         call.enqueued_at = now
         self._place(call, requeue=True)
 

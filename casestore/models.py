@@ -124,6 +124,7 @@ class Case(Base):
     assigned_agent: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     origin_call_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    resolution_code: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_cases_customer_opened", "customer_id", "opened_at"),
@@ -140,6 +141,20 @@ class CaseNote(Base):
     author: Mapped[str] = mapped_column(String(64))
     at: Mapped[float] = mapped_column(Double)
     body: Mapped[str] = mapped_column(Text)
+
+
+class CaseStatusChange(Base):
+    """One move of a case along the workflow: who, when, from and to (and the resolution code)."""
+
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[float] = mapped_column(Double)
+    actor: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    resolution_code: Mapped[str | None] = mapped_column(String(64))
 
 
 class CaseCounter(Base):
@@ -175,6 +190,8 @@ class SurveyAnswer(Base):
     question: Mapped[str] = mapped_column(String(64), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
     at: Mapped[float] = mapped_column(Double)
+    # where the answer came from: ivr (the IVR survey), web (the survey link), sms (a reply)
+    channel: Mapped[str] = mapped_column(String(16), server_default="ivr")
 
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
 
@@ -278,6 +295,18 @@ class AuditEntry(Base):
     after: Mapped[str | None] = mapped_column(Text)  # JSON
 
 
+class LiveSetting(Base):
+    """A setting changed while running that must survive a restart (the emergency override):
+    one JSON value per key, with who changed it and when."""
+
+    __tablename__ = "live_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[float] = mapped_column(Double)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -291,6 +320,7 @@ CUSTOMERS = _table(Customer)
 CASES = _table(Case)
 CASE_NOTES = _table(CaseNote)
 CASE_COUNTERS = _table(CaseCounter)
+CASE_STATUS_CHANGES = _table(CaseStatusChange)
 AGENT_SESSIONS = _table(AgentSession)
 AGENT_PAUSES = _table(AgentPause)
 SURVEY_ANSWERS = _table(SurveyAnswer)
@@ -303,3 +333,4 @@ USERS = _table(User)
 API_TOKENS = _table(ApiToken)
 WEB_SESSIONS = _table(WebSession)
 AUDIT_LOG = _table(AuditEntry)
+LIVE_SETTINGS = _table(LiveSetting)

@@ -4,7 +4,8 @@ figure checked against the hotline's standards. Pure: no database, no clock.
 Definitions (calls counted: those that reached a queue and started inside the range):
 
 - offered: calls counted; answered: calls an agent answered; abandoned: callers who hung up
-  waiting; callbacks: callers who took a callback instead of waiting;
+  waiting; short abandons: those of them who hung up within the standard's
+  `short_abandon_seconds` (counted in abandoned too, shown apart); callbacks: callers who took a callback instead of waiting;
 - answer rate: answered / offered; abandon rate: abandoned / offered;
 - service level: answered within the threshold / offered (per queue: the queue's own
   threshold; the overall row and the series: the standard's threshold);
@@ -33,6 +34,7 @@ class Standards:
     complaints_in_time: float = 1.0
     first_contact_resolution: float = 0.80
     satisfaction: float = 0.90
+    short_abandon_seconds: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Figures:
     offered: int = 0
     answered: int = 0
     abandoned: int = 0
+    short_abandons: int = 0  # abandoned within the standard's short_abandon_seconds
     callbacks: int = 0
     within: int = 0  # answered within the row's service-level threshold
     wait_sum: float = 0.0  # waits of answered calls

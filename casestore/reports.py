@@ -93,6 +93,9 @@ async def service_report(
             func.count().label("offered"),
             _sum(answered).label("answered"),
             _sum(CALLS.c.outcome == "abandoned").label("abandoned"),
+            _sum(and_(
+                CALLS.c.outcome == "abandoned", CALLS.c.wait_seconds <= standards.short_abandon_seconds,
+            )).label("short_abandons"),
             _sum(CALLS.c.outcome == "callback").label("callbacks"),
             _sum(and_(answered, CALLS.c.wait_seconds <= _threshold(targets, standards.sl_seconds))).label("within"),
             _sum(and_(answered, CALLS.c.wait_seconds <= standards.sl_seconds)).label("within_std"),
@@ -174,7 +177,7 @@ def _assemble(
     per_queue: dict[str | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     overall: dict[str, float] = defaultdict(float)
     buckets: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    call_keys = ("offered", "answered", "abandoned", "callbacks", "within", "wait_sum", "talked", "talk_sum")
+    call_keys = ("offered", "answered", "abandoned", "short_abandons", "callbacks", "within", "wait_sum", "talked", "talk_sum")
     for row in call_rows:
         q, b = per_queue[row["queue"]], buckets[int(row["bucket"])]
         for key in call_keys:
@@ -220,3 +223,23 @@ def _figures(values: Mapping[str, float]) -> Figures:
             kind = type(getattr(base, name))
             updates[name] = kind(values[name])
     return replace(base, **updates)
+
+
+async def answered_by_agent(engine: AsyncEngine, start: float, end: float) -> dict[str, int]:
+    """Calls started in [start, end) that each agent answered (the report's `answered`, per
+    agent: the wallboard's calls today)."""
+    stmt = (
+        select(CALLS.c.agent_id, func.count().label("answered"))
+        .where(
+            CALLS.c.started_at >= start, CALLS.c.started_at < end,
+            CALLS.c.answered_at.is_not(None), CALLS.c.agent_id.is_not(None),
+        )
+        .group_by(CALLS.c.agent_id)
+    )
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+    except (SQLAlchemyError, OSError) as exc:
+        lines = str(exc).splitlines()
+        raise StoreUnavailable(f"report query failed: {mask_text(lines[0] if lines else type(exc).__name__)}") from exc
+    return {str(agent): int(n) for agent, n in rows}

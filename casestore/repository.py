@@ -68,7 +68,7 @@ def _case_view(row: Row[Any], notes: Sequence[NoteView] = (), calls: Sequence[st
         status=m["status"], opened_at=m["opened_at"], due_at=m["due_at"],
         updated_at=m["updated_at"], resolved_at=m["resolved_at"], closed_at=m["closed_at"],
         assigned_agent=m["assigned_agent"], customer_id=m["customer_id"], subject=m["subject"],
-        origin_call_id=m["origin_call_id"], notes=tuple(notes), call_ids=tuple(calls),
+        origin_call_id=m["origin_call_id"], resolution_code=m["resolution_code"], notes=tuple(notes), call_ids=tuple(calls),
     )
 
 

@@ -18,7 +18,9 @@ from typing import Any, Protocol
 
 from acd.events import Event, Subscriber
 from casestore.accounts import AccountRepository
+from casestore.casework import CaseWork
 from casestore.dialect import create_engine
+from casestore.live_settings import LiveSettings
 from casestore.repository import CaseRepository
 from casestore.schema import check_schema, upgrade
 from casestore.settings import StoreSettings, default_url
@@ -46,6 +48,8 @@ class Store:
             self.engine, self.sla, clock, cipher=FieldCipher(keyring) if keyring is not None else None
         )
         self.accounts = AccountRepository(self.engine, clock)
+        self.live_settings = LiveSettings(self.engine, clock)
+        self.casework = CaseWork(self.engine, self.sla, clock, cipher=self.cases.cipher)
         self.recordings = FilesystemRecordingStore(
             settings.recordings_dir, retention_years=settings.retention_years, clock=clock, keyring=keyring
         )

@@ -57,6 +57,7 @@ class CaseView:
     customer_id: int | None = None
     subject: str | None = None
     origin_call_id: str | None = None
+    resolution_code: str | None = None
     notes: tuple[NoteView, ...] = ()
     call_ids: tuple[str, ...] = ()
 

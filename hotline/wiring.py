@@ -9,7 +9,8 @@
    journaled (default), or one fenced leader on Redis (`mode: cluster`),
 4. the case store (`store`; schema checked, orphaned calls closed except those the ACD
    restored, writer subscribed), then the menus and the emergency override kept in it,
-   the first-run check (no admin yet: a one-time setup link on the console),
+   the service process (`service`, `messaging`, `smtp`: routing, escalation, customer
+   messages; docs/service.md), the first-run check (no admin yet: a one-time setup link on the console),
    and its backup schedule (`backup`, when `serve` is true; docs/backup.md),
 5. the speech recognizer (`speech`; models loaded once, off the event loop),
 6. the Asterisk adapter (`asterisk`, unless `enabled: false`),
@@ -58,10 +59,14 @@ from hotline.health import (
 from hotline.logs import CallAgents, call_agents
 from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.phone import set_default_region
+from hotline.service_process.wiring import service_cleanup_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
+from hotline.web.emergency.service import emergency_ctx as audited_emergency_ctx
 from hotline.web.menus.service import MENU_FILES_KEY, MENUS_KEY, check_menu_files
 from hotline.web.setup import setup_web
+from hotline.web.wallboard.routes import WALLBOARD_KEY
+from hotline.web.wallboard.service import alerts_ctx
 from ivr.emergency import EmergencyState
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfigError, parse_ivr_settings
@@ -222,6 +227,11 @@ def build_app(
         )
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
     app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
+    # the emergency switch's own record and audit (web/emergency), beside the durable override above
+    app.cleanup_ctx.append(audited_emergency_ctx)
+    app.cleanup_ctx.append(alerts_ctx(app[WALLBOARD_KEY]))  # wallboard alerts, checked periodically
+    # the service process after the call: needs the store (docs/service.md)
+    app.cleanup_ctx.append(service_cleanup_ctx(config, clock, twilio_http_client=twilio_http_client))
     if room.first_run_ctx is not None:  # needs the store: no admin yet -> one-time setup link
         app.cleanup_ctx.append(room.first_run_ctx)
 

@@ -46,6 +46,10 @@ class EmergencyState:
     def clear(self) -> None:
         self._set(Emergency())
 
+    def replace(self, value: Emergency) -> None:
+        """Put back a known state (a stored one at start, or the one before a refused change)."""
+        self._set(value)
+
     def subscribe(self, fn: Callable[[Emergency], None]) -> Callable[[], None]:
         self._listeners.append(fn)
         return lambda: self._listeners.remove(fn)

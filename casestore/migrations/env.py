@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 
 from casestore.models import Base
+from casestore.service_process import models as _service_models  # noqa: F401 (its tables)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -21,6 +21,7 @@ from rich.table import Table
 from casestore import CaseStoreError, StoreConfigError, open_store
 from casestore.report_model import QueueTarget, ServiceReport
 from casestore.reports import service_report
+from casestore.service_process.reports import ServiceProcessReport, service_process_report
 from casestore.settings import StoreSettings, store_settings
 from hotline.config import ConfigError, HotlineConfig, load_config
 from hotline.console import report_console
@@ -84,9 +85,10 @@ def _settings(args: argparse.Namespace) -> tuple[StoreSettings, dict[str, QueueT
 
 
 async def _query(settings: StoreSettings, start: float, end: float, targets: dict[str, QueueTarget],
-                 interval: float | None) -> ServiceReport:
+                 interval: float | None) -> tuple[ServiceReport, ServiceProcessReport]:
     async with open_store(settings) as store:
-        return await service_report(store.engine, start, end, now=time.time(), targets=targets, interval=interval)
+        report = await service_report(store.engine, start, end, now=time.time(), targets=targets, interval=interval)
+        return report, await service_process_report(store.engine, start, end)
 
 
 @contextmanager
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         task = progress.add_task("querying the case store", total=None) if progress else None
         try:
             settings, targets = _settings(args)
-            report = asyncio.run(_query(settings, start, end, targets, interval))
+            report, process = asyncio.run(_query(settings, start, end, targets, interval))
         except (CaseStoreError, StoreConfigError, ConfigError) as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             return 1
@@ -124,9 +126,10 @@ def run(args: argparse.Namespace) -> int:
     if report.empty:
         err.print(f"no calls and no cases from {utc(start)} to {utc(end)}; every count is zero", highlight=False)
     if args.json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        sys.stdout.write(json.dumps({**report.to_dict(), "service_process": process.to_dict()}, indent=2) + "\n")
     else:
         _print(report)
+        _print_process(process)
     for path in written:
         err.print(f"wrote {path}", highlight=False)
     return 0
@@ -151,3 +154,30 @@ def _print(report: ServiceReport) -> None:
             checks.add_row(row.queue, c.name.replace("_", " "), percent(c.value), f">= {percent(c.target)}",
                            f"[{style}]{result}[/{style}]")
     console.print(checks)
+
+
+def _print_process(report: ServiceProcessReport) -> None:
+    """The service process after the call: teams, feedback on time, evaluations, follow-ups."""
+    console = report_console()
+    teams = Table(title="Cases by team")
+    for column in ("Team", "Cases", "Resolved", "Escalated"):
+        teams.add_column(column, justify="left" if column == "Team" else "right")
+    for team, row in report.teams.items():
+        teams.add_row(team, str(row["cases"]), str(row["resolved"]), str(row["escalated"]))
+    console.print(teams)
+    console.print(
+        f"Feedback to customers: {report.messages} messages, {report.sent} sent, "
+        f"{report.on_time} on time ({percent(report.on_time_rate)})", highlight=False,
+    )
+    evaluation = Table(title="Evaluations by channel")
+    for column in ("Channel", "Invited", "Answered", "Response rate", "Answers", "Average score"):
+        evaluation.add_column(column, justify="left" if column == "Channel" else "right")
+    for channel in sorted({*report.invitations, *report.scores}):
+        sent, answered = report.invitations.get(channel, (0, 0))
+        answers, average = report.scores.get(channel, (0, 0.0))
+        rate = None if sent == 0 else answered / sent
+        evaluation.add_row(channel, str(sent), str(answered), percent(rate), str(answers),
+                           f"{average:.2f}" if answers else "-")
+    console.print(evaluation)
+    follow = ", ".join(f"{k} {v}" for k, v in sorted(report.follow_ups.items())) or "none"
+    console.print(f"Follow-up calls: {follow}", highlight=False)

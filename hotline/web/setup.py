@@ -22,6 +22,7 @@ from hotline.web.accounts import people as accounts_people
 from hotline.web.accounts import routes as accounts_routes
 from hotline.web.accounts.service import AccountService
 from hotline.web.agents import routes as agents_routes
+from hotline.web.answers import routes as answers_routes
 from hotline.web.base.api import ApiRegistry
 from hotline.web.base.errors import error_middleware
 from hotline.web.base.i18n import Catalogue
@@ -32,22 +33,42 @@ from hotline.web.base.room import WebRoom
 from hotline.web.base.security import security_middleware
 from hotline.web.base.settings import parse_api_section, parse_web_section
 from hotline.web.calls import routes as calls_routes
+from hotline.web.calls_list import pages as calls_list_pages
+from hotline.web.calls_list import routes as calls_list_routes
+from hotline.web.cases import pages as cases_pages
+from hotline.web.cases import routes as cases_routes
+from hotline.web.cases.settings import install_desk
+from hotline.web.desktop import pages as desktop_pages
+from hotline.web.desktop import routes as desktop_routes
 from hotline.web.emergency import routes as emergency_routes
 from hotline.web.home import pages as home_pages
 from hotline.web.live import routes as live_routes
 from hotline.web.menus import routes as menus_routes
 from hotline.web.reference import routes as reference_routes
+from hotline.web.survey import pages as survey_pages
+from hotline.web.wallboard import pages as wallboard_pages
+from hotline.web.wallboard import routes as wallboard_routes
+from hotline.web.wallboard.service import WallboardService
+from hotline.web.wallboard.settings import parse_wallboard_section
+from hotline.web.workorders import pages as workorders_pages
+from hotline.web.workorders import routes as workorders_routes
 
 log = logging.getLogger("hotline.web")
 
-FEATURES = ("base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home")
+FEATURES = (
+    "base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
+    "desktop", "cases", "calls_list", "workorders", "survey", "answers", "wallboard",
+)
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes,
+    desktop_routes.routes, cases_routes.routes, calls_list_routes.routes, workorders_routes.routes,
+    answers_routes.routes, wallboard_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
-    reference_routes.add_pages,
+    reference_routes.add_pages, desktop_pages.add_pages, cases_pages.add_pages, calls_list_pages.add_pages,
+    survey_pages.add_pages, workorders_pages.add_pages, answers_routes.add_pages, wallboard_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 
@@ -83,6 +104,11 @@ def setup_web(
         listen=(api_section.host, api_section.port),
     )
     app[WEB_KEY] = room
+    app[wallboard_routes.WALLBOARD_KEY] = WallboardService(
+        acd, lambda: app[STORE_KEY], room.live,
+        parse_wallboard_section(config.section("wallboard"), f"{where}wallboard"),
+    )
+    install_desk(app, config)
     app.middlewares.append(error_middleware)
     app.middlewares.append(security_middleware(lambda: room.accounts, settings, lambda: room.csrf_exempt))
     for registry in API_ROUTES:

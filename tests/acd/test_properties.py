@@ -198,6 +198,32 @@ class AcdMachine(RuleBasedStateMachine):
         self._agent_op(agent_id, legal, "pause", reason)
 
     @rule(agent_id=st.sampled_from(AGENT_IDS))
+    def pause_when_free(self, agent_id: str) -> None:
+        state = self.states[agent_id]
+        if state in (AgentState.RINGING, AgentState.ON_CALL):
+            self.acd.pause_when_free(agent_id, "supervisor")
+            agent = self.acd.agents[agent_id]
+            assert not routable(agent) and (agent.pause_pending or agent.logout_pending)
+        else:
+            legal = state in (AgentState.AVAILABLE, AgentState.WRAP_UP)
+            self._agent_op(agent_id, legal, "pause_when_free", "supervisor")
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS), skills=st.sampled_from([
+        {"booking": 2}, {"booking": 9, "lang_en": 9}, {"refund": 8, "lang_ko": 8}, {"general": 9}, {},
+    ]), overflow=st.booleans())
+    def update_agent(self, agent_id: str, skills: dict[str, int], overflow: bool) -> None:
+        """An admin edits the agent live (same capacity: calls in progress stay)."""
+        agent = self.acd.agents[agent_id]
+        state, calls = agent.state, set(agent.calls)
+        config = dataclasses.replace(
+            agent.config, skills=skills, groups=frozenset({"overflow"}) if overflow else frozenset()
+        )
+        self.acd.update_agent(config)
+        assert agent.config is config and set(agent.calls) >= calls
+        if state is not AgentState.AVAILABLE:
+            assert agent.state is state
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS))
     def unpause(self, agent_id: str) -> None:
         self._agent_op(agent_id, self.states[agent_id] is AgentState.PAUSED, "unpause")
 
@@ -218,18 +244,18 @@ class AcdMachine(RuleBasedStateMachine):
     def _pick(self, index: int) -> str:
         return self.arrived[index % len(self.arrived)]
 
-    def _call_op(self, index: int, op: str, legal_in: tuple[CallState, ...]) -> None:
+    def _call_op(self, index: int, op: str, legal_in: tuple[CallState, ...], *args: object) -> None:
         call_id = self._pick(index)
         call = self.acd.calls.get(call_id)
         method = getattr(self.acd, op)
         if call is None:
             with pytest.raises(UnknownCall):
-                method(call_id)
+                method(call_id, *args)
         elif call.state in legal_in:
-            method(call_id)
+            method(call_id, *args)
         else:
             with pytest.raises(IllegalTransition):
-                method(call_id)
+                method(call_id, *args)
 
     @precondition(lambda self: self.arrived)
     @rule(index=st.integers(0, 10_000))
@@ -269,6 +295,28 @@ class AcdMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 10_000))
     def end(self, index: int) -> None:
         self._call_op(index, "end", (CallState.ON_CALL,))
+
+    @precondition(lambda self: self.arrived)
+    @rule(index=st.integers(0, 10_000), priority=st.integers(0, 5))
+    def set_priority(self, index: int, priority: int) -> None:
+        call_id = self._pick(index)
+        call = self.acd.calls.get(call_id)
+        if call is not None and call.state is CallState.QUEUED:
+            self.acd.set_priority(call_id, priority)
+            assert call.priority == priority and call.state is CallState.QUEUED
+        else:
+            self._call_op(index, "set_priority", (CallState.QUEUED,), priority)
+
+    @precondition(lambda self: self.arrived)
+    @rule(index=st.integers(0, 10_000), queue=st.sampled_from([q.name for q in QUEUES]))
+    def move(self, index: int, queue: str) -> None:
+        call_id = self._pick(index)
+        call = self.acd.calls.get(call_id)
+        if call is not None and call.state is CallState.QUEUED:
+            self.acd.move(call_id, queue)
+            assert call.queue == queue or call.state is not CallState.QUEUED
+        else:
+            self._call_op(index, "move", (CallState.QUEUED,), queue)
 
     @rule(on=st.booleans())
     def set_auto_answer(self, on: bool) -> None:

@@ -94,6 +94,22 @@ class WebRig:
             password_hash=password_hash(password), agent_id=agent_id, language=language,
         )
 
+    async def add_recording(self, call_id: str, data: bytes) -> int:
+        """A call record (if missing) with one stored recording; returns the recording's id."""
+        from sqlalchemy import select
+
+        from casestore.models import CALLS, RECORDINGS
+
+        info = await self.store.recordings.save(call_id, data)
+        async with self.store.engine.begin() as conn:
+            if (await conn.execute(select(CALLS.c.id).where(CALLS.c.id == call_id))).first() is None:
+                await conn.execute(CALLS.insert().values(id=call_id, started_at=self.clock.now(), queue="booking"))
+            row = await conn.execute(RECORDINGS.insert().values(
+                call_id=call_id, uri=info.uri, format=info.format, size=info.size, sha256=info.sha256,
+                created_at=info.created_at, retain_until=info.retain_until,
+            ).returning(RECORDINGS.c.id))
+            return int(row.scalar_one())
+
     async def bearer(self, login: str, days: int = 30) -> dict[str, str]:
         """An API token of `login` as request headers."""
         user = await self.store.accounts.user(login)

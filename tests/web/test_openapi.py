@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 from aiohttp import ClientResponse
 
+from hotline.service_process.wiring import SERVICE_KEY
 from hotline.web.base.keys import WEB_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY
 from tests.web.harness import PASSWORD, WebRig
@@ -51,8 +52,9 @@ class Tour:
         status = str(response.status)
         assert status in responses, f"{method} {template} answered undocumented {status}"
         content = responses[status]["content"]
-        if "text/event-stream" in content:
-            assert response.content_type == "text/event-stream"
+        streamed = [m for m in content if m == "text/event-stream" or m.startswith("audio/")]
+        if streamed:
+            assert response.content_type == streamed[0]
             self.seen.add((method, template))
             return None
         body = await response.json()
@@ -119,9 +121,39 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.post("/api/agents/1001/disposition", json={"code": "rebooked"}, headers=agent))
     web_rig.app[RECORDING_CONTROLS_KEY]["simulation"] = Recorder()
     await tour.check(await c.post("/api/calls/call-1/recording", json={"action": "pause"}, headers=agent))
+    await tour.check(await c.get("/api/desktop", headers=agent))
+    await tour.check(await c.post("/api/desktop/state", json={"action": "logout_when_free"}, headers=agent))
+    await tour.check(await c.post("/api/desktop/wrapup", json={"disposition": "nonsense"}, headers=agent))
+    await tour.check(await c.post("/api/desktop/wrapup", json={"disposition": "resolved"}, headers=agent))
+    opened = await tour.check(await c.post("/api/cases", json={"category": "refund", "priority": "major"}, headers=agent))
+    number = opened["number"]
+    await tour.check(await c.get("/api/cases?overdue=false&priority=major&status=open,in_progress", headers=admin))
+    await tour.check(await c.get(f"/api/cases/{number}", headers=agent))
+    await tour.check(await c.patch(f"/api/cases/{number}", json={"priority": "urgent"}, headers=agent))
+    await tour.check(await c.post(f"/api/cases/{number}/assign", json={"agent_id": "1002"}, headers=admin))
+    await tour.check(await c.post(f"/api/cases/{number}/notes", json={"body": "called back"}, headers=admin))
+    await tour.check(await c.post(f"/api/cases/{number}/status", json={"status": "closed"}, headers=admin))  # 409
+    await tour.check(await c.post(f"/api/cases/{number}/status", json={"status": "resolved", "resolution_code": "refunded"}, headers=admin))
+    await tour.check(await c.get("/api/cases/attention", headers=admin))
+    recording = await web_rig.add_recording("call-1", b"RIFF" + bytes(60))
+    await tour.check(await c.get("/api/calls?queue=booking", headers=admin))
+    await tour.check(await c.get("/api/calls/call-1", headers=admin))
+    audio = await c.get(f"/api/recordings/{recording}/audio", headers=admin)
+    await tour.check(audio)
+    assert await audio.read() == b"RIFF" + bytes(60)
     await tour.check(await c.get("/api/live", headers=admin))
     await tour.check(await c.get("/api/emergency", headers=agent))
     await tour.check(await c.post("/api/emergency", json={"active": True, "announcement": {"en": "Storm"}}, headers=admin))
+    await tour.check(await c.post("/api/emergency", json={"active": True, "scope": ["nowhere"]}, headers=admin))  # 400
+
+    web_rig.acd.arrive("call-2", "refund", source="simulation")
+    await tour.check(await c.get("/api/wallboard", headers=admin))
+    await tour.check(await c.get("/api/wallboard/alerts", headers=admin))
+    await tour.check(await c.post("/api/wallboard/calls/call-2/priority", json={"priority": 3}, headers=admin))
+    await tour.check(await c.post("/api/wallboard/calls/call-2/move", json={"queue": "general"}, headers=admin))
+    await tour.check(await c.post("/api/wallboard/calls/call-1/move", json={"queue": "general"}, headers=admin))  # 409
+    await tour.check(await c.post("/api/wallboard/agents/1001/force", json={"action": "pause"}, headers=admin))
+    await tour.check(await c.post("/api/wallboard/agents/nobody/force", json={"action": "logout"}, headers=admin))  # 404
 
     await tour.check(await c.get("/api/menus", headers=admin))
     changed = MENU.read_text(encoding="utf-8").replace("Thank you for calling SkyRail Air.", "Welcome.")
@@ -130,6 +162,31 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.post("/api/menus/skyrail-main/rollback", headers=admin))
     await tour.check(await c.post("/api/menus/skyrail-main/activate", json={"version": 2}, headers=admin))
     await tour.check(await c.post("/api/menus/reload", headers=admin))
+
+    # the service process (docs/service.md)
+    await tour.check(await c.post("/api/teams", json={"name": "complaints", "title": "Complaints"}, headers=admin))
+    await tour.check(await c.post("/api/teams", json={"name": "complaints", "title": "Again"}, headers=admin))  # 400
+    await tour.check(await c.post("/api/teams/complaints/members/kim", json={"skills": ["complaints"]}, headers=admin))
+    await tour.check(await c.post("/api/teams/complaints/members/sue", json={"lead": True}, headers=admin))
+    await tour.check(await c.get("/api/teams", headers=admin))
+    case = await web_rig.store.cases.open_case(category="complaint", priority="general")
+    await tour.check(await c.post(f"/api/workorders/{case.number}/route", headers=admin))
+    await tour.check(await c.post(f"/api/workorders/{case.number}/reassign", json={"login": "sue"}, headers=admin))
+    await tour.check(await c.post(f"/api/workorders/{case.number}/reassign", json={"login": "kim"}, headers=admin))
+    await tour.check(await c.post(f"/api/workorders/{case.number}/status", json={"status": "resolved"}, headers=agent))
+    await tour.check(await c.get(f"/api/workorders/{case.number}", headers=agent))
+    await tour.check(await c.post("/api/message-templates", json={
+        "event": "resolved", "channel": "sms", "language": "en", "body": "Done: $case $link"}, headers=admin))
+    await tour.check(await c.post("/api/answers", json={
+        "key": "refund-window", "title": "Refunds", "body": "Up to 24 hours before departure.", "language": "en"},
+        headers=admin))
+    await tour.check(await c.get("/api/answers?q=refund&language=en&call_id=call-1", headers=agent))
+    await tour.check(await c.get("/api/answers?language=english", headers=agent))  # 400
+    await web_rig.app[SERVICE_KEY].outreach.add_follow_up(case.id, web_rig.clock.now())
+    tasks = await tour.check(await c.get("/api/follow-ups", headers=agent))
+    task = tasks["tasks"][0]["id"]
+    await tour.check(await c.post(f"/api/follow-ups/{task}/take", headers=agent))
+    await tour.check(await c.post(f"/api/follow-ups/{task}/outcome", json={"outcome": "reached"}, headers=agent))
 
     async with c.get("/api/events", headers=agent) as stream:
         await tour.check(stream)

@@ -29,7 +29,7 @@ async def test_an_agent_may_not_open_a_staff_page(web_rig: WebRig, browser: Brow
     assert response is not None and response.status == 403
     await shot(page, "forbidden")
     nav = await page.locator("nav a").all_inner_texts()
-    assert nav == ["Home"]  # agents see only their own navigation
+    assert nav == ["Home", "Desktop", "Cases", "Calls"]  # agents: their own navigation, no staff pages
 
 
 async def test_the_api_reference_page_renders_from_the_package(web_rig: WebRig, browser: Browser, shot: Shot) -> None:

@@ -3,17 +3,14 @@ off (staff), audited."""
 
 from __future__ import annotations
 
-import logging
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.roles import ALL_ROLES, STAFF
-from hotline.web.accounts.service import actor_of
 from hotline.web.base.api import ApiCall, ApiRegistry
-from hotline.web.base.keys import ACD_KEY, EMERGENCY_KEY, WEB_KEY
+from hotline.web.base.keys import EMERGENCY_KEY
+from hotline.web.emergency.service import switch
 from ivr.emergency import EmergencyState
 
-log = logging.getLogger("hotline.api")
 routes = ApiRegistry()
 
 
@@ -55,24 +52,10 @@ async def get_emergency(call: ApiCall[None, None]) -> EmergencyOut:
 
 @routes.post(
     "/api/emergency", roles=STAFF, body=EmergencyIn, response=EmergencyOut, tag="emergency",
-    summary="Switch the emergency override on or off", invalid_code="bad_emergency",
+    summary="Switch the emergency override on or off (stored: it survives a restart)",
+    invalid_code="bad_emergency", errors=(400,),
 )
 async def set_emergency(call: ApiCall[EmergencyIn, None]) -> EmergencyOut:
-    who = call.principal
     app = call.request.app
-    state = app[EMERGENCY_KEY]
-    before = EmergencyOut.of(state)
-    if not call.body.active:
-        state.clear()
-    else:
-        state.activate(
-            app[ACD_KEY].clock.now(), who.agent_id or who.actor, call.body.announcement,
-            frozenset(call.body.scope),
-        )
-    after = EmergencyOut.of(state)
-    log.warning("emergency override %s by %s", "ON" if call.body.active else "off", who.actor)
-    await app[WEB_KEY].accounts.repo.record(
-        actor_of(who), "emergency.set", "emergency",
-        before=before.model_dump(mode="json"), after=after.model_dump(mode="json"),
-    )
-    return after
+    await switch(app, call.principal, call.body.active, call.body.announcement, call.body.scope)
+    return EmergencyOut.of(app[EMERGENCY_KEY])

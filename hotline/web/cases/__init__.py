@@ -1,0 +1,1 @@
+"""Cases: list, timeline, assign, notes, workflow, resolution; the supervisors' view."""
