@@ -18,13 +18,14 @@ from hotline import __version__, commands
 # command -> (module in hotline.commands, help); tests/hotline/test_cli_fast.py keeps it true
 COMMANDS: dict[str, tuple[str, str]] = {
     "asterisk-config": (
-        "asterisk_config", "write manager.conf, pjsip.conf, extensions.conf and musiconhold.conf for Asterisk"
+        "asterisk_config", "write Hotline's *_hotline.conf parts of the Asterisk configuration (to #include)"
     ),
     "backup": ("backup", "back up the case store and recordings (list, verify, run-schedule)"),
     "cases": ("cases", "case reports"),
     "db": ("db", "create, upgrade or check the case store's schema"),
     "ivr": ("ivr", "check IVR menu files, try a menu offline"),
     "keys": ("keys", "encryption keys: generate, status, rotate (re-encrypt)"),
+    "prompts": ("prompts", "render prompt audio for Asterisk"),
     "report": ("report", "service-level report (SL, ASA, abandons, cases, FCR, satisfaction) with plots"),
     "restore": ("backup", "restore a backup into an empty database and recording folder"),
     "retention": ("retention", "apply the data retention period"),
