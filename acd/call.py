@@ -22,6 +22,7 @@ class Call:
     __slots__ = (
         "agent_id",
         "answered_at",
+        "armed",
         "arrived_at",
         "caller",
         "dialed",
@@ -76,6 +77,7 @@ class Call:
         self.pos = pos  # place in arrival order in the index of waiting calls (acd.routing)
         self.requirement: Requirement | None = None  # at its current step (engine's cache)
         self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
+        self.armed = 0  # when its wait timers were last armed, in the ACD's order (snapshots)
 
     def add_timer(self, timer: Timer) -> None:
         if self.timers:

@@ -78,6 +78,7 @@ class Acd(EventDispatch):
         self.available = RoutableAgents(self._figures)
         self._waiting_in: dict[str, dict[str, Call]] = {name: {} for name in self.queues}
         self._seq = itertools.count()
+        self._armed = itertools.count()  # order of arming wait timers: equal due times fire so
         # Requirements of calls without skills of their own, per (queue, step); a call with
         # its own keeps its requirement on itself (`Call.requirement`) while it is in the ACD.
         self._requirements: dict[tuple[str, int], Requirement] = {}
@@ -547,6 +548,7 @@ class Acd(EventDispatch):
     def _schedule(self, call: Call) -> None:
         config = self.queues[call.queue]
         now = self.clock.now()
+        call.armed = next(self._armed)
         if call.step < len(config.escalation):
             due = call.enqueued_at + config.escalation[call.step].after
             call.add_timer(self.clock.call_later(due - now, lambda: self._escalate(call)))

@@ -99,6 +99,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "seq": call.seq,
                 "state": call.state.value,
                 "step": call.step,
+                "armed": call.armed,
                 "agent_id": call.agent_id,
                 "ring_started": starts.get(call.id, now) if call.state is CallState.RINGING else None,
             }
@@ -261,12 +262,17 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
     for pos, call in enumerate(in_order):
         call.pos = pos
     acd.waiting._next = len(in_order)
+    armed = {item["id"]: int(item.get("armed", 0)) for item in data["calls"]}
     for call in in_order:
         if call.state is CallState.QUEUED:
             acd.waiting.push(call, acd._requirement(call))
             acd._waiting_in[call.queue][call.id] = call
-            acd._schedule(call)  # escalation and max wait from `enqueued_at`
-        elif call.state is CallState.RINGING:
+    # escalation and max wait from `enqueued_at`, armed in the order the engine armed them
+    # (timers due at the same time fire in that order)
+    for call in sorted((c for c in in_order if c.state is CallState.QUEUED), key=lambda c: (armed[c.id], c.seq)):
+        acd._schedule(call)
+    for call in in_order:
+        if call.state is CallState.RINGING:
             timeout = acd.queues[call.queue].ring_timeout
             if timeout is not None and call.agent_id is not None:
                 agent = acd.agents[call.agent_id]
