@@ -198,7 +198,7 @@ async def test_a_snapshot_and_its_trimmed_stream_rebuild_the_same_acd(prefix: st
 async def test_a_command_resent_after_a_lost_reply_runs_once(prefix: str) -> None:
     first, acd1, hooks1 = await node(prefix, "n1")
     await asyncio.wait_for(hooks1.leading.wait(), 5)
-    second, acd2, _ = await node(prefix, "n2")
+    second, _, _ = await node(prefix, "n2")
     for agent_id in AGENT_IDS:
         await second.command("login", agent_id=agent_id)
     paused: list[str] = []

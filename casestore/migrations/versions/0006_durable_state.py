@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006_durable_state'
-down_revision = '0003'
+down_revision = '0005_encryption'
 branch_labels = None
 depends_on = None
 
