@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hotline.asterisk.callback")
 
+# The ACD source of a callback (a place kept with no caller channel): what tells a callback
+# restored from the journal or the leader's snapshot apart from a caller who hung up.
+CALLBACK_SOURCE = "asterisk-callback"
 FAILED = "callback_failed"  # disposition (and case-store outcome) of a customer never reached
 CUSTOMER_FAILURES = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
 
@@ -95,11 +98,30 @@ class Callbacks:
         call = self.calls[call_id] = CallbackCall(call_id, number, dialed=dialed)
         try:
             self.acd.arrive(call_id, queue, caller=number, language=language, priority=priority, tier=tier,
-                            skills=skills, source="asterisk", dialed=dialed)
+                            skills=skills, source=CALLBACK_SOURCE, dialed=dialed)
         except AcdError as exc:
             self.calls.pop(call_id, None)
             raise CallControlError(f"cannot queue callback {call_id}: {exc}", call_id) from exc
         log.info("call %s: callback to %s waits in %s", call_id, mask_phone(number), queue)
+        return call
+
+    def readopt(self, call_id: str, live: dict[str, AmiMessage]) -> CallbackCall:
+        """A callback the ACD has from before a restart (journal, snapshot) that this process
+        never saw: keep it, with its agent leg when one is still up in Asterisk; `resync` then
+        settles a leg that ended meanwhile (ringing: back to its place; talking: ended)."""
+        acd_call = self.acd.calls[call_id]
+        call = self.calls[call_id] = CallbackCall(call_id, acd_call.caller, dialed=acd_call.dialed)
+        if acd_call.state in (CallState.RINGING, CallState.ON_CALL):
+            call.agent_id = acd_call.agent_id or ""
+            call.agent_up = acd_call.state is CallState.ON_CALL
+            legs = [u for u in live if u.startswith(f"{call_id}-cb") and u[len(call_id) + 3:].isdigit()]
+            leg = max(legs, key=lambda u: int(u[len(call_id) + 3:]), default=f"{call_id}-cb0")
+            call.legs = int(leg[len(call_id) + 3:])
+            call.leg = leg
+            call.leg_name = live[leg].get("Channel") if leg in live else ""
+            self._by_leg[leg] = call
+        log.info("resync: callback %s to %s taken back from before the restart (%s)", call_id,
+                 mask_phone(call.number), acd_call.state.value)
         return call
 
     def leg(self, uniqueid: str) -> CallbackCall | None:

@@ -33,7 +33,7 @@ from acd.errors import AcdError
 from acd.events import AgentStateChanged, CallAbandoned, CallAssigned, CallRingNoAnswer, Event
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
-from asterisk.callback import CallbackCall, Callbacks
+from asterisk.callback import CALLBACK_SOURCE, CallbackCall, Callbacks
 from asterisk.devices import Presence, presence
 from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
 from asterisk.events import HANDLERS
@@ -505,7 +505,12 @@ class CallControl:
         back, so the checks that follow settle each (gone, answered, still ringing, waiting
         on hold with its place)."""
         for call_id, acd_call in list(self.acd.calls.items()):
-            if acd_call.source != "asterisk" or call_id in self.calls or call_id in self.callbacks.calls:
+            if call_id in self.calls or call_id in self.callbacks.calls:
+                continue
+            if acd_call.source == CALLBACK_SOURCE:  # no caller channel to find: still waiting
+                self.callbacks.readopt(call_id, dict(live))
+                continue
+            if acd_call.source != "asterisk":
                 continue
             item = live.get(call_id)
             self.calls[call_id] = AsteriskCall(

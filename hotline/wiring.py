@@ -269,9 +269,11 @@ def build_app(
         (leader_only.contexts if cluster else app.cleanup_ctx).append(cleanup_ctx(asterisk_service))
 
         async def asterisk_recordings(app: web.Application) -> AsyncIterator[None]:
+            from asterisk.callback import CALLBACK_SOURCE
             from asterisk.service import ASTERISK_KEY
 
             app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
+            app[RECORDING_CONTROLS_KEY][CALLBACK_SOURCE] = app[ASTERISK_KEY]  # callbacks' ACD source
             yield
 
         (leader_only.contexts if cluster else app.cleanup_ctx).append(asterisk_recordings)

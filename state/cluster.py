@@ -385,24 +385,39 @@ class ClusterNode:
 
     async def command(self, op: str, **args: Any) -> None:
         """Run an ACD operation: here when leading, else on the leader (through Redis), then
-        wait for the replica to have its result. AcdError as the leader raised it."""
+        wait for the replica to have its result. AcdError as the leader raised it.
+
+        A follower's command carries one id for all its attempts: when the leader's reply is
+        lost (Redis slow, the leader changing) the command is sent again with the same id and
+        the leader answers with the result it kept instead of running it twice (no 409 for a
+        login that did happen)."""
         if self.leader:
             execute(self.acd, op, args)
             return
-        command_id = uuid.uuid4().hex
-        entry: dict[Any, Any] = {"id": command_id, "op": op, "args": json.dumps(args), "at": str(time.time()),
-                                 "node": self.node_id}
-        await self._redis(self.client.xadd(self.keys.commands, entry, maxlen=10_000, approximate=True), "command")
-        try:
-            raw = await asyncio.wait_for(self.blocking.blpop([self.keys.reply(command_id)], timeout=5), 6)
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise StateUnavailable(f"no answer from the leader to {op}: {exc!r}") from exc
-        if raw is None:
-            raise StateUnavailable(f"no answer from the leader to {op} (is there one?)")
-        reply = json.loads(raw[1])
+        reply = await self.send_command(uuid.uuid4().hex, op, args)
         raise_reply(reply)
         with contextlib.suppress(TimeoutError):
             await self.wait_applied(int(reply.get("n", 0)))
+
+    async def send_command(self, command_id: str, op: str, args: dict[str, Any], *,
+                           attempts: int = 3, wait: float = 2.0) -> dict[str, Any]:
+        """Send `op` to the leader as command `command_id` until a reply comes (the same id on
+        every attempt); the leader's reply."""
+        last: Exception | None = None
+        for _ in range(attempts):
+            entry: dict[Any, Any] = {"id": command_id, "op": op, "args": json.dumps(args), "at": str(time.time()),
+                                     "node": self.node_id}
+            await self._redis(self.client.xadd(self.keys.commands, entry, maxlen=10_000, approximate=True),
+                              "command")
+            try:
+                raw = await asyncio.wait_for(
+                    self.blocking.blpop([self.keys.reply(command_id)], timeout=max(1, int(wait))), wait + 1)
+            except (RedisError, OSError, TimeoutError) as exc:
+                last = exc
+                continue
+            if raw is not None:
+                return cast(dict[str, Any], json.loads(raw[1]))
+        raise StateUnavailable(f"no answer from the leader to {op} (is there one?): {last!r}")
 
     async def _serve_commands(self) -> None:
         done_key = f"{self.keys.commands}:done"
@@ -420,18 +435,28 @@ class ClusterNode:
                 last = entry_id.decode()
                 if time.time() - float(fields[b"at"]) > 10.0:
                     continue  # sent before a failover and given up by its node
+                command_id = fields[b"id"].decode()
+                result_key = f"{self.keys.reply(command_id)}:result"  # kept for a resent command
                 try:
-                    execute(self.acd, fields[b"op"].decode(), json.loads(fields[b"args"]))
-                    assert self.log is not None
-                    await self.log.flushed()  # persisted before the follower hears of it
-                    reply: dict[str, Any] = {"ok": True, "n": self.log.emitted}
-                except CommandError as exc:
-                    reply = exc.reply
-                except AcdError as exc:
-                    reply = CommandError.of(exc).reply
-                key = self.keys.reply(fields[b"id"].decode())
+                    kept = await self._redis(self.client.get(result_key), "command result")
+                except StateUnavailable:
+                    kept = None
+                if kept is not None:
+                    reply: dict[str, Any] = json.loads(kept)
+                else:
+                    try:
+                        execute(self.acd, fields[b"op"].decode(), json.loads(fields[b"args"]))
+                        assert self.log is not None
+                        await self.log.flushed()  # persisted before the follower hears of it
+                        reply = {"ok": True, "n": self.log.emitted}
+                    except CommandError as exc:
+                        reply = exc.reply
+                    except AcdError as exc:
+                        reply = CommandError.of(exc).reply
+                key = self.keys.reply(command_id)
                 pipe = self.client.pipeline(transaction=False)
                 pipe.rpush(key, json.dumps(reply))
                 pipe.expire(key, 30)
+                pipe.set(result_key, json.dumps(reply), ex=120)
                 pipe.set(done_key, last)
                 await self._redis(pipe.execute(), "reply")

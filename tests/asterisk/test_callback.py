@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from acd.call import CallState
 from acd.events import AgentStateChanged, CallAssigned, CallQueued
-from asterisk.callback import FAILED
+from asterisk.callback import CALLBACK_SOURCE, FAILED
 from casestore.models import CALLS, RECORDINGS
 from ivr.events import OutcomeKind
 from tests.asterisk.fake_asterisk import CallerScript
@@ -57,7 +57,7 @@ async def test_callback_rings_the_agent_then_the_customer_and_is_one_answered_re
     fake, acd, service = world.fake, world.acd, world.service
     call_id = await accept_callback(world)
     call = acd.calls[call_id]  # the caller hung up but keeps their place
-    assert (call.state, call.queue, call.caller, call.source) == (CallState.QUEUED, "booking", NUMBER, "asterisk")
+    assert (call.state, call.queue, call.caller, call.source) == (CallState.QUEUED, "booking", NUMBER, CALLBACK_SOURCE)
     assert call_id in service.control.callbacks.calls and call_id not in service.control.calls
     assert not fake.received("Originate")
 

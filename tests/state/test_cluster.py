@@ -193,3 +193,27 @@ async def test_a_snapshot_and_its_trimmed_stream_rebuild_the_same_acd(prefix: st
     await client.aclose()
     await first.stop()
     await late.stop()
+
+
+async def test_a_command_resent_after_a_lost_reply_runs_once(prefix: str) -> None:
+    first, acd1, hooks1 = await node(prefix, "n1")
+    await asyncio.wait_for(hooks1.leading.wait(), 5)
+    second, _, _ = await node(prefix, "n2")
+    for agent_id in AGENT_IDS:
+        await second.command("login", agent_id=agent_id)
+    paused: list[str] = []
+    acd1.subscribe(lambda e: paused.append(e.agent_id) if getattr(e, "new", "") == "paused" else None)
+    agent = AGENT_IDS[0]
+    # The first attempt runs on the leader, but its reply is lost on the way back.
+    reply = await second.send_command("cmd-1", "pause", {"agent_id": agent, "reason": "coaching"})
+    assert reply["ok"] is True
+    await second.client.delete(second.keys.reply("cmd-1"))
+    # Sent again with the same id: the kept result, not "already paused".
+    again = await second.send_command("cmd-1", "pause", {"agent_id": agent, "reason": "coaching"})
+    assert again == reply
+    assert paused == [agent]  # paused once
+    # A new command (new id) that cannot run is still refused.
+    with pytest.raises(IllegalTransition):
+        await second.command("pause", agent_id=agent, reason="coaching")
+    await second.stop()
+    await first.stop()

@@ -35,7 +35,7 @@ async def test_kill_9_and_restart_keeps_agents_callers_menus_and_emergency(tmp_p
     node = Node("solo", config, api_port, agi_port, tmp_path / "solo.log")
     node.start()
     try:
-        await until(lambda: node.get("/healthz")["status"] == "alive", what="first start")
+        await until(lambda: node.get("/health")["status"] == "ready", what="first start")
         await until(lambda: "resync:" in node.text(), what="AMI connected")
         # One agent takes a call and talks; one is paused; callers wait in order behind them.
         assert node.request("POST", "/api/agents/1001/state", {"action": "login"})[0] == 200
@@ -58,7 +58,7 @@ async def test_kill_9_and_restart_keeps_agents_callers_menus_and_emergency(tmp_p
         node.kill()  # kill -9 right away: no shutdown, no final snapshot
         fake.hangup(waiting[1])  # the second caller gives up while Hotline is down
         node.start()
-        await until(lambda: node.get("/healthz")["status"] == "alive", what="restart")
+        await until(lambda: node.get("/health")["status"] == "ready", what="restart")
         await until(lambda: "resync:" in node.text().split("ACD restored")[-1], what="resync after restart")
 
         assert node.get("/api/agents/1001")["state"] == "on_call"
