@@ -111,7 +111,7 @@ asterisk:
   sip_bind: 127.0.0.1:{h.sip_port}
   menu: pbx-bench
   survey_entry: ""
-api: {{host: 127.0.0.1, port: {h.api_port}, tokens: {{bench-admin: admin}}}}
+api: {{host: 127.0.0.1, port: {h.api_port}}}
 store: {{data_dir: data}}
 ivr: {{menus: [{MENU}], default_menu: pbx-bench}}
 """
@@ -234,8 +234,7 @@ async def run(cases: list[Case], soak: int, keep: bool) -> int:
             await pbx.start()
             await hotline.start()
             for i in range(case.agents):
-                await hotline.api("POST", f"/api/agents/{10000 + i}/state", {"action": "login"},
-                                  token="bench-admin")
+                await hotline.api("POST", f"/api/agents/{10000 + i}/state", {"action": "login"})
             watch = Watch(pbx)
             scenario = caller_scenario(run_dir)
             print(f"-- {case.label()}: {case.calls} calls per mode", flush=True)

@@ -26,7 +26,7 @@ from tests.pbx.peers import spawn
 
 REPO = Path(__file__).resolve().parents[2]
 MENU = Path(__file__).with_name("menu.yaml")
-TOKEN = "pbx-admin"
+ADMIN_LOGIN = "pbx-admin"  # the admin `write_config` adds, with an API token for `api`
 AGI_KEY = "pbx-test-key"
 AGENTS = ("1001", "1002")  # baresip softphones (1001 answers by itself, 1002 only when told)
 LOCAL_AGENTS = tuple(str(2001 + i) for i in range(10))  # Local/ channels that answer (load)
@@ -67,7 +67,6 @@ asterisk:
 api:
   host: 127.0.0.1
   port: {api_port}
-  tokens: {{{TOKEN}: admin}}
 store:
   data_dir: data
 ivr:
@@ -90,10 +89,11 @@ class HotlineProcess:
         self.config = folder / "hotline.yaml"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.token = ""  # the admin's API token, made by `write_config`
 
-    def _cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def _cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "hotline.cli", *args], cwd=self.folder, capture_output=True,
-                              text=True, timeout=120, check=False)
+                              text=True, timeout=120, check=False, input=stdin)
 
     def write_config(self, text: str | None = None) -> None:
         """The tests' configuration, or `text` (the benchmark's)."""
@@ -105,6 +105,13 @@ class HotlineProcess:
             recordings=self.recordings, ring_timeout=self.ring_timeout, agents=self.agents))
         done = self._cli("db", "upgrade", "--config", str(self.config))
         assert done.returncode == 0, done.stderr
+        if not self.token:  # one admin and their token per store (`hotline users`)
+            done = self._cli("users", "add", ADMIN_LOGIN, "--role", "admin", "--config", str(self.config),
+                             stdin="a long pbx admin secret\n")
+            assert done.returncode == 0, done.stderr
+            done = self._cli("users", "token", ADMIN_LOGIN, "--config", str(self.config))
+            assert done.returncode == 0, done.stderr
+            self.token = done.stdout.strip()
 
     def asterisk_parts(self, out: Path) -> dict[str, str]:
         """`hotline asterisk-config --standalone` into `out`; the files it wrote."""
@@ -153,7 +160,8 @@ class HotlineProcess:
 
     # -- API and case store ----------------------------------------------------------------
 
-    async def api(self, method: str, path: str, body: dict[str, Any] | None = None, *, token: str = TOKEN) -> Any:
+    async def api(self, method: str, path: str, body: dict[str, Any] | None = None, *, token: str = "") -> Any:
+        token = token or self.token
         def call() -> Any:
             data = json.dumps(body).encode() if body is not None else None
             request = urllib.request.Request(

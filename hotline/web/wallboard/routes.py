@@ -16,11 +16,11 @@ from hotline.web.base.keys import STORE_KEY
 from hotline.web.wallboard.schemas import (
     AlertList,
     AlertOut,
-    CallOut,
     ForceIn,
     ForceOut,
     MoveIn,
     PriorityIn,
+    WaitingCallOut,
     WallboardOut,
 )
 from hotline.web.wallboard.service import WallboardService, audit
@@ -64,7 +64,7 @@ async def force(call: ApiCall[ForceIn, None]) -> ForceOut:
 
 
 async def change_call(request: web.Request, actor: Actor, call_id: str, *, priority: int | None = None,
-                      queue: str | None = None) -> CallOut:
+                      queue: str | None = None) -> WaitingCallOut:
     service = request.app[WALLBOARD_KEY]
     before = service.call_state(call_id)  # 404 when unknown
     if priority is not None:
@@ -76,20 +76,20 @@ async def change_call(request: web.Request, actor: Actor, call_id: str, *, prior
         action = "wallboard.call_move"
     after = service.call_state(call_id)
     await audit(request.app[STORE_KEY], actor, action, f"call:{call_id}", before, after)
-    return CallOut(call_id=call_id, **after)
+    return WaitingCallOut(call_id=call_id, **after)
 
 
-@routes.post("/api/wallboard/calls/{call_id}/priority", roles=STAFF, body=PriorityIn, response=CallOut,
+@routes.post("/api/wallboard/calls/{call_id}/priority", roles=STAFF, body=PriorityIn, response=WaitingCallOut,
              tag="wallboard", errors=(404, 409), invalid_code="bad_priority",
              summary="Change a waiting call's priority")
-async def set_priority(call: ApiCall[PriorityIn, None]) -> CallOut:
+async def set_priority(call: ApiCall[PriorityIn, None]) -> WaitingCallOut:
     return await change_call(call.request, actor_of(call.principal), call.params["call_id"],
                              priority=call.body.priority)
 
 
-@routes.post("/api/wallboard/calls/{call_id}/move", roles=STAFF, body=MoveIn, response=CallOut,
+@routes.post("/api/wallboard/calls/{call_id}/move", roles=STAFF, body=MoveIn, response=WaitingCallOut,
              tag="wallboard", errors=(404, 409), invalid_code="bad_queue",
              summary="Move a waiting call to another queue")
-async def move(call: ApiCall[MoveIn, None]) -> CallOut:
+async def move(call: ApiCall[MoveIn, None]) -> WaitingCallOut:
     return await change_call(call.request, actor_of(call.principal), call.params["call_id"],
                              queue=call.body.queue)

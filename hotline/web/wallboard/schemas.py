@@ -116,7 +116,7 @@ class MoveIn(BaseModel):
     queue: str = Field(min_length=1, max_length=64)
 
 
-class CallOut(BaseModel):
+class WaitingCallOut(BaseModel):
     call_id: str
     queue: str
     priority: int
