@@ -123,7 +123,7 @@ class AsteriskProcess:
         (self.etc / "pjsip_local.conf").write_text("; the tests' callers (identified by their From user)\n" + callers)
         (self.etc / "extensions_local.conf").write_text(
             "; a callback's customer: answers, talks a little, hangs up\n"
-            "[test-customer]\nexten => _X.,1,Answer()\n same => n,Wait(2)\n same => n,Hangup()\n\n"
+            "[test-customer]\nexten => _+X.,1,Answer()\n same => n,Wait(2)\n same => n,Hangup()\n\n"
             "; cheap agents for load: answer, talk for 2 s, hang up\n"
             "[test-agents]\nexten => _X.,1,Answer()\n same => n,Wait(2)\n same => n,Hangup()\n"
         )

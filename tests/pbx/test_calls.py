@@ -13,6 +13,7 @@ import wave
 
 import pytest
 
+from hotline.phone import normalize_number
 from tests.pbx.asterisk_proc import CALLER_INFO, CALLER_RFC
 from tests.pbx.peers import Bye, Info, Pause, Rtp, WaitBye
 from tests.pbx.world import World, until
@@ -173,7 +174,8 @@ async def test_callback_rings_the_agent_then_the_customer(world: World) -> None:
     assert await caller.wait(30) == 0, caller.errors()  # confirmed, then hung up by the dialplan
     originated = await world.pbx.event("OriginateResponse", 30, since=mark)
     assert originated.get("Response") == "Success"
+    # the customer is dialled in E.164, as Hotline keeps numbers (01011110000 -> +821011110000)
     await world.pbx.event("DialBegin", 15, since=mark, where=lambda m: "Local/" in m.get("DestChannel")
-                          and CALLER_INFO in m.get("DestChannel"))
+                          and normalize_number(CALLER_INFO) in m.get("DestChannel"))
     row = await finished_call(world, CALLER_INFO, before, within=40)
     assert row["agent_id"] == "1001" and row["outcome"] != "callback_failed"
