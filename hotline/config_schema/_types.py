@@ -12,6 +12,8 @@ ID: Schema = {"description": "an id (text or digits)", "type": ["string", "integ
 BOOL: Schema = {"type": "boolean"}
 HOST: Schema = {"type": "string", "minLength": 1}
 PORT: Schema = {"description": "a TCP port 1-65535", "type": "integer", "minimum": 1, "maximum": 65535}
+LISTEN_PORT: Schema = {"description": "a TCP port 1-65535 to listen on, or 0 for any free one",
+                       "type": "integer", "minimum": 0, "maximum": 65535}
 LEVEL: Schema = {"description": "a level 1-10", "type": "integer", "minimum": 1, "maximum": 10}
 SHARE: Schema = {"description": "a share 0-1", "type": "number", "minimum": 0, "maximum": 1}
 YEAR_SECONDS = 366 * 86400

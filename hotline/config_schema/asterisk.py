@@ -5,6 +5,7 @@ from hotline.config_schema._types import (
     BOOL,
     HOST,
     ID,
+    LISTEN_PORT,
     NAME,
     PORT,
     TEXT,
@@ -34,7 +35,7 @@ _AMI = strict(
 _FASTAGI = strict(
     {
         "host": HOST,
-        "port": PORT,
+        "port": LISTEN_PORT,
         "max_sessions": count(1, 100_000),
         "command_timeout": seconds(maximum=3600),
         "secret": {"type": "string", "pattern": "^[A-Za-z0-9._~-]*$",

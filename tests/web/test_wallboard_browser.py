@@ -29,7 +29,7 @@ async def floor(tmp_path: Path) -> AsyncIterator[tuple[WebRig, FakeAsterisk]]:
     await fake.start()
     fake.devices.update({"PJSIP/1001": "NOT_INUSE"})
     raw = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    raw["ivr"] = {**raw.get("ivr", {}), "menus": [str(TEST_MENU)]}
+    raw["ivr"] = {**raw.get("ivr", {}), "menus": [str(TEST_MENU)], "default_menu": "asterisk-test", "numbers": {}}
     raw["asterisk"] = {
         "ami": {"host": "127.0.0.1", "port": fake.port, "username": "hotline", "secret": "secret",
                 "backoff_initial": 0.01, "backoff_max": 0.05},
