@@ -64,9 +64,11 @@ async def recording_audio(call: ApiCall[None, None]) -> web.StreamResponse:
         actor_of(call.principal), "recording.listen", f"recording:{info.id}", after={"call_id": info.call_id},
     )
     try:
+        # no Content-Length: the stored size is the file's, which differs from the audio's when
+        # the recording is encrypted at rest (the store decrypts it on opening)
         response = web.StreamResponse(headers={
             "Content-Type": MEDIA_TYPES.get(info.format, "application/octet-stream"),
-            "Content-Length": str(info.size), "Cache-Control": "no-store",
+            "Cache-Control": "no-store",
         })
         await response.prepare(call.request)
         while chunk := await loop.run_in_executor(None, handle.read, CHUNK):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from casestore.models import AUDIT_LOG, CALLS, IVR_STEPS
-from tests.web.harness import WebRig
+from hotline.encryption import generate_key
+from tests.web.harness import WebRig, sample_config, start_rig
 
 CALLER = "+821012345678"
 
@@ -126,3 +129,20 @@ async def test_a_call_that_rang_out_leaves_the_desktop(web_rig: WebRig, people: 
     web_rig.acd.ring_no_answer("call-9")  # back to the queue: kim is paused, the caller is not hers
     desk = await (await c.get("/api/desktop", headers=people["kim"])).json()
     assert desk["call"] is None and desk["agent"]["state"] == "paused"
+
+
+async def test_an_encrypted_recording_is_heard_decrypted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTLINE_KEYS", f"k1:{generate_key()}")
+    audio = b"RIFF" + bytes(range(256)) * 8
+    async for rig in start_rig(tmp_path, sample_config(encryption={})):
+        await rig.add_user("sue", "supervisor")
+        headers = await rig.bearer("sue")
+        recording = await rig.add_recording("c-enc", audio)
+        stored = next((tmp_path / "data").rglob("*.enc"), None) or next(
+            p for p in rig.store.recordings.root.rglob("*") if p.is_file()
+        )
+        assert audio[4:64] not in stored.read_bytes()  # encrypted at rest
+        answer = await rig.client.get(f"/api/recordings/{recording}/audio", headers=headers)
+        assert answer.status == 200 and await answer.read() == audio
