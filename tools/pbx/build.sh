@@ -43,11 +43,23 @@ else
       if [ -d "$cand" ]; then src=$(cd "$cand" && pwd); break; fi
     done
   fi
+  if [ -z "$src" ] || [ ! -d "$src" ]; then
+    # No sources here, but an Asterisk this script built before (from the shared sources, in
+    # the cache outside any work tree) is still the same build: reuse the newest one.
+    cache=${HOTLINE_PBX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hotline}
+    built=$(ls -t "$cache"/asterisk-*/.hotline-built 2>/dev/null | head -n 1 || true)
+    if [ -n "$built" ] && [ -x "$(dirname "$built")/sbin/asterisk" ]; then
+      log "no sources found; reusing $(dirname "$built"), built $(cat "$built")"
+      dirname "$built"
+      exit 0
+    fi
+  fi
   [ -n "$src" ] && [ -d "$src" ] || die "no Asterisk found. Provide one of:
   ASTERISK_PREFIX=<installed Asterisk 22 prefix>,
   ASTERISK_TARBALL=<asterisk-22.x.tar.gz|xz> (with PJPROJECT_TARBALL=<pjproject-2.x.tar.bz2>), or
   HOTLINE_ASTERISK_SOURCES=<folder with asterisk-*.tar.xz and pjproject-*.tar.bz2>
-  (looked for ../shared/asterisk beside the repository root)"
+  (looked for ../shared/asterisk beside the repository root, and for an earlier build in
+  ${HOTLINE_PBX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hotline})"
   ast_tar=$(ls "$src"/asterisk-*.tar.* 2>/dev/null | sort -V | tail -n 1 || true)
   pj_tar=$(ls "$src"/pjproject-*.tar.bz2 2>/dev/null | sort -V | tail -n 1 || true)
   [ -n "$ast_tar" ] || die "HOTLINE_ASTERISK_SOURCES=$src holds no asterisk-*.tar.* archive"
