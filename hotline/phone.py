@@ -64,3 +64,15 @@ def normalize_number(raw: str | None, region: str | None = None) -> str:
     if number is not None and phonenumbers.is_valid_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return ("+" if user.startswith("+") else "") + digits
+
+
+def to_e164(raw: str, region: str | None = None) -> str | None:
+    """E.164 for a valid phone number (national numbers read as `region`, default the
+    hotline's country), else None: what may be sent an SMS."""
+    try:
+        number = phonenumbers.parse(_user_part(raw), region or _region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -24,8 +24,8 @@ from casestore.service_process.rules import (
     tells_customer,
 )
 from casestore.service_process.survey_links import BadSurveyLink, issue, parse_sms_score, verify
-from hotline.notify.phone import to_e164
 from hotline.notify.sms import DeliveryError
+from hotline.phone import to_e164
 from hotline.service_process.templates import SUBJECTS, default_text, language_of, render
 
 log = logging.getLogger("hotline.service")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from hotline.notify.mail import SmtpMailer
-from hotline.notify.phone import to_e164
 from hotline.notify.settings import MessagingSettings, SmtpSettings, parse_messaging, parse_smtp
 from hotline.notify.sms import DeliveryError, TwilioSms
+from hotline.phone import to_e164
 from tests.service.fakes import ACCOUNT, FROM, TOKEN, FakeMessagesApi, smtp_server
 
 SETTINGS = MessagingSettings(
