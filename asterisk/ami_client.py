@@ -141,7 +141,9 @@ class AmiClient:
         """One warning per outage (no Asterisk here: one line), then debug until a login."""
         s = self.settings
         self._failures_in_a_row += 1
-        if self._failures_in_a_row == 1:
+        if self._session_logged_in:  # a working link dropped: always worth a line
+            log.warning("AMI connection to %s:%s lost: %s; reconnecting with back-off", s.host, s.port, exc)
+        elif self._failures_in_a_row == 1:
             log.warning(
                 "AMI connection to %s:%s failed: %s; retrying with back-off up to %.0f s, quietly "
                 "(is Asterisk running? `asterisk: {enabled: false}` runs without it)",
