@@ -114,6 +114,8 @@ async def test_asterisk_restart_then_calls_are_routed_again(world: World) -> Non
     await world.restart_asterisk()
     await until(lambda: world.hotline.log().count("resync: ") > resyncs, within=30, what="Hotline resynced")
     await world.ready(("1001",))  # the phone registered again: Hotline saw its device state
+    # and Asterisk can reach it: after a restart a contact is unqualified until its first OPTIONS
+    await until(lambda: _contact_reachable(world, "1001"), within=40, what="agent 1001's contact qualified")
     before, mark = known_calls(world), world.pbx.mark()
     caller = world.caller(CALLER_INFO, [Pause(1200), Info("2"), Pause(3000), Bye()])
     await caller.start()
@@ -151,3 +153,8 @@ async def test_a_burst_routed_on_arrival_loses_no_call(world: World) -> None:
     lost = [r["id"] for r in rows if r["answered_at"] is None]
     assert not lost, f"calls never answered: {lost}"
     assert not re.search(r"Auto fallthrough, channel '[^']*' status is 'UNKNOWN'", world.pbx.full_log())
+
+
+async def _contact_reachable(world: World, endpoint: str) -> bool:
+    shown = await world.pbx.cli(f"pjsip show contacts like {endpoint}")
+    return any(endpoint in line and "Avail" in line for line in shown.splitlines())
