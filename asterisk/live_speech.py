@@ -30,8 +30,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asterisk.audiosocket_server import AudioSocketServer, AudioStream
 from asterisk.agi_parser import AgiReply
+from asterisk.audiosocket_server import AudioSocketServer, AudioStream
 from asterisk.fastagi import AgiConnectionClosed, AgiDeadChannel, AgiError
 from asterisk.live_gather import live_gather
 from asterisk.settings import AsteriskSettings, AudioSocketSettings

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -41,6 +42,8 @@ class LiveStreamLog:
     heard: bytearray = field(default_factory=bytearray)  # audio Hotline sent to the caller
     frames_sent: int = 0  # caller frames sent to Hotline
     hung_up_by: str = ""  # "hotline" (hangup message), "eof", "caller"
+    sent_at: list[float] = field(default_factory=list)  # perf_counter() of each caller frame sent
+    ended_at: float = 0.0  # perf_counter() when the stream ended
 
     def loud_frames(self) -> int:
         """Frames of what Hotline sent that are not silence (the prompt)."""
@@ -77,10 +80,12 @@ async def run_audiosocket(argument: str, caller: LiveCaller, log: list[LiveStrea
             data = await asyncio.wait_for(reader.read(65536), 10.0)
             if not data:
                 entry.hung_up_by = entry.hung_up_by or "eof"
+                entry.ended_at = time.perf_counter()
                 return "200 result=0\n", False
             for message in parser.feed(data):
                 if message.kind == HANGUP:
                     entry.hung_up_by = "hotline"
+                    entry.ended_at = time.perf_counter()
                     return "200 result=0\n", False
                 if message.kind != AUDIO:
                     continue
@@ -95,6 +100,7 @@ async def run_audiosocket(argument: str, caller: LiveCaller, log: list[LiveStrea
                 if frame or caller.silence_after:
                     writer.write(encode(AUDIO, frame.ljust(FRAME, b"\0")))
                 entry.frames_sent += 1
+                entry.sent_at.append(time.perf_counter())
             await writer.drain()
     except (TimeoutError, ConnectionError):
         entry.hung_up_by = entry.hung_up_by or "eof"
