@@ -36,6 +36,7 @@ from asterisk.fastagi import AgiConnectionClosed, AgiDeadChannel, AgiError
 from asterisk.live_gather import live_gather
 from asterisk.settings import AsteriskSettings, AudioSocketSettings
 from ivr.channel import CallerHangup, ChannelError, DigitSpec, Input, Prompt, SpeechSpec
+from ivr.speech import SpeechError
 from prompts.render import recorded_file
 from speech.alaw import alaw_to_pcm16
 from speech.mulaw import ulaw_to_pcm16
@@ -103,6 +104,13 @@ class LiveSpeech:
                                                barge_in=barge_in, gap=self.settings.gap, now=self.now)
                 finally:
                     await session.close()
+            except (SpeechError, ChannelError):
+                # Recognition failed (the IVR asks by keys next) or the caller hung up: end
+                # the stream and read the EXEC's reply, so the next command gets its own.
+                await stream.close()
+                with contextlib.suppress(ChannelError, TimeoutError):
+                    await asyncio.wait_for(self._finished(channel, command), 5.0)
+                raise
             finally:
                 await stream.close()
                 self.server.forget(stream)
@@ -112,8 +120,6 @@ class LiveSpeech:
             log.info("call %s: live speech answered %s%s", channel.call_id, result.input.kind.value,
                      " (barge-in)" if result.barged_in else "")
             return result.input
-        except CallerHangup:
-            raise
         finally:
             connected.cancel()
             if not command.done():

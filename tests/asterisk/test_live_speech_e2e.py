@@ -14,6 +14,7 @@ from asterisk.settings import AudioSocketSettings
 from ivr.checker import check_menu
 from ivr.events import OutcomeKind
 from ivr.menu import Menu
+from ivr.speech import SpeechError
 from prompts.catalog import tts_name
 from prompts.render import build_prompts
 from speech.recognizer import VoskRecognizer
@@ -134,3 +135,37 @@ async def test_audiosocket_unreachable_falls_back_to_record_file(
     assert kind is OutcomeKind.TRANSFER
     assert any(c.startswith("RECORD FILE") for c in commands)
 
+
+
+class BrokenSession:
+    """A recognizer session whose engine fails on the first audio (a worker that died)."""
+
+    async def feed(self, pcm: bytes) -> None:
+        raise SpeechError("the speech worker is gone")
+
+    def speech_started(self) -> bool:
+        return False
+
+    async def finish(self) -> None:
+        raise SpeechError("the speech worker is gone")
+
+    async def close(self) -> None:
+        return None
+
+
+class BrokenRecognizer:
+    def languages(self) -> list[str]:
+        return ["ko"]
+
+    def session(self, language: str, grammar: object) -> BrokenSession:
+        return BrokenSession()
+
+
+async def test_a_failing_recognizer_ends_the_stream_and_the_ivr_asks_by_keys(tmp_path: Path, prompts: Path) -> None:
+    caller = CallerScript(keys=["2"])
+    async with live_world(tmp_path, prompts, BrokenRecognizer()) as world:  # type: ignore[arg-type, attr-defined]
+        kind, node, commands = await call(world, caller)
+    assert (kind, node) == (OutcomeKind.HANGUP, "refund_info")
+    live = commands.index(next(c for c in commands if c.startswith("EXEC AudioSocket")))
+    assert any(c.startswith("WAIT FOR DIGIT") or c.startswith("STREAM FILE") for c in commands[live + 1 :])
+    assert caller.streams[0].hung_up_by == "hotline"
