@@ -4,7 +4,8 @@
    `KaldiRecognizer`, plain `AcceptWaveform` loop: the anchor) and by Hotline's sessions in
    one recognizer process (its CPU time read from /proc), divided by 50 frames a second.
 2. Paced real-time streams: N callers at once (10, 20, 40), each fed 20 ms of audio every
-   20 ms of wall time; the delay from the end of each caller's voice to the decision. Three
+   20 ms of wall time (a caller whose reader fell behind gets what has arrived as one chunk,
+   for every subject alike); the delay from the end of each caller's voice to the decision. Three
    subjects, alternated round by round: the raw engine (one recognizer per caller on a thread
    pool, its own endpoint), Hotline's sessions in this process (threads), and Hotline's
    sessions in a pool of recognizer processes (speech/process_pool.py). p50 / p95 per round;
@@ -32,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -110,14 +111,25 @@ async def streams_per_core(models: dict[str, Any], pool: ProcessPoolRecognizer, 
 
 # -- 2. paced real-time streams -----------------------------------------------------------------
 
+async def due(frames: list[bytes], start: float) -> AsyncIterator[bytes]:
+    """The frames of a live call as a reader gets them: frame n arrives at start + (n+1) x 20 ms;
+    a reader that fell behind takes every frame that has arrived as one chunk (as
+    asterisk/live_gather.py does with the AudioSocket stream)."""
+    n = 0
+    while n < len(frames):
+        await asyncio.sleep(max(0.0, start + (n + 1) * FRAME_S - time.perf_counter()))
+        arrived = min(len(frames), int((time.perf_counter() - start) / FRAME_S))
+        end = max(n + 1, arrived)
+        yield b"".join(frames[n:end])
+        n = end
+
+
 async def paced_session(recognizer: Recognizer, grammar: list[str], clip: dict[str, Any], start: float) -> float | None:
-    frames = pcm_frames(clip)
     voice_end = start + clip["speech_end"]
     session = recognizer.session("ko", grammar)
     try:
-        for n, frame in enumerate(frames):
-            await asyncio.sleep(max(0.0, start + (n + 1) * FRAME_S - time.perf_counter()))
-            if await session.feed(frame) is not None:
+        async for chunk in due(pcm_frames(clip), start):
+            if await session.feed(chunk) is not None:
                 return time.perf_counter() - voice_end
         return None
     finally:
@@ -133,9 +145,8 @@ def paced_raw(models: dict[str, Any], executor: ThreadPoolExecutor, grammar: lis
         loop = asyncio.get_running_loop()
         rec = KaldiRecognizer(models["ko"], 8000, grammar_json)
         voice_end = start + clip["speech_end"]
-        for n, frame in enumerate(pcm_frames(clip)):
-            await asyncio.sleep(max(0.0, start + (n + 1) * FRAME_S - time.perf_counter()))
-            if await loop.run_in_executor(executor, rec.AcceptWaveform, frame):
+        async for chunk in due(pcm_frames(clip), start):
+            if await loop.run_in_executor(executor, rec.AcceptWaveform, chunk):
                 return time.perf_counter() - voice_end
         return None
 
