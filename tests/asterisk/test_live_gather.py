@@ -19,6 +19,7 @@ class MemoryStream:
         self.sent = bytearray()
         self.closed = False
         self._backlog: list[audiosocket.Message] = []
+        self.after: dict[int, bytes] = {}  # bytes sent by Hotline -> what the caller then says
 
     def caller(self, pcm: bytes) -> None:
         for i in range(0, len(pcm), FRAME):
@@ -40,6 +41,9 @@ class MemoryStream:
 
     def send_audio(self, pcm: bytes) -> None:
         self.sent += pcm
+        due = self.after.pop(len(self.sent), None)
+        if due is not None:
+            self.caller(due)
 
 
 class ScriptedSession:
@@ -107,3 +111,15 @@ async def test_no_audio_at_all_after_the_prompt_is_no_input() -> None:
         live_gather(stream, PROMPT, session, speech=SPEC, digits=None), 10  # type: ignore[arg-type]
     )
     assert result.input.kind is InputKind.NONE
+
+
+async def test_a_phone_silent_during_the_prompt_is_still_heard_after_it() -> None:
+    """No RTP at all while the prompt plays (a SIPp caller, a phone with silence suppression);
+    the caller answers 0.8 s after the prompt, within the 2 s no-input wait."""
+    stream, session = MemoryStream(), ScriptedSession()
+    stream.after[len(PROMPT) + 40 * FRAME] = b"\x01" * FRAME * 12
+    spec = SpeechSpec("ko", ("예약",), timeout=2.0, max_duration=5.0)
+    result = await asyncio.wait_for(
+        live_gather(stream, PROMPT, session, speech=spec, digits=None), 10  # type: ignore[arg-type]
+    )
+    assert result.input.kind is InputKind.SPEECH and not result.barged_in
