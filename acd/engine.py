@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from acd import aging, ring_policy
 from acd.agent import (
     LEGAL_TRANSITIONS,
     STATE_SLOT,
@@ -26,7 +27,6 @@ from acd.agent import (
     AgentState,
     drop_talks_before,
 )
-from acd import aging, ring_policy
 from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
 from acd.clock import Clock

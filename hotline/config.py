@@ -40,6 +40,7 @@ class ConfigError(ValueError):
 class AcdSettings:
     pause_on_ring_no_answer: bool = True
     occupancy_window: float = 3600.0
+    queue_log: str | None = None  # a file to append Asterisk queue_log lines to (hotline/queue_log.py)
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,10 @@ def queue_policies(data: Mapping[str, Any], where: str) -> dict[str, Any]:
         known = {f.name for f in dataclasses.fields(Announcements)}
         _only(fields, known, f"{where}.announce")
         ints = {"window", "min_samples", "handle_window"}
-        out["announce"] = Announcements(**{
+        values: dict[str, Any] = {
             k: (bool(v) if k == "expected_wait" else int(v) if k in ints else float(v)) for k, v in fields.items()
-        })
+        }
+        out["announce"] = Announcements(**values)
     return out
 
 
@@ -240,6 +242,7 @@ def parse_config(raw: Any, path: Path | None = None, source: Source | None = Non
     acd = AcdSettings(
         pause_on_ring_no_answer=bool(acd_raw.get("pause_on_ring_no_answer", True)),
         occupancy_window=float(acd_raw.get("occupancy_window", 3600.0)),
+        queue_log=None if acd_raw.get("queue_log") is None else str(acd_raw["queue_log"]),
     )
     country = str(data.get("country", "KR")).upper()
     if country not in phonenumbers.SUPPORTED_REGIONS:

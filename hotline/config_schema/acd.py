@@ -96,7 +96,8 @@ AGENT = strict(
 
 PROPERTIES: dict[str, Schema] = {
     "acd": optional(
-        strict({"pause_on_ring_no_answer": BOOL, "occupancy_window": seconds(maximum=30 * 86400)})
+        strict({"pause_on_ring_no_answer": BOOL, "occupancy_window": seconds(maximum=30 * 86400),
+                "queue_log": optional(NAME)})
     ),
     "queues": optional(list_of(QUEUE)),
     "agents": optional(list_of(AGENT)),

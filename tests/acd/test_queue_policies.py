@@ -97,7 +97,7 @@ def test_set_priority_keeps_the_raises_earned_and_aging_goes_on() -> None:
 
 
 def test_the_agent_is_paused_after_n_consecutive_ring_outs_and_an_answer_resets_the_count() -> None:
-    acd, clock, _ = make(QueueConfig("q", ring_policy=RingPolicy(pause_after=3)))
+    acd, _clock, _ = make(QueueConfig("q", ring_policy=RingPolicy(pause_after=3)))
     acd.login("a1")
     agent = acd.agent("a1")
     acd.arrive("c1", "q")
@@ -144,7 +144,7 @@ def test_without_reoffer_the_held_call_comes_back_to_the_same_agent_after_the_de
 
 def test_without_reoffer_the_agent_takes_another_waiting_call_instead() -> None:
     queue = QueueConfig("q", ring_policy=RingPolicy(pause_after=5, reoffer_same_agent=False, reoffer_delay=15.0))
-    acd, clock, log = make(queue, agents=1)
+    acd, _clock, _log = make(queue, agents=1)
     acd.login("a1")
     acd.arrive("c1", "q")
     acd.arrive("c2", "q")  # waits behind c1
