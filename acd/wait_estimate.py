@@ -35,6 +35,7 @@ from acd.events import (
     CallAbandoned,
     CallAnswered,
     CallEnded,
+    CallRingNoAnswer,
     Event,
 )
 
@@ -96,7 +97,7 @@ def quantile(values: list[float], q: float) -> float:
 class WaitEstimator:
     """Subscriber of one `Acd`: handle times, estimates, announced errors (see module doc)."""
 
-    KINDS = (CallEnded, CallAnswered, CallAbandoned, AgentStateChanged)
+    KINDS = (CallEnded, CallAnswered, CallAbandoned, AgentStateChanged, CallRingNoAnswer)
 
     def __init__(self, acd: Acd, settings: Mapping[str, Announcements], *, keep_all: bool = False) -> None:
         self.acd = acd
@@ -152,6 +153,8 @@ class WaitEstimator:
         elif isinstance(event, CallAbandoned):
             self._promised.pop(event.call_id, None)
             self._last_told.pop(event.call_id, None)
+        elif isinstance(event, CallRingNoAnswer):
+            self._last_told.pop(event.call_id, None)  # back on hold: told again at once
 
     def _handle(self, queue: str, seconds: float) -> None:
         window = self._handles.get(queue)
@@ -207,7 +210,8 @@ class WaitEstimator:
     # -- announcing ----------------------------------------------------------------------------
 
     def due(self, call_id: str, now: float) -> bool:
-        """Whether the waiting call should hear an announcement now (first one, or `interval` on)."""
+        """Whether the waiting call should hear an announcement now: the first, `interval` after
+        the last one, or at once when an offer rang out and it is back on hold."""
         call = self.acd.calls.get(call_id)
         if call is None or call.state is not CallState.QUEUED:
             return False
