@@ -252,6 +252,10 @@ class Acd(EventDispatch):
             agent.logout_pending = False
             self._set_state(agent, AgentState.LOGGED_OUT)
             return
+        if agent.pause_pending:  # a supervisor's pause while its offer rang (caller gone, rang out)
+            reason, agent.pause_pending = agent.pause_pending, ""
+            self._set_state(agent, AgentState.PAUSED, reason)
+            return
         if not self._route_agent(agent):
             self._index(agent)
 

@@ -263,3 +263,16 @@ def test_long_runs_with_policies_rebuild_and_restore_alike(seed: int) -> None:
         tail.clear()
     kinds = {e.kind for e in recorded}
     assert {"call_aged", "call_reoffered"} <= kinds, kinds
+
+
+def test_a_pause_pending_while_ringing_applies_when_the_caller_hangs_up() -> None:
+    """Found by the property tests (also on main before): `pause_when_free` of a ringing agent
+    whose caller then hangs up left the agent available, routable, with the pause pending."""
+    acd, _, _ = make(QueueConfig("q"), pause_on_ring_no_answer=False)
+    acd.login("a1")
+    acd.arrive("c1", "q")
+    acd.pause_when_free("a1")
+    acd.abandon("c1")
+    agent = acd.agent("a1")
+    assert agent.state is AgentState.PAUSED and agent.pause_reason == "supervisor"
+    assert not agent.indexed and agent.pause_pending == ""
