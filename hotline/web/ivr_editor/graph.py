@@ -166,9 +166,12 @@ def _layout(graph: Graph, roots: list[str]) -> None:
     position: dict[str, float] = {}
     for level in sorted(layers):
         members = layers[level]
-        def mean_caller(node_id: str, members: list[str] = members) -> float:
+        found = {node_id: float(i) for i, node_id in enumerate(members)}
+
+        def mean_caller(node_id: str, found: dict[str, float] = found) -> float:
             xs = [position[e.source] for e in graph.edges if e.target == node_id and e.source in position]
-            return sum(xs) / len(xs) if xs else float(members.index(node_id))
+            return sum(xs) / len(xs) if xs else found[node_id]
+
         if level > 0:
             members.sort(key=mean_caller)
         for i, node_id in enumerate(members):
