@@ -190,6 +190,11 @@ def extensions_conf(settings: AsteriskSettings, agents: Iterable[AgentConfig]) -
         f"[{ctx.hold}]\n"
         "exten => s,1,NoOp(Waiting in ${HOTLINE_QUEUE})\n"
         f" same => n,MusicOnHold({moh})\n"
+        " same => n,Hangup()\n"
+        "; Position and expected wait (asterisk/hold_announce.py sets HOTLINE_ANNOUNCE), then music again.\n"
+        "exten => announce,1,NoOp(Announcement for ${UNIQUEID} in ${HOTLINE_QUEUE})\n"
+        ' same => n,ExecIf($["${HOTLINE_ANNOUNCE}" != ""]?Playback(${HOTLINE_ANNOUNCE}))\n'
+        f" same => n,MusicOnHold({moh})\n"
         " same => n,Hangup()\n\n"
         "; Redirect target, one extension per agent: record the call once (only while bridged),\n"
         "; ring the agent's phone for the ring timeout with music for the caller.\n"

@@ -286,7 +286,6 @@ class AsteriskService:
         )
         run.outcome = outcome
         request = channel.transfer_request
-        await session.close()  # the dialplan continues: hold when HOTLINE_QUEUE is set
         if outcome.kind is OutcomeKind.TRANSFER and request is not None and request.callback_number is None:
             try:
                 self.control.enqueue(
@@ -297,12 +296,22 @@ class AsteriskService:
             except CallControlError as exc:
                 run.error = str(exc)
                 log.error("%s; hanging up rather than leaving the caller on hold", exc)
+                await session.close()
                 await self.control.hangup_channel(channel.channel_name, channel.call_id)
+                return
+            # Routed at once: its Redirect must land while the AGI still runs (Asterisk then
+            # goes straight to the agent's extension), never while the dialplan moves on to
+            # the music by itself: a Redirect landing between two priorities can leave the
+            # channel at a location that does not exist, and Asterisk hangs up (defect 3).
+            await self.control.settle(channel.call_id, self.settings.ami.action_timeout)
+            await session.close()  # the dialplan continues: music until the Redirect
         elif request is not None and request.callback_number is not None:
-            # Queued by `_callback_arrives` during the IVR; the dialplan hung the caller up.
+            await session.close()  # the dialplan hangs the caller up
+            # Queued by `_callback_arrives` during the IVR.
             if self.on_callback is not None and outcome.kind is OutcomeKind.CALLBACK:
                 self.on_callback(channel.call_id, request)
         else:
+            await session.close()
             log.info("call %s: IVR ended: %s %s", channel.call_id, outcome.kind.value, outcome.reason)
 
 
