@@ -130,6 +130,7 @@ class CallbackBook:
         self._place = place
         self.open: dict[str, Request] = {}  # call id -> request not finished
         self.done: list[Request] = []
+        self.hooks: list[Callable[[Request], None]] = []  # called with each finished request
 
     def policy(self, queue: str) -> CallbackPolicy:
         return self.policies.get(queue) or CallbackPolicy()
@@ -189,6 +190,8 @@ class CallbackBook:
             request.outcome = outcome
             self.done.append(request)
             del self.done[:-10_000]
+            for hook in self.hooks:
+                hook(request)
         return request
 
     def cancel(self, queue: str, number: str) -> Request | None:

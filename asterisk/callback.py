@@ -161,6 +161,18 @@ class Callbacks:
             log.error("a kept callback could not be queued: %s", exc)
         self._arm_book()
 
+    def add_outcome_hook(self, hook: Callable[[Request], None]) -> None:
+        """`hook(request)` once each callback is over (reached, no answer, cancelled); a
+        hook that fails is logged, never stops the call's handling."""
+
+        def guarded(request: Request) -> None:
+            try:
+                hook(request)
+            except Exception:
+                log.exception("call %s: callback outcome hook failed", request.call_id)
+
+        self.book.hooks.append(guarded)
+
     def cancel(self, queue: str, number: str) -> bool:
         """The customer does not want the callback any more: kept ones are dropped, one in
         the ACD leaves it (`callback_cancelled`; an agent leg ringing for it is hung up)."""
