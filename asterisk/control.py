@@ -109,6 +109,7 @@ class CallControl:
         self.devices: dict[str, Presence] = {}  # agent id -> presence of its phone
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._by_call: dict[str, set[asyncio.Task[None]]] = {}  # actions in flight per call
         self._handlers: dict[str, Callable[[AmiMessage], None]] = {
             name: getattr(self, method) for name, method in HANDLERS.items()
         }
@@ -224,7 +225,23 @@ class CallControl:
 
         task = asyncio.create_task(run())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        mine = self._by_call.setdefault(call_id, set())
+        mine.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            mine.discard(task)
+            if not mine and self._by_call.get(call_id) is mine:
+                del self._by_call[call_id]
+
+        task.add_done_callback(done)
+
+    async def settle(self, call_id: str, within: float) -> None:
+        """Wait up to `within` s for the AMI actions already decided for `call_id` (the
+        Redirect of a call the core routed the moment it was queued)."""
+        pending = list(self._by_call.get(call_id, ()))
+        if pending:
+            await asyncio.wait(pending, timeout=within)
 
     async def _connect(self, call: AsteriskCall, agent_id: str) -> None:
         if call.agent_id != agent_id or self.calls.get(call.call_id) is not call:

@@ -315,11 +315,15 @@ def build_app(
 
             async def emergency_prompts(app: web.Application) -> AsyncIterator[None]:
                 from prompts.emergency import render_announcements
+                from prompts.on_activation import render_on_activation
 
                 unsubscribe, running = render_announcements(emergency, prompts_dir)
+                active = [m for m in (registry.active(n) for n in registry.names()) if m is not None]
+                unsubscribe_menus, building = render_on_activation(registry, prompts_dir, active=active)
                 yield
                 unsubscribe()
-                for task in list(running):
+                unsubscribe_menus()
+                for task in [*running, *building]:
                     task.cancel()
 
             app.cleanup_ctx.append(emergency_prompts)
