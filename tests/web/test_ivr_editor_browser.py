@@ -106,4 +106,6 @@ async def test_break_fix_publish_diff_rollback_and_a_test_call(web_rig: WebRig, 
     await expect(page.get_by_test_id("try-queue")).to_have_attribute("data-queue", "baggage")
     entries = await web_rig.store.accounts.audit(limit=3)
     assert [e.action for e in entries][:2] == ["menu.rollback", "menu.upload"]
+    await expect(page.get_by_test_id("activity-1")).to_contain_text("ada · menu.rollback v2 → v1")
+    await expect(page.get_by_test_id("activity-2")).to_contain_text("ada · menu.upload v1 → v2")
     await shot(page, "rolled-back")
