@@ -157,6 +157,11 @@ def _prompts_folder(flag: str | None, config_path: str | None) -> Path | None:
         raise ConfigError(str(exc)) from exc
 
 
+def _asterisk_on(config_path: str) -> bool:
+    section = load_config(config_path).section("asterisk")
+    return bool(section) and section.get("enabled", True) is not False
+
+
 def run_check(args: argparse.Namespace) -> int:
     try:
         queues = _queues(args.config)
@@ -175,6 +180,12 @@ def run_check(args: argparse.Namespace) -> int:
                 from prompts.check import check_audio
 
                 check_audio(r, folder)
+    elif args.config and _asterisk_on(args.config):  # Asterisk plays only the named recordings
+        from prompts.check import check_recorded_only
+
+        for r in results:
+            if r.menu is not None:
+                check_recorded_only(r)
     if args.speech:
         try:
             texts = {r.source: Path(r.source).read_text(encoding="utf-8") for r in results if r.ok}
