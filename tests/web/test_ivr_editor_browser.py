@@ -5,6 +5,9 @@ artifacts/screenshots."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from hotline.web.menus.service import MENUS_KEY
@@ -26,6 +29,18 @@ async def _replace(page: Page, old: str, new: str) -> None:
     await page.keyboard.insert_text(new)
 
 
+@pytest.fixture
+def patient() -> Iterator[None]:
+    """Page loads here check and draw the menu and walk a test call: on a loaded shared
+    machine that can take longer than Playwright's default 5 s per expectation."""
+    expect.set_options(timeout=20_000)
+    try:
+        yield
+    finally:
+        expect.set_options(timeout=5_000)
+
+
+@pytest.mark.usefixtures("patient")
 async def test_break_fix_publish_diff_rollback_and_a_test_call(web_rig: WebRig, browser: Browser, shot: Shot) -> None:
     await web_rig.add_user("ada", "admin")
     page = await web_rig.signed_in_page(browser, "ada")
