@@ -19,6 +19,7 @@ import random
 import re
 import socket
 import subprocess
+import urllib.error
 from pathlib import Path
 
 from tests.pbx.asterisk_proc import AsteriskProcess
@@ -169,7 +170,11 @@ class World:
             async def free() -> bool:
                 current = await self.hotline.agent_state(agent_id)
                 if current == "paused":
-                    await self.hotline.api("POST", f"/api/agents/{agent_id}/state", {"action": "unpause"})
+                    try:
+                        await self.hotline.api("POST", f"/api/agents/{agent_id}/state", {"action": "unpause"})
+                    except urllib.error.HTTPError as exc:
+                        if exc.code != 409:  # unpaused meanwhile (its phone came back): read again
+                            raise
                     current = await self.hotline.agent_state(agent_id)
                 return current in ("available", "ringing", "on_call")  # takes calls
 
