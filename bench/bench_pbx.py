@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asterisk.ami_parser import AmiMessage
+from asterisk.errors import AmiError
 from tests.pbx.asterisk_proc import CALLER_INFO, AsteriskProcess, build_asterisk
 from tests.pbx.hotline_proc import HotlineProcess
 from tests.pbx.peers import spawn
@@ -272,8 +273,11 @@ async def run(cases: list[Case], soak: int, keep: bool, anchor: bool = False) ->
 async def _settle(pbx: AsteriskProcess, within: float = 120.0) -> None:
     """Wait for the PBX to be empty between modes (each mode starts from no call)."""
     for _ in range(int(within / 0.5)):
-        if not await pbx.channels():
-            return
+        try:
+            if not await pbx.channels():
+                return
+        except AmiError as exc:  # an overloaded PBX answers late: try again, do not abort the run
+            print(f"   (PBX busy: {exc})", flush=True)
         await asyncio.sleep(0.5)
 
 
