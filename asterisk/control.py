@@ -31,12 +31,14 @@ from acd.call import CallState
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import AgentStateChanged, CallAbandoned, CallAssigned, CallRingNoAnswer, Event
+from acd.wait_estimate import Announcements, WaitEstimator
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
 from asterisk.callback import CALLBACK_SOURCE, CallbackCall, Callbacks
 from asterisk.devices import Presence, presence
 from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
 from asterisk.events import HANDLERS
+from asterisk.hold_announce import HoldAnnouncer
 from asterisk.settings import AsteriskSettings
 from hotline.privacy import mask_phone
 
@@ -99,6 +101,7 @@ class CallControl:
         on_closed: ClosedHook | None = None,
         before_action: Callable[[], Awaitable[Any]] | None = None,
         on_booted: Callable[[], None] | None = None,
+        estimator: WaitEstimator | None = None,
     ) -> None:
         self.acd = acd
         self.on_booted = on_booted
@@ -124,9 +127,21 @@ class CallControl:
             on_recording=lambda call_id, path: self._recorded(call_id, path),
         )
         self._unsubscribe = acd.subscribe(self.on_acd_event)
+        # Position and expected wait for waiting callers (queues without `announce`: its defaults).
+        self.estimator = estimator or WaitEstimator(
+            acd, {q.name: q.announce or Announcements() for q in acd.queues.values()}
+        )
+        self.announcer = HoldAnnouncer(acd, settings, ami, self.estimator, spawn=self._spawn,
+                                       channel_of=self._channel_of)
+
+    def _channel_of(self, call_id: str) -> str | None:
+        call = self.calls.get(call_id)
+        return call.channel if call is not None and call.channel else None
 
     def close(self) -> None:
         self._unsubscribe()
+        self.announcer.close()
+        self.estimator.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -567,6 +582,7 @@ class CallControl:
             )
             if item is not None:
                 log.info("resync: call %s (%s) taken back from before the restart", call_id, acd_call.state.value)
+                self.announcer.watch(call_id)
 
     @staticmethod
     async def _optional_list(ami: ActionSender, action: str, refused: list[str]) -> list[AmiMessage]:
