@@ -132,7 +132,8 @@ class CallControl:
             acd, {q.name: q.announce or Announcements() for q in acd.queues.values()}
         )
         self.announcer = HoldAnnouncer(acd, settings, ami, self.estimator, spawn=self._spawn,
-                                       channel_of=self._channel_of)
+                                       channel_of=self._channel_of, in_app=self._in_app_by_id,
+                                       leaving_app=self._leaving_app)
 
     def _channel_of(self, call_id: str) -> str | None:
         call = self.calls.get(call_id)
@@ -286,8 +287,25 @@ class CallControl:
             # answers; the resync sees what Asterisk did.
             log.error("call %s: cannot ring agent %s: %s", call.call_id, agent_id, exc)
 
+    async def _in_app_by_id(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is not None:
+            await self._until_in_app(call)
+
+    def _leaving_app(self, call_id: str) -> None:
+        """A Redirect is about to move the call: the next waits until it runs an application
+        again (its DialBegin, or its MusicOnHoldStart after an announcement)."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            call.in_app.clear()
+
+    def on_music_on_hold_start(self, msg: AmiMessage) -> None:
+        call = self.calls.get(msg.headers.get("Uniqueid", ""))
+        if call is not None:
+            call.in_app.set()
+
     async def _until_in_app(self, call: AsteriskCall) -> None:
-        """Wait until the channel runs an application again (its Dial began), bounded by the
+        """Wait until the channel runs an application again (Dial, music), bounded by the
         ring timeout: a Dial that never begins does not hold the call for ever."""
         if not call.in_app.is_set():
             try:
