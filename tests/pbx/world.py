@@ -36,6 +36,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(s.getsockname()[1])
 
 
+def free_sip_port() -> int:
+    """A port free for UDP and TCP both: baresip binds its SIP port on TCP (and TLS) too,
+    and a port only UDP-free made it fail to start on a busy machine."""
+    while True:
+        port = free_port(socket.SOCK_DGRAM)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken on TCP: draw another
+        return port
+
+
 class AmiProxy:
     """TCP proxy between Hotline and Asterisk's AMI: the tests cut and restore the link."""
 
@@ -115,7 +128,7 @@ class World:
         for agent_id in AGENTS:
             self.agents[agent_id] = BaresipAgent(
                 agent_id, secrets[agent_id], sip_port=self.pbx.sip_port, folder=self.run / f"agent-{agent_id}",
-                ctrl_port=free_port(), local_port=free_port(socket.SOCK_DGRAM),
+                ctrl_port=free_port(), local_port=free_sip_port(),
                 answer="auto" if agent_id == "1001" else "manual",
             )
             await self.agents[agent_id].start()
