@@ -32,7 +32,6 @@ from speech.errors import ModelError
 
 SPHINX_RATE = 16000
 FRAMES_PER_SECOND = 100  # PocketSphinx's default frame rate (-frate)
-_LN_BASE = math.log(1.0001)  # PocketSphinx scores are logs in base 1.0001
 _TAPS = 16  # half the interpolation filter's length, in input samples
 
 
@@ -167,8 +166,8 @@ class SphinxRecognizer:
         """Words and times are always reported."""
 
     def SetMaxAlternatives(self, count: int) -> None:
-        """Above 0: results are Vosk's n-best form, the best path only, with its total score
-        (natural log, like Vosk's) as `confidence`."""
+        """Above 0: results are Vosk's n-best form, the best path only, with its acoustic
+        log score (natural log) as `confidence`."""
         self._alternatives = count
 
     def SetGrammar(self, grammar: str) -> None:
@@ -212,12 +211,15 @@ class SphinxRecognizer:
         self._in_utterance = False
         self._decoder.end_utt()
         self._upsampler = Upsampler()
-        hyp = self._decoder.hyp()
-        if hyp is None:
+        if self._decoder.hyp() is None:
             return []
-        self._score = float(hyp.best_score) * _LN_BASE
         words = []
-        for seg in self._decoder.seg():
+        segments = list(self._decoder.seg())
+        # The bindings report each segment's acoustic score as a probability (exp of the log,
+        # which PocketSphinx scales by the best senone of each frame): the path's acoustic
+        # log score is the sum of their logs, comparable between two searches on one clip.
+        self._score = sum(math.log(max(float(seg.ascore), 1e-300)) for seg in segments)
+        for seg in segments:
             word = seg.word.split("(")[0]
             if word.startswith(("<", "[", "+")):  # <s> </s> <sil> [NOISE] +fillers+
                 continue
