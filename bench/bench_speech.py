@@ -345,7 +345,9 @@ async def evaluation(recognizer: VoskRecognizer) -> int:
               f" (default {recognizer.settings.verify})")
         modes = {
             f"hotline {mode}": VoskRecognizer(
-                replace(recognizer.settings, verify=mode), recognizer.models, recognizer.executor
+                replace(recognizer.settings, verify=mode, verify_languages={}),
+                recognizer.models,
+                recognizer.executor,
             )
             for mode in MODES
         }

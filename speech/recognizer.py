@@ -192,7 +192,7 @@ class VoskSession:
     def _ensure_decoder(self) -> Decoder:
         if self._decoder is None:
             self._item = self._owner.pool.acquire(self.language, self.grammar)
-            mode = self._owner.settings.verify
+            mode = self._owner.settings.verify_for(self.language)
             checks = self.grammar is not None and mode != "off"
             self._decoder = Decoder(
                 self._item.recognizer,

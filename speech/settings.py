@@ -67,7 +67,12 @@ class SpeechSettings:
     threads: int = 0  # 0: os.cpu_count()
     step_timeout: float = 5.0
     sample_rate: int = 8000
-    verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict
+    verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict | ratio
+    verify_languages: Mapping[str, str] = field(default_factory=dict)  # per language, over `verify`
+
+    def verify_for(self, language: str) -> str:
+        """The verification mode of `language` (`verify: {en: strict}`), else `verify`."""
+        return self.verify_languages.get(language, self.verify)
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
@@ -137,10 +142,17 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
         raise SpeechConfigError("speech.models: expected a mapping language -> model")
     models = {str(lang): _source(str(lang), raw, base_dir) for lang, raw in models_raw.items()}
     verify = section.get("verify", "resolve")
-    if verify not in VERIFY_MODES:
-        raise SpeechConfigError(
-            f"speech.verify: expected one of {', '.join(VERIFY_MODES)}, got {verify!r}"
-        )
+    per_language: dict[str, str] = {}
+    if isinstance(verify, Mapping):  # {ko: resolve, en: strict}: the others get "resolve"
+        per_language = {str(k): v for k, v in verify.items()}
+        verify = "resolve"
+    for where, mode in [("speech.verify", verify)] + [
+        (f"speech.verify.{k}", v) for k, v in per_language.items()
+    ]:
+        if mode not in VERIFY_MODES:
+            raise SpeechConfigError(
+                f"{where}: expected one of {', '.join(VERIFY_MODES)}, got {mode!r}"
+            )
     return SpeechSettings(
         models=models,
         confidence_threshold=_number(section, "confidence_threshold", 0.95, 0.0, 1.0),
@@ -149,4 +161,5 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
         threads=int(_number(section, "threads", 0, 0, 256)),
         step_timeout=_number(section, "step_timeout", 5.0, 0.1, 600.0),
         verify=str(verify),
+        verify_languages=per_language,
     )

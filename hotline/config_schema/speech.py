@@ -20,6 +20,8 @@ _MODEL: Schema = {
     ],
 }
 
+_MODES = ("off", "resolve", "strict", "ratio")
+
 PROPERTIES: dict[str, Schema] = {
     "speech": optional(
         strict(
@@ -33,7 +35,14 @@ PROPERTIES: dict[str, Schema] = {
                 "end_silence": number(0.06, 5),
                 "threads": {"type": "integer", "minimum": 0, "maximum": 256},
                 "step_timeout": number(0.1, 600),
-                "verify": {"enum": ["off", "resolve", "strict", "ratio"]},
+                "verify": {
+                    "description": "a mode, or language -> mode (others: resolve)",
+                    "anyOf": [
+                        {"enum": list(_MODES)},
+                        {**mapping_of({"enum": list(_MODES)}, "language -> mode"),
+                         "propertyNames": {"pattern": "^[a-z]{2,3}(-[A-Za-z0-9]+)?$"}},
+                    ],
+                },
             }
         )
     ),

@@ -115,3 +115,13 @@ async def test_english_subset_through_pocketsphinx_sessions() -> None:
     assert answers == 16, figures
     assert ours >= raw and ours >= 12, figures
     assert rejected_ours >= rejected_raw and rejected_ours >= 10, figures
+
+
+def test_verification_mode_per_language() -> None:
+    settings = parse_speech_settings({"verify": {"en": "strict", "ko": "ratio"}})
+    assert (settings.verify_for("en"), settings.verify_for("ko"), settings.verify_for("zh")) == (
+        "strict", "ratio", "resolve",
+    )
+    assert parse_speech_settings({"verify": "off"}).verify_for("en") == "off"
+    with pytest.raises(SpeechConfigError, match=r"speech.verify.en: expected one of"):
+        parse_speech_settings({"verify": {"en": "maybe"}})
