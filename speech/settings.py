@@ -132,6 +132,11 @@ def _source(language: str, raw: Any, base_dir: Path | None) -> ModelSource:
     return ModelSource(path=path)
 
 
+def _off(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted `off` as False."""
+    return "off" if value is False else value
+
+
 def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = None) -> SpeechSettings:
     """Parse the raw `speech:` mapping; relative model paths are taken from `base_dir`."""
     unknown = set(section) - _KEYS
@@ -141,10 +146,10 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
     if not isinstance(models_raw, Mapping):
         raise SpeechConfigError("speech.models: expected a mapping language -> model")
     models = {str(lang): _source(str(lang), raw, base_dir) for lang, raw in models_raw.items()}
-    verify = section.get("verify", "resolve")
+    verify = _off(section.get("verify", "resolve"))
     per_language: dict[str, str] = {}
     if isinstance(verify, Mapping):  # {ko: resolve, en: strict}: the others get "resolve"
-        per_language = {str(k): v for k, v in verify.items()}
+        per_language = {str(k): _off(v) for k, v in verify.items()}
         verify = "resolve"
     for where, mode in [("speech.verify", verify)] + [
         (f"speech.verify.{k}", v) for k, v in per_language.items()

@@ -123,5 +123,6 @@ def test_verification_mode_per_language() -> None:
         "strict", "ratio", "resolve",
     )
     assert parse_speech_settings({"verify": "off"}).verify_for("en") == "off"
+    assert parse_speech_settings({"verify": {"en": False}}).verify_for("en") == "off"  # YAML off
     with pytest.raises(SpeechConfigError, match=r"speech.verify.en: expected one of"):
         parse_speech_settings({"verify": {"en": "maybe"}})
