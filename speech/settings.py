@@ -11,6 +11,7 @@
       threads: 2                   # recognition threads (default: CPU count)
       step_timeout: 5.0            # seconds any one recognition step may take
       verify: resolve              # keyword verification: off | resolve | strict
+      processes: 2                 # recognizer processes (speech/process_pool.py); 1: in-process
 
 Nothing is downloaded: a model missing from disk is a `ModelError` at start-up.
 """
@@ -68,6 +69,7 @@ class SpeechSettings:
     step_timeout: float = 5.0
     sample_rate: int = 8000
     verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict | ratio
+    processes: int = 1  # recognizer processes (speech.process_pool); 1: threads in this process
     verify_languages: Mapping[str, str] = field(default_factory=dict)  # per language, over `verify`
 
     def verify_for(self, language: str) -> str:
@@ -82,7 +84,7 @@ VERIFY_MODES = ("off", "resolve", "strict", "ratio")
 ENGINES = ("vosk", "pocketsphinx")
 _KEYS = {
     "models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout",
-    "verify",
+    "verify", "processes",
 }
 
 
@@ -167,4 +169,5 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
         step_timeout=_number(section, "step_timeout", 5.0, 0.1, 600.0),
         verify=str(verify),
         verify_languages=per_language,
+        processes=int(_number(section, "processes", 1, 1, 64)),
     )

@@ -43,6 +43,8 @@ PROPERTIES: dict[str, Schema] = {
                          "propertyNames": {"pattern": "^[a-z]{2,3}(-[A-Za-z0-9]+)?$"}},
                     ],
                 },
+                "processes": {"type": "integer", "minimum": 1, "maximum": 64,
+                              "description": "recognizer processes; 1: threads in the server process"},
             }
         )
     ),
