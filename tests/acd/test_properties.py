@@ -288,7 +288,7 @@ class AcdMachine(RuleBasedStateMachine):
                 else:  # rang out beside other calls: paused once they are over, no offers before
                     assert (
                         self.states[agent_id] is AgentState.PAUSED
-                        or agent.pause_pending == "ring_no_answer"
+                        or bool(agent.pause_pending)  # ring_no_answer, or one already asked for
                         or agent.logout_pending
                     )
                     assert not routable(agent)
