@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from acd.clock import Timer
 from acd.queue import Requirement
@@ -29,6 +30,8 @@ class Call:
         "enqueued_at",
         "id",
         "language",
+        "monitors",
+        "parties",
         "pos",
         "priority",
         "queue",
@@ -78,6 +81,10 @@ class Call:
         self.requirement: Requirement | None = None  # at its current step (engine's cache)
         self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
         self.armed = 0  # when its wait timers were last armed, in the ACD's order (snapshots)
+        # Third parties (consulted or conferenced, acd.transfer.Party) by party id, and
+        # supervisors listening (id -> (mode, since)); None until the first one.
+        self.parties: dict[str, Any] | None = None
+        self.monitors: dict[str, tuple[str, float]] | None = None
 
     def add_timer(self, timer: Timer) -> None:
         if self.timers:

@@ -30,6 +30,7 @@ from acd.engine import Acd
 from acd.events import CallAbandoned, CallAnswered, CallAssigned, CallRingNoAnswer, Event
 from acd.queue import QueueConfig
 from acd.replay import Replayed, _ReplayClock
+from acd.transfer_state import arm_parties, call_data, restore_call
 
 FORMAT = 1
 
@@ -102,6 +103,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "armed": call.armed,
                 "agent_id": call.agent_id,
                 "ring_started": starts.get(call.id, now) if call.state is CallState.RINGING else None,
+                **call_data(call),
             }
         )
     routable, occupancy = _routable_order(acd)
@@ -190,6 +192,7 @@ def _restore(
         call.state = CallState(item["state"])
         call.step = item["step"]
         call.agent_id = item["agent_id"]
+        restore_call(call, item)
         acd.calls[call.id] = call
         if call.state is CallState.RINGING:
             starts.at[call.id] = item["ring_started"]
@@ -278,6 +281,8 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
                 agent = acd.agents[call.agent_id]
                 due = starts.at[call.id] + timeout
                 call.add_timer(acd.clock.call_later(due - acd.clock.now(), _ring_timer(acd, call, agent)))
+        elif call.parties:
+            arm_parties(acd, call)
     for agent in acd.agents.values():
         if agent.state is AgentState.WRAP_UP and agent.last_ended is not None:
             wrap = acd.queues[agent.last_ended.queue].wrap_up if agent.last_ended.queue in acd.queues else None
