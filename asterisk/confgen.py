@@ -220,6 +220,7 @@ def extensions_conf(settings: AsteriskSettings, agents: Iterable[AgentConfig]) -
         " same => n,Goto(dial)\n"
         " same => n(done),Hangup()\n"
     )
+    lines.append(_transfer_contexts(settings, moh, ring))
     lines.append(
         "\n; What agents' phones may dial: each other and the hotline (for testing).\n"
         f"[{ctx.agents}]\n"
@@ -229,6 +230,40 @@ def extensions_conf(settings: AsteriskSettings, agents: Iterable[AgentConfig]) -
     for number in settings.hotline_numbers:
         lines.append(f"exten => {number},1,Goto({ctx.incoming},{number},1)\n")
     return "".join(lines)
+
+
+def _transfer_contexts(settings: AsteriskSettings, moh: str, ring: int) -> str:
+    """Transfers, consultations, conferences (asterisk/transfer.py): one ConfBridge room per
+    call named after its id, where Hotline Redirects the caller and the agent together and
+    Originates third parties; the agent's own room while it consults; an outside number."""
+    ctx = settings.contexts
+    room = (
+        " same => n,Set(CONFBRIDGE(user,quiet)=yes)\n"
+        " same => n,Set(CONFBRIDGE(user,announce_only_user)=no)\n"
+        " same => n,Set(CONFBRIDGE(user,music_on_hold_when_empty)=yes)\n"
+        f" same => n,Set(CONFBRIDGE(user,music_on_hold_class)={moh})\n"
+    )
+    outside = settings.callback_dial.replace("{number}", "${EXTEN}")
+    return (
+        "\n; Transfers and conferences: the call's room (exten = the call id). Whoever is alone\n"
+        "; in it (the caller while the agent consults) hears music.\n"
+        f"[{ctx.conference}]\n"
+        "exten => _X.,1,NoOp(Hotline conference of call ${EXTEN})\n"
+        + room
+        + " same => n,ConfBridge(${EXTEN})\n"
+        " same => n,Hangup()\n\n"
+        "; The agent's room while it consults a third party (the caller waits in the call's room).\n"
+        f"[{ctx.consult}]\n"
+        "exten => _X.,1,NoOp(Hotline consultation for call ${EXTEN})\n"
+        + room
+        + " same => n,ConfBridge(consult-${EXTEN})\n"
+        " same => n,Hangup()\n\n"
+        "; Blind transfer to an outside number (exten = the number), as callbacks dial out.\n"
+        f"[{ctx.transfer}]\n"
+        "exten => _[+0-9].,1,NoOp(Hotline transfers ${UNIQUEID} to ${EXTEN})\n"
+        f" same => n,Dial({outside},{ring * 3})\n"
+        " same => n,Hangup()\n"
+    )
 
 
 def musiconhold_conf(settings: AsteriskSettings) -> str:

@@ -42,7 +42,8 @@ _FASTAGI = strict(
                    "description": "letters, digits and . _ ~ - (it goes into the AGI URL)"},
     }
 )
-_CONTEXTS = strict({name: NAME for name in ("incoming", "hold", "connect", "callback", "agents")})
+_CONTEXTS = strict({name: NAME for name in ("incoming", "hold", "connect", "callback", "agents",
+                                                  "conference", "consult", "transfer")})
 
 PROPERTIES: dict[str, Schema] = {
     "asterisk": optional(

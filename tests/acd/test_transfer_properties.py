@@ -32,7 +32,14 @@ from acd.events import (
 from acd.replay import acd_state, replay
 from acd.snapshot import restore, take
 from acd.transfer import CONFERENCE, CONSULT, TALKING
-from tests.acd.test_properties import AGENT_IDS, AGENTS, QUEUES, SETTINGS, AcdMachine, MultiCallMachine
+from tests.acd.test_properties import (
+    AGENT_IDS,
+    AGENTS,
+    QUEUES,
+    SETTINGS,
+    AcdMachine,
+    MultiCallMachine,
+)
 
 NUMBERS = ("+82212345678", "+15551234567")
 
@@ -327,7 +334,7 @@ def test_the_transfer_machine_reaches_every_operation() -> None:
     for agent_id in AGENT_IDS:
         m.login(agent_id)
     m.set_auto_answer(True)
-    for i in range(3):
+    for _ in range(3):
         m.arrive("booking", 0, "regular", {})
     talking = sorted(c.id for c in m.acd.calls.values() if c.state is CallState.ON_CALL)
     assert len(talking) == 3
