@@ -36,15 +36,23 @@ from acd.events import (
     CallOverflowed,
     CallQueued,
     CallTransferred,
-    SegmentEnded,
     Event,
+    SegmentEnded,
 )
 from casestore.batch import Batch, RecordingRecord, agent_statement
 from casestore.bulk import execute_arrays, upsert_sql
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
 from casestore.ivr_feed import CallStartRecord, IvrStepRecord, ivr_items
-from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALL_SEGMENTS, CALLS, CASES, IVR_STEPS, RECORDINGS
+from casestore.models import (
+    AGENT_PAUSES,
+    AGENT_SESSIONS,
+    CALL_SEGMENTS,
+    CALLS,
+    CASES,
+    IVR_STEPS,
+    RECORDINGS,
+)
 from casestore.repository import allocate_case_numbers, ensure_customers, year_of
 from casestore.settings import StoreSettings
 from casestore.sla import SlaPolicy
