@@ -4,6 +4,10 @@ barges. Screenshots in artifacts/screenshots."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 from playwright.async_api import Browser, expect
 
 from tests.web.harness import Shot, WebRig
@@ -24,8 +28,7 @@ async def test_agent_consults_and_completes_a_transfer_on_the_desktop(
     await page.get_by_test_id("transfer-mode").select_option("attended")
     await page.get_by_test_id("transfer-target").fill("1002")
     await page.get_by_test_id("transfer-go").click()
-    await expect(page.get_by_test_id("consult-complete")).to_be_visible()
-    await _until(lambda: bool(acd.call("c1").parties))
+    await expect(page.get_by_test_id("consulting")).to_contain_text("1002")  # the page after the change
     assert [p.role for p in acd.call("c1").parties.values()] == ["consult"]
     acd.party_answered("c1", "1002")
     await shot(page, "desktop-consulting")
@@ -46,21 +49,27 @@ async def test_supervisor_listens_then_barges_from_the_wallboard(
     page = await web_rig.signed_in_page(browser, "sue")
     await page.goto(f"{web_rig.base_url}/wallboard")
     await page.get_by_test_id("monitor-listen-1001").click()
-    await _until(lambda: (acd.call("c1").monitors or {}).get("sue", ("",))[0] == "listen")
+    await _until(acd, lambda: (acd.call("c1").monitors or {}).get("sue", ("",))[0] == "listen")
     await page.get_by_test_id("monitor-barge-1001").click()
-    await _until(lambda: (acd.call("c1").monitors or {}).get("sue", ("",))[0] == "barge")
+    await _until(acd, lambda: (acd.call("c1").monitors or {}).get("sue", ("",))[0] == "barge")
     await shot(page, "wallboard-barge")
     await page.get_by_test_id("monitor-stop-1001").click()
-    await _until(lambda: not acd.call("c1").monitors)
+    await _until(acd, lambda: not acd.call("c1").monitors)
     audit = await web_rig.store.accounts.audit(limit=5, actor="sue")
     assert [e.action for e in reversed(audit)] == ["call.monitor_listen", "call.monitor_barge", "call.monitor_stop"]
 
 
-async def _until(predicate: object) -> None:
-    import asyncio
+async def _until(acd: Any, predicate: Callable[[], bool]) -> None:
+    """Wait, on the ACD's own events, until `predicate()` holds."""
+    changed = asyncio.Event()
+    unsubscribe = acd.subscribe(lambda event: changed.set())
 
     async def wait() -> None:
-        while not predicate():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
+        while not predicate():
+            changed.clear()
+            await changed.wait()
 
-    await asyncio.wait_for(wait(), 10)
+    try:
+        await asyncio.wait_for(wait(), 10)
+    finally:
+        unsubscribe()
