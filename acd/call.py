@@ -21,6 +21,7 @@ class Call:
     """A call between arrival and its end. Mutated only by the `Acd`."""
 
     __slots__ = (
+        "aged",
         "agent_id",
         "answered_at",
         "armed",
@@ -28,6 +29,8 @@ class Call:
         "caller",
         "dialed",
         "enqueued_at",
+        "held_from",
+        "held_until",
         "id",
         "language",
         "monitors",
@@ -85,6 +88,9 @@ class Call:
         # supervisors listening (id -> (mode, since)); None until the first one.
         self.parties: dict[str, Any] | None = None
         self.monitors: dict[str, tuple[str, float]] | None = None
+        self.aged = 0  # priority raises earned by waiting (acd.aging), included in `priority`
+        self.held_from = ""  # the agent it rang out on, not offered it again until `held_until`
+        self.held_until = 0.0  # (acd.ring_policy)
 
     def add_timer(self, timer: Timer) -> None:
         if self.timers:
