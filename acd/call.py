@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from acd.clock import Timer
 from acd.queue import Requirement
@@ -32,6 +33,8 @@ class Call:
         "held_until",
         "id",
         "language",
+        "monitors",
+        "parties",
         "pos",
         "priority",
         "queue",
@@ -81,6 +84,10 @@ class Call:
         self.requirement: Requirement | None = None  # at its current step (engine's cache)
         self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
         self.armed = 0  # when its wait timers were last armed, in the ACD's order (snapshots)
+        # Third parties (consulted or conferenced, acd.transfer.Party) by party id, and
+        # supervisors listening (id -> (mode, since)); None until the first one.
+        self.parties: dict[str, Any] | None = None
+        self.monitors: dict[str, tuple[str, float]] | None = None
         self.aged = 0  # priority raises earned by waiting (acd.aging), included in `priority`
         self.held_from = ""  # the agent it rang out on, not offered it again until `held_until`
         self.held_until = 0.0  # (acd.ring_policy)

@@ -30,7 +30,7 @@ from acd.agent import (
 from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
 from acd.clock import Clock
-from acd.dispatch import EventDispatch, operation
+from acd.dispatch import operation
 from acd.errors import DuplicateCall, IllegalTransition, UnknownAgent, UnknownCall, UnknownQueue
 from acd.events import (
     AgentLoggedIn,
@@ -50,9 +50,10 @@ from acd.events import (
 )
 from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
 from acd.routing import WaitingCalls
+from acd.transfer import TransferOps
 
 
-class Acd(EventDispatch):
+class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     def __init__(
         self,
         clock: Clock,
@@ -492,13 +493,15 @@ class Acd(EventDispatch):
                     CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition)
                 )
             self._on_call_changed(agent)
-            return
-        self._set_state(agent, AgentState.WRAP_UP, call_id=call.id)
-        if CallEnded in self._wants:
-            self._emit(
-                CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition)
-            )
-        self._schedule_wrap(agent, call)
+        else:
+            self._set_state(agent, AgentState.WRAP_UP, call_id=call.id)
+            if CallEnded in self._wants:
+                self._emit(
+                    CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition)
+                )
+            self._schedule_wrap(agent, call)
+        if call.parties or call.monitors:
+            self._call_over(call)  # third parties and supervisors go too (acd/transfer.py)
 
     def _wrap_up(self, agent: Agent, last: Call) -> None:
         """on_call -> wrap_up after `last`, the agent's last ended call."""

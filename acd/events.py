@@ -190,6 +190,104 @@ class AgentPendingChanged(Event):
     pause: str = ""
 
 
+# -- transfers, consultations, conferences, supervisors (acd/transfer.py) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallTransferred(Event):
+    """The call changed hands. `mode`: `blind` (at once), `attended` (the consulted party
+    takes it), `conference` (its agent left a conference to the others). `target_kind`:
+    `agent`, `queue` or `number` (the call then leaves the ACD). `queue` and `priority`: the
+    call's after the transfer (it keeps its arrival time)."""
+
+    kind: ClassVar[str] = "call_transferred"
+    call_id: str
+    agent_id: str
+    mode: str
+    target_kind: str
+    target: str
+    queue: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentEnded(Event):
+    """One person's part of a call ended (an agent handing it on, a consulted or conferenced
+    party leaving): `party` is an agent id or `tel:<number>`, `role` `agent` (it held the
+    call), `consult` or `conference`. A call's segments are these plus its `call_ended`."""
+
+    kind: ClassVar[str] = "segment_ended"
+    call_id: str
+    party: str
+    role: str
+    started: float
+    talk: float
+    queue: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartyAdded(Event):
+    """The call's agent rings a third party: to consult it (the caller on hold) or to
+    conference it in. `party`: the agent id (chosen from `queue` for a consult to a queue)
+    or `tel:<number>`."""
+
+    kind: ClassVar[str] = "party_added"
+    call_id: str
+    agent_id: str
+    party: str
+    target_kind: str
+    target: str
+    role: str
+    queue: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartyAnswered(Event):
+    kind: ClassVar[str] = "party_answered"
+    call_id: str
+    party: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyJoined(Event):
+    """The consulted party joins the caller and the agent: a conference of three."""
+
+    kind: ClassVar[str] = "party_joined"
+    call_id: str
+    party: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyLeft(Event):
+    """A third party is gone: `reason` `cancelled` (consult cancelled), `left` (hung up or
+    left the conference), `no_answer`, `failed`, `call_ended`."""
+
+    kind: ClassVar[str] = "party_left"
+    call_id: str
+    party: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallMonitored(Event):
+    """A supervisor listens to (`listen`), coaches (`whisper`: the agent alone hears them)
+    or joins (`barge`) the call of `agent_id`; emitted again when the mode changes."""
+
+    kind: ClassVar[str] = "call_monitored"
+    call_id: str
+    supervisor: str
+    mode: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallMonitorEnded(Event):
+    kind: ClassVar[str] = "call_monitor_ended"
+    call_id: str
+    supervisor: str
+    reason: str = "stopped"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -209,6 +307,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AgentStateChanged,
         AgentLoggedIn,
         AgentPendingChanged,
+        CallTransferred,
+        SegmentEnded,
+        PartyAdded,
+        PartyAnswered,
+        PartyJoined,
+        PartyLeft,
+        CallMonitored,
+        CallMonitorEnded,
     )
 }
 

@@ -45,6 +45,7 @@ from acd.events import (
     Event,
 )
 from acd.queue import QueueConfig
+from acd.transfer_state import call_data, replay_transfer_event
 
 
 class ReplayError(AcdError):
@@ -333,7 +334,7 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
             acd.cancel_logout(event.agent_id)
         else:  # a pause pending comes with the ring-no-answer of an extra offer
             raise AcdError(f"{event.kind} changing no pending logout only follows another event")
-    else:
+    elif not replay_transfer_event(acd, event):
         raise AcdError(f"{event.kind} only follows another event, it starts no operation")
 
 
@@ -396,6 +397,7 @@ def acd_state(acd: Acd) -> dict[str, Any]:
             "language": call.language,
             "source": call.source,
             "dialed": call.dialed,
+            **call_data(call),
         }
         for call in acd.calls.values()
     }

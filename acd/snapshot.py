@@ -30,6 +30,7 @@ from acd.engine import Acd
 from acd.events import CallAbandoned, CallAnswered, CallAssigned, CallRingNoAnswer, Event
 from acd.queue import QueueConfig
 from acd.replay import Replayed, _ReplayClock
+from acd.transfer_state import arm_parties, call_data, restore_call
 
 FORMAT = 1
 
@@ -106,6 +107,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "held_until": call.held_until,
                 "agent_id": call.agent_id,
                 "ring_started": starts.get(call.id, now) if call.state is CallState.RINGING else None,
+                **call_data(call),
             }
         )
     routable, occupancy = _routable_order(acd)
@@ -194,6 +196,7 @@ def _restore(
         call.state = CallState(item["state"])
         call.step = item["step"]
         call.agent_id = item["agent_id"]
+        restore_call(call, item)
         call.aged = int(item.get("aged", 0))  # snapshots from before aging and ring policies
         call.held_from = str(item.get("held_from", ""))
         call.held_until = float(item.get("held_until", 0.0))
@@ -288,6 +291,9 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
             due = starts.at[call.id] + timeout
             call.armed = next(acd._armed)
             call.add_timer(acd.clock.call_later(due - acd.clock.now(), _ring_timer(acd, call, agent)))
+    for call in in_order:
+        if call.state is not CallState.RINGING and call.parties:
+            arm_parties(acd, call)
     for agent in acd.agents.values():
         if agent.state is AgentState.WRAP_UP and agent.last_ended is not None:
             wrap = acd.queues[agent.last_ended.queue].wrap_up if agent.last_ended.queue in acd.queues else None

@@ -40,6 +40,7 @@ from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallContr
 from asterisk.events import HANDLERS
 from asterisk.hold_announce import HoldAnnouncer
 from asterisk.settings import AsteriskSettings
+from asterisk.transfer import AsteriskTransfers
 from hotline.privacy import mask_phone
 
 log = logging.getLogger("hotline.asterisk.control")
@@ -71,6 +72,7 @@ class AsteriskCall:
     dialed: str = ""
     agent_id: str = ""
     agent_channel: str = ""
+    agent_uniqueid: str = ""
     bridge: str = ""
     recording: Path | None = None
     ring_failed_in_asterisk: bool = False
@@ -126,6 +128,7 @@ class CallControl:
             acd, settings, ami, spawn=self._spawn, on_closed=self._callback_closed,
             on_recording=lambda call_id, path: self._recorded(call_id, path),
         )
+        self.transfers = AsteriskTransfers(self)  # transfers, conferences, supervisors
         self._unsubscribe = acd.subscribe(self.on_acd_event)
         # Position and expected wait for waiting callers (queues without `announce`: its defaults).
         self.estimator = estimator or WaitEstimator(
@@ -183,7 +186,7 @@ class CallControl:
     # -- core events -> AMI actions ------------------------------------------------------------
 
     def on_acd_event(self, event: Event) -> None:
-        if self.callbacks.on_acd_event(event):
+        if self.callbacks.on_acd_event(event) or self.transfers.on_acd_event(event):
             return
         if isinstance(event, CallAssigned):
             call = self.calls.get(event.call_id)
@@ -377,6 +380,7 @@ class CallControl:
         if call is not None:
             call.agent_channel = msg.get("DestChannel")
             call.in_app.set()
+            call.agent_uniqueid = msg.get("DestUniqueid")
 
     def on_dial_end(self, msg: AmiMessage) -> None:
         callback = self.callbacks.leg(msg.headers.get("Uniqueid", ""))
@@ -409,10 +413,13 @@ class CallControl:
         if callback is not None:
             self.callbacks.on_hangup(callback, msg)
             return
+        if self.transfers.on_hangup(msg):
+            return
         self._caller_gone(msg.headers.get("Uniqueid", ""))
 
     def on_originate_response(self, msg: AmiMessage) -> None:
-        self.callbacks.on_originate_response(msg)
+        if not self.transfers.on_originate_response(msg):
+            self.callbacks.on_originate_response(msg)
 
     def _caller_gone(self, call_id: str) -> None:
         call = self.calls.pop(call_id, None)

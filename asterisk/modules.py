@@ -17,6 +17,7 @@ from collections.abc import Sequence
 CORE_APPS = frozenset({"Answer", "Hangup", "NoOp", "Goto", "GotoIf", "Set", "Wait", "Progress"})
 APP_MODULES = {
     "AGI": "res_agi",
+    "ConfBridge": "app_confbridge",
     "AudioSocket": "app_audiosocket",  # live speech: run by the IVR with AGI EXEC
     "Dial": "app_dial",
     "ExecIf": "app_exec",
@@ -24,7 +25,7 @@ APP_MODULES = {
     "MusicOnHold": "res_musiconhold",
     "Playback": "app_playback",
 }
-FUNCTION_MODULES = {"CALLERID": "func_callerid"}
+FUNCTION_MODULES = {"CALLERID": "func_callerid", "CONFBRIDGE": "app_confbridge"}
 # Modules Asterisk refuses to load without another one ("missing dependency").
 DEPENDS = {"res_agi": ("res_speech",), "app_audiosocket": ("res_audiosocket",)}
 # What Hotline's calls and AMI actions use besides the dialplan's applications.
@@ -42,6 +43,8 @@ BASE_MODULES = (
     # bridging the caller and the agent; recording and prompts
     "bridge_simple", "bridge_native_rtp", "bridge_softmix", "bridge_holding",
     "codec_ulaw", "codec_alaw", "codec_gsm", "format_wav", "format_gsm", "format_pcm",
+    # supervisors: Originate of their phone into ChanSpy (listen, whisper, barge)
+    "app_chanspy",
 )
 
 _APP = re.compile(r"(?:^exten => [^,]+,[^,]+|^ same => [^,]+),([A-Za-z]+)\(", re.MULTILINE)

@@ -11,7 +11,8 @@
       speech_dir: /var/spool/asterisk/tmp   # RECORD FILE target for caller speech
       endpoints: {"1001": PJSIP/1001}  # agent -> dial string; default PJSIP/<agent id>
       contexts: {incoming: hotline-incoming, hold: hotline-hold, agents: hotline-agents,
-                 connect: hotline-connect}
+                 connect: hotline-connect, conference: hotline-conference,
+                 consult: hotline-consult, transfer: hotline-transfer}
       moh_class: default
       agent_secrets: {"1001": secret}  # SIP passwords for the generated pjsip.conf
       sip_bind: 0.0.0.0:5060          # where agents' softphones register
@@ -82,6 +83,9 @@ class Contexts:
     connect: str = "hotline-connect"  # Redirect target: record, Dial the agent, back to hold
     callback: str = "hotline-callback"  # Originate target: the agent answered, dial the customer
     agents: str = "hotline-agents"  # what agents' phones may dial
+    conference: str = "hotline-conference"  # a call's ConfBridge room (transfers, conferences)
+    consult: str = "hotline-consult"  # the agent's room while consulting a third party
+    transfer: str = "hotline-transfer"  # Redirect target: Dial an outside number (blind transfer)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from acd.events import (
     CallEnded,
     CallOverflowed,
     CallQueued,
+    CallTransferred,
+    SegmentEnded,
 )
 from casestore.dialect import insert
 from casestore.ivr_feed import CallEndRecord, CallStartRecord, IvrStepRecord
@@ -45,7 +47,7 @@ AgentOp = tuple[str, dict[str, Any]]  # kind (login, logout, pause, unpause), pa
 class Batch:
     """Buffered items reduced to the rows of one transaction."""
 
-    __slots__ = ("agent_ops", "arrivals", "calls", "completed", "ivr", "ivr_ends", "recordings")
+    __slots__ = ("agent_ops", "arrivals", "calls", "completed", "ivr", "ivr_ends", "recordings", "segments")
 
     def __init__(self) -> None:
         self.calls: dict[str, dict[str, Any]] = {}
@@ -53,6 +55,7 @@ class Batch:
         self.ivr: list[dict[str, Any]] = []
         self.ivr_ends: list[dict[str, Any]] = []
         self.recordings: list[dict[str, Any]] = []
+        self.segments: list[dict[str, Any]] = []  # who talked when (casestore.models.CallSegment)
         self.agent_ops: list[AgentOp] = []
         self.completed = 0
 
@@ -107,8 +110,10 @@ class Batch:
                 row["priority"] = item.priority
             elif isinstance(item, CallAssigned):
                 row["agent_id"] = item.agent_id
-            elif isinstance(item, CallAnswered):
-                row.update(agent_id=item.agent_id, answered_at=item.at, wait_seconds=item.wait)
+            elif isinstance(item, CallAnswered):  # again after a transfer: the first answer stays
+                row["agent_id"] = item.agent_id
+                row.setdefault("answered_at", item.at)
+                row.setdefault("wait_seconds", item.wait)
             elif isinstance(item, CallAbandoned):
                 outcome = "callback" if item.reason.startswith("callback") else "abandoned"
                 row.update(ended_at=item.at, wait_seconds=item.wait, outcome=outcome)
@@ -116,6 +121,10 @@ class Batch:
             elif isinstance(item, CallEnded):
                 outcome = "callback_failed" if item.disposition == "callback_failed" else "answered"
                 row.update(agent_id=item.agent_id, ended_at=item.at, talk_seconds=item.talk, outcome=outcome)
+                batch.segments.append({
+                    "call_id": item.call_id, "party": item.agent_id, "role": "agent", "queue": item.queue,
+                    "started_at": item.at - item.talk, "ended_at": item.at, "talk_seconds": item.talk,
+                })
                 if item.disposition:
                     row["disposition"] = item.disposition
                 batch.completed += 1
@@ -123,6 +132,16 @@ class Batch:
                 row["disposition"] = item.code
             elif isinstance(item, CallOverflowed):
                 row["queue"] = item.to_queue
+            elif isinstance(item, SegmentEnded):
+                batch.segments.append({
+                    "call_id": item.call_id, "party": item.party, "role": item.role, "queue": item.queue or None,
+                    "started_at": item.started, "ended_at": item.at, "talk_seconds": item.talk,
+                })
+            elif isinstance(item, CallTransferred):
+                row["queue"] = item.queue
+                if item.target_kind == "number":  # handed to an outside number: the ACD's part is over
+                    row.update(ended_at=item.at, outcome="transferred")
+                    batch.completed += 1
         return batch
 
     def _agent(self, ev: AgentStateChanged) -> None:

@@ -79,6 +79,26 @@ class IvrStep(Base):
     __table_args__ = (UniqueConstraint("call_id", "at", "node", "kind", "seq", name="uq_ivr_steps_key"),)
 
 
+class CallSegment(Base):
+    """One person's part of a call (acd `segment_ended` and the final `call_ended`): an agent
+    holding it (`agent`), a consulted or conferenced party (`consult`, `conference`; an agent
+    id or tel:<number>). A transferred call keeps one `calls` row and several segments, so
+    reports count it once and split its handle time per agent."""
+
+    __tablename__ = "call_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    party: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[float] = mapped_column(Double, index=True)
+    ended_at: Mapped[float] = mapped_column(Double)
+    talk_seconds: Mapped[float] = mapped_column(Double)
+
+    __table_args__ = (UniqueConstraint("call_id", "party", "started_at", name="uq_call_segments_key"),)
+
+
 class Recording(Base):
     __tablename__ = "recordings"
 
@@ -316,6 +336,7 @@ def _table(model: type[Base]) -> Table:
 CALLS = _table(CallRecord)
 IVR_STEPS = _table(IvrStep)
 RECORDINGS = _table(Recording)
+CALL_SEGMENTS = _table(CallSegment)
 CUSTOMERS = _table(Customer)
 CASES = _table(Case)
 CASE_NOTES = _table(CaseNote)

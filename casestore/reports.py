@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from casestore.errors import InvalidInput, StoreUnavailable
-from casestore.models import CALLS, CASES, SURVEY_ANSWERS
+from casestore.models import CALL_SEGMENTS, CALLS, CASES, SURVEY_ANSWERS
 from casestore.report_model import (
     Bucket,
     Figures,
@@ -243,3 +243,21 @@ async def answered_by_agent(engine: AsyncEngine, start: float, end: float) -> di
         lines = str(exc).splitlines()
         raise StoreUnavailable(f"report query failed: {mask_text(lines[0] if lines else type(exc).__name__)}") from exc
     return {str(agent): int(n) for agent, n in rows}
+
+
+async def handle_time_by_agent(engine: AsyncEngine, start: float, end: float) -> dict[str, float]:
+    """Talk seconds per agent over the call segments that started in [start, end): a call
+    transferred or conferenced counts for each agent its own part (casestore CallSegment)."""
+    stmt = (
+        select(CALL_SEGMENTS.c.party, func.sum(CALL_SEGMENTS.c.talk_seconds).label("talk"))
+        .where(CALL_SEGMENTS.c.started_at >= start, CALL_SEGMENTS.c.started_at < end,
+               CALL_SEGMENTS.c.party.not_like("tel:%"))
+        .group_by(CALL_SEGMENTS.c.party)
+    )
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+    except (SQLAlchemyError, OSError) as exc:
+        lines = str(exc).splitlines()
+        raise StoreUnavailable(f"report query failed: {mask_text(lines[0] if lines else type(exc).__name__)}") from exc
+    return {str(party): float(talk) for party, talk in rows}

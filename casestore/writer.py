@@ -35,14 +35,24 @@ from acd.events import (
     CallEnded,
     CallOverflowed,
     CallQueued,
+    CallTransferred,
     Event,
+    SegmentEnded,
 )
 from casestore.batch import Batch, RecordingRecord, agent_statement
 from casestore.bulk import execute_arrays, upsert_sql
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
 from casestore.ivr_feed import CallStartRecord, IvrStepRecord, ivr_items
-from casestore.models import AGENT_PAUSES, AGENT_SESSIONS, CALLS, CASES, IVR_STEPS, RECORDINGS
+from casestore.models import (
+    AGENT_PAUSES,
+    AGENT_SESSIONS,
+    CALL_SEGMENTS,
+    CALLS,
+    CASES,
+    IVR_STEPS,
+    RECORDINGS,
+)
 from casestore.repository import allocate_case_numbers, ensure_customers, year_of
 from casestore.settings import StoreSettings
 from casestore.sla import SlaPolicy
@@ -57,7 +67,8 @@ SESSIONS = AGENT_SESSIONS
 PAUSES = AGENT_PAUSES
 
 CALL_COLUMNS = [c.name for c in CALLS.c if c.name != "id"]
-FIRST_WINS = frozenset({"started_at", "queued_at", "source", "caller", "dialed", "language", "tier"})
+FIRST_WINS = frozenset({"started_at", "queued_at", "source", "caller", "dialed", "language", "tier",
+                        "answered_at", "wait_seconds"})  # a transferred call is answered again
 MAX_ITEMS_PER_FLUSH = 5_000  # bounds the CPU the loop spends building one transaction
 # A call's end in the IVR, applied unless the call was waiting in the ACD by then (a survey
 # after the agent, a callback offer while waiting: the ACD's outcome stands).
@@ -86,7 +97,7 @@ class WriterStats:
 
 EVENT_KINDS: tuple[type[Event], ...] = (
     CallArrived, CallQueued, CallAssigned, CallAnswered, CallAbandoned, CallEnded,
-    CallDispositioned, CallOverflowed, AgentStateChanged,
+    CallDispositioned, CallOverflowed, AgentStateChanged, CallTransferred, SegmentEnded,
 )
 
 
@@ -401,6 +412,11 @@ class CallWriter:
                 index_elements=[IVR.c.call_id, IVR.c.at, IVR.c.node, IVR.c.kind, IVR.c.seq]
             )
             await conn.execute(stmt, batch.ivr)
+        if batch.segments:
+            stmt = insert(conn.dialect.name, CALL_SEGMENTS).on_conflict_do_nothing(
+                index_elements=[CALL_SEGMENTS.c.call_id, CALL_SEGMENTS.c.party, CALL_SEGMENTS.c.started_at]
+            )
+            await conn.execute(stmt, batch.segments)
         if batch.recordings:
             stmt = insert(conn.dialect.name, RECORDINGS).on_conflict_do_nothing(
                 index_elements=[RECORDINGS.c.uri]

@@ -31,6 +31,16 @@ ARGS: Mapping[str, frozenset[str]] = {
     "ring_no_answer": frozenset({"call_id"}),
     "abandon": frozenset({"call_id", "reason"}),
     "end": frozenset({"call_id", "disposition"}),
+    # transfers, conferences, supervisors (acd/transfer.py)
+    "transfer": frozenset({"call_id", "agent", "queue", "number", "priority"}),
+    "add_party": frozenset({"call_id", "agent", "queue", "number", "role"}),
+    "party_answered": frozenset({"call_id", "party"}),
+    "merge": frozenset({"call_id"}),
+    "remove_party": frozenset({"call_id", "party", "reason"}),
+    "complete_transfer": frozenset({"call_id"}),
+    "leave": frozenset({"call_id", "agent_id"}),
+    "monitor": frozenset({"call_id", "supervisor", "mode"}),
+    "unmonitor": frozenset({"call_id", "supervisor", "reason"}),
 }
 
 

@@ -34,7 +34,16 @@ from acd.call import CallState
 from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
-from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
+from acd.events import (
+    CallAbandoned,
+    CallAssigned,
+    CallbackOffered,
+    CallMonitored,
+    CallRingNoAnswer,
+    CallTransferred,
+    Event,
+    PartyAdded,
+)
 from acd.wait_estimate import Announcements, WaitEstimator
 from hotline.logs import bind_call, printable
 from hotline.phone import normalize_number
@@ -49,6 +58,7 @@ from twilio_gateway.errors import RecordingDownloadError, TwilioApiError
 from twilio_gateway.recording import MediaFetcher, RecordingSaver, download_recording
 from twilio_gateway.rest import TwilioCalls
 from twilio_gateway.settings import SpeechMode, TwilioSettings
+from twilio_gateway.transfer import TwilioTransfers
 from twilio_gateway.twiml import (
     render_callback_leg,
     render_dial,
@@ -155,8 +165,10 @@ class TwilioGateway:
         self.recorded: deque[tuple[str, str]] = deque(maxlen=100)  # (call id, uri), latest
         self._tasks: set[asyncio.Task[Any]] = set()  # everything, IVR runs included
         self._work: set[asyncio.Task[Any]] = set()  # REST calls, downloads
+        self.transfers = TwilioTransfers(self)  # blind transfers (twilio_gateway/transfer.py)
         self._unsubscribe = acd.subscribe(
-            self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned, CallbackOffered)
+            self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned, CallbackOffered,
+                                       CallTransferred, PartyAdded, CallMonitored)
         )
         if recognizer is not None and settings.speech is SpeechMode.STREAM:
             self.speech_languages: frozenset[str] | None = frozenset(recognizer.languages())
@@ -492,7 +504,7 @@ class TwilioGateway:
 
     def _on_acd_event(self, event: Event) -> None:
         call = self.calls.get(getattr(event, "call_id", ""))
-        if call is None:
+        if call is None or self.transfers.on_acd_event(event, call):
             return
         if isinstance(event, CallAssigned):
             call.agent_id = event.agent_id

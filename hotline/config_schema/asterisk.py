@@ -51,7 +51,8 @@ _AUDIOSOCKET = strict(
         "gap": seconds(maximum=10),
     }
 )
-_CONTEXTS = strict({name: NAME for name in ("incoming", "hold", "connect", "callback", "agents")})
+_CONTEXTS = strict({name: NAME for name in ("incoming", "hold", "connect", "callback", "agents",
+                                                  "conference", "consult", "transfer")})
 
 PROPERTIES: dict[str, Schema] = {
     "asterisk": optional(

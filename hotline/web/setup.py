@@ -48,6 +48,7 @@ from hotline.web.live import routes as live_routes
 from hotline.web.menus import routes as menus_routes
 from hotline.web.reference import routes as reference_routes
 from hotline.web.survey import pages as survey_pages
+from hotline.web.telephony import routes as telephony_routes
 from hotline.web.wallboard import pages as wallboard_pages
 from hotline.web.wallboard import routes as wallboard_routes
 from hotline.web.wallboard.service import WallboardService
@@ -59,13 +60,13 @@ log = logging.getLogger("hotline.web")
 
 FEATURES = (
     "base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
-    "desktop", "cases", "calls_list", "workorders", "survey", "answers", "wallboard", "ivr_editor",
+    "desktop", "cases", "calls_list", "workorders", "survey", "answers", "wallboard", "ivr_editor", "telephony",
 )
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes,
     desktop_routes.routes, cases_routes.routes, calls_list_routes.routes, workorders_routes.routes,
-    answers_routes.routes, wallboard_routes.routes, ivr_editor_routes.routes,
+    answers_routes.routes, wallboard_routes.routes, ivr_editor_routes.routes, telephony_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,

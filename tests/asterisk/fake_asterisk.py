@@ -135,6 +135,8 @@ class FakeAsterisk:
         self.hold_context = hold_context
         self.callback_context = callback_context
         self.originating: dict[str, dict[str, str]] = {}  # uniqueid -> Originate action, until it resolves
+        self.all_originated: dict[str, dict[str, str]] = {}  # uniqueid -> Originate action, kept
+        self.answered_apps: dict[str, tuple[str, str]] = {}  # an Originate into an application
         self._pairs: list[tuple[str, str]] = []  # the action being handled, repeated keys kept
         self.recordings_dir = recordings_dir
         self.sessions: list[AmiSession] = []
@@ -142,6 +144,9 @@ class FakeAsterisk:
         self.channels: dict[str, Channel] = {}
         self.devices: dict[str, str] = {}  # PJSIP/1001 -> NOT_INUSE ...
         self.muted: dict[str, bool] = {}
+        self.rooms: dict[str, set[str]] = {}  # ConfBridge room -> uniqueids in it
+        self.conference_context = "hotline-conference"
+        self.consult_context = "hotline-consult"
         self.stall: set[str] = set()  # actions recorded but never answered (a hung Asterisk)
         self.refuse: set[str] = set()  # actions answered with an error (modules still loading)
         self.logins = 0
@@ -361,16 +366,50 @@ class FakeAsterisk:
         if chan is None:
             s.send(frame([("Response", "Error"), *ident, ("Message", "No such channel")]))
             return True
+        extra = self._by_name(a["ExtraChannel"]) if a.get("ExtraChannel") else None
+        if a.get("ExtraChannel") and extra is None:
+            s.send(frame([("Response", "Error"), *ident, ("Message", "No such channel")]))
+            return True
         s.send(frame([("Response", "Success"), *ident, ("Message", "Redirect successful")]))
+        # Leaving a Dial's bridge hangs up the peer, unless it is redirected too (ExtraChannel).
+        peers = [c for c in self.channels.values() if chan.bridge and c.bridge == chan.bridge and c is not chan]
+        moved = [(chan, a.get("Context", ""), a.get("Exten", ""))]
+        if extra is not None:
+            moved.append((extra, a.get("ExtraContext", ""), a.get("ExtraExten", "")))
+        for c, _, _ in moved:
+            self._leave_room(c)
+            c.bridge = ""
+        for peer in peers:
+            if peer is not extra:
+                peer.bridge = ""
+                self._hangup_one(peer)
+                if peer.name.startswith("PJSIP/"):
+                    self.set_device(f"PJSIP/{peer.caller}", "NOT_INUSE")
+        for c, context, exten in moved:
+            self._goto(c, context, exten)
+        return True
+
+    def _goto(self, chan: Channel, context: str, exten: str) -> None:
         if chan.dialing is not None:
             self._end_dial(chan, "CANCEL")
-        chan.context, chan.exten, chan.priority = a.get("Context", ""), a.get("Exten", ""), 1
-        if chan.context == self.connect_context:
-            self._dial(chan, a.get("Exten", ""))
+        chan.context, chan.exten, chan.priority = context, exten, 1
+        if context == self.connect_context:
+            self._dial(chan, exten)
+        elif context in (self.conference_context, self.consult_context):
+            room = exten if context == self.conference_context else f"consult-{exten}"
+            self.rooms.setdefault(room, set()).add(chan.uniqueid)
+            chan.application, chan.app_data = "ConfBridge", room
         else:
             chan.application, chan.app_data = "MusicOnHold", "default"
             self.emit("MusicOnHoldStart", [*chan.fields(), ("Class", "default")])
-        return True
+
+    def _leave_room(self, chan: Channel) -> None:
+        for members in self.rooms.values():
+            members.discard(chan.uniqueid)
+
+    def room_of(self, uniqueid: str) -> str:
+        """The ConfBridge room a channel is in ("" none)."""
+        return next((room for room, members in self.rooms.items() if uniqueid in members), "")
 
     def _action_originate(self, s: AmiSession, a: dict[str, str], ident: list[tuple[str, str]]) -> bool:
         if a.get("Async", "").lower() != "true":
@@ -381,7 +420,7 @@ class FakeAsterisk:
         uniqueid = a.get("ChannelId") or f"{1795422400 + n}.{n}"
         cid = a.get("CallerID", "")
         num = cid[cid.find("<") + 1 : cid.find(">")] if "<" in cid else cid
-        chan = Channel(uniqueid, f"{target}-{n:08x}", num, "Callback", context=a.get("Context", ""),
+        chan = Channel(uniqueid, f"{target.split('@')[0]}-{n:08x}", num, "Callback", context=a.get("Context", ""),
                        exten=a.get("Exten", "s"), state=0, application="AppDial2", app_data="(Outgoing Line)")
         for key, value in self._pairs:
             if key == "Variable":
@@ -390,6 +429,9 @@ class FakeAsterisk:
         s.send(frame([("Response", "Success"), *ident, ("Message", "Originate successfully queued")]))
         self.channels[uniqueid] = chan
         self.originating[uniqueid] = a
+        self.all_originated[uniqueid] = a
+        if a.get("Application"):
+            self.answered_apps[uniqueid] = (a["Application"], a.get("Data", ""))
         if target.startswith("PJSIP/"):
             self.set_device(target, "RINGING")
         return True
@@ -411,6 +453,12 @@ class FakeAsterisk:
         device = self.originating_device(chan)
         if device:
             self.set_device(device, "INUSE")
+        if self.originated(uniqueid).get("Application"):
+            chan.application, chan.app_data = self.answered_apps.pop(uniqueid)
+            return
+        if chan.context in (self.conference_context, self.consult_context):
+            self._goto(chan, chan.context, chan.exten)
+            return
         if chan.context == self.callback_context:
             if self.recordings_dir is not None and "HOTLINE_REC" not in chan.variables:
                 chan.variables["HOTLINE_REC"] = "1"
@@ -426,6 +474,9 @@ class FakeAsterisk:
         device = self.originating_device(chan)
         if device:
             self.set_device(device, "NOT_INUSE")
+
+    def originated(self, uniqueid: str) -> dict[str, str]:
+        return self.all_originated.get(uniqueid, {})
 
     @staticmethod
     def originating_device(chan: Channel) -> str:
@@ -532,6 +583,7 @@ class FakeAsterisk:
 
     def _hangup_one(self, chan: Channel, cause: str = "16") -> None:
         self.channels.pop(chan.uniqueid, None)
+        self._leave_room(chan)
         text = {"16": "Normal Clearing", "19": "No answer", "17": "User busy"}.get(cause, "Unknown")
         self.emit("Hangup", [*chan.fields(), ("Cause", cause), ("Cause-txt", text)])
 

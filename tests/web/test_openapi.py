@@ -155,6 +155,29 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.post("/api/wallboard/agents/1001/force", json={"action": "pause"}, headers=admin))
     await tour.check(await c.post("/api/wallboard/agents/nobody/force", json={"action": "logout"}, headers=admin))  # 404
 
+    # transfers, conferences, supervisors (hotline/web/telephony)
+    for agent_id in ("1002", "1005"):
+        if web_rig.acd.agent(agent_id).state.value == "logged_out":
+            web_rig.acd.login(agent_id)
+    web_rig.acd.arrive("call-3", "complaint" if "complaint" in web_rig.acd.queues else "general", source="simulation")
+    web_rig.acd.answer("call-3")
+    owner = web_rig.acd.call("call-3").agent_id
+    for acd_agent in web_rig.acd.agents.values():
+        if acd_agent.state.value == "logged_out":
+            web_rig.acd.login(acd_agent.id)
+    other = next(a.id for a in web_rig.acd.agents.values() if a.state.value == "available" and a.id != owner)
+    await tour.check(await c.get("/api/calls/call-3/parties", headers=admin))
+    await tour.check(await c.post("/api/calls/call-3/monitor", json={"mode": "whisper"}, headers=admin))
+    await tour.check(await c.post("/api/calls/call-3/monitor/stop", json={}, headers=admin))
+    await tour.check(await c.post("/api/calls/call-3/transfer", json={"mode": "attended", "to": "agent", "target": other}, headers=admin))
+    web_rig.acd.party_answered("call-3", other)
+    await tour.check(await c.post("/api/calls/call-3/consult", json={"action": "conference"}, headers=admin))
+    await tour.check(await c.post("/api/calls/call-3/leave", json={}, headers=admin))
+    await tour.check(await c.post("/api/calls/call-3/transfer", json={"mode": "conference", "to": "number", "target": "+82212345678"}, headers=admin))
+    await tour.check(await c.post("/api/calls/call-3/parties/remove", json={"party": "tel:+82212345678"}, headers=admin))
+    await tour.check(await c.post("/api/calls/call-3/consult", json={"action": "complete"}, headers=admin))  # 409
+    await tour.check(await c.post("/api/calls/call-3/transfer", json={"mode": "blind", "to": "queue", "target": "general"}, headers=admin))
+
     await tour.check(await c.get("/api/menus", headers=admin))
     changed = MENU.read_text(encoding="utf-8").replace("Thank you for calling SkyRail Air.", "Welcome.")
     await tour.check(await c.post("/api/menus", data=changed.encode(), headers=admin))

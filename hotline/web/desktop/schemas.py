@@ -31,6 +31,8 @@ class CurrentCall(BaseModel):
     ended_at: float | None
     case: CaseOut | None = Field(description="the case of this call, if it has one yet")
     pop: ScreenPopOut
+    consulting: str = Field("", description="the party being consulted ('' none): complete or cancel")
+    conference: list[str] = Field(default_factory=list, description="third parties in conference with the call")
 
 
 class DesktopOut(BaseModel):

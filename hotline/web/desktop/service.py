@@ -98,4 +98,6 @@ async def _current_call(request: web.Request, who: Principal, call: Call, since:
         case=case_out(own, case, now) if case is not None else None,
         pop=ScreenPopOut(customer=customer, ivr_path=ivr_path, collected=collected,
                          last_calls=last_calls, open_cases=open_cases),
+        consulting=next((p.id for p in (call.parties or {}).values() if p.role == "consult"), ""),
+        conference=[p.id for p in (call.parties or {}).values() if p.role == "conference"],
     )

@@ -17,6 +17,8 @@ from hotline.web.base.pages import NavItem, redirect
 from hotline.web.base.room import WebRoom
 from hotline.web.emergency.service import as_dict, known_scopes, switch
 from hotline.web.menus.service import MENUS_KEY
+from hotline.web.telephony import service as telephony
+from hotline.web.telephony.schemas import MonitorIn
 from hotline.web.wallboard.charts import sl_chart, volume_chart
 from hotline.web.wallboard.routes import WALLBOARD_KEY, change_call, force_agent
 from hotline.web.wallboard.schemas import ForceIn
@@ -100,6 +102,20 @@ async def move_form(request: web.Request) -> web.StreamResponse:
         request, actor_of(request[PRINCIPAL]), request.match_info["call_id"], queue=_field(form, "queue")))
 
 
+async def monitor_form(request: web.Request) -> web.StreamResponse:
+    """Listen / whisper / barge / stop on an agent's call (hotline/web/telephony, audited)."""
+    form = await read_form(request)
+    mode, phone = _field(form, "mode"), _field(form, "phone") or None
+    call_id, who = request.match_info["call_id"], request[PRINCIPAL]
+    if mode == "stop":
+        return await _acting(request, telephony.unmonitor(request, who, call_id, phone))
+    try:
+        body = MonitorIn(mode=mode, phone=phone)  # type: ignore[arg-type]
+    except ValueError:
+        return await _render(request, status=400, error=f"unknown mode {mode!r} or phone")
+    return await _acting(request, telephony.monitor(request, who, call_id, body))
+
+
 async def emergency_form(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     active = _field(form, "active") == "true"
@@ -119,3 +135,4 @@ def add_pages(room: WebRoom) -> None:
     room.pages.route("POST", "/wallboard/calls/{call_id}/priority", priority_form, roles=STAFF)
     room.pages.route("POST", "/wallboard/calls/{call_id}/move", move_form, roles=STAFF)
     room.pages.route("POST", "/wallboard/emergency", emergency_form, roles=STAFF)
+    room.pages.route("POST", "/wallboard/calls/{call_id}/monitor", monitor_form, roles=STAFF)
