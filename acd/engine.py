@@ -117,8 +117,9 @@ class Acd(EventDispatch):
     @operation
     def login(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
-        if agent.state is not AgentState.LOGGED_OUT:
-            raise IllegalTransition("agent", agent.id, agent.state.value, "login")
+        if agent.state is not AgentState.LOGGED_OUT or agent.config.disabled:
+            raise IllegalTransition("agent", agent.id, "disabled" if agent.config.disabled else agent.state.value,
+                                    "login")
         agent.logout_pending = False
         agent.pause_pending = ""
         if AgentLoggedIn in self._wants:
@@ -156,7 +157,7 @@ class Acd(EventDispatch):
         """Withdraw a pending `logout(when_free=True)`: the agent keeps working (and, on calls
         with a free slot, becomes routable again)."""
         agent = self.agent(agent_id)
-        if not agent.logout_pending:
+        if not agent.logout_pending or agent.config.disabled:  # a disabled agent goes (live_config)
             return
         agent.logout_pending = False
         self._pending_changed(agent)
@@ -249,6 +250,10 @@ class Acd(EventDispatch):
         if agent.logout_pending:
             agent.logout_pending = False
             self._set_state(agent, AgentState.LOGGED_OUT)
+            return
+        if agent.pause_pending:  # a supervisor's pause asked while it rang (the caller hung up)
+            reason, agent.pause_pending = agent.pause_pending, ""
+            self._set_state(agent, AgentState.PAUSED, reason)
             return
         if not self._route_agent(agent):
             self._index(agent)

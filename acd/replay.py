@@ -19,6 +19,7 @@ trimmed stream lacks the calls' arrivals).
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,11 +27,13 @@ from typing import Any
 from acd.agent import AgentConfig
 from acd.call import CallState
 from acd.clock import Clock, Timer
+from acd import live_config
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import (
     AgentLoggedIn,
     AgentPendingChanged,
+    AgentConfigured,
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,
@@ -41,6 +44,7 @@ from acd.events import (
     CallOverflowed,
     CallRingNoAnswer,
     Event,
+    QueueConfigured,
 )
 from acd.queue import QueueConfig
 
@@ -315,6 +319,11 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
         acd.login(event.agent_id)
     elif isinstance(event, AgentStateChanged):
         _apply_agent(acd, event, following)
+    elif isinstance(event, QueueConfigured | AgentConfigured):
+        if isinstance(event, QueueConfigured):
+            live_config.configure_queue(acd, live_config.queue_from_data(json.loads(event.data)))
+        else:
+            live_config.configure_agent(acd, live_config.agent_from_event(event))
     elif isinstance(event, AgentPendingChanged):
         pending = acd.agent(event.agent_id).logout_pending
         if event.logout and not pending:
@@ -362,6 +371,7 @@ def acd_state(acd: Acd) -> dict[str, Any]:
             "pause_pending": agent.pause_pending,
             "last_ended": agent.last_ended.id if agent.last_ended else None,
             "talk_log": list(agent.talk_log),
+            "config": live_config.agent_event(0.0, agent.config).to_dict(),
         }
         for agent in acd.agents.values()
     }
@@ -386,6 +396,7 @@ def acd_state(acd: Acd) -> dict[str, Any]:
         for call in acd.calls.values()
     }
     return {
+        "queues": {name: live_config.queue_data(queue) for name, queue in acd.queues.items()},
         "agents": agents,
         "calls": calls,
         "waiting": {q: [c.id for c in acd.waiting_calls(q)] for q in acd.queues},
