@@ -104,6 +104,18 @@ def agent_event(at: float, config: AgentConfig) -> AgentConfigured:
     )
 
 
+def agent_data(config: AgentConfig) -> dict[str, Any]:
+    """The agent as the configuration file writes it (every key)."""
+    return {"id": config.id, "name": config.name, "skills": dict(sorted(config.skills.items())),
+            "groups": sorted(config.groups), "capacity": config.capacity, "disabled": config.disabled}
+
+
+def agent_from_data(data: Mapping[str, Any]) -> AgentConfig:
+    return AgentConfig(str(data["id"]), {str(k): int(v) for k, v in (data.get("skills") or {}).items()},
+                       frozenset(data.get("groups") or ()), int(data.get("capacity", 1)), str(data.get("name", "")),
+                       bool(data.get("disabled", False)))
+
+
 def agent_from_event(event: AgentConfigured) -> AgentConfig:
     return AgentConfig(event.agent_id, dict(event.skills), frozenset(event.groups), event.capacity,
                        event.name, event.disabled)

@@ -24,16 +24,16 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from acd import live_config
 from acd.agent import AgentConfig
 from acd.call import CallState
 from acd.clock import Clock, Timer
-from acd import live_config
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import (
+    AgentConfigured,
     AgentLoggedIn,
     AgentPendingChanged,
-    AgentConfigured,
     AgentStateChanged,
     CallAbandoned,
     CallAnswered,

@@ -162,9 +162,9 @@ def _restore(
         acd = into
         acd.clock = clock
     for queue in data.get("queues", ()):  # as edited live (acd.live_config): the snapshot's win
-        config = queue_from_data(queue)
-        acd._waiting_in.setdefault(config.name, {})
-        acd.queues[config.name] = config
+        edited = queue_from_data(queue)
+        acd._waiting_in.setdefault(edited.name, {})
+        acd.queues[edited.name] = edited
     for item in data["agents"]:
         config = AgentConfig(
             item["id"], dict(item["skills"]), frozenset(item["groups"]), int(item["capacity"]), item["name"],

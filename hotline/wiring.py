@@ -8,7 +8,8 @@
 3. the ACD's durability (`state`; docs/state.md): restored from the local journal and
    journaled (default), or one fenced leader on Redis (`mode: cluster`),
 4. the case store (`store`; schema checked, orphaned calls closed except those the ACD
-   restored, writer subscribed), then the menus and the emergency override kept in it,
+   restored, writer subscribed), then the queues and agents, the menus and the emergency
+   override kept in it,
    the service process (`service`, `messaging`, `smtp`: routing, escalation, customer
    messages; docs/service.md), the first-run check (no admin yet: a one-time setup link on the console),
    and its backup schedule (`backup`, when `serve` is true; docs/backup.md),
@@ -60,6 +61,7 @@ from hotline.logs import CallAgents, call_agents
 from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.phone import set_default_region
 from hotline.service_process.wiring import service_cleanup_ctx
+from hotline.web.acd_admin.service import acd_config_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
 from hotline.web.emergency.service import emergency_ctx as audited_emergency_ctx
@@ -225,6 +227,9 @@ def build_app(
             cluster_ctx(durability, acd, cast(ScopedClock, acd_clock), leader_only,
                         lambda app: app[STORE_KEY].writer_instance)
         )
+    # queues and agents edited live, kept in the store (the file's are the first import)
+    app.cleanup_ctx.append(acd_config_ctx(config, acd, clock.now,
+                                          leader=(lambda app: app[CLUSTER_KEY].leader) if cluster else None))
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
     app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
     # the emergency switch's own record and audit (web/emergency), beside the durable override above
