@@ -196,3 +196,16 @@ async def test_the_openapi_document_lists_the_admin_endpoints(web_rig: WebRig) -
                  "/api/admin/queues/{name}/rollback", "/api/admin/agents/{name}/diff"):
         assert path in spec["paths"], path
     assert "ItemIn" in spec["components"]["schemas"] and "InvalidOut" in spec["components"]["schemas"]
+
+
+async def test_the_page_is_for_admins_and_shows_errors_at_the_key(
+    web_rig: WebRig, people: dict[str, dict[str, str]]
+) -> None:
+    assert (await web_rig.client.get("/admin/acd", headers=people["sue"])).status == 403
+    response = await web_rig.client.get("/admin/acd", headers=people["ada"])
+    assert response.status == 200
+    html = await response.text()
+    assert 'data-testid="queue-booking"' in html and 'data-testid="agent-1005"' in html
+    response = await web_rig.client.get("/admin/acd/agent/1001/history", headers=people["ada"])
+    assert response.status == 200 and 'data-testid="version-1"' in await response.text()
+    assert (await web_rig.client.get("/admin/acd/agent/nobody/history", headers=people["ada"])).status == 404
