@@ -169,7 +169,7 @@ def build_app(
         ivr_config = parse_ivr_settings(config.section("ivr"))
     except IvrConfigError as exc:
         raise ConfigError(f"{config.path}: {exc}") from exc
-    registry = MenuRegistry(clock, queues=[q.name for q in config.queues])
+    registry = MenuRegistry(clock, queues=acd.queues.keys())  # live: queues added on the admin page count
     menu_files = [config.resolve(p) for p in ivr_config.menus]
     checked = check_menu_files(registry, menu_files)
     check_menu_names(config, sorted({r.menu.name for r in checked if r.menu is not None}))

@@ -209,3 +209,19 @@ async def test_the_page_is_for_admins_and_shows_errors_at_the_key(
     response = await web_rig.client.get("/admin/acd/agent/1001/history", headers=people["ada"])
     assert response.status == 200 and 'data-testid="version-1"' in await response.text()
     assert (await web_rig.client.get("/admin/acd/agent/nobody/history", headers=people["ada"])).status == 404
+
+
+async def test_a_menu_may_send_callers_to_a_queue_added_live(
+    web_rig: WebRig, people: dict[str, dict[str, str]]
+) -> None:
+    from pathlib import Path
+
+    menu = (Path(__file__).resolve().parents[1] / "asterisk" / "menu.yaml").read_text(encoding="utf-8")
+    menu = menu.replace("queue: booking", "queue: claims")
+    headers = {**people["ada"], "Content-Type": "application/yaml"}
+    refused = await web_rig.client.post("/api/menus?check_only=true", data=menu.encode(), headers=headers)
+    assert refused.status == 422 and "claims" in await refused.text()
+    status, _ = await _post(web_rig, "/api/admin/queues", {"item": {"name": "claims"}}, people["ada"])
+    assert status == 200
+    accepted = await web_rig.client.post("/api/menus", data=menu.encode(), headers=headers)
+    assert accepted.status == 200, await accepted.text()
