@@ -32,7 +32,7 @@ from acd.dispatch import operation
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import AgentConfigured, QueueConfigured
-from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
+from acd.queue import EscalationStep, QueueConfig, Requirement, RoutingPolicy, requirement_at_step
 
 
 class ConfigRefused(AcdError):
@@ -155,11 +155,16 @@ def configure_queue(acd: Acd, config: QueueConfig) -> None:
     for key in [k for k in acd._requirements if k[0] == config.name]:
         del acd._requirements[key]
     waiting = sorted(acd._waiting_in[config.name].values(), key=lambda c: (-c.priority, c.seq))
+    known: dict[tuple[tuple[tuple[str, int], ...], int], Requirement] = {}  # calls alike share one
     for call in waiting:  # out of the index first: the order of re-placing changes no place
         acd._unqueue(call)
         call.cancel_timers()
         call.step = min(call.step, len(config.escalation))
-        call.requirement = None
+        shape = (call.skills, call.step)
+        req = known.get(shape)
+        if req is None:
+            req = known[shape] = requirement_at_step(config, call.skills, call.step)
+        call.requirement = req
     for call in waiting:
         if call.state is CallState.QUEUED:  # still (a subscriber may not act in between)
             acd._place(call, requeue=True)

@@ -4,6 +4,7 @@ disable, the audit, and the first import of the config file."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from acd.call import CallState
 from hotline.web.acd_admin.service import ACD_CONFIG_KEY
 from tests.web.harness import WebRig
 
+MENU = (Path(__file__).resolve().parents[1] / "asterisk" / "menu.yaml").read_text(encoding="utf-8")
 AGENT_1002 = {"id": "1002", "name": "Agent 1002", "skills": {"booking": 6, "baggage": 7, "general": 5, "lang_ko": 10}}
 READS = [("GET", "/api/admin/queues", None), ("GET", "/api/admin/agents", None),
          ("GET", "/api/admin/agents/1002/versions", None), ("GET", "/api/admin/queues/booking/diff?a=1&b=1", None)]
@@ -214,10 +216,7 @@ async def test_the_page_is_for_admins_and_shows_errors_at_the_key(
 async def test_a_menu_may_send_callers_to_a_queue_added_live(
     web_rig: WebRig, people: dict[str, dict[str, str]]
 ) -> None:
-    from pathlib import Path
-
-    menu = (Path(__file__).resolve().parents[1] / "asterisk" / "menu.yaml").read_text(encoding="utf-8")
-    menu = menu.replace("queue: booking", "queue: claims")
+    menu = MENU.replace("queue: booking", "queue: claims")
     headers = {**people["ada"], "Content-Type": "application/yaml"}
     refused = await web_rig.client.post("/api/menus?check_only=true", data=menu.encode(), headers=headers)
     assert refused.status == 422 and "claims" in await refused.text()
