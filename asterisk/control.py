@@ -31,12 +31,14 @@ from acd.call import CallState
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import AgentStateChanged, CallAbandoned, CallAssigned, CallRingNoAnswer, Event
+from acd.wait_estimate import Announcements, WaitEstimator
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
 from asterisk.callback import CALLBACK_SOURCE, CallbackCall, Callbacks
 from asterisk.devices import Presence, presence
 from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
 from asterisk.events import HANDLERS
+from asterisk.hold_announce import HoldAnnouncer
 from asterisk.settings import AsteriskSettings
 from hotline.privacy import mask_phone
 
@@ -91,6 +93,7 @@ class CallControl:
         on_closed: ClosedHook | None = None,
         before_action: Callable[[], Awaitable[Any]] | None = None,
         on_booted: Callable[[], None] | None = None,
+        estimator: WaitEstimator | None = None,
     ) -> None:
         self.acd = acd
         self.on_booted = on_booted
@@ -106,6 +109,7 @@ class CallControl:
         self.devices: dict[str, Presence] = {}  # agent id -> presence of its phone
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._by_call: dict[str, set[asyncio.Task[None]]] = {}  # actions in flight per call
         self._handlers: dict[str, Callable[[AmiMessage], None]] = {
             name: getattr(self, method) for name, method in HANDLERS.items()
         }
@@ -115,9 +119,21 @@ class CallControl:
             on_recording=lambda call_id, path: self._recorded(call_id, path),
         )
         self._unsubscribe = acd.subscribe(self.on_acd_event)
+        # Position and expected wait for waiting callers (queues without `announce`: its defaults).
+        self.estimator = estimator or WaitEstimator(
+            acd, {q.name: q.announce or Announcements() for q in acd.queues.values()}
+        )
+        self.announcer = HoldAnnouncer(acd, settings, ami, self.estimator, spawn=self._spawn,
+                                       channel_of=self._channel_of)
+
+    def _channel_of(self, call_id: str) -> str | None:
+        call = self.calls.get(call_id)
+        return call.channel if call is not None and call.channel else None
 
     def close(self) -> None:
         self._unsubscribe()
+        self.announcer.close()
+        self.estimator.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -209,7 +225,23 @@ class CallControl:
 
         task = asyncio.create_task(run())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        mine = self._by_call.setdefault(call_id, set())
+        mine.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            mine.discard(task)
+            if not mine and self._by_call.get(call_id) is mine:
+                del self._by_call[call_id]
+
+        task.add_done_callback(done)
+
+    async def settle(self, call_id: str, within: float) -> None:
+        """Wait up to `within` s for the AMI actions already decided for `call_id` (the
+        Redirect of a call the core routed the moment it was queued)."""
+        pending = list(self._by_call.get(call_id, ()))
+        if pending:
+            await asyncio.wait(pending, timeout=within)
 
     async def _connect(self, call: AsteriskCall, agent_id: str) -> None:
         if call.agent_id != agent_id or self.calls.get(call.call_id) is not call:
@@ -520,6 +552,7 @@ class CallControl:
             )
             if item is not None:
                 log.info("resync: call %s (%s) taken back from before the restart", call_id, acd_call.state.value)
+                self.announcer.watch(call_id)
 
     @staticmethod
     async def _optional_list(ami: ActionSender, action: str, refused: list[str]) -> list[AmiMessage]:
