@@ -22,17 +22,22 @@ the configuration file), used by the events, the snapshot and the case store.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from acd.agent import Agent, AgentConfig, AgentState
+from acd.aging import Aging
 from acd.call import CallState
 from acd.dispatch import operation
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import AgentConfigured, QueueConfigured
 from acd.queue import EscalationStep, QueueConfig, Requirement, RoutingPolicy, requirement_at_step
+from acd.ring_policy import DEFAULT as DEFAULT_RING_POLICY
+from acd.ring_policy import RingPolicy
+from acd.wait_estimate import Announcements
 
 
 class ConfigRefused(AcdError):
@@ -41,7 +46,7 @@ class ConfigRefused(AcdError):
 
 def queue_data(queue: QueueConfig) -> dict[str, Any]:
     """The queue as the configuration file writes it (every key, defaults included)."""
-    return {
+    data: dict[str, Any] = {
         "name": queue.name,
         "skills": dict(sorted(queue.skills.items())),
         "policy": queue.policy.value,
@@ -61,6 +66,13 @@ def queue_data(queue: QueueConfig) -> dict[str, Any]:
         "wrap_up": queue.wrap_up,
         "tier_priority": dict(sorted(queue.tier_priority.items())),
     }
+    if queue.aging is not None:  # the file's form: points per minute (12 digits: a fixed point)
+        data["aging"] = {"rate": float(f"{60.0 / queue.aging.every:.12g}"), "cap": queue.aging.cap}
+    if queue.ring_policy != DEFAULT_RING_POLICY:
+        data["ring_no_answer"] = dataclasses.asdict(queue.ring_policy)
+    if queue.announce is not None:
+        data["announce"] = dataclasses.asdict(queue.announce)
+    return data
 
 
 def _seconds(value: Any) -> float | None:
@@ -70,6 +82,7 @@ def _seconds(value: Any) -> float | None:
 def queue_from_data(data: Mapping[str, Any]) -> QueueConfig:
     """The inverse of `queue_data` (missing keys take the configuration file's defaults)."""
     sl = data.get("service_level") or {}
+    aging, ring, announce = (data.get(key) or {} for key in ("aging", "ring_no_answer", "announce"))
     return QueueConfig(
         name=str(data["name"]),
         skills={str(k): int(v) for k, v in (data.get("skills") or {}).items()},
@@ -90,6 +103,9 @@ def queue_from_data(data: Mapping[str, Any]) -> QueueConfig:
         ring_timeout=_seconds(data.get("ring_timeout", 20.0)),
         wrap_up=_seconds(data.get("wrap_up", 0.0)),
         tier_priority={str(k): int(v) for k, v in (data.get("tier_priority") or {}).items()},
+        aging=Aging.per_minute(float(aging["rate"]), int(aging["cap"])) if aging else None,
+        ring_policy=RingPolicy(**ring) if ring else DEFAULT_RING_POLICY,
+        announce=Announcements(**announce) if announce else None,
     )
 
 

@@ -193,7 +193,8 @@ class LiveAcdConfig:
 
 
 ORDER = ("id", "name", "description", "skills", "groups", "capacity", "disabled", "policy", "service_level",
-         "max_wait", "overflow", "escalation", "ring_timeout", "wrap_up", "tier_priority")
+         "max_wait", "overflow", "escalation", "ring_timeout", "wrap_up", "tier_priority", "aging", "ring_no_answer",
+         "announce")
 
 
 def ordered(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -144,6 +144,14 @@ def test_queue_data_round_trips_and_edits_replay_from_the_stream() -> None:
                        max_wait=None, overflow=None, escalation=(EscalationStep(5, 2, frozenset({"g"}), True),),
                        ring_timeout=None, wrap_up=None, tier_priority={"vip": 3})
     assert queue_from_data(queue_data(full)) == full
+    from acd.aging import Aging
+    from acd.ring_policy import RingPolicy
+    from acd.wait_estimate import Announcements
+
+    policies = dataclasses.replace(full, aging=Aging.per_minute(3.0, 7), ring_policy=RingPolicy(2, False, 45.0),
+                                   announce=Announcements(interval=90.0, expected_wait=False))
+    assert queue_from_data(queue_data(policies)) == policies
+    assert queue_data(queue_from_data(queue_data(policies))) == queue_data(policies)
     acd, clock, events = _acd()
     acd.login("1002")
     acd.arrive("c1", "booking")

@@ -197,7 +197,7 @@ async def test_the_openapi_document_lists_the_admin_endpoints(web_rig: WebRig) -
     for path in ("/api/admin/queues", "/api/admin/agents", "/api/admin/agents/{name}/disabled",
                  "/api/admin/queues/{name}/rollback", "/api/admin/agents/{name}/diff"):
         assert path in spec["paths"], path
-    assert "ItemIn" in spec["components"]["schemas"] and "InvalidOut" in spec["components"]["schemas"]
+    assert "AcdItemIn" in spec["components"]["schemas"] and "AcdInvalidOut" in spec["components"]["schemas"]
 
 
 async def test_the_page_is_for_admins_and_shows_errors_at_the_key(

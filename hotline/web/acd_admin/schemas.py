@@ -11,34 +11,34 @@ from pydantic import BaseModel, ConfigDict, Field
 from casestore.acd_config import ConfigVersion
 
 
-class ItemIn(BaseModel):
+class AcdItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     item: dict[str, Any] = Field(description="the queue or agent as in the configuration file")
     message: str = Field("", max_length=1000, description="why (kept with the version)")
 
 
-class DisableIn(BaseModel):
+class AcdDisableIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     disabled: bool
     message: str = Field("", max_length=1000)
 
 
-class RollbackIn(BaseModel):
+class AcdRollbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     version: int = Field(ge=1)
 
 
-class DiffQuery(BaseModel):
+class AcdDiffQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     a: int = Field(ge=1, description="older version")
     b: int = Field(ge=1, description="newer version")
 
 
-class VersionOut(BaseModel):
+class AcdVersionOut(BaseModel):
     kind: str
     name: str
     version: int
@@ -48,33 +48,33 @@ class VersionOut(BaseModel):
     item: dict[str, Any]
 
     @classmethod
-    def of(cls, v: ConfigVersion) -> VersionOut:
+    def of(cls, v: ConfigVersion) -> AcdVersionOut:
         return cls(kind=v.kind, name=v.name, version=v.version, author=v.author, message=v.message,
                    created_at=v.created_at, item=v.data)
 
 
-class ItemsOut(BaseModel):
+class AcdItemsOut(BaseModel):
     """The newest version of every queue (or agent): the one the ACD runs."""
 
-    items: list[VersionOut]
+    items: list[AcdVersionOut]
 
 
-class VersionsOut(BaseModel):
-    versions: list[VersionOut]
+class AcdVersionsOut(BaseModel):
+    versions: list[AcdVersionOut]
 
 
-class DiffOut(BaseModel):
+class AcdDiffOut(BaseModel):
     diff: str = Field(description="unified diff of the two versions as YAML")
 
 
-class ProblemOut(BaseModel):
+class AcdProblemOut(BaseModel):
     key: str = Field(description="key path inside the item, e.g. `skills.booking` ('' for the item)")
     message: str
 
 
-class InvalidOut(BaseModel):
+class AcdInvalidOut(BaseModel):
     """The item was refused; nothing changed."""
 
     error: str = "invalid_item"
     message: str
-    problems: list[ProblemOut]
+    problems: list[AcdProblemOut]
