@@ -170,6 +170,9 @@ def configure_queue(acd: Acd, config: QueueConfig) -> None:
         return
     for key in [k for k in acd._requirements if k[0] == config.name]:
         del acd._requirements[key]
+    for call in acd.calls.values():  # ringing ones: back in the queue after a ring-out, under the new one
+        if call.queue == config.name and call.state is not CallState.QUEUED:
+            call.requirement = None
     waiting = sorted(acd._waiting_in[config.name].values(), key=lambda c: (-c.priority, c.seq))
     known: dict[tuple[tuple[tuple[str, int], ...], int], Requirement] = {}  # calls alike share one
     for call in waiting:  # out of the index first: the order of re-placing changes no place
