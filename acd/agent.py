@@ -55,6 +55,7 @@ class AgentConfig:
     groups: frozenset[str] = frozenset()
     capacity: int = 1
     name: str = ""
+    disabled: bool = False  # cannot log in (an admin disabled it; acd.live_config)
 
     def __post_init__(self) -> None:
         for skill, level in self.skills.items():

@@ -119,8 +119,9 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     @operation
     def login(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
-        if agent.state is not AgentState.LOGGED_OUT:
-            raise IllegalTransition("agent", agent.id, agent.state.value, "login")
+        if agent.state is not AgentState.LOGGED_OUT or agent.config.disabled:
+            raise IllegalTransition("agent", agent.id, "disabled" if agent.config.disabled else agent.state.value,
+                                    "login")
         agent.logout_pending = False
         agent.pause_pending = ""
         agent.ring_outs = 0
@@ -159,7 +160,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         """Withdraw a pending `logout(when_free=True)`: the agent keeps working (and, on calls
         with a free slot, becomes routable again)."""
         agent = self.agent(agent_id)
-        if not agent.logout_pending:
+        if not agent.logout_pending or agent.config.disabled:  # a disabled agent goes (live_config)
             return
         agent.logout_pending = False
         self._pending_changed(agent)

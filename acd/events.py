@@ -288,6 +288,30 @@ class CallMonitorEnded(Event):
     reason: str = "stopped"
 
 
+@dataclass(frozen=True, slots=True)
+class QueueConfigured(Event):
+    """An admin added a queue or changed its configuration live (`data`: the queue as
+    canonical JSON, `acd.live_config.queue_data`); its waiting calls keep their places."""
+
+    kind: ClassVar[str] = "queue_configured"
+    queue: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfigured(Event):
+    """An admin added an agent or changed it live (skills, groups, capacity, name, disabled);
+    its calls in progress stay. A disabled agent logs out once free and cannot log in."""
+
+    kind: ClassVar[str] = "agent_configured"
+    agent_id: str
+    skills: tuple[tuple[str, int], ...] = ()
+    groups: tuple[str, ...] = ()
+    capacity: int = 1
+    name: str = ""
+    disabled: bool = False
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -315,6 +339,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PartyLeft,
         CallMonitored,
         CallMonitorEnded,
+        QueueConfigured,
+        AgentConfigured,
     )
 }
 

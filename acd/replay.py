@@ -19,16 +19,19 @@ trimmed stream lacks the calls' arrivals).
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from acd import live_config
 from acd.agent import AgentConfig
 from acd.call import CallState
 from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import (
+    AgentConfigured,
     AgentLoggedIn,
     AgentPendingChanged,
     AgentStateChanged,
@@ -43,6 +46,7 @@ from acd.events import (
     CallReoffered,
     CallRingNoAnswer,
     Event,
+    QueueConfigured,
 )
 from acd.queue import QueueConfig
 from acd.transfer_state import call_data, replay_transfer_event
@@ -326,6 +330,11 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
         acd.login(event.agent_id)
     elif isinstance(event, AgentStateChanged):
         _apply_agent(acd, event, following)
+    elif isinstance(event, QueueConfigured | AgentConfigured):
+        if isinstance(event, QueueConfigured):
+            live_config.configure_queue(acd, live_config.queue_from_data(json.loads(event.data)))
+        else:
+            live_config.configure_agent(acd, live_config.agent_from_event(event))
     elif isinstance(event, AgentPendingChanged):
         pending = acd.agent(event.agent_id).logout_pending
         if event.logout and not pending:
@@ -373,6 +382,7 @@ def acd_state(acd: Acd) -> dict[str, Any]:
             "pause_pending": agent.pause_pending,
             "last_ended": agent.last_ended.id if agent.last_ended else None,
             "talk_log": list(agent.talk_log),
+            "config": live_config.agent_event(0.0, agent.config).to_dict(),
             "ring_outs": agent.ring_outs,
         }
         for agent in acd.agents.values()
@@ -402,6 +412,7 @@ def acd_state(acd: Acd) -> dict[str, Any]:
         for call in acd.calls.values()
     }
     return {
+        "queues": {name: live_config.queue_data(queue) for name, queue in acd.queues.items()},
         "agents": agents,
         "calls": calls,
         "waiting": {q: [c.id for c in acd.waiting_calls(q)] for q in acd.queues},

@@ -28,6 +28,7 @@ from acd.agent import STATE_SLOT, Agent, AgentConfig, AgentState
 from acd.call import Call, CallState
 from acd.engine import Acd
 from acd.events import CallAbandoned, CallAnswered, CallAssigned, CallRingNoAnswer, Event
+from acd.live_config import queue_data, queue_from_data
 from acd.queue import QueueConfig
 from acd.replay import Replayed, _ReplayClock
 from acd.transfer_state import arm_parties, call_data, restore_call
@@ -68,6 +69,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "groups": sorted(agent.config.groups),
                 "capacity": agent.config.capacity,
                 "name": agent.config.name,
+                "disabled": agent.config.disabled,
                 "state": agent.state.value,
                 "state_since": agent.state_since,
                 "idle_since": agent.idle_since,
@@ -115,6 +117,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
         "format": FORMAT,
         "at": now,
         "next_seq": _next_seq(acd),
+        "queues": [queue_data(queue) for queue in acd.queues.values()],
         "agents": agents,
         "calls": calls,
         "routable": routable,
@@ -136,8 +139,9 @@ def restore(
     (subscribe them to the ACD, before the tail, to keep them up to date). `agents`: configured agents the snapshot does not know yet.
 
     `into`: a new `Acd` (no call, every agent logged out, as built from the configuration)
-    to restore in place instead of a new one; its queues and options are used, its agents'
-    configurations win over the snapshot's."""
+    to restore in place instead of a new one; its options are used. The snapshot's queues and
+    agents (as edited live, acd/live_config.py) win over its configuration; an older snapshot
+    without queues keeps its queues and its agents' configurations."""
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise SnapshotError(f"not an ACD snapshot of format {FORMAT}")
     if into is not None and (into.calls or any(a.state is not AgentState.LOGGED_OUT for a in into.agents.values())):
@@ -163,14 +167,21 @@ def _restore(
     else:
         acd = into
         acd.clock = clock
+    for queue in data.get("queues", ()):  # as edited live (acd.live_config): the snapshot's win
+        edited = queue_from_data(queue)
+        acd._waiting_in.setdefault(edited.name, {})
+        acd.queues[edited.name] = edited
     for item in data["agents"]:
-        if item["id"] in acd.agents:
-            continue
-        acd.add_agent(
-            AgentConfig(
-                item["id"], dict(item["skills"]), frozenset(item["groups"]), int(item["capacity"]), item["name"]
-            )
+        config = AgentConfig(
+            item["id"], dict(item["skills"]), frozenset(item["groups"]), int(item["capacity"]), item["name"],
+            bool(item.get("disabled", False)),
         )
+        if item["id"] not in acd.agents:
+            acd.add_agent(config)
+        elif "queues" in data:  # a snapshot that keeps live edits: its agents win too
+            agent = acd.agents[item["id"]]
+            agent.config = config
+            agent.capacity = config.capacity
     for config in configured:
         if config.id not in acd.agents:
             acd.add_agent(config)

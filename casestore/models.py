@@ -327,6 +327,24 @@ class LiveSetting(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
 
 
+class AcdConfigVersion(Base):
+    """One version of a queue or an agent as edited live (casestore/acd_config.py): the data
+    is the item as the configuration file writes it (JSON); the newest version is the one the
+    ACD runs."""
+
+    __tablename__ = "acd_config_versions"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # queue | agent
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+
+    __table_args__ = (CheckConstraint("kind IN ('queue', 'agent')", name="kind_known"),)
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -355,3 +373,4 @@ API_TOKENS = _table(ApiToken)
 WEB_SESSIONS = _table(WebSession)
 AUDIT_LOG = _table(AuditEntry)
 LIVE_SETTINGS = _table(LiveSetting)
+ACD_CONFIG_VERSIONS = _table(AcdConfigVersion)

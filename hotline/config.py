@@ -206,6 +206,7 @@ def parse_agent(raw: Any, where: str) -> AgentConfig:
             skills=_skills(data.get("skills"), f"{where}({agent_id}).skills"),
             groups=frozenset(str(g) for g in data.get("groups") or ()),
             capacity=int(data.get("capacity", 1)),
+            disabled=bool(data.get("disabled", False)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}({agent_id}): {exc}") from exc

@@ -8,7 +8,8 @@
 3. the ACD's durability (`state`; docs/state.md): restored from the local journal and
    journaled (default), or one fenced leader on Redis (`mode: cluster`),
 4. the case store (`store`; schema checked, orphaned calls closed except those the ACD
-   restored, writer subscribed), then the menus and the emergency override kept in it,
+   restored, writer subscribed), then the queues and agents, the menus and the emergency
+   override kept in it,
    the service process (`service`, `messaging`, `smtp`: routing, escalation, customer
    messages; docs/service.md), the first-run check (no admin yet: a one-time setup link on the console),
    and its backup schedule (`backup`, when `serve` is true; docs/backup.md),
@@ -64,6 +65,7 @@ from hotline.phone import set_default_region
 from hotline.queue_log import FileSink, QueueLog
 from hotline.service_process.follow_up_calls import FollowUpCalls
 from hotline.service_process.wiring import SERVICE_KEY, follow_up_queue, service_cleanup_ctx
+from hotline.web.acd_admin.service import acd_config_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
 from hotline.web.emergency.service import emergency_ctx as audited_emergency_ctx
@@ -191,7 +193,7 @@ def build_app(
         ivr_config = parse_ivr_settings(config.section("ivr"))
     except IvrConfigError as exc:
         raise ConfigError(f"{config.path}: {exc}") from exc
-    registry = MenuRegistry(clock, queues=[q.name for q in config.queues])
+    registry = MenuRegistry(clock, queues=acd.queues.keys())  # live: queues added on the admin page count
     menu_files = [config.resolve(p) for p in ivr_config.menus]
     checked = check_menu_files(registry, menu_files)
     check_menu_names(config, sorted({r.menu.name for r in checked if r.menu is not None}))
@@ -249,6 +251,9 @@ def build_app(
             cluster_ctx(durability, acd, cast(ScopedClock, acd_clock), leader_only,
                         lambda app: app[STORE_KEY].writer_instance)
         )
+    # queues and agents edited live, kept in the store (the file's are the first import)
+    app.cleanup_ctx.append(acd_config_ctx(config, acd, clock.now,
+                                          leader=(lambda app: app[CLUSTER_KEY].leader) if cluster else None))
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
     app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
     # the emergency switch's own record and audit (web/emergency), beside the durable override above

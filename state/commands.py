@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from acd import live_config
 from acd.engine import Acd
 from acd.errors import (
     AcdError,
@@ -41,6 +42,8 @@ ARGS: Mapping[str, frozenset[str]] = {
     "leave": frozenset({"call_id", "agent_id"}),
     "monitor": frozenset({"call_id", "supervisor", "mode"}),
     "unmonitor": frozenset({"call_id", "supervisor", "reason"}),
+    "configure_queue": frozenset({"data"}),  # acd.live_config: the queue as plain data
+    "configure_agent": frozenset({"data"}),  # the agent's fields (AgentConfig's)
 }
 
 
@@ -69,7 +72,11 @@ def execute(acd: Acd, op: str, args: Mapping[str, Any]) -> None:
     if allowed is None or not set(args) <= allowed:
         raise CommandError({"ok": False, "error": "bad_command", "message": f"not an ACD command: {op} {sorted(args)}"})
     values = dict(args)
-    if op == "arrive":
+    if op == "configure_queue":
+        live_config.configure_queue(acd, live_config.queue_from_data(values["data"]))
+    elif op == "configure_agent":
+        live_config.configure_agent(acd, live_config.agent_from_data(values["data"]))
+    elif op == "arrive":
         acd.arrive(values.pop("call_id"), values.pop("queue"), **values)
     elif op in AGENT_OPS:
         getattr(acd, op)(values.pop("agent_id"), **values)

@@ -103,6 +103,7 @@ AGENT = strict(
         "skills": optional(_SKILLS),
         "groups": optional(list_of(NAME)),
         "capacity": count(1, 100),
+        "disabled": BOOL,
     },
     required=("id",),
 )

@@ -26,7 +26,7 @@ from casestore.service_process.rules import (
 from casestore.service_process.survey_links import BadSurveyLink, issue, parse_sms_score, verify
 from hotline.notify.sms import DeliveryError
 from hotline.phone import to_e164
-from hotline.service_process.templates import SUBJECTS, default_text, language_of, render
+from hotline.service_process.templates import SUBJECTS, language_of, message_body, render
 
 if TYPE_CHECKING:
     from hotline.service_process.follow_up_calls import FollowUpCalls
@@ -128,9 +128,7 @@ class ServiceProcess:
                 contact.case_id, token.nonce, channel=channel, recipient=recipient, expires_at=token.expires_at,
             )
             link = f"{self.public_url}/survey/{text}?lang={language}"  # the page in their language
-        stored = await self.outreach.template(event, channel, language)
-        body = render(stored[1] if stored else default_text(event, channel, language),
-                      case=number, link=link, status=event)
+        body = await message_body(self.outreach, event, channel, language, case=number, link=link, status=event)
         due_by = self.clock() + self.rules.notify_within_minutes * 60
         message_id = await self.outreach.add_message(
             contact.case_id, event=event, channel=channel, recipient=recipient, language=language, body=body,

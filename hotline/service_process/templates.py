@@ -4,6 +4,11 @@ customer's language (else English). `$case`, `$link` and `$status` are filled in
 from __future__ import annotations
 
 from string import Template
+from typing import Protocol
+
+
+class TemplateSource(Protocol):
+    async def template(self, event: str, channel: str, language: str) -> tuple[int, str] | None: ...
 
 DEFAULTS: dict[tuple[str, str, str], str] = {
     ("resolved", "sms", "en"): "Hotline: your request $case is resolved. Rate us 1-5 by replying, or at $link",
@@ -35,3 +40,15 @@ def render(text: str, **values: str) -> str:
 def language_of(raw: str | None) -> str:
     code = (raw or "en").split("-")[0].lower()
     return code if code in LANGUAGES else "en"
+
+
+async def current_text(source: TemplateSource, event: str, channel: str, language: str) -> tuple[int, str]:
+    """The text a message of `event` by `channel` in `language` is made from now: the admin's
+    newest version (its number), else the built-in default (version 0)."""
+    stored = await source.template(event, channel, language)
+    return stored if stored is not None else (0, default_text(event, channel, language))
+
+
+async def message_body(source: TemplateSource, event: str, channel: str, language: str, **values: str) -> str:
+    """The message as the customer gets it (the admin page's preview uses the same)."""
+    return render((await current_text(source, event, channel, language))[1], **values)

@@ -21,6 +21,8 @@ from hotline.web.accounts import pages as accounts_pages
 from hotline.web.accounts import people as accounts_people
 from hotline.web.accounts import routes as accounts_routes
 from hotline.web.accounts.service import AccountService
+from hotline.web.acd_admin import pages as acd_admin_pages
+from hotline.web.acd_admin import routes as acd_admin_routes
 from hotline.web.agents import routes as agents_routes
 from hotline.web.answers import routes as answers_routes
 from hotline.web.base.api import ApiRegistry
@@ -49,6 +51,8 @@ from hotline.web.menus import routes as menus_routes
 from hotline.web.reference import routes as reference_routes
 from hotline.web.survey import pages as survey_pages
 from hotline.web.telephony import routes as telephony_routes
+from hotline.web.texts import pages as texts_pages
+from hotline.web.texts import routes as texts_routes
 from hotline.web.wallboard import pages as wallboard_pages
 from hotline.web.wallboard import routes as wallboard_routes
 from hotline.web.wallboard.service import WallboardService
@@ -61,18 +65,22 @@ log = logging.getLogger("hotline.web")
 FEATURES = (
     "base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
     "desktop", "cases", "calls_list", "workorders", "survey", "answers", "wallboard", "ivr_editor", "telephony",
+    "acd_admin",
+    "texts",
 )
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes,
     desktop_routes.routes, cases_routes.routes, calls_list_routes.routes, workorders_routes.routes,
     answers_routes.routes, wallboard_routes.routes, ivr_editor_routes.routes, telephony_routes.routes,
+    acd_admin_routes.routes,
+    texts_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
     reference_routes.add_pages, desktop_pages.add_pages, cases_pages.add_pages, calls_list_pages.add_pages,
     survey_pages.add_pages, workorders_pages.add_pages, answers_routes.add_pages, wallboard_pages.add_pages,
-    ivr_editor_pages.add_pages,
+    ivr_editor_pages.add_pages, acd_admin_pages.add_pages, texts_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 

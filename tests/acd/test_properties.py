@@ -30,6 +30,7 @@ from acd.events import (
     CallRingNoAnswer,
     Event,
 )
+from acd.live_config import configure_agent, configure_queue
 from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
 
 QUEUES = (
@@ -193,7 +194,8 @@ class AcdMachine(RuleBasedStateMachine):
 
     @rule(agent_id=st.sampled_from(AGENT_IDS))
     def login(self, agent_id: str) -> None:
-        self._agent_op(agent_id, self.states[agent_id] is AgentState.LOGGED_OUT, "login")
+        legal = self.states[agent_id] is AgentState.LOGGED_OUT and not self.acd.agents[agent_id].config.disabled
+        self._agent_op(agent_id, legal, "login")
 
     @rule(agent_id=st.sampled_from(AGENT_IDS))
     def logout(self, agent_id: str) -> None:
@@ -230,6 +232,48 @@ class AcdMachine(RuleBasedStateMachine):
         assert agent.config is config and set(agent.calls) >= calls
         if state is not AgentState.AVAILABLE:
             assert agent.state is state
+
+    @rule(index=st.integers(0, len(QUEUES) - 1), skills=st.sampled_from([
+        {}, {"booking": 2}, {"booking": 9}, {"refund": 3, "lang_en": 4}, {"general": 6},
+    ]), policy=st.sampled_from(list(RoutingPolicy)), escalation=st.sampled_from([
+        (), (EscalationStep(10.0, min_level=1),), (EscalationStep(5.0, groups=frozenset({"supervisors"})),
+                                                  EscalationStep(50.0, min_level=2)),
+    ]), max_wait=st.sampled_from([None, 30.0, 400.0]), ring_timeout=st.sampled_from([None, 10.0]))
+    def configure_queue(self, index: int, skills: dict[str, int], policy: RoutingPolicy,
+                        escalation: tuple[EscalationStep, ...], max_wait: float | None,
+                        ring_timeout: float | None) -> None:
+        """An admin edits a queue live: its waiting calls stay, in the same order (those not
+        offered at once to an agent the new skills make eligible); calls in progress stay."""
+        old = QUEUES[index]
+        name = old.name
+        config = dataclasses.replace(old, skills=skills, policy=policy, escalation=escalation,
+                                     max_wait=max_wait, ring_timeout=ring_timeout)
+        acd = self.acd
+        waiting = [c.id for c in acd.waiting_calls(name)]
+        busy = {c.id: c.state for c in acd.calls.values() if c.state is not CallState.QUEUED}
+        configure_queue(acd, config)
+        assert acd.queues[name] == config
+        still = [c.id for c in acd.waiting_calls(name)]
+        assert still == [c for c in waiting if c in still], "a waiting call lost its place"
+        for call_id in waiting:
+            assert call_id in acd.calls, "a waiting call was dropped by the edit"
+            assert acd.calls[call_id].state in (CallState.QUEUED, CallState.RINGING, CallState.ON_CALL)
+        for call_id, state in busy.items():
+            assert acd.calls[call_id].state is state, "a call in progress was disturbed"
+
+    @rule(agent_id=st.sampled_from(AGENT_IDS), disabled=st.booleans())
+    def configure_agent(self, agent_id: str, disabled: bool) -> None:
+        """Disabling an agent: it keeps its calls, logs out once free, cannot log in."""
+        agent = self.acd.agents[agent_id]
+        calls = set(agent.calls)
+        configure_agent(self.acd, dataclasses.replace(agent.config, disabled=disabled))
+        assert set(agent.calls) >= calls
+        if disabled:
+            assert not routable(agent)
+            if not agent.calls:
+                assert agent.state is AgentState.LOGGED_OUT
+            with pytest.raises(IllegalTransition):
+                self.acd.login(agent_id)
 
     @rule(agent_id=st.sampled_from(AGENT_IDS))
     def unpause(self, agent_id: str) -> None:

@@ -4,6 +4,7 @@ with the same operations."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from acd import live_config
 from acd.agent import AgentConfig
 from acd.call import CallState
 from acd.clock import VirtualClock
@@ -63,6 +65,21 @@ SKILLS: tuple[tuple[dict[str, int], frozenset[str]], ...] = (
     ({"booking": 9, "refund": 4, "lang_ko": 9, "lang_en": 9, "general": 9}, frozenset()),
 )
 AGENT_IDS = [f"a{i}" for i in range(len(SKILLS))]
+QUEUE_EDITS = (
+    dataclasses.replace(QUEUES[0], skills={"booking": 7}, escalation=(EscalationStep(10.0, min_level=3),)),
+    dataclasses.replace(QUEUES[0], skills={}, policy=RoutingPolicy.BEST_SKILL, max_wait=None),
+    dataclasses.replace(QUEUES[1], skills={"refund": 2}, overflow="general", max_wait=20.0),
+    dataclasses.replace(QUEUES[2], skills={"general": 6, "lang_ko": 1}, ring_timeout=5.0),
+    QueueConfig("claims", skills={"refund": 3}, overflow="refund", max_wait=30.0),
+    dataclasses.replace(QUEUES[2], overflow="booking"),  # refused: booking -> general -> booking
+)
+AGENT_EDITS = (
+    lambda c: dataclasses.replace(c, skills={**c.skills, "general": 8}),
+    lambda c: dataclasses.replace(c, skills={"booking": 9, "refund": 9}, groups=frozenset({"overflow"})),
+    lambda c: dataclasses.replace(c, capacity=max(1, c.capacity - 1)),
+    lambda c: dataclasses.replace(c, capacity=c.capacity + 1),
+    lambda c: dataclasses.replace(c, disabled=not c.disabled),
+)
 
 ARRIVE = st.tuples(
     st.just("arrive"),
@@ -86,6 +103,9 @@ OPS = st.one_of(
     # matter: on a free agent when_free logs out at once, and cancel does nothing.
     st.tuples(st.sampled_from(["busy_logout_when_free", "pending_cancel_logout"]), st.integers(0, 50)),
     st.tuples(st.just("advance"), st.sampled_from([0.0, 1.0, 5.0, 5.0, 12.0, 25.0, 45.0, 100.0])),
+    # An admin's live edits (acd.live_config): in the stream, so the rebuild has them too.
+    st.tuples(st.just("edit_queue"), st.integers(0, len(QUEUE_EDITS) - 1)),
+    st.tuples(st.just("edit_agent"), st.sampled_from(AGENT_IDS), st.integers(0, len(AGENT_EDITS) - 1)),
 )
 
 
@@ -120,6 +140,10 @@ def run(acd: Acd, clock: VirtualClock, op: tuple[Any, ...], serial: list[int]) -
             calls = sorted(c.id for c in acd.calls.values() if c.state in wanted)
             if calls:
                 getattr(acd, name)(calls[op[1] % len(calls)])
+        elif name == "edit_queue":
+            live_config.configure_queue(acd, QUEUE_EDITS[op[1]])
+        elif name == "edit_agent":
+            live_config.configure_agent(acd, AGENT_EDITS[op[2]](acd.agent(op[1]).config))
         elif name == "pause":
             acd.pause(op[1], "lunch")
         elif name == "disposition":

@@ -118,5 +118,9 @@ def test_not_a_snapshot_is_refused() -> None:
     live.login("a0")
     live.arrive("c1", "booking")
     data = take(live)
+    older = {k: v for k, v in data.items() if k != "queues"}  # a snapshot from before live edits
     with pytest.raises(SnapshotError, match="not configured"):
-        restore(data, [q for q in QUEUES if q.name != "booking"])
+        restore(older, [q for q in QUEUES if q.name != "booking"])
+    # one that keeps its queues (as edited live) brings them along
+    replayed, _ = restore(data, [q for q in QUEUES if q.name != "booking"])
+    assert replayed.acd.queues["booking"] == QUEUES[0]

@@ -217,6 +217,24 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
         headers=admin))
     await tour.check(await c.get("/api/answers?q=refund&language=en&call_id=call-1", headers=agent))
     await tour.check(await c.get("/api/answers?language=english", headers=agent))  # 400
+    await tour.check(await c.get("/api/message-templates", headers=admin))
+    await tour.check(await c.get("/api/answers/refund-window/versions", headers=admin))
+    # queues and agents edited live (hotline/web/acd_admin)
+    await tour.check(await c.get("/api/admin/queues", headers=admin))
+    await tour.check(await c.get("/api/admin/agents", headers=admin))
+    await tour.check(await c.post("/api/admin/queues", json={"item": {"name": "claims", "skills": {"refund": 2}}},
+                                  headers=admin))
+    await tour.check(await c.post("/api/admin/queues", json={"item": {"name": "claims", "policy": "x"}},
+                                  headers=admin))  # 422
+    await tour.check(await c.post("/api/admin/agents", json={"item": {"id": "1004", "skills": {"claims": 4}}},
+                                  headers=admin))
+    await tour.check(await c.get("/api/admin/queues/claims/versions", headers=admin))
+    await tour.check(await c.get("/api/admin/agents/1004/versions", headers=admin))
+    await tour.check(await c.get("/api/admin/queues/booking/diff?a=1&b=1", headers=admin))
+    await tour.check(await c.get("/api/admin/agents/1004/diff?a=1&b=2", headers=admin))
+    await tour.check(await c.post("/api/admin/agents/1004/rollback", json={"version": 1}, headers=admin))
+    await tour.check(await c.post("/api/admin/queues/claims/rollback", json={"version": 1}, headers=admin))
+    await tour.check(await c.post("/api/admin/agents/1004/disabled", json={"disabled": True}, headers=admin))
     await web_rig.app[SERVICE_KEY].outreach.add_follow_up(case.id, web_rig.clock.now())
     tasks = await tour.check(await c.get("/api/follow-ups", headers=agent))
     task = tasks["tasks"][0]["id"]

@@ -1,7 +1,7 @@
 """call segments: who talked when on a call (transfers, consultations, conferences)
 
 Revision ID: 0012_call_segments
-Revises: 0009_admin_config
+Revises: 0010_acd_config
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012_call_segments'
-down_revision = '0009_admin_config'
+down_revision = '0010_acd_config'
 branch_labels = None
 depends_on = None
 

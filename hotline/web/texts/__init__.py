@@ -1,0 +1,1 @@
+"""Admins edit the customer message templates and the common-answers library (docs/service.md)."""
