@@ -47,7 +47,7 @@ from hotline.cluster import (
 )
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
-from hotline.durability import RESTORED_KEY, acd_state_ctx, emergency_ctx, journal_folder, menus_ctx
+from hotline.durability import RESTORED_KEY, acd_state_ctx, journal_folder, menus_ctx
 from hotline.health import (
     Check,
     add_health_routes,
@@ -62,7 +62,7 @@ from hotline.phone import set_default_region
 from hotline.service_process.wiring import service_cleanup_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
-from hotline.web.emergency.service import emergency_ctx as audited_emergency_ctx
+from hotline.web.emergency.service import emergency_ctx
 from hotline.web.menus.service import MENU_FILES_KEY, MENUS_KEY, check_menu_files
 from hotline.web.setup import setup_web
 from hotline.web.wallboard.routes import WALLBOARD_KEY
@@ -226,9 +226,8 @@ def build_app(
                         lambda app: app[STORE_KEY].writer_instance)
         )
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
-    app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
-    # the emergency switch's own record and audit (web/emergency), beside the durable override above
-    app.cleanup_ctx.append(audited_emergency_ctx)
+    # the emergency override: stored with its audit, restored, followed from other nodes (web/emergency)
+    app.cleanup_ctx.append(emergency_ctx)
     app.cleanup_ctx.append(alerts_ctx(app[WALLBOARD_KEY]))  # wallboard alerts, checked periodically
     # the service process after the call: needs the store (docs/service.md)
     app.cleanup_ctx.append(service_cleanup_ctx(config, clock, twilio_http_client=twilio_http_client))
@@ -248,7 +247,7 @@ def build_app(
         return metrics.speech.wrap(app.get(SPEECH_KEY))
 
     if asterisk_on and asterisk:
-        from asterisk.service import AsteriskService, cleanup_ctx
+        from asterisk.service import ASTERISK_KEY, AsteriskService, cleanup_ctx
         from asterisk.settings import parse_settings
 
         try:
@@ -256,30 +255,53 @@ def build_app(
         except ValueError as exc:
             raise ConfigError(f"{config.path}: {exc}") from exc
 
-        def asterisk_service(app: web.Application) -> AsteriskService:
+        def asterisk_service(app: web.Application, **mode: Any) -> AsteriskService:
             store = app[STORE_KEY]
             return AsteriskService(
                 asterisk_settings, acd, registry, clock=clock, recognizer=recognizer(app),
                 writer=store.writer_instance, recordings=store.recordings,
                 directory=StoreDirectory(store.cases), emergency=emergency,
                 ivr_settings=ivr_config.run,
-                before_action=(lambda: app[CLUSTER_KEY].persisted()) if cluster else None,
+                before_action=(lambda: app[CLUSTER_KEY].persisted()) if cluster else None, **mode,
             )
 
-        (leader_only.contexts if cluster else app.cleanup_ctx).append(cleanup_ctx(asterisk_service))
+        if cluster:  # FastAGI and the IVR on every node, AMI and call control on the leader
+            from hotline.cluster_agi import FRONT_KEY, ClusterHandover, front_check
+
+            handover = ClusterHandover(lambda: app[CLUSTER_KEY], lambda: app.get(ASTERISK_KEY))
+
+            async def asterisk_front(app: web.Application) -> AsyncIterator[None]:
+                front = app[FRONT_KEY] = asterisk_service(app, handover=handover, serve_ami=False)
+                await front.start()
+                try:
+                    yield
+                finally:
+                    await front.stop()
+                    await handover.close()
+
+            app.cleanup_ctx.append(asterisk_front)
+            leader_only.contexts.append(cleanup_ctx(lambda app: asterisk_service(app, serve_agi=False)))
+        else:
+            app.cleanup_ctx.append(cleanup_ctx(asterisk_service))
 
         async def asterisk_recordings(app: web.Application) -> AsyncIterator[None]:
             from asterisk.callback import CALLBACK_SOURCE
-            from asterisk.service import ASTERISK_KEY
 
             app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
             app[RECORDING_CONTROLS_KEY][CALLBACK_SOURCE] = app[ASTERISK_KEY]  # callbacks' ACD source
             yield
 
         (leader_only.contexts if cluster else app.cleanup_ctx).append(asterisk_recordings)
-        from asterisk.service import ASTERISK_KEY
-
         ready["asterisk"] = asterisk_check(ASTERISK_KEY)
+        if cluster:  # a follower is ready with its FastAGI front; the leader also needs AMI
+            leader_check = ready["asterisk"]
+
+            async def cluster_asterisk(app: web.Application) -> str | None:
+                if app[CLUSTER_KEY].leader:
+                    return await leader_check(app)
+                return front_check(app)
+
+            ready["asterisk"] = cluster_asterisk
         metrics.watch_asterisk(lambda: app.get(ASTERISK_KEY))
 
         prompts_dir = asterisk_settings.prompts_dir
