@@ -77,16 +77,20 @@ def cluster_ctx(
     clock: ScopedClock,
     leader_only: LeaderOnly,
     writer_of: Callable[[web.Application], Any],
+    in_ivr: Callable[[web.Application], Iterable[str]] = lambda app: (),
 ) -> Ctx:
-    """Join the cluster (after the case store's context: the writer exists)."""
+    """Join the cluster (after the case store's context: the writer exists). `in_ivr`: the
+    calls in this node's own IVR now (kept open at a take-over)."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async def promoted(tail: list[Event]) -> None:
             writer = writer_of(app)
             if writer is not None:
-                # Only a leader runs adapters: an open call the ACD does not have was left by
-                # the old leader (in its IVR when it died); the ACD's own stay open.
-                keep = set(acd.calls) | call_ids(tail)
+                # An open call the ACD does not have was in an IVR: the dead leader's (closed
+                # here as interrupted), or a live follower's (closed too, and resumed by the
+                # writer when it reaches a queue or ends in the IVR: both rewrite the row's
+                # end); the ACD's own and those in this node's IVR stay open.
+                keep = set(acd.calls) | call_ids(tail) | set(in_ivr(app))
                 agents = {a.id for a in acd.agents.values() if a.state.value != "logged_out"}
                 try:
                     await writer.close_orphans(keep_calls=keep, keep_agents=agents)

@@ -127,6 +127,14 @@ def check_menu_names(config: HotlineConfig, known: list[str]) -> None:
         raise ConfigError(f"{config.path}: " + f"\n{config.path}: ".join(unknown) + f" (menus: {have})")
 
 
+def _calls_in_ivr(app: web.Application) -> list[str]:
+    """The calls in this node's FastAGI IVR now (cluster mode)."""
+    from hotline.cluster_agi import FRONT_KEY
+
+    front = app.get(FRONT_KEY)
+    return [] if front is None else [k for k, run in front.runs.items() if not run.done.is_set()]
+
+
 def _backup_settings(config: HotlineConfig) -> BackupSettings | None:
     base = config.path.resolve().parent if config.path is not None else None
     try:
@@ -223,7 +231,7 @@ def build_app(
         add_cluster_routes(app)
         app.cleanup_ctx.append(
             cluster_ctx(durability, acd, cast(ScopedClock, acd_clock), leader_only,
-                        lambda app: app[STORE_KEY].writer_instance)
+                        lambda app: app[STORE_KEY].writer_instance, in_ivr=_calls_in_ivr)
         )
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
     # the emergency override: stored with its audit, restored, followed from other nodes (web/emergency)
