@@ -342,6 +342,7 @@ def build_app(
             recordings=lambda app: app[STORE_KEY].recordings,
             http_client=twilio_http_client, clock=clock, emergency=emergency,
             directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
+            acting=(lambda: app[CLUSTER_KEY].leader) if cluster else None,
         )
         if cluster:  # Twilio webhooks reach the leader (a follower answers 503)
             prefix = twilio_settings.path_prefix if twilio_settings is not None else "/twilio"

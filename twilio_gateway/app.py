@@ -127,6 +127,7 @@ def setup_twilio(
     emergency: EmergencyState | None = None,
     ivr_config: IvrConfig | None = None,
     on_ivr_event: Callable[[IvrEvent], None] | None = None,
+    acting: Callable[[], bool] | None = None,
 ) -> None:
     """Add the Twilio webhooks and Media Stream endpoint to `app` (before it starts).
 
@@ -171,6 +172,7 @@ def setup_twilio(
                 registry=sink,
                 fetcher=media,
                 on_ivr_event=on_ivr_event,
+                **({"acting": acting} if acting is not None else {}),
             )
             app[GATEWAY_KEY] = gateway
             try:

@@ -131,7 +131,11 @@ class TwilioGateway:
         registry: RecordingRegistry | None = None,
         fetcher: MediaFetcher | None = None,
         on_ivr_event: Callable[[IvrEvent], None] | None = None,
+        acting: Callable[[], bool] = lambda: True,
     ) -> None:
+        """`acting`: this process runs the ACD (a cluster follower's ACD is a replica of the
+        leader's: its decisions are the leader's to carry out)."""
+        self.acting = acting
         self.settings = settings
         self.on_ivr_event = on_ivr_event
         self.acd = acd
@@ -482,7 +486,13 @@ class TwilioGateway:
     # -- the ACD's decisions ---------------------------------------------------------------
 
     def _on_acd_event(self, event: Event) -> None:
+        if not self.acting():
+            return
         call = self.calls.get(getattr(event, "call_id", ""))
+        if call is None and isinstance(event, CallAssigned):
+            # a call restored from the journal (or taken over from a dead leader) that no
+            # webhook has brought back yet: its caller is on hold at Twilio, dial the agent now
+            call = self._adopt(event.call_id)
         if call is None:
             return
         if isinstance(event, CallAssigned):
