@@ -2,10 +2,10 @@
 while it leads, the case-store writer fed only by the leader, the API's agent actions sent
 to the leader from a follower.
 
-Call control choice: the node holding the lease runs the Asterisk adapter (the AMI link and
-the FastAGI server) and the Twilio webhooks; followers keep the ACD replica, serve the API
-and pages, and forward agent actions. Asterisk reaches the FastAGI server of whichever node
-leads (several `agi://` hosts in the dialplan, or one address moved with the lease); after a
+Call control choice: the node holding the lease runs the AMI link and call control; every
+node runs a FastAGI server with the IVR (hotline/cluster_agi.py) and serves the Twilio
+webhooks (hotline/cluster_twilio.py), sending the calls' ACD operations to the leader;
+followers keep the ACD replica, serve the API and pages, and forward agent actions. After a
 take-over the new leader's AMI resync takes the parked callers back with their places.
 """
 
@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from acd.engine import Acd
 from acd.events import Event, Subscriber
@@ -116,20 +115,6 @@ def cluster_ctx(
             await node.stop()
 
     return ctx
-
-
-def follower_refuses(prefixes: tuple[str, ...]) -> Any:
-    """Middleware: requests for leader-only routes (Twilio webhooks) get 503 on a follower,
-    so Twilio uses its fallback URL (another node) instead of a replica acting alone."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        node = request.app.get(CLUSTER_KEY)
-        if node is not None and not node.leader and request.path.startswith(prefixes):
-            raise web.HTTPServiceUnavailable(text="not the leader", headers={"Retry-After": "1"})
-        return await handler(request)
-
-    return middleware
 
 
 async def cluster_view(request: web.Request) -> web.Response:

@@ -43,7 +43,6 @@ from hotline.cluster import (
     LeaderWriterSource,
     add_cluster_routes,
     cluster_ctx,
-    follower_refuses,
 )
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
@@ -133,6 +132,13 @@ def _calls_in_ivr(app: web.Application) -> list[str]:
 
     front = app.get(FRONT_KEY)
     return [] if front is None else [k for k, run in front.runs.items() if not run.done.is_set()]
+
+
+def _cluster_ops(app: web.Application) -> Any:
+    """Where a Twilio webhook's ACD operations run: here while leading, else on the leader."""
+    from hotline.cluster_twilio import ClusterOps
+
+    return ClusterOps(lambda: app[CLUSTER_KEY])
 
 
 def _backup_settings(config: HotlineConfig) -> BackupSettings | None:
@@ -342,10 +348,9 @@ def build_app(
             recordings=lambda app: app[STORE_KEY].recordings,
             http_client=twilio_http_client, clock=clock, emergency=emergency,
             directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
+            # cluster: every node serves the webhooks, the ACD's operations run on the leader
             acting=(lambda: app[CLUSTER_KEY].leader) if cluster else None,
+            ops=_cluster_ops if cluster else None,
         )
-        if cluster:  # Twilio webhooks reach the leader (a follower answers 503)
-            prefix = twilio_settings.path_prefix if twilio_settings is not None else "/twilio"
-            app.middlewares.append(follower_refuses((prefix,)))
     add_health_routes(app, ready)
     return app
