@@ -103,7 +103,7 @@ async def emergency_ctx(app: web.Application) -> AsyncIterator[None]:
         unknown = set(state.current().scope) - known_scopes(app[MENUS_KEY])
         log.warning("emergency override restored ON (scope %s)%s", scope,
                     f"; scopes no menu has now: {sorted(unknown)}" if unknown else "")
-    watcher = asyncio.get_running_loop().create_task(_follow(settings, state, stored), name="emergency-follow")
+    watcher = asyncio.get_running_loop().create_task(follow(settings, state, stored), name="emergency-follow")
     try:
         yield
     finally:
@@ -112,11 +112,12 @@ async def emergency_ctx(app: web.Application) -> AsyncIterator[None]:
             await watcher
 
 
-async def _follow(settings: LiveSettings, state: EmergencyState, seen: Mapping[str, Any] | None) -> None:
+async def follow(settings: LiveSettings, state: EmergencyState, seen: Mapping[str, Any] | None, *,
+                 poll: float = POLL) -> None:
     """Apply a stored override that changed since it was last read and differs from the
     running one (a switch on this node stores what it runs already: nothing to apply)."""
     while True:
-        await asyncio.sleep(POLL)
+        await asyncio.sleep(poll)
         try:
             stored = await settings.get(SETTING)
         except Exception as exc:  # the store is away: the running override stays
