@@ -485,8 +485,14 @@ class TwilioGateway:
             call.callback_number = request.callback_number
             return render_hangup(prompts, self.settings)
         call.phase = Phase.WAITING
-        self._arm_hold(call)
         acd_call = self.acd.calls.get(call.sid)
+        if not self.acting() and acd_call is not None and acd_call.state is not CallState.QUEUED:
+            # queued on the leader, and an agent assigned at once: the leader's gateway dials
+            # over REST; this node only answers the hold TwiML the REST update replaces
+            held = self._hold_document(call, prompts)
+            self._forget(call)
+            return held
+        self._arm_hold(call)
         if acd_call is not None and acd_call.state is CallState.RINGING:
             document = self._dial_document(call, acd_call.agent_id, prompts)
             if document is not None:

@@ -2,7 +2,8 @@
 case store), each with its own public URL; Twilio's REST API is a loopback stand-in. A call
 whose webhooks reach the follower runs its IVR there, is queued and routed by the leader
 (whose gateway dials the agent over REST, so the agent's webhooks go to the leader), a
-follower's `status` webhook abandons a waiting call on the leader, and after the leader is
+follower's `status` webhook abandons a waiting call on the leader, a call assigned at once is
+dialled by the leader only, and after the leader is
 killed with kill -9 a caller on hold through the follower keeps their call and is dialled by
 it as the new leader. One record per call in the case store."""
 
@@ -77,7 +78,7 @@ async def test_twilio_webhooks_on_a_follower_routed_by_the_leader_and_across_kil
         nodes.append(Node(f"node{i}", path, api_port, 0, folder / "serve.log"))
     await asyncio.to_thread(upgrade, nodes[0].config)
     leader, follower = nodes
-    routed, gone, kept = call_sid(0xC1), call_sid(0xC2), call_sid(0xC3)
+    routed, gone, kept, fast = call_sid(0xC1), call_sid(0xC2), call_sid(0xC3), call_sid(0xC4)
     try:
         leader.start()
         await until(lambda: leader.get("/api/cluster")["leader"], what="node0 leads")
@@ -112,7 +113,22 @@ async def test_twilio_webhooks_on_a_follower_routed_by_the_leader_and_across_kil
             assert status in (200, 204)
             await until(lambda: gone not in [c["id"] for c in leader.get("/api/live")["calls"]], what="abandoned")
 
-            # 3. A caller on hold through the follower; the leader is killed; the follower leads,
+            # 3. An agent free when a call is queued through the follower: the leader assigns
+            #    it at once and dials over REST; the follower answers the hold TwiML only.
+            status, _ = follower.request("POST", "/api/agents/1002/state", {"action": "login"})
+            assert status == 200
+            hold = await queue(fast, "+821011110004")
+            assert hold.find("Dial") is None and hold.find("Redirect") is not None
+            dial = await _dialled(rest, fast)
+            assert dial.get("action") == f"{leader.base}/twilio/dial?call={fast}&agent=1002"
+            assert len([s for s, _ in rest.updates if s == fast]) == 1  # dialled once, by the leader
+            await at_leader.post(f"/twilio/agent?call={fast}&agent=1002", form(call_sid(0xA3), CallStatus="in-progress"))
+            await at_leader.twiml(f"/twilio/dial?call={fast}&agent=1002", form(fast, DialCallStatus="completed"))
+            await until(lambda: follower.get("/api/agents/1002")["state"] == "available", what="1002 free")
+            status, _ = follower.request("POST", "/api/agents/1002/state", {"action": "logout"})
+            assert status == 200
+
+            # 4. A caller on hold through the follower; the leader is killed; the follower leads,
             #    the caller's next hold round gets the hold loop, the next agent is dialled.
             await queue(kept, "+821011110003")
             await until(lambda: kept in [c["id"] for c in follower.get("/api/live")["calls"]], what="third queued")
@@ -137,7 +153,8 @@ async def test_twilio_webhooks_on_a_follower_routed_by_the_leader_and_across_kil
     async with open_store(store_url) as store, store.engine.connect() as conn:
         rows = (await conn.execute(select(CALLS.c.id, CALLS.c.outcome, CALLS.c.agent_id))).all()
     outcomes = {row.id: (row.outcome, row.agent_id) for row in rows}
-    assert len(rows) == len(outcomes) == 3  # one record per call
+    assert len(rows) == len(outcomes) == 4  # one record per call
     assert outcomes[routed] == ("answered", "1001")
     assert outcomes[gone][0] == "abandoned"
     assert outcomes[kept] == ("answered", "1002")
+    assert outcomes[fast] == ("answered", "1002")

@@ -12,7 +12,7 @@ import contextlib
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,9 +29,20 @@ from state.errors import StateError
 from state.settings import parse_durability
 from tests.acd.test_replay import make
 from tests.state.nodes import free_port
-from tests.state.test_cluster import Hooks, until
+from tests.state.test_cluster import Hooks
 
 SERVICE = "hotline"
+
+
+async def until(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    """Re-check `predicate` every 20 ms until `within` seconds have passed (a deadline: the
+    predicates here ask Redis and the Sentinels, each try can take up to its socket timeout)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not met within {within} s")
 AGENTS = ("a2", "a4", "a5")  # the agents with the `general` skill
 
 
