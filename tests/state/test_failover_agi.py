@@ -79,8 +79,9 @@ async def test_fastagi_on_followers_routed_by_the_leader_across_kill_9(tmp_path:
         for node in nodes[1:]:
             node.start()
         for node in nodes[1:]:
-            await until(lambda n=node: n.get("/api/cluster")["epoch"] == 1, what=f"{node.name} follows")  # type: ignore[misc]
-            await until(lambda n=node: n.get("/readyz")["status"] == "ready", what=f"{node.name} ready")  # type: ignore[misc]
+            await until(lambda n=node: n.get("/api/cluster")["epoch"] == first.get("/api/cluster")["epoch"],  # type: ignore[misc]
+                        within=60, what=f"{node.name} follows")
+            await until(lambda n=node: n.get("/readyz")["status"] == "ready", within=60, what=f"{node.name} ready")  # type: ignore[misc]
         for agent in AGENT_IDS[:4]:
             status, body = nodes[1].request("POST", f"/api/agents/{agent}/state", {"action": "login"})
             assert status == 200 and body["state"] == "available", body
