@@ -97,6 +97,7 @@ class Agent:
         "pause_pending",
         "pause_reason",
         "rank",
+        "ring_outs",
         "seconds",
         "state",
         "state_since",
@@ -124,6 +125,7 @@ class Agent:
         self.order_key: tuple[float, float, float, int, Agent] | None = None  # least-occupied
         self.seconds = [0.0] * len(STATE_SLOT)  # time per state (STATE_SLOT), till state_since
         self.talk_log: list[tuple[float, float]] = []  # (answered, ended) within the window
+        self.ring_outs = 0  # consecutive offers that rang out (acd.ring_policy)
 
     @property
     def load(self) -> int:

@@ -20,6 +20,7 @@ class Call:
     """A call between arrival and its end. Mutated only by the `Acd`."""
 
     __slots__ = (
+        "aged",
         "agent_id",
         "answered_at",
         "armed",
@@ -27,6 +28,8 @@ class Call:
         "caller",
         "dialed",
         "enqueued_at",
+        "held_from",
+        "held_until",
         "id",
         "language",
         "pos",
@@ -78,6 +81,9 @@ class Call:
         self.requirement: Requirement | None = None  # at its current step (engine's cache)
         self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
         self.armed = 0  # when its wait timers were last armed, in the ACD's order (snapshots)
+        self.aged = 0  # priority raises earned by waiting (acd.aging), included in `priority`
+        self.held_from = ""  # the agent it rang out on, not offered it again until `held_until`
+        self.held_until = 0.0  # (acd.ring_policy)
 
     def add_timer(self, timer: Timer) -> None:
         if self.timers:

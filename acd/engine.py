@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from acd import aging, ring_policy
 from acd.agent import (
     LEGAL_TRANSITIONS,
     STATE_SLOT,
@@ -121,6 +122,7 @@ class Acd(EventDispatch):
             raise IllegalTransition("agent", agent.id, agent.state.value, "login")
         agent.logout_pending = False
         agent.pause_pending = ""
+        agent.ring_outs = 0
         if AgentLoggedIn in self._wants:
             self._emit(
                 AgentLoggedIn(
@@ -250,6 +252,10 @@ class Acd(EventDispatch):
             agent.logout_pending = False
             self._set_state(agent, AgentState.LOGGED_OUT)
             return
+        if agent.pause_pending:  # a supervisor's pause while its offer rang (caller gone, rang out)
+            reason, agent.pause_pending = agent.pause_pending, ""
+            self._set_state(agent, AgentState.PAUSED, reason)
+            return
         if not self._route_agent(agent):
             self._index(agent)
 
@@ -364,6 +370,7 @@ class Acd(EventDispatch):
         now = self.clock.now()
         call.state = CallState.ON_CALL
         call.answered_at = now
+        agent.ring_outs = 0
         first = agent.state is AgentState.RINGING  # else on_call already (capacity > 1)
         if first:
             self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
@@ -394,35 +401,49 @@ class Acd(EventDispatch):
         call.state = CallState.QUEUED
         call.agent_id = ""
         del agent.calls[call.id]
+        pausing = ring_policy.pausing(self, agent, call, pause_reason)  # the queue's policy
         if agent.state is AgentState.ON_CALL:
-            self._ring_no_answer_on_call(agent, call, pause_reason)
+            self._ring_no_answer_on_call(agent, call, pause_reason, pausing)
         elif agent.logout_pending:
             agent.logout_pending = False
             self._set_state(agent, AgentState.AVAILABLE)
             self._set_state(agent, AgentState.LOGGED_OUT)
             self._place(call, requeue=True)
-        elif pause_reason is not None or self.pause_on_ring_no_answer:
+        elif pausing:
             self._set_state(agent, AgentState.PAUSED, pause_reason or "ring_no_answer")
             self._place(call, requeue=True)
         else:
             self._set_state(agent, AgentState.AVAILABLE)
             self._place(call, requeue=True)
-            self._agent_free(agent)
+            if ring_policy.holds(self, call):
+                ring_policy.hold_from(self, call, agent, lambda: self._agent_free(agent))
+            else:
+                self._agent_free(agent)
 
-    def _ring_no_answer_on_call(self, agent: Agent, call: Call, pause_reason: str | None = None) -> None:
+    def _ring_no_answer_on_call(self, agent: Agent, call: Call, pause_reason: str | None, pausing: bool) -> None:
         """An extra offer to an agent busy on other calls rang out. The call goes back to its
         place; the agent keeps its calls, takes no new one when pausing on ring-no-answer, and
         is paused once its last call and wrap-up are over."""
         self.available.remove(agent)  # so the call does not come straight back to it
-        pausing = pause_reason is not None or self.pause_on_ring_no_answer
         if pausing and not agent.logout_pending and not agent.pause_pending:
             agent.pause_pending = pause_reason or "ring_no_answer"
             self._pending_changed(agent)
         self._place(call, requeue=True)
         if agent.calls:
-            self._on_call_changed(agent)
+            if not pausing and ring_policy.holds(self, call):
+                ring_policy.hold_from(self, call, agent, lambda: self._on_call_changed(agent))
+            else:
+                self._on_call_changed(agent)
         else:
             self._calls_gone(agent)
+
+    @operation
+    def _reoffer(self, call: Call) -> None:
+        ring_policy.reoffer(self, call)  # its hold-out from the agent it rang out on is over
+
+    @operation
+    def _age(self, call: Call) -> None:
+        aging.raise_priority(self, call)  # its aging timer fired
 
     @operation
     def abandon(self, call_id: str, reason: str = "caller_hangup") -> None:
@@ -555,6 +576,8 @@ class Acd(EventDispatch):
         if config.max_wait is not None:
             due = call.enqueued_at + config.max_wait
             call.add_timer(self.clock.call_later(due - now, lambda: self._max_wait(call)))
+        aging.arm(self, call)
+        ring_policy.arm(self, call)
 
     @operation
     def _escalate(self, call: Call) -> None:
@@ -666,6 +689,7 @@ class Acd(EventDispatch):
             call.cancel_timers()
         call.state = CallState.RINGING
         call.agent_id = agent.id
+        call.held_from = ""
         agent.call_id = call.id
         agent.calls[call.id] = call
         now = self.clock.now()

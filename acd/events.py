@@ -137,6 +137,27 @@ class CallbackOffered(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallAged(Event):
+    """A waiting call earned a raise of its priority by waiting (the queue's `aging`)."""
+
+    kind: ClassVar[str] = "call_aged"
+    call_id: str
+    queue: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallReoffered(Event):
+    """A call held from the agent it rang out on (`ring_policy.reoffer_same_agent` false) is
+    offered again to whoever is best."""
+
+    kind: ClassVar[str] = "call_reoffered"
+    call_id: str
+    queue: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStateChanged(Event):
     kind: ClassVar[str] = "agent_state_changed"
     agent_id: str
@@ -183,6 +204,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CallEscalated,
         CallOverflowed,
         CallbackOffered,
+        CallAged,
+        CallReoffered,
         AgentStateChanged,
         AgentLoggedIn,
         AgentPendingChanged,

@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from acd.ring_policy import DEFAULT as DEFAULT_RING_POLICY
+from acd.ring_policy import RingPolicy
+
+if TYPE_CHECKING:  # those modules read calls; a queue's configuration only names them
+    from acd.aging import Aging
+    from acd.wait_estimate import Announcements
 
 
 class RoutingPolicy(StrEnum):
@@ -42,6 +50,9 @@ class QueueConfig:
     ring_timeout: float | None = 20.0
     wrap_up: float | None = 0.0
     tier_priority: Mapping[str, int] = field(default_factory=dict)
+    aging: Aging | None = None  # waiting raises the priority (acd/aging.py)
+    ring_policy: RingPolicy = DEFAULT_RING_POLICY  # acd/ring_policy.py
+    announce: Announcements | None = None  # position / expected wait on hold (acd/wait_estimate.py)
 
     def __post_init__(self) -> None:
         afters = [step.after for step in self.escalation]

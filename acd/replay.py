@@ -33,12 +33,14 @@ from acd.events import (
     AgentPendingChanged,
     AgentStateChanged,
     CallAbandoned,
+    CallAged,
     CallAnswered,
     CallArrived,
     CallDispositioned,
     CallEnded,
     CallEscalated,
     CallOverflowed,
+    CallReoffered,
     CallRingNoAnswer,
     Event,
 )
@@ -309,6 +311,14 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
             acd._escalate(call)  # the escalation timer fired
         else:
             acd._max_wait(call)  # the max-wait timer fired
+    elif isinstance(event, CallAged | CallReoffered):
+        call = acd.call(event.call_id)
+        if call.state is not CallState.QUEUED:
+            raise AcdError(f"call {call.id!r} is {call.state.value}, not queued")
+        if isinstance(event, CallAged):
+            acd._age(call)  # the aging timer fired
+        else:
+            acd._reoffer(call)  # the hold-out from the agent it rang out on ended
     elif isinstance(event, AgentLoggedIn):
         if event.agent_id not in acd.agents:  # added after start: capacity 1 assumed
             acd.add_agent(AgentConfig(event.agent_id, dict(event.skills), frozenset(event.groups)))
@@ -362,6 +372,7 @@ def acd_state(acd: Acd) -> dict[str, Any]:
             "pause_pending": agent.pause_pending,
             "last_ended": agent.last_ended.id if agent.last_ended else None,
             "talk_log": list(agent.talk_log),
+            "ring_outs": agent.ring_outs,
         }
         for agent in acd.agents.values()
     }
@@ -373,6 +384,9 @@ def acd_state(acd: Acd) -> dict[str, Any]:
             "tier": call.tier,
             "skills": list(call.skills),
             "step": call.step,
+            "aged": call.aged,
+            "held_from": call.held_from if call.state is CallState.QUEUED else "",
+            "held_until": call.held_until if call.state is CallState.QUEUED and call.held_from else 0.0,
             "seq": call.seq,
             "arrived_at": call.arrived_at,
             "enqueued_at": call.enqueued_at,

@@ -78,6 +78,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "pause_pending": agent.pause_pending,
                 "seconds": {state.value: agent.seconds[STATE_SLOT[state]] for state in AgentState},
                 "talk_log": [list(span) for span in agent.talk_log],
+                "ring_outs": agent.ring_outs,
             }
         )
     calls = []
@@ -100,6 +101,9 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "state": call.state.value,
                 "step": call.step,
                 "armed": call.armed,
+                "aged": call.aged,
+                "held_from": call.held_from if call.state is CallState.QUEUED else "",
+                "held_until": call.held_until,
                 "agent_id": call.agent_id,
                 "ring_started": starts.get(call.id, now) if call.state is CallState.RINGING else None,
             }
@@ -190,6 +194,9 @@ def _restore(
         call.state = CallState(item["state"])
         call.step = item["step"]
         call.agent_id = item["agent_id"]
+        call.aged = int(item.get("aged", 0))  # snapshots from before aging and ring policies
+        call.held_from = str(item.get("held_from", ""))
+        call.held_until = float(item.get("held_until", 0.0))
         acd.calls[call.id] = call
         if call.state is CallState.RINGING:
             starts.at[call.id] = item["ring_started"]
@@ -210,6 +217,7 @@ def _restore(
         agent.pause_pending = item["pause_pending"]
         agent.seconds = [float(item["seconds"].get(state.value, 0.0)) for state in AgentState]
         agent.talk_log = [(float(a), float(b)) for a, b in item["talk_log"]]
+        agent.ring_outs = int(item.get("ring_outs", 0))
     _restore_index(acd, data, starts)
     return Replayed(acd, clock), starts
 

@@ -20,6 +20,7 @@ import time
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from asterisk.agi_parser import AgiReply
 from asterisk.control import (
@@ -54,6 +55,9 @@ from prompts.catalog import leaves_folder
 from prompts.render import PromptError, recorded_file, render_now
 from speech.listen import listen
 
+if TYPE_CHECKING:
+    from asterisk.live_speech import LiveSpeech
+
 log = logging.getLogger("hotline.asterisk.agi")
 
 # raises ChannelError if refused; may return an awaitable (the callback is queued on another node)
@@ -81,8 +85,10 @@ class AgiChannel:
         recognizer: Recognizer | None = None,
         on_callback: CallbackArrival | None = None,
         clock_now: Callable[[], float] = time.time,
+        live: LiveSpeech | None = None,
     ) -> None:
         self.session = session
+        self.live = live  # speech over AudioSocket (asterisk/live_speech.py); None: RECORD FILE
         self.clock_now = clock_now
         self.settings = settings
         self.recognizer = recognizer
@@ -198,6 +204,8 @@ class AgiChannel:
         speech: SpeechSpec | None,
         barge_in: bool = True,
     ) -> Input:
+        if speech is not None and self.live is not None and self.recognizer is not None:
+            return await self.live.gather(self, prompts, digits=digits, speech=speech, barge_in=barge_in)
         escape = DTMF_KEYS if digits is not None and barge_in else ""
         first = ""
         for prompt in prompts:

@@ -48,6 +48,13 @@ def agi_url(settings: AsteriskSettings, script: str) -> str:
     return f"{url}?key={agi.secret}" if agi.secret else url
 
 
+def audiosocket_address(settings: AsteriskSettings) -> str:
+    """host:port Asterisk's AudioSocket() connects to (asterisk.audiosocket)."""
+    assert settings.audiosocket is not None
+    a = settings.audiosocket
+    return f"{a.advertise or a.host}:{a.port}"
+
+
 def manager_conf(settings: AsteriskSettings) -> str:
     """Hotline's AMI user only; the [general] section (enabled, port, bindaddr) is the PBX's."""
     ami = settings.ami
@@ -162,6 +169,13 @@ def extensions_conf(settings: AsteriskSettings, agents: Iterable[AgentConfig]) -
         "; call it set HOTLINE_QUEUE and the caller hears music until Hotline Redirects it.\n",
         f"[{ctx.incoming}]\n",
     ]
+    if settings.audiosocket is not None:
+        lines.append(
+            "; Live speech (asterisk.audiosocket): while a speech question is asked the IVR runs,\n"
+            f"; over FastAGI, EXEC AudioSocket <uuid>,{audiosocket_address(settings)}\n"
+            "; Hotline plays the prompt over that stream, listens, and ends it with the AudioSocket\n"
+            "; hangup message; the IVR then goes on. Needs app_audiosocket and res_audiosocket.\n"
+        )
     for number in settings.hotline_numbers:
         lines.append(
             f"exten => {number},1,NoOp(Hotline call)\n"
@@ -175,6 +189,11 @@ def extensions_conf(settings: AsteriskSettings, agents: Iterable[AgentConfig]) -
         "\n; Where Hotline sends a caller back to wait (its ring timer fired, a resync).\n"
         f"[{ctx.hold}]\n"
         "exten => s,1,NoOp(Waiting in ${HOTLINE_QUEUE})\n"
+        f" same => n,MusicOnHold({moh})\n"
+        " same => n,Hangup()\n"
+        "; Position and expected wait (asterisk/hold_announce.py sets HOTLINE_ANNOUNCE), then music again.\n"
+        "exten => announce,1,NoOp(Announcement for ${UNIQUEID} in ${HOTLINE_QUEUE})\n"
+        ' same => n,ExecIf($["${HOTLINE_ANNOUNCE}" != ""]?Playback(${HOTLINE_ANNOUNCE}))\n'
         f" same => n,MusicOnHold({moh})\n"
         " same => n,Hangup()\n\n"
         "; Redirect target, one extension per agent: record the call once (only while bridged),\n"
@@ -243,8 +262,13 @@ def musiconhold_conf(settings: AsteriskSettings) -> str:
     )
 
 
+def exec_apps(settings: AsteriskSettings) -> tuple[str, ...]:
+    """Applications the IVR runs with AGI EXEC (their modules are loaded too)."""
+    return ("AudioSocket",) if settings.audiosocket is not None else ()
+
+
 def modules_conf(settings: AsteriskSettings, extensions: str) -> str:
-    loads = "\n".join(f"load = {name}.so" for name in required_modules(extensions))
+    loads = "\n".join(f"load = {name}.so" for name in required_modules(extensions, exec_apps(settings)))
     return (
         f"{HEADER}; The modules Hotline's dialplan and AMI use. Needed only with `autoload = no`:\n"
         f"; include inside the [modules] section of modules.conf: #include {part('modules')}\n"

@@ -38,12 +38,14 @@ from acd.events import (
     CallRingNoAnswer,
     Event,
 )
+from acd.wait_estimate import Announcements, WaitEstimator
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
 from asterisk.callback import CALLBACK_SOURCE, CallbackCall, Callbacks
 from asterisk.devices import Presence, presence
 from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
 from asterisk.events import HANDLERS
+from asterisk.hold_announce import HoldAnnouncer
 from asterisk.settings import AsteriskSettings
 from hotline.privacy import mask_phone
 
@@ -98,6 +100,7 @@ class CallControl:
         on_closed: ClosedHook | None = None,
         before_action: Callable[[], Awaitable[Any]] | None = None,
         on_booted: Callable[[], None] | None = None,
+        estimator: WaitEstimator | None = None,
         listen: bool = True,
     ) -> None:
         """`listen`: follow the ACD's decisions (False: an inert control, for a node whose
@@ -116,6 +119,7 @@ class CallControl:
         self.devices: dict[str, Presence] = {}  # agent id -> presence of its phone
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._by_call: dict[str, set[asyncio.Task[None]]] = {}  # actions in flight per call
         self._handlers: dict[str, Callable[[AmiMessage], None]] = {
             name: getattr(self, method) for name, method in HANDLERS.items()
         }
@@ -126,9 +130,21 @@ class CallControl:
         )
         self._unsubscribe: Callable[[], None] = acd.subscribe(self.on_acd_event) if listen else (lambda: None)
         self._listing: asyncio.Future[dict[str, AmiMessage]] | None = None
+        # Position and expected wait for waiting callers (queues without `announce`: its defaults).
+        self.estimator = estimator or WaitEstimator(
+            acd, {q.name: q.announce or Announcements() for q in acd.queues.values()}
+        )
+        self.announcer = HoldAnnouncer(acd, settings, ami, self.estimator, spawn=self._spawn,
+                                       channel_of=self._channel_of)
+
+    def _channel_of(self, call_id: str) -> str | None:
+        call = self.calls.get(call_id)
+        return call.channel if call is not None and call.channel else None
 
     def close(self) -> None:
         self._unsubscribe()
+        self.announcer.close()
+        self.estimator.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -228,6 +244,7 @@ class CallControl:
             return
         call.channel = item.get("Channel")
         log.info("call %s: channel %s taken from another node's IVR", call.call_id, call.channel)
+        self.announcer.watch(call.call_id)  # its CallQueued came before its channel was known
 
     async def _live_channels(self) -> dict[str, AmiMessage]:
         """Asterisk's channels by Uniqueid: one CoreShowChannels for the lookups asked for
@@ -265,7 +282,23 @@ class CallControl:
 
         task = asyncio.create_task(run())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        mine = self._by_call.setdefault(call_id, set())
+        mine.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._tasks.discard(task)
+            mine.discard(task)
+            if not mine and self._by_call.get(call_id) is mine:
+                del self._by_call[call_id]
+
+        task.add_done_callback(done)
+
+    async def settle(self, call_id: str, within: float) -> None:
+        """Wait up to `within` s for the AMI actions already decided for `call_id` (the
+        Redirect of a call the core routed the moment it was queued)."""
+        pending = list(self._by_call.get(call_id, ()))
+        if pending:
+            await asyncio.wait(pending, timeout=within)
 
     async def _connect(self, call: AsteriskCall, agent_id: str) -> None:
         if call.agent_id != agent_id or self.calls.get(call.call_id) is not call:
@@ -585,6 +618,7 @@ class CallControl:
             )
             if item is not None:
                 log.info("resync: call %s (%s) taken back from before the restart", call_id, acd_call.state.value)
+                self.announcer.watch(call_id)
 
     @staticmethod
     async def _optional_list(ami: ActionSender, action: str, refused: list[str]) -> list[AmiMessage]:

@@ -38,6 +38,10 @@ class Handover(Protocol):
     async def hangup(self, channel: str, call_id: str) -> None:
         """Hang up a caller that could not be handed over."""
 
+    async def settle(self, call_id: str, within: float) -> None:
+        """Wait up to `within` s for the AMI actions already decided for the call (a Redirect
+        to an agent that must land while the AGI session still runs)."""
+
 
 class LocalHandover:
     """The call control of this process (the ACD runs here)."""
@@ -65,6 +69,9 @@ class LocalHandover:
 
     async def hangup(self, channel: str, call_id: str) -> None:
         await self.control.hangup_channel(channel, call_id)
+
+    async def settle(self, call_id: str, within: float) -> None:
+        await self.control.settle(call_id, within)
 
 
 __all__ = ["CallControlError", "Handover", "LocalHandover"]

@@ -11,11 +11,13 @@ test) and `modules_hotline.conf` loads it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Applications in the core (main/pbx_builtins.c, main/pbx_app.c): no module.
 CORE_APPS = frozenset({"Answer", "Hangup", "NoOp", "Goto", "GotoIf", "Set", "Wait", "Progress"})
 APP_MODULES = {
     "AGI": "res_agi",
+    "AudioSocket": "app_audiosocket",  # live speech: run by the IVR with AGI EXEC
     "Dial": "app_dial",
     "ExecIf": "app_exec",
     "MixMonitor": "app_mixmonitor",
@@ -24,7 +26,7 @@ APP_MODULES = {
 }
 FUNCTION_MODULES = {"CALLERID": "func_callerid"}
 # Modules Asterisk refuses to load without another one ("missing dependency").
-DEPENDS = {"res_agi": ("res_speech",)}
+DEPENDS = {"res_agi": ("res_speech",), "app_audiosocket": ("res_audiosocket",)}
 # What Hotline's calls and AMI actions use besides the dialplan's applications.
 BASE_MODULES = (
     # dialplan, timing, RTP
@@ -51,10 +53,11 @@ class UnknownApplication(ValueError):
     """The dialplan calls an application or function this table has no module for."""
 
 
-def dialplan_modules(extensions: str) -> list[str]:
-    """Modules of the applications and functions `extensions` calls, in first-use order."""
+def dialplan_modules(extensions: str, extra_apps: Sequence[str] = ()) -> list[str]:
+    """Modules of the applications and functions `extensions` calls, in first-use order, and
+    of `extra_apps` (applications Hotline runs with AGI EXEC)."""
     found: list[str] = []
-    names = _APP.findall(extensions) + _INNER_APP.findall(extensions)
+    names = _APP.findall(extensions) + _INNER_APP.findall(extensions) + list(extra_apps)
     for app in names:
         if app in CORE_APPS:
             continue
@@ -72,11 +75,11 @@ def dialplan_modules(extensions: str) -> list[str]:
     return found
 
 
-def required_modules(extensions: str) -> list[str]:
+def required_modules(extensions: str, extra_apps: Sequence[str] = ()) -> list[str]:
     """Every module Hotline needs with `autoload = no`: the base set, then the dialplan's
-    (each after what it depends on)."""
+    and `extra_apps`' (each after what it depends on)."""
     out = list(BASE_MODULES)
-    for module in dialplan_modules(extensions):
+    for module in dialplan_modules(extensions, extra_apps):
         for needed in (*DEPENDS.get(module, ()), module):
             if needed not in out:
                 out.append(needed)

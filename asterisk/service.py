@@ -32,6 +32,7 @@ from asterisk.control import AsteriskCall, CallControl
 from asterisk.errors import AmiError, CallControlError
 from asterisk.fastagi import AgiSession, FastAgiServer
 from asterisk.handover import Handover, LocalHandover
+from asterisk.live_speech import live_speech
 from asterisk.settings import AsteriskSettings
 from hotline.logs import bind_call
 from hotline.ports import CallRecorder
@@ -104,6 +105,7 @@ class AsteriskService:
             self.handle_call, settings.fastagi.host, settings.fastagi.port,
             max_sessions=settings.fastagi.max_sessions, secret=settings.fastagi.secret,
         )
+        self.live = live_speech(settings) if recognizer is not None else None
         self.runs: dict[str, IvrRun] = {}  # IVR runs in progress and the last RUNS_KEPT finished
         self.resyncs = 0  # resyncs run (on every login, again on FullyBooted or after a refused list)
         self._resync_lock = asyncio.Lock()
@@ -115,6 +117,8 @@ class AsteriskService:
 
     async def start(self) -> None:
         if self.serve_agi:
+            if self.live is not None:
+                await self.live.server.start()
             await self.agi.start()
         if self.serve_ami:
             self.ami.start()
@@ -124,6 +128,8 @@ class AsteriskService:
             self._retry.cancel()
         if self.serve_agi:
             await self.agi.close()
+            if self.live is not None:
+                await self.live.server.close()
         if self.serve_ami:
             await self.ami.stop()
         self.control.close()
@@ -227,7 +233,7 @@ class AsteriskService:
 
     async def handle_call(self, session: AgiSession) -> None:
         channel = AgiChannel(session, self.settings, recognizer=self.recognizer, on_callback=self._callback_arrives,
-                             clock_now=self.clock.now)
+                             clock_now=self.clock.now, live=self.live)
         bind_call(channel.call_id)  # every line this session logs is about its call
         if session.script == SURVEY_SCRIPT:
             await self._run_survey(channel)
@@ -293,7 +299,6 @@ class AsteriskService:
         )
         run.outcome = outcome
         request = channel.transfer_request
-        await session.close()  # the dialplan continues: hold when HOTLINE_QUEUE is set
         if outcome.kind is OutcomeKind.TRANSFER and request is not None and request.callback_number is None:
             try:
                 await self.handover.enqueue(
@@ -304,12 +309,22 @@ class AsteriskService:
             except CallControlError as exc:
                 run.error = str(exc)
                 log.error("%s; hanging up rather than leaving the caller on hold", exc)
+                await session.close()
                 await self.handover.hangup(channel.channel_name, channel.call_id)
+                return
+            # Routed at once: its Redirect must land while the AGI still runs (Asterisk then
+            # goes straight to the agent's extension), never while the dialplan moves on to
+            # the music by itself: a Redirect landing between two priorities can leave the
+            # channel at a location that does not exist, and Asterisk hangs up (defect 3).
+            await self.handover.settle(channel.call_id, self.settings.ami.action_timeout)
+            await session.close()  # the dialplan continues: music until the Redirect
         elif request is not None and request.callback_number is not None:
-            # Queued by `_callback_arrives` during the IVR; the dialplan hung the caller up.
+            await session.close()  # the dialplan hangs the caller up
+            # Queued by `_callback_arrives` during the IVR.
             if self.on_callback is not None and outcome.kind is OutcomeKind.CALLBACK:
                 self.on_callback(channel.call_id, request)
         else:
+            await session.close()
             log.info("call %s: IVR ended: %s %s", channel.call_id, outcome.kind.value, outcome.reason)
 
 

@@ -65,6 +65,17 @@ class FastAgiSettings:
 
 
 @dataclass(frozen=True)
+class AudioSocketSettings:
+    """Live speech over AudioSocket (asterisk/live_speech.py); absent: RECORD FILE."""
+
+    host: str = "127.0.0.1"  # where Hotline listens
+    port: int = 4574
+    advertise: str = ""  # the host Asterisk connects to, when not `host` (e.g. Hotline's LAN address)
+    connect_timeout: float = 5.0  # AudioSocket() must connect within this, else the gather fails
+    gap: float = 0.5  # seconds without audio from the PBX after voice: the caller stopped
+
+
+@dataclass(frozen=True)
 class Contexts:
     incoming: str = "hotline-incoming"  # the hotline numbers: Answer, AGI, then hold
     hold: str = "hotline-hold"  # callers waiting for an agent: music on hold
@@ -89,6 +100,7 @@ class AsteriskSettings:
     sip_bind: str = "0.0.0.0:5060"
     sounds_prefix: str = "hotline"  # prompt audio "ko/welcome" plays sounds/<prefix>/ko/welcome
     prompts_dir: Path | None = None  # sounds/<prefix> as Hotline sees it (None: not shared)
+    audiosocket: AudioSocketSettings | None = None  # live speech (None: RECORD FILE)
     menu: str = "skyrail-main"  # the IVR menu of a call, unless `menus` names one for its number
     menus: Mapping[str, str] = field(default_factory=dict)
     callback_dial: str = "PJSIP/{number}@trunk"
@@ -166,6 +178,28 @@ def _folder(raw: Any, base: Path | None) -> Path | None:
     return base / path if base is not None and not path.is_absolute() else path
 
 
+def _audiosocket(raw: Any) -> AudioSocketSettings | None:
+    if raw is None or raw is False:
+        return None
+    data = {} if raw is True else _section(raw, "asterisk.audiosocket")
+    _only(data, set(AudioSocketSettings.__dataclass_fields__), "asterisk.audiosocket")
+    d = AudioSocketSettings()
+    out = AudioSocketSettings(
+        host=str(data.get("host", d.host)),
+        port=int(data.get("port", d.port)),
+        advertise=str(data.get("advertise", d.advertise) or ""),
+        connect_timeout=float(data.get("connect_timeout", d.connect_timeout)),
+        gap=float(data.get("gap", d.gap)),
+    )
+    if not 0 <= out.port <= 65535:
+        raise AsteriskConfigError(f"asterisk.audiosocket.port: {out.port} is not a port")
+    if out.connect_timeout <= 0 or out.gap <= 0:
+        raise AsteriskConfigError("asterisk.audiosocket.connect_timeout and gap must be positive")
+    if any(c in out.host + out.advertise for c in ",() "):
+        raise AsteriskConfigError("asterisk.audiosocket.host/advertise: a host name or address")
+    return out
+
+
 def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
     """`raw` is the `asterisk:` mapping; relative paths are taken from `base` (the config's folder)."""
     data = _section(raw, "asterisk")
@@ -174,7 +208,8 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
         {"ami", "fastagi", "hotline_numbers", "ring_timeout", "recordings_dir", "speech_dir",
          "endpoints", "agent_secrets", "contexts", "moh_class", "agi_script", "sip_bind",
          "sounds_prefix", "menu", "menus", "callback_dial", "callback_attempts", "callback_retry_delay",
-         "callback_ring_timeout", "callback_caller_id", "survey_entry", "sip_transport", "prompts_dir"},
+         "callback_ring_timeout", "callback_caller_id", "survey_entry", "sip_transport", "prompts_dir",
+         "audiosocket"},
         "asterisk",
     )
     try:
@@ -262,6 +297,7 @@ def parse_settings(raw: Any, base: Path | None = None) -> AsteriskSettings:
             survey_entry=str(data.get("survey_entry", "survey") or ""),
             sip_transport=str(data.get("sip_transport", "") or ""),
             prompts_dir=_folder(data.get("prompts_dir"), base),
+            audiosocket=_audiosocket(data.get("audiosocket")),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AsteriskConfigError):

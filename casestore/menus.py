@@ -4,6 +4,7 @@ checking menus is the IVR's job (hotline/stored_menus.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from casestore.accounts import Actor, record_audit
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
 from casestore.models import MENU_ACTIVE, MENU_VERSIONS
@@ -26,6 +28,17 @@ class StoredMenu:
     message: str
     created_at: float
     text: str = ""  # only filled by `get`
+
+
+@dataclass(frozen=True, slots=True)
+class MenuAudit:
+    """The audit entry of a menu change, written in the change's own transaction: `action`
+    (e.g. `menu.publish`, `menu.rollback`) on target `menu:<name>` by `actor`; `after` gets
+    the version number (and `activated`), `before` the version active until then."""
+
+    actor: Actor
+    action: str
+    details: Mapping[str, Any] | None = None
 
 
 class NoSuchMenu(LookupError):
@@ -73,10 +86,11 @@ class MenuStore:
 
     async def publish(
         self, name: str, text: str, digest: str, *, at: float, source: str = "", author: str = "",
-        message: str = "", activate: bool = True,
+        message: str = "", activate: bool = True, audit: MenuAudit | None = None,
     ) -> int:
         """Store `text` as the next version of `name` (and make it active); returns its number.
-        Two nodes publishing at once get two numbers (the primary key decides)."""
+        Two nodes publishing at once get two numbers (the primary key decides). `audit` is
+        written in the same transaction."""
         for _ in range(5):
             try:
                 async with self._write.begin() as conn:
@@ -90,8 +104,12 @@ class MenuStore:
                             author=author[:128], message=message, created_at=at,
                         )
                     )
+                    before = await self._active_version(conn, name)
                     if activate:
                         await self._set_active(conn, name, number, at, author)
+                    if audit is not None:
+                        await self._audit(conn, audit, name, at, before,
+                                          {"version": number, "activated": activate, "message": message})
                 return number
             except IntegrityError:
                 continue  # another node took that number: try the next one
@@ -99,7 +117,11 @@ class MenuStore:
                 raise StoreUnavailable(f"publishing menu {name!r} failed: {exc}") from exc
         raise StoreUnavailable(f"publishing menu {name!r}: version numbers kept colliding")
 
-    async def activate(self, name: str, version: int, *, at: float, by: str = "") -> None:
+    async def activate(
+        self, name: str, version: int, *, at: float, by: str = "", audit: MenuAudit | None = None
+    ) -> int | None:
+        """Make a stored version the active one (with its audit entry, in one transaction);
+        returns the version active before."""
         try:
             async with self._write.begin() as conn:
                 found = await conn.scalar(
@@ -109,9 +131,23 @@ class MenuStore:
                 )
                 if not found:
                     raise NoSuchMenu(f"menu {name!r} has no version {version} in the store")
+                before = await self._active_version(conn, name)
                 await self._set_active(conn, name, version, at, by)
+                if audit is not None:
+                    await self._audit(conn, audit, name, at, before, {"version": version})
+                return before
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"activating menu {name!r} failed: {exc}") from exc
+
+    async def _active_version(self, conn: Any, name: str) -> int | None:
+        found = await conn.scalar(select(MENU_ACTIVE.c.version).where(MENU_ACTIVE.c.name == name))
+        return None if found is None else int(found)
+
+    async def _audit(
+        self, conn: Any, audit: MenuAudit, name: str, at: float, before: int | None, after: Mapping[str, Any]
+    ) -> None:
+        await record_audit(conn, audit.actor, audit.action, f"menu:{name}", at=at,
+                           before={"version": before}, after={**after, **(audit.details or {})})
 
     async def _set_active(self, conn: Any, name: str, version: int, at: float, by: str) -> None:
         statement = insert(self.engine, MENU_ACTIVE).values(name=name, version=version, changed_at=at,

@@ -173,6 +173,13 @@ class ClusterHandover:
             return
         log.error("call %s: refused by the leader; it stays on hold until the leader's next resync", call_id)
 
+    async def settle(self, call_id: str, within: float) -> None:
+        """On a follower the leader's Redirect is not awaited here (its AMI actions run on the
+        leader): the session closes once the leader has queued the call."""
+        local = self._local()
+        if local is not None:
+            await local.settle(call_id, within)
+
 
 def front_check(app: web.Application) -> str | None:
     """readyz on a cluster node: the FastAGI front is listening (the leader also needs AMI)."""

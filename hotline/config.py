@@ -12,6 +12,7 @@ Adapter sections (`asterisk`, `twilio`, `store`, `speech`, ...) then stay as raw
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,10 @@ from typing import Any
 import phonenumbers
 
 from acd.agent import AgentConfig
+from acd.aging import Aging
 from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
+from acd.ring_policy import RingPolicy
+from acd.wait_estimate import Announcements
 from hotline.config_validation import ConfigIssue, check_document
 from ivr.source import Source, SourceError, YamlLimits, format_path, load_source
 
@@ -36,6 +40,7 @@ class ConfigError(ValueError):
 class AcdSettings:
     pause_on_ring_no_answer: bool = True
     occupancy_window: float = 3600.0
+    queue_log: str | None = None  # a file to append Asterisk queue_log lines to (hotline/queue_log.py)
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ def parse_queue(raw: Any, where: str) -> QueueConfig:
     data = as_mapping(raw, where)
     known = {
         "name", "skills", "policy", "service_level", "max_wait", "overflow", "escalation",
-        "ring_timeout", "wrap_up", "tier_priority", "description",
+        "ring_timeout", "wrap_up", "tier_priority", "description", "aging", "ring_no_answer", "announce",
     }
     unknown = set(data) - known
     if unknown:
@@ -125,9 +130,46 @@ def parse_queue(raw: Any, where: str) -> QueueConfig:
             ring_timeout=None if data.get("ring_timeout", 20) is None else float(data.get("ring_timeout", 20)),
             wrap_up=None if data.get("wrap_up", 0) is None else float(data.get("wrap_up", 0)),
             tier_priority={str(k): int(v) for k, v in as_mapping(data.get("tier_priority"), where).items()},
+            **queue_policies(data, where),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+
+
+def queue_policies(data: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A queue's `aging`, `ring_no_answer` and `announce` keys as the core's types."""
+    out: dict[str, Any] = {}
+    aging = as_mapping(data.get("aging"), f"{where}.aging")
+    if aging:
+        _only(aging, {"rate", "cap"}, f"{where}.aging")
+        if "rate" not in aging or "cap" not in aging:
+            raise ConfigError(f"{where}.aging: 'rate' (points per minute) and 'cap' are required")
+        out["aging"] = Aging.per_minute(float(aging["rate"]), int(aging["cap"]))
+    ring = as_mapping(data.get("ring_no_answer"), f"{where}.ring_no_answer")
+    if ring:
+        _only(ring, {"pause_after", "reoffer_same_agent", "reoffer_delay"}, f"{where}.ring_no_answer")
+        out["ring_policy"] = RingPolicy(
+            pause_after=int(ring.get("pause_after", 1)),
+            reoffer_same_agent=bool(ring.get("reoffer_same_agent", True)),
+            reoffer_delay=float(ring.get("reoffer_delay", 30.0)),
+        )
+    announce = data.get("announce")
+    if announce is not None:
+        fields = as_mapping(announce, f"{where}.announce")
+        known = {f.name for f in dataclasses.fields(Announcements)}
+        _only(fields, known, f"{where}.announce")
+        ints = {"window", "min_samples", "handle_window"}
+        values: dict[str, Any] = {
+            k: (bool(v) if k == "expected_wait" else int(v) if k in ints else float(v)) for k, v in fields.items()
+        }
+        out["announce"] = Announcements(**values)
+    return out
+
+
+def _only(data: Mapping[str, Any], known: set[str], where: str) -> None:
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
 
 
 def parse_agent(raw: Any, where: str) -> AgentConfig:
@@ -200,6 +242,7 @@ def parse_config(raw: Any, path: Path | None = None, source: Source | None = Non
     acd = AcdSettings(
         pause_on_ring_no_answer=bool(acd_raw.get("pause_on_ring_no_answer", True)),
         occupancy_window=float(acd_raw.get("occupancy_window", 3600.0)),
+        queue_log=None if acd_raw.get("queue_log") is None else str(acd_raw["queue_log"]),
     )
     country = str(data.get("country", "KR")).upper()
     if country not in phonenumbers.SUPPORTED_REGIONS:

@@ -10,6 +10,7 @@ once at start (`set_default_region`); every adapter and the case store use `norm
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -49,6 +50,13 @@ def normalize_number(raw: str | None, region: str | None = None) -> str:
     caller id with injected syntax is never turned into a dialable number."""
     if not raw:
         return ""
+    return _normalized(raw, region or _region)
+
+
+@lru_cache(maxsize=16384)
+def _normalized(raw: str, region: str) -> str:
+    """`normalize_number` for one region; cached, as the same callers come back (and every
+    store write normalizes a number an adapter already normalized)."""
     user = _user_part(raw)
     if user.lower().startswith("client:"):  # a Twilio Client identity, not a number
         return ""
@@ -58,7 +66,7 @@ def normalize_number(raw: str | None, region: str | None = None) -> str:
     if len(user) > 64 or not _PHONE_LIKE.fullmatch(user):
         return raw.strip()  # not a phone number: given back as it is, never "cleaned" into one
     try:
-        number = phonenumbers.parse(user, region or _region)
+        number = phonenumbers.parse(user, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is not None and phonenumbers.is_valid_number(number):

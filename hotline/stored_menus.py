@@ -27,7 +27,7 @@ from pathlib import Path
 
 from acd.clock import Clock
 from casestore.errors import StoreUnavailable
-from casestore.menus import MenuStore, NoSuchMenu, StoredMenu
+from casestore.menus import MenuAudit, MenuStore, NoSuchMenu, StoredMenu
 from ivr.checker import CheckResult
 from ivr.registry import MenuError, MenuRegistry
 
@@ -134,18 +134,21 @@ class StoredMenus:
         return await self.store.get(name, version)
 
     async def publish(
-        self, text: str, *, author: str, message: str = "", source: str = "<upload>", activate: bool = True
+        self, text: str, *, author: str, message: str = "", source: str = "<upload>", activate: bool = True,
+        audit: MenuAudit | None = None,
     ) -> CheckResult:
         """Check `text`; a menu without errors becomes the next version in the store (and the
-        active one unless `activate=False`). A broken one changes nothing (`result.ok`)."""
+        active one unless `activate=False`), with `audit` in the same transaction. A broken one
+        changes nothing (`result.ok`); nor does the active text again (no new version)."""
         result = await asyncio.to_thread(self.registry.check, text, source)
         if result.menu is None:
             return result
         return await self._publish_checked(result, text, source=source, author=author, message=message,
-                                           activate=activate)
+                                           activate=activate, audit=audit)
 
     async def _publish_checked(
-        self, result: CheckResult, text: str, *, source: str, author: str, message: str, activate: bool = True
+        self, result: CheckResult, text: str, *, source: str, author: str, message: str, activate: bool = True,
+        audit: MenuAudit | None = None,
     ) -> CheckResult:
         assert result.menu is not None
         name = result.menu.name
@@ -157,7 +160,7 @@ class StoredMenus:
         async with self._lock:
             at = self.clock.now()
             number = await self.store.publish(name, text, digest, at=at, source=source, author=author,
-                                              message=message, activate=activate)
+                                              message=message, activate=activate, audit=audit)
             added = self.registry.add(result, text, source, activate=activate, version=number, loaded_at=at)
             log.info("menu %s: version %d published by %s%s", name, number, author, " (active)" if activate else "")
             return added
@@ -168,20 +171,22 @@ class StoredMenus:
                 return entry.digest
         return ""
 
-    async def activate(self, name: str, version: int, *, by: str) -> None:
-        """Make a stored version active on every node. NoSuchMenu if it is not stored."""
+    async def activate(self, name: str, version: int, *, by: str, audit: MenuAudit | None = None) -> int | None:
+        """Make a stored version active on every node (with `audit` in the same transaction);
+        returns the version active before. NoSuchMenu if it is not stored."""
         async with self._lock:
             if version not in self.registry.version_numbers(name):
                 await self._load_version(name, version)  # NoSuchMenu, or refused by the checker
-            await self.store.activate(name, version, at=self.clock.now(), by=by)
+            before = await self.store.activate(name, version, at=self.clock.now(), by=by, audit=audit)
             self.registry.activate(name, version)
             log.info("menu %s: version %d activated by %s", name, version, by)
+            return before
 
-    async def rollback(self, name: str, *, by: str) -> int:
+    async def rollback(self, name: str, *, by: str, audit: MenuAudit | None = None) -> int:
         """Activate the stored version before the active one; returns its number."""
         active = (await self.store.active()).get(name)
         older = [v.version for v in await self.store.versions(name) if active is not None and v.version < active]
         if not older:
             raise MenuError(f"menu {name!r} has no earlier version to roll back to")
-        await self.activate(name, older[-1], by=by)
+        await self.activate(name, older[-1], by=by, audit=audit)
         return older[-1]

@@ -25,8 +25,10 @@ Tests call `build_app` with their own clock, store URL and Twilio HTTP client.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
 from typing import Any, cast
 
 from aiohttp import web
@@ -58,6 +60,7 @@ from hotline.health import (
 from hotline.logs import CallAgents, call_agents
 from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.phone import set_default_region
+from hotline.queue_log import FileSink, QueueLog
 from hotline.service_process.wiring import service_cleanup_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
@@ -89,6 +92,22 @@ def build_acd(config: HotlineConfig, clock: Clock) -> Acd:
     for agent in config.agents:
         acd.add_agent(agent)
     return acd
+
+
+def queue_log_ctx(acd: Acd, path: Path) -> Callable[[web.Application], AsyncIterator[None]]:
+    """While the app runs, Asterisk-format queue_log lines from the ACD's events (hotline/queue_log.py)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        try:
+            sink = FileSink(path)
+        except OSError as exc:
+            raise ConfigError(f"acd.queue_log: cannot open {path}: {exc.strerror}") from exc
+        writer = QueueLog(acd, sink)
+        yield
+        writer.close()
+        await asyncio.to_thread(sink.close)
+
+    return ctx
 
 
 def track_calls(acd: Acd) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -176,6 +195,10 @@ def build_app(
     setup_recording_controls(app)
     metrics = setup_metrics(app, acd)
     app.cleanup_ctx.append(track_calls(acd))
+    if config.acd.queue_log is not None:
+        if cluster:
+            raise ConfigError(f"{config.path}: acd.queue_log is not supported with state.mode cluster yet")
+        app.cleanup_ctx.append(queue_log_ctx(acd, config.resolve(config.acd.queue_log)))
 
     try:
         ivr_config = parse_ivr_settings(config.section("ivr"))
@@ -323,11 +346,15 @@ def build_app(
 
             async def emergency_prompts(app: web.Application) -> AsyncIterator[None]:
                 from prompts.emergency import render_announcements
+                from prompts.on_activation import render_on_activation
 
                 unsubscribe, running = render_announcements(emergency, prompts_dir)
+                active = [m for m in (registry.active(n) for n in registry.names()) if m is not None]
+                unsubscribe_menus, building = render_on_activation(registry, prompts_dir, active=active)
                 yield
                 unsubscribe()
-                for task in list(running):
+                unsubscribe_menus()
+                for task in [*running, *building]:
                     task.cancel()
 
             app.cleanup_ctx.append(emergency_prompts)

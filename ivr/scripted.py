@@ -4,7 +4,9 @@ The script is a list of caller actions consumed one per `gather`:
 `Press("2")`, `Say("환불", confidence=1.0)`, `Speak(pcm)` (audio recognized by a Recognizer,
 with the node's grammar), `Silence()` and `HangUp()`. A spoken action when the node only
 accepts keys (or keys when it only listens) is lost, like on a real line: the gather returns no
-input. An exhausted script is silence. Everything the interpreter did is recorded in `log`.
+input. An exhausted script is silence, or, with `pause_when_done=True` (the admin editor's
+test-call panel), `ScriptExhausted` is raised at the question the caller has not answered yet:
+the walk stops there, its prompts recorded. Everything the interpreter did is recorded in `log`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,15 @@ class HangUp:
 Action = Press | Say | Speak | Silence | HangUp
 
 
+class ScriptExhausted(Exception):
+    """A question was asked after the last scripted action (`pause_when_done`); `step` is
+    that question (its prompts, the keys and speech it would accept)."""
+
+    def __init__(self, step: Step) -> None:
+        super().__init__("the script has no answer for this question")
+        self.step = step
+
+
 @dataclass
 class Step:
     """One recorded channel operation."""
@@ -74,6 +85,7 @@ class ScriptedChannel:
     transferred: TransferRequest | None = None
     hung_up: bool = False
     observer: Callable[[Step], None] | None = None  # told of each step once it is complete
+    pause_when_done: bool = False  # an exhausted script raises ScriptExhausted (not silence)
 
     @property
     def prompts_played(self) -> list[Prompt]:
@@ -93,6 +105,9 @@ class ScriptedChannel:
     ) -> Input:
         self._check_live()
         step = Step("gather", tuple(prompts), digits, speech)
+        if self.pause_when_done and not self.script:
+            self._record(step)
+            raise ScriptExhausted(step)
         action: Action = self.script.pop(0) if self.script else Silence()
         try:
             step.input = await self._answer(action, digits, speech)

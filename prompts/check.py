@@ -1,4 +1,5 @@
-"""`hotline ivr check --prompts DIR`: warn about every prompt Asterisk could not play."""
+"""`hotline ivr check --prompts DIR` (or `--config` with an `asterisk:` section): warn about
+every prompt Asterisk could not play."""
 
 from __future__ import annotations
 
@@ -24,4 +25,20 @@ def check_audio(result: CheckResult, folder: Path) -> None:
         result.issues.append(
             Issue(format_path(path), src.line(path),
                   f"no audio for Asterisk: {what}not built (hotline prompts build)", "warning")
+        )
+
+
+def check_recorded_only(result: CheckResult) -> None:
+    """Asterisk without a prompts folder plays only the recordings a menu names (`audio:`,
+    from its own sounds): warn about every prompt that names none."""
+    assert result.menu is not None
+    src = load_source(Path(result.source).read_text(encoding="utf-8"), result.source)
+    for p in menu_prompts(result.menu):
+        if p.audio is not None:
+            continue
+        path = (*p.where.split("."), p.language)
+        result.issues.append(
+            Issue(format_path(path), src.line(path),
+                  "no audio for Asterisk: no recording named (audio:) and no asterisk.prompts_dir to build one in",
+                  "warning")
         )

@@ -19,10 +19,12 @@ from dataclasses import replace
 from aiohttp import web
 
 from hotline.config import HotlineConfig
+from speech.process_pool import ProcessPoolRecognizer, open_process_recognizer
 from speech.recognizer import VoskRecognizer, open_recognizer
 from speech.settings import SpeechSettings, parse_speech_settings
 
-SPEECH_KEY = web.AppKey("speech", VoskRecognizer)
+AnyRecognizer = VoskRecognizer | ProcessPoolRecognizer
+SPEECH_KEY: web.AppKey[AnyRecognizer] = web.AppKey("speech")
 log = logging.getLogger("hotline.speech")
 
 
@@ -55,6 +57,11 @@ def speech_cleanup_ctx(
     settings: SpeechSettings, *, warm_free_form: int = 1
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if settings.processes > 1:  # every core decodes (speech/process_pool.py)
+            async with open_process_recognizer(settings, processes=settings.processes) as pool:
+                app[SPEECH_KEY] = pool
+                yield
+            return
         async with open_recognizer(settings, warm_free_form=warm_free_form) as recognizer:
             app[SPEECH_KEY] = recognizer
             yield

@@ -10,6 +10,7 @@
       threads: 2                   # recognition threads (default: CPU count)
       step_timeout: 5.0            # seconds any one recognition step may take
       verify: resolve              # keyword verification: off | resolve | strict
+      processes: 2                 # recognizer processes (speech/process_pool.py); 1: in-process
 
 Nothing is downloaded: a model missing from disk is a `ModelError` at start-up.
 """
@@ -61,6 +62,7 @@ class SpeechSettings:
     step_timeout: float = 5.0
     sample_rate: int = 8000
     verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict
+    processes: int = 1  # recognizer processes (speech.process_pool); 1: threads in this process
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
@@ -69,7 +71,7 @@ class SpeechSettings:
 VERIFY_MODES = ("off", "resolve", "strict")
 _KEYS = {
     "models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout",
-    "verify",
+    "verify", "processes",
 }
 
 
@@ -123,4 +125,5 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
         threads=int(_number(section, "threads", 0, 0, 256)),
         step_timeout=_number(section, "step_timeout", 5.0, 0.1, 600.0),
         verify=str(verify),
+        processes=int(_number(section, "processes", 1, 1, 64)),
     )

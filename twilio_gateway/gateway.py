@@ -35,6 +35,7 @@ from acd.clock import Clock, Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallbackOffered, CallRingNoAnswer, Event
+from acd.wait_estimate import Announcements, WaitEstimator
 from hotline.logs import bind_call, printable
 from hotline.phone import normalize_number
 from hotline.ports import CallRecorder
@@ -132,6 +133,7 @@ class TwilioGateway:
         registry: RecordingRegistry | None = None,
         fetcher: MediaFetcher | None = None,
         on_ivr_event: Callable[[IvrEvent], None] | None = None,
+        estimator: WaitEstimator | None = None,
         acting: Callable[[], bool] = lambda: True,
         ops: AcdOps | None = None,
     ) -> None:
@@ -152,6 +154,12 @@ class TwilioGateway:
         self.registry = registry
         self.fetcher = fetcher
         self.calls: dict[str, TwilioCall] = {}
+        # Position and expected wait on hold; queues without `announce` use its defaults,
+        # with `average_handle_time` until they have handle times of their own.
+        self.estimator = estimator or WaitEstimator(acd, {
+            q.name: q.announce or Announcements(default_handle=settings.average_handle_time)
+            for q in acd.queues.values()
+        })
         self.recorded: deque[tuple[str, str]] = deque(maxlen=100)  # (call id, uri), latest
         self._tasks: set[asyncio.Task[Any]] = set()  # everything, IVR runs included
         self._work: set[asyncio.Task[Any]] = set()  # REST calls, downloads
@@ -170,6 +178,7 @@ class TwilioGateway:
     async def close(self) -> None:
         """Stop listening to the ACD, end IVR runs, wait for background work."""
         self._unsubscribe()
+        self.estimator.close()
         for call in list(self.calls.values()):
             call.channel.caller_gone("server stopping")
         while self._tasks:
@@ -670,21 +679,19 @@ class TwilioGateway:
             del self.calls[call.sid]
 
     def _hold_document(self, call: TwilioCall, prompts: list[Prompt]) -> str:
-        position = self.acd.position(call.sid) if call.sid in self.acd.calls else 0
+        """Hold music, with the position and expected wait when the queue's `announce`
+        interval says so (acd/wait_estimate.py: the wait only while it has been reliable)."""
+        told = None
+        if call.sid in self.acd.calls and self.estimator.due(call.sid, self.clock.now()):
+            told = self.estimator.announce(call.sid)
         return render_hold(
             prompts,
-            position=position,
-            expected_wait=self._expected_wait(call.sid, position),
+            position=told.position if told is not None else 0,
+            expected_wait=told.expected_wait if told is not None else None,
             language=call.language,
             hold_url=self.settings.url("hold", call=call.sid),
             settings=self.settings,
         )
-
-    def _expected_wait(self, sid: str, position: int) -> float:
-        if position <= 0:
-            return 0.0
-        staffed = sum(1 for a in self.acd.agents.values() if a.state.value != "logged_out")
-        return position * self.settings.average_handle_time / max(1, staffed)
 
     def _dial_document(self, call: TwilioCall, agent_id: str, prompts: list[Prompt]) -> str | None:
         target = self.settings.agents.get(agent_id)

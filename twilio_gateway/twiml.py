@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from ivr.channel import DigitSpec, Prompt, SpeechSpec
+from prompts.hold import WAIT_TEXTS, hold_text
 from twilio_gateway.settings import AgentTarget, SpeechMode, TwilioSettings
 
-HOLD_TEXTS: Mapping[str, str] = {
-    "ko": "현재 대기 순서는 {position}번째입니다. 예상 대기 시간은 약 {minutes}분입니다. 잠시만 기다려 주십시오.",
-    "en": "You are number {position} in the queue. The expected wait is about {minutes} minutes. Please hold.",
-    "zh": "您目前排在第{position}位，预计等待约{minutes}分钟。请稍候。",
-}
+HOLD_TEXTS = WAIT_TEXTS  # the texts live in prompts/hold.py (Asterisk plays the same ones)
 CONNECTING_TEXTS: Mapping[str, str] = {
     "ko": "상담원을 연결해 드리겠습니다.",
     "en": "Connecting you to an agent.",
@@ -197,20 +194,20 @@ def render_hold(
     prompts: Sequence[Prompt],
     *,
     position: int,
-    expected_wait: float,
+    expected_wait: float | None,
     language: str,
     hold_url: str,
     settings: TwilioSettings,
 ) -> str:
-    """Waiting in the queue: announcements so far, position and expected wait, music, then
-    back to the hold webhook (which renders this again with fresh figures)."""
+    """Waiting in the queue: announcements so far, position and expected wait (the position
+    only when `expected_wait` is None; nothing when `position` is 0), music, then back to
+    the hold webhook (which renders this again with fresh figures)."""
     response = VoiceResponse()
     _speak_all(response, prompts, settings)
     if position > 0:
-        text = HOLD_TEXTS.get(language, HOLD_TEXTS["en"])
-        minutes = max(1, round(expected_wait / 60))
-        spoken = language if language in HOLD_TEXTS else "en"
-        _speak(response, Prompt(text.format(position=position, minutes=minutes), spoken), settings)
+        minutes = max(1, round(expected_wait / 60)) if expected_wait is not None else None
+        spoken, text = hold_text(language, position, minutes)
+        _speak(response, Prompt(text, spoken), settings)
     response.play(settings.hold_music_url)
     response.redirect(hold_url, method="POST")
     return str(response)

@@ -3,6 +3,7 @@ groups, duration and warm-up. Parsed from a mapping (the YAML file, already load
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -102,6 +103,7 @@ class SimulationConfig:
     pause_on_ring_no_answer: bool = True
     occupancy_window: float = 3600.0
     name: str = "simulation"
+    announce_all: bool = False  # judge expected-wait estimates in every queue (acd/simulation/extras.py)
 
     @property
     def duration_seconds(self) -> float:
@@ -119,9 +121,15 @@ class SimulationConfig:
         longest = max((s.handle.mean for s in self.streams), default=0.0)
         return max(0.1 * self.duration_seconds, 20.0 * longest)
 
-    def with_overrides(self, *, seed: int | None = None, duration: float | None = None) -> SimulationConfig:
+    def with_overrides(
+        self, *, seed: int | None = None, duration: float | None = None, announce_all: bool | None = None,
+        without_aging: bool = False,
+    ) -> SimulationConfig:
+        """The same simulation with another seed or duration, estimates judged in every queue,
+        or every queue's aging switched off (to compare waits per priority)."""
+        queues = tuple(dataclasses.replace(q, aging=None) for q in self.queues) if without_aging else self.queues
         return SimulationConfig(
-            queues=self.queues,
+            queues=queues,
             streams=self.streams,
             groups=self.groups,
             duration=self.duration if duration is None else duration,
@@ -132,6 +140,7 @@ class SimulationConfig:
             pause_on_ring_no_answer=self.pause_on_ring_no_answer,
             occupancy_window=self.occupancy_window,
             name=self.name,
+            announce_all=self.announce_all if announce_all is None else announce_all,
         )
 
 

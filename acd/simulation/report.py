@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from acd.erlang import ErlangC, erlang
 from acd.queue import requirement_at_step
+from acd.simulation.extras import EstimateReport, PriorityReport, estimate_report
 
 if TYPE_CHECKING:
     from acd.simulation.config import SimulationConfig
@@ -184,6 +185,8 @@ class Report:
     queues: tuple[QueueReport, ...]
     overall: QueueReport
     groups: tuple[GroupReport, ...] = field(default=())
+    priorities: tuple[PriorityReport, ...] = field(default=())  # waits per arrival priority
+    estimates: tuple[EstimateReport, ...] = field(default=())  # told vs real waits, per queue
 
     def queue(self, name: str) -> QueueReport:
         for q in self.queues:
@@ -202,6 +205,8 @@ class Report:
             "queues": [q.to_dict() for q in self.queues],
             "overall": self.overall.to_dict(),
             "groups": [g.to_dict() for g in self.groups],
+            "priorities": [p.to_dict() for p in self.priorities],
+            "estimates": [e.to_dict() for e in self.estimates],
         }
 
 
@@ -312,4 +317,17 @@ def build_report(sim: Simulation) -> Report:
         queues=tuple(queues),
         overall=overall,
         groups=tuple(groups),
+        priorities=sim.priority_waits.report(),
+        estimates=_estimates(sim),
+    )
+
+
+def _estimates(sim: Simulation) -> tuple[EstimateReport, ...]:
+    estimator = sim.estimator
+    if estimator is None or estimator.all_errors is None:
+        return ()
+    return tuple(
+        estimate_report(name, estimator.all_errors.get(name, []), estimator.config(name).margin,
+                        estimator.reliable(name))
+        for name in estimator.settings
     )

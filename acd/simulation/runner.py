@@ -22,7 +22,9 @@ from acd.clock import Timer, VirtualClock
 from acd.engine import Acd
 from acd.events import CallAbandoned, CallAssigned, CallRingNoAnswer, Event, Subscriber
 from acd.simulation.config import SimulationConfig, Stream
+from acd.simulation.extras import PriorityWaits
 from acd.simulation.report import BATCHES, Report, Tally, build_report
+from acd.wait_estimate import Announcements, WaitEstimator
 
 _BUSY = (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
 _STAFFED = (AgentState.AVAILABLE, *_BUSY)
@@ -32,7 +34,7 @@ class _Caller:
     """What the simulation remembers about one call until it is over."""
 
     __slots__ = (
-        "arrived", "assigned_at", "batch", "counted", "deadline", "handle", "queue", "tally", "timer",
+        "arrived", "assigned_at", "batch", "counted", "deadline", "handle", "priority", "queue", "tally", "timer",
     )
 
     def __init__(
@@ -45,6 +47,7 @@ class _Caller:
         self.tally = tally
         self.handle = handle
         self.assigned_at = 0.0
+        self.priority = 0  # as it arrived (stream priority + tier bonus, before aging)
         self.deadline = 0.0  # when the caller hangs up if still waiting (0: never)
         self.timer: Timer | None = None
 
@@ -78,6 +81,11 @@ class Simulation:
         self._window: dict[str, tuple[dict[AgentState, float], dict[AgentState, float]]] = {}
         self._start_seconds: dict[str, dict[AgentState, float]] = {}
         self._end_seconds: dict[str, dict[AgentState, float]] = {}
+        self.priority_waits = PriorityWaits()
+        told = {q.name: q.announce or Announcements() for q in config.queues
+                if q.announce is not None or config.announce_all}
+        self.estimator = WaitEstimator(self.acd, told, keep_all=True) if told else None
+        self._told = told
         self.acd.subscribe(self._on_assigned, (CallAssigned,))
         self.acd.subscribe(self._on_abandoned, (CallAbandoned,))
         self.acd.subscribe(self._on_ring_no_answer, (CallRingNoAnswer,))
@@ -146,6 +154,9 @@ class Simulation:
                 call_id, queue, priority=priority, tier=tier, language=language, skills=skills
             )
             queued = call.state is CallState.QUEUED
+            caller.priority = call.priority
+            if queued and queue in self._told:
+                self._tell(call_id, self._told[queue].interval)
             if batch >= 0:
                 self._open += 1
                 tally.offer(batch, queued)
@@ -156,6 +167,13 @@ class Simulation:
         clock.call_later(rng.expovariate(rate), arrive)
 
     # -- the outside world's reactions -----------------------------------------------------
+
+    def _tell(self, call_id: str, interval: float) -> None:
+        """A waiting caller hears the announcement now and every `interval` while waiting."""
+        estimator = self.estimator
+        assert estimator is not None
+        if estimator.announce(call_id) is not None:
+            self.clock.call_later(interval, lambda: self._tell(call_id, interval))
 
     def _on_assigned(self, event: Event) -> None:
         assert isinstance(event, CallAssigned)
@@ -178,6 +196,7 @@ class Simulation:
         if caller.counted:
             self._open -= 1
             caller.tally.answered(self.clock.now() - caller.arrived, caller.batch)
+            self.priority_waits.answered(caller.priority, self.clock.now() - caller.arrived)
         self.clock.call_later(caller.handle, lambda: self._hang_up(call_id))
 
     def _hang_up(self, call_id: str) -> None:
@@ -209,6 +228,7 @@ class Simulation:
         if caller.counted:
             self._open -= 1
             caller.tally.abandoned += 1
+            self.priority_waits.gave_up(caller.priority)
 
     def _on_ring_no_answer(self, event: Event) -> None:
         assert isinstance(event, CallRingNoAnswer)

@@ -13,28 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
-import re
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from acd.clock import VirtualClock
 from hotline.config import ConfigError, load_config
-from hotline.privacy import mask_phone, mask_text
-from ivr.channel import InputKind, Prompt, TransferRequest
+from hotline.ivr_trial import TrialCall, TrialError, parse_time, press, say, try_menu
+from ivr.channel import InputKind
 from ivr.checker import CheckResult, Issue, check_menu
-from ivr.directory import CustomerDirectory, CustomerInfo, StaticDirectory
-from ivr.emergency import EmergencyState
-from ivr.events import InputReceived, IvrEvent, IvrOutcome, NodeEntered, OutcomeKind
-from ivr.interpreter import IvrSettings, run_menu
+from ivr.events import OutcomeKind
 from ivr.menu import Menu
 from ivr.schema import MENU_SCHEMA
-from ivr.scripted import Action, HangUp, Press, Say, ScriptedChannel, Silence, Speak, Step
+from ivr.scripted import Action, HangUp, Silence, Speak
 from ivr.source import format_path, load_source
 from ivr.speech import Recognizer
 
@@ -164,6 +157,11 @@ def _prompts_folder(flag: str | None, config_path: str | None) -> Path | None:
         raise ConfigError(str(exc)) from exc
 
 
+def _asterisk_on(config_path: str) -> bool:
+    section = load_config(config_path).section("asterisk")
+    return bool(section) and section.get("enabled", True) is not False
+
+
 def run_check(args: argparse.Namespace) -> int:
     try:
         queues = _queues(args.config)
@@ -182,6 +180,12 @@ def run_check(args: argparse.Namespace) -> int:
                 from prompts.check import check_audio
 
                 check_audio(r, folder)
+    elif args.config and _asterisk_on(args.config):  # Asterisk plays only the named recordings
+        from prompts.check import check_recorded_only
+
+        for r in results:
+            if r.menu is not None:
+                check_recorded_only(r)
     if args.speech:
         try:
             texts = {r.source: Path(r.source).read_text(encoding="utf-8") for r in results if r.ok}
@@ -316,12 +320,12 @@ def _script(items: Sequence[tuple[str, Any]]) -> list[Action]:
     actions: list[Action] = []
     for kind, value in items:
         if kind == "dtmf":
-            if not re.fullmatch(r"[0-9*#]+", value):
-                raise _UsageError(f"--dtmf {value!r}: only 0-9, * and #")
-            actions.append(Press(value))
+            try:
+                actions.append(press(value))
+            except TrialError as exc:
+                raise _UsageError(f"--dtmf {value!r}: only 0-9, * and #") from exc
         elif kind == "say":
-            m = re.fullmatch(r"(.*?)@([01](?:\.\d+)?)", value)
-            actions.append(Say(m.group(1), float(m.group(2))) if m else Say(value))
+            actions.append(say(value))
         elif kind == "audio":
             actions.append(Speak(read_audio(value), label=value))
         elif kind == "silence":
@@ -329,77 +333,6 @@ def _script(items: Sequence[tuple[str, Any]]) -> list[Action]:
         else:
             actions.append(HangUp())
     return actions
-
-
-def _epoch(text: str | None) -> float:
-    if not text:
-        return time.time()
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise _UsageError(f"--at {text!r}: use ISO 8601, e.g. 2026-11-23T10:00+09:00") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.timestamp()
-
-
-def _prompt_dict(p: Prompt) -> dict[str, Any]:
-    return {"text": p.text, "language": p.language, "audio": p.audio, "key": p.key}
-
-
-def _transfer_dict(t: TransferRequest | None) -> dict[str, Any] | None:
-    if t is None:
-        return None
-    return {
-        "queue": t.queue,
-        "skills": dict(t.skills),
-        "priority": t.priority,
-        "tier": t.tier,
-        "language": t.language,
-        "callback_number": mask_phone(t.callback_number) if t.callback_number else None,
-        "data": {k: mask_text(v) for k, v in t.data.items()},
-    }
-
-
-class _Walk:
-    """Turns the interpreter's events and the channel's steps into the printed walk."""
-
-    def __init__(self) -> None:
-        self.nodes: list[dict[str, Any]] = []
-
-    def event(self, event: IvrEvent) -> None:
-        if isinstance(event, NodeEntered):
-            self.nodes.append(
-                {"node": event.node, "kind": event.kind, "language": event.language, "steps": []}
-            )
-        elif isinstance(event, InputReceived) and self.nodes:
-            self.nodes[-1]["steps"].append(
-                {
-                    "op": "input",
-                    "kind": event.kind.value,
-                    "value": mask_text(event.value),
-                    "confidence": event.confidence,
-                    "result": event.result.value,
-                    "option": mask_text(event.option) if event.option else None,
-                }
-            )
-
-    def step(self, step: Step) -> None:
-        if not self.nodes:
-            return
-        entry: dict[str, Any] = {"op": step.op}
-        if step.prompts:
-            entry["prompts"] = [_prompt_dict(p) for p in step.prompts]
-        if step.op == "gather":
-            entry["dtmf"] = step.digits is not None
-            entry["speech"] = step.speech.grammar if step.speech is not None else None
-            if step.speech is not None and step.speech.grammar is None:
-                entry["speech"] = "free-form"
-        if step.op == "set_data":
-            entry["key"], entry["value"] = step.key, mask_text(step.value)
-        if step.op == "transfer":
-            entry["transfer"] = _transfer_dict(step.transfer)
-        self.nodes[-1]["steps"].append(entry)
 
 
 async def _recognizer_for(
@@ -419,39 +352,25 @@ async def _recognizer_for(
     return recognizer
 
 
-async def _try(args: argparse.Namespace, result: CheckResult) -> tuple[IvrOutcome, _Walk]:
+async def _try(args: argparse.Namespace, result: CheckResult) -> dict[str, Any]:
     menu = result.menu
     assert menu is not None
     script = _script(getattr(args, "script", None) or [])
-    caller = None if args.withheld else args.caller
-    directory: CustomerDirectory | None = None
-    if args.tier or args.customer_lang:
-        info = CustomerInfo(tier=args.tier or "regular", language=args.customer_lang)
-        directory = StaticDirectory({caller: info} if caller else {})
-    emergency = EmergencyState()
-    clock = VirtualClock(_epoch(args.at))
-    if args.emergency is not None:
-        text = {args.lang or menu.default_language: args.emergency} if args.emergency else {}
-        emergency.activate(clock.now(), "hotline-ivr-try", text)
-    walk = _Walk()
+    try:
+        at = parse_time(args.at)
+    except TrialError as exc:
+        raise _UsageError(f"--at {args.at!r}: use ISO 8601, e.g. 2026-11-23T10:00+09:00") from exc
+    call = TrialCall(
+        actions=tuple(script), at=at, language=args.lang, start=args.start,
+        caller=None if args.withheld else args.caller, tier=args.tier,
+        customer_language=args.customer_lang, emergency=args.emergency, confidence=args.confidence,
+    )
     async with AsyncExitStack() as stack:
         recognizer = None
         if any(isinstance(a, Speak) for a in script):
             language = args.lang or menu.default_language
             recognizer = await _recognizer_for(stack, args.config, language)
-        channel = ScriptedChannel(script, recognizer, caller=caller, observer=walk.step)
-        outcome = await run_menu(
-            menu,
-            channel,
-            clock=clock,
-            directory=directory,
-            emergency=emergency,
-            on_event=walk.event,
-            settings=IvrSettings(confidence=args.confidence),
-            language=args.lang,
-            start=args.start,
-        )
-    return outcome, walk
+        return await try_menu(menu, call, recognizer)
 
 
 def run_try(args: argparse.Namespace) -> int:
@@ -475,7 +394,7 @@ def run_try(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        outcome, walk = asyncio.run(_try(args, result))
+        report = {"file": args.file, **asyncio.run(_try(args, result))}
     except _UsageError as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
@@ -484,24 +403,11 @@ def run_try(args: argparse.Namespace) -> int:
             print(f"hotline: speech recognition unavailable: {exc}", file=sys.stderr)
             return 2
         raise
-    report = {
-        "menu": outcome.menu,
-        "file": args.file,
-        "outcome": outcome.kind.value,
-        "reason": outcome.reason,
-        "node": outcome.node,
-        "language": outcome.language,
-        "path": list(outcome.path),
-        "steps": outcome.steps,
-        "transfer": _transfer_dict(outcome.transfer),
-        "data": {k: mask_text(v) for k, v in outcome.data.items()},
-        "walk": walk.nodes,
-    }
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         _print_walk(report)
-    return 1 if outcome.kind is OutcomeKind.FAILED else 0
+    return 1 if report["outcome"] == OutcomeKind.FAILED.value else 0
 
 
 def _print_walk(report: dict[str, Any]) -> None:

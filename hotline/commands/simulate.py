@@ -50,6 +50,14 @@ def register(subparsers: Any) -> None:
         "--speed", type=float, metavar="X",
         help="with --store: simulated seconds per wall-clock second (default: as fast as the store takes it)",
     )
+    parser.add_argument(
+        "--announce-all", action="store_true",
+        help="judge the expected-wait estimates in every queue, not only those with `announce`",
+    )
+    parser.add_argument(
+        "--compare-aging", action="store_true",
+        help="run again with every queue's aging off and show the waits per priority of both runs",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -73,9 +81,13 @@ def run(args: argparse.Namespace) -> int:
         config = load(args.config)
         if args.duration is not None and args.duration <= 0:
             raise ConfigError("--duration must be positive")
-        config = config.with_overrides(seed=args.seed, duration=args.duration)
+        config = config.with_overrides(seed=args.seed, duration=args.duration,
+                                       announce_all=True if args.announce_all else None)
     except ConfigError as exc:
         print(f"hotline simulate: error: {exc}", file=sys.stderr)
+        return 2
+    if args.compare_aging and args.store:
+        print("hotline simulate: error: --compare-aging cannot be used with --store", file=sys.stderr)
         return 2
     if args.speed is not None and (args.store is None or not args.speed > 0):
         print("hotline simulate: error: --speed needs --store and a positive number", file=sys.stderr)
@@ -91,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         subscribers.append(event_writer(events_file))
     show_progress = sys.stdout.isatty() and not args.json
     stored = None
+    without_aging: Report | None = None
     try:
         started = time.perf_counter()
         if args.store:
@@ -103,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
             with _progress(show_progress, err) as progress:
                 report = simulation.run(progress)
         wall = time.perf_counter() - started
+        without_aging = Simulation(config.with_overrides(without_aging=True)).run() if args.compare_aging else None
     finally:
         if events_file is not None:
             events_file.close()
@@ -117,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         data = report.to_dict()
         data["wall_seconds"] = wall
+        if without_aging is not None:
+            data["without_aging"] = {"priorities": [p.to_dict() for p in without_aging.priorities],
+                                     "overall": without_aging.overall.to_dict()}
         if stored is not None:
             data["store"] = stored.to_dict()
         try:
@@ -126,8 +143,47 @@ def run(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             return 0
     else:
-        render(report, wall, report_console())
+        console = report_console()
+        render(report, wall, console)
+        render_extras(report, without_aging, console)
     return 0
+
+
+def render_extras(report: Report, without_aging: Report | None, console: Console) -> None:
+    """Waits per priority (beside the run without aging when asked) and the estimate band."""
+    if report.priorities:
+        title = "Waits per priority" + (" (with aging | without)" if without_aging is not None else "")
+        table = Table(title=title)
+        for column in ("Priority", "Answered", "Aband.", "Mean wait", "P90 wait", "Longest"):
+            table.add_column(column, justify="right")
+        others = {p.priority: p for p in without_aging.priorities} if without_aging is not None else {}
+        for p in report.priorities:
+            other = others.get(p.priority)
+
+            def both(mine: float | None, theirs: float | None) -> str:
+                return _secs(mine) if without_aging is None else f"{_secs(mine)} | {_secs(theirs)}"
+
+            table.add_row(
+                str(p.priority),
+                str(p.answered) if other is None else f"{p.answered} | {other.answered}",
+                str(p.abandoned) if other is None else f"{p.abandoned} | {other.abandoned}",
+                both(p.mean_wait, other.mean_wait if other else None),
+                both(p.p90_wait, other.p90_wait if other else None),
+                both(p.longest_wait, other.longest_wait if other else None),
+            )
+        console.print(table)
+    if report.estimates:
+        table = Table(title="Expected wait told vs real (seconds)")
+        for column in ("Queue", "Told", "Bias", "Median |err|", "P80 |err|", "P95 |err|", "Within margin",
+                       "Margin", "Announces"):
+            table.add_column(column, justify="left" if column == "Queue" else "right")
+        for e in report.estimates:
+            table.add_row(
+                e.queue, str(e.samples), _secs(e.bias), _secs(e.p50_abs_error), _secs(e.p80_abs_error),
+                _secs(e.p95_abs_error), _pct(e.within_margin), f"{e.margin:g} s",
+                "wait + position" if e.announces_wait else "position only",
+            )
+        console.print(table)
 
 
 @contextmanager

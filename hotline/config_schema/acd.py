@@ -30,6 +30,37 @@ _ESCALATION_STEP = strict(
     required=("after",),
 )
 
+_AGING = strict(
+    {
+        "rate": {"description": "priority points per minute of waiting", "type": "number",
+                 "exclusiveMinimum": 0, "maximum": 60},
+        "cap": count(1, 1000),
+    },
+    required=("rate", "cap"),
+)
+
+_RING_NO_ANSWER = strict(
+    {
+        "pause_after": count(1, 100),
+        "reoffer_same_agent": BOOL,
+        "reoffer_delay": seconds(maximum=3600),
+    }
+)
+
+_ANNOUNCE = strict(
+    {
+        "interval": seconds(maximum=3600),
+        "expected_wait": BOOL,
+        "margin": seconds(maximum=3600),
+        "quantile": {"description": "a share over 0, at most 1", "type": "number",
+                     "exclusiveMinimum": 0, "maximum": 1},
+        "window": count(1, 100_000),
+        "min_samples": count(1, 100_000),
+        "handle_window": count(1, 100_000),
+        "default_handle": seconds(maximum=86400),
+    }
+)
+
 QUEUE = strict(
     {
         "name": NAME,
@@ -45,6 +76,9 @@ QUEUE = strict(
         "ring_timeout": seconds(null=True),
         "wrap_up": seconds(zero=True, null=True),
         "tier_priority": optional(mapping_of({"type": "integer", "minimum": -1000, "maximum": 1000})),
+        "aging": optional(_AGING),
+        "ring_no_answer": optional(_RING_NO_ANSWER),
+        "announce": optional(_ANNOUNCE),
     },
     required=("name",),
 )
@@ -62,7 +96,8 @@ AGENT = strict(
 
 PROPERTIES: dict[str, Schema] = {
     "acd": optional(
-        strict({"pause_on_ring_no_answer": BOOL, "occupancy_window": seconds(maximum=30 * 86400)})
+        strict({"pause_on_ring_no_answer": BOOL, "occupancy_window": seconds(maximum=30 * 86400),
+                "queue_log": optional(NAME)})
     ),
     "queues": optional(list_of(QUEUE)),
     "agents": optional(list_of(AGENT)),

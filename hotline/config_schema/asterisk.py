@@ -42,6 +42,15 @@ _FASTAGI = strict(
                    "description": "letters, digits and . _ ~ - (it goes into the AGI URL)"},
     }
 )
+_AUDIOSOCKET = strict(
+    {
+        "host": HOST,
+        "port": LISTEN_PORT,
+        "advertise": TEXT,
+        "connect_timeout": seconds(maximum=60),
+        "gap": seconds(maximum=10),
+    }
+)
 _CONTEXTS = strict({name: NAME for name in ("incoming", "hold", "connect", "callback", "agents")})
 
 PROPERTIES: dict[str, Schema] = {
@@ -72,6 +81,7 @@ PROPERTIES: dict[str, Schema] = {
                 "survey_entry": TEXT,
                 "sip_transport": TEXT,
                 "prompts_dir": NAME,
+                "audiosocket": {"anyOf": [BOOL, _AUDIOSOCKET]},
             }
         )
     ),

@@ -25,6 +25,8 @@ PROPERTIES: dict[str, Schema] = {
                 "threads": {"type": "integer", "minimum": 0, "maximum": 256},
                 "step_timeout": number(0.1, 600),
                 "verify": {"enum": ["off", "resolve", "strict"]},
+                "processes": {"type": "integer", "minimum": 1, "maximum": 64,
+                              "description": "recognizer processes; 1: threads in the server process"},
             }
         )
     ),

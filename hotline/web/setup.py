@@ -42,6 +42,8 @@ from hotline.web.desktop import pages as desktop_pages
 from hotline.web.desktop import routes as desktop_routes
 from hotline.web.emergency import routes as emergency_routes
 from hotline.web.home import pages as home_pages
+from hotline.web.ivr_editor import pages as ivr_editor_pages
+from hotline.web.ivr_editor import routes as ivr_editor_routes
 from hotline.web.live import routes as live_routes
 from hotline.web.menus import routes as menus_routes
 from hotline.web.reference import routes as reference_routes
@@ -57,18 +59,19 @@ log = logging.getLogger("hotline.web")
 
 FEATURES = (
     "base", "accounts", "agents", "live", "emergency", "menus", "calls", "reference", "home",
-    "desktop", "cases", "calls_list", "workorders", "survey", "answers", "wallboard",
+    "desktop", "cases", "calls_list", "workorders", "survey", "answers", "wallboard", "ivr_editor",
 )
 API_ROUTES: tuple[ApiRegistry, ...] = (
     accounts_routes.routes, agents_routes.routes, live_routes.routes, emergency_routes.routes,
     menus_routes.routes, calls_routes.routes, reference_routes.routes,
     desktop_routes.routes, cases_routes.routes, calls_list_routes.routes, workorders_routes.routes,
-    answers_routes.routes, wallboard_routes.routes,
+    answers_routes.routes, wallboard_routes.routes, ivr_editor_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (
     accounts_pages.add_pages, accounts_people.add_pages, home_pages.add_pages,
     reference_routes.add_pages, desktop_pages.add_pages, cases_pages.add_pages, calls_list_pages.add_pages,
     survey_pages.add_pages, workorders_pages.add_pages, answers_routes.add_pages, wallboard_pages.add_pages,
+    ivr_editor_pages.add_pages,
 )
 STATIC_DIR = Path(str(resources.files("hotline.web") / "static"))
 

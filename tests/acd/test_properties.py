@@ -83,8 +83,16 @@ def routable(agent: Agent) -> bool:
     )
 
 
+def held_from(agent: Agent, call: Call) -> bool:
+    """`call` rang out on `agent` and is held from it for a while (ring policy without
+    re-offers to the same agent): the one exception to work conservation and order."""
+    return call.held_from == agent.id
+
+
 class AcdMachine(RuleBasedStateMachine):
     pause_on_ring_no_answer = True
+    queues: tuple[QueueConfig, ...] = QUEUES
+    pauses_at_first_ring_out = True  # the queues' ring policy pauses on the first ring-out
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,7 +100,7 @@ class AcdMachine(RuleBasedStateMachine):
 
     def build(self, agents: Sequence[AgentConfig]) -> None:
         self.clock = VirtualClock(1000.0)
-        self.acd = Acd(self.clock, QUEUES, pause_on_ring_no_answer=self.pause_on_ring_no_answer)
+        self.acd = Acd(self.clock, self.queues, pause_on_ring_no_answer=self.pause_on_ring_no_answer)
         for config in agents:
             self.acd.add_agent(config)
         self.states = dict.fromkeys(AGENT_IDS, AgentState.LOGGED_OUT)
@@ -147,7 +155,7 @@ class AcdMachine(RuleBasedStateMachine):
             assert acd.requirement(call.id).satisfied_by(agent.config.skills, agent.config.groups)
             # priority order, then FIFO: no call this agent could take is ahead of this one
             for other in acd.waiting_calls():
-                if acd.eligible(agent, other):
+                if acd.eligible(agent, other) and not held_from(agent, other):
                     assert order(other) > order(call), f"{agent} took {call} before {other}"
         elif isinstance(event, CallAnswered):
             self.answered.add(event.call_id)
@@ -272,7 +280,8 @@ class AcdMachine(RuleBasedStateMachine):
             was = self.states[agent_id]
             self.acd.ring_no_answer(call_id)
             assert call.state in (CallState.QUEUED, CallState.RINGING, CallState.ON_CALL)
-            if self.pause_on_ring_no_answer and self.states[agent_id] is not AgentState.LOGGED_OUT:
+            if (self.pause_on_ring_no_answer and self.pauses_at_first_ring_out
+                    and self.states[agent_id] is not AgentState.LOGGED_OUT):
                 agent = self.acd.agents[agent_id]
                 if was is AgentState.RINGING:
                     assert self.states[agent_id] is AgentState.PAUSED
@@ -341,7 +350,8 @@ class AcdMachine(RuleBasedStateMachine):
             if not routable(agent):
                 continue
             for call in waiting:
-                assert not acd.eligible(agent, call), f"{agent} idles while {call} waits"
+                if not held_from(agent, call):
+                    assert not acd.eligible(agent, call), f"{agent} idles while {call} waits"
 
     @invariant()
     def loads_within_capacity(self) -> None:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.asterisk.fake_audiosocket import LiveCaller, LiveStreamLog, run_audiosocket
+
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 USAGE_520 = (
     "520-Invalid command syntax.  Proper usage follows:\n"
@@ -589,7 +591,11 @@ class FakeAsterisk:
                     writer.write(b"511 Command Not Permitted on a dead channel or intercept routine\n")
                     await writer.drain()
                     break
-                reply, hang = self._agi_reply(chan, command, caller)
+                if command.startswith("EXEC AudioSocket "):  # tests/asterisk/fake_audiosocket.py
+                    live = caller.live.pop(0) if caller.live else LiveCaller()
+                    reply, hang = await run_audiosocket(command.split(" ", 2)[2].strip('"'), live, caller.streams)
+                else:
+                    reply, hang = self._agi_reply(chan, command, caller)
                 writer.write(reply.encode())
                 if hang:
                     writer.write(b"HANGUP\n")
@@ -653,6 +659,8 @@ class FakeAsterisk:
             return f"200 result=0 (timeout) endpos={len(speech) // 2}\n", False
         if verb == "HANGUP":
             return "200 result=1\n", False
+        if verb == "CHANNEL STATUS":
+            return "200 result=6\n", False  # AST_STATE_UP
         if verb in ("VERBOSE", "EXEC"):
             return "200 result=0\n", False
         return "510 Invalid or unknown command\n", False
@@ -670,6 +678,8 @@ class CallerScript:
     hangup_at: int | None = None  # hang up during the Nth command (0-based)
     commands_seen: int = 0
     played: list[str] = field(default_factory=list)
+    live: list[LiveCaller] = field(default_factory=list)  # the caller's part of each AudioSocket()
+    streams: list[LiveStreamLog] = field(default_factory=list)  # what each AudioSocket() carried
 
     def pop_key(self) -> str:
         return self.keys.pop(0) if self.keys else ""

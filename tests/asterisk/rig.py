@@ -51,8 +51,10 @@ class Rig:
         await self.fake.close()
 
 
-def settings(fake_port: int, agi_port: int = 0, recordings: Path = Path("rec")) -> AsteriskSettings:
+def settings(fake_port: int, agi_port: int = 0, recordings: Path = Path("rec"),
+             prompts_dir: Path | None = None) -> AsteriskSettings:
     return AsteriskSettings(
+        prompts_dir=prompts_dir,
         ami=AmiSettings(port=fake_port, username="hotline", secret="secret", connect_timeout=2,
                         action_timeout=2, backoff_initial=0.01, backoff_max=0.05),
         fastagi=FastAgiSettings(port=agi_port),
@@ -71,14 +73,15 @@ AGENTS = (
 )
 
 
-async def make_rig(recordings: Path, *, agi_port: int = 0, start: bool = True) -> Rig:
+async def make_rig(recordings: Path, *, agi_port: int = 0, start: bool = True,
+                   queues: tuple[QueueConfig, ...] = QUEUES, prompts_dir: Path | None = None) -> Rig:
     fake = FakeAsterisk(recordings_dir=recordings)
     await fake.start()
     fake.devices.update({"PJSIP/1001": "NOT_INUSE", "PJSIP/1002": "NOT_INUSE"})
-    acd = Acd(AsyncioClock(), QUEUES)
+    acd = Acd(AsyncioClock(), queues)
     for agent in AGENTS:
         acd.add_agent(agent)
-    conf = settings(fake.port, agi_port, recordings)
+    conf = settings(fake.port, agi_port, recordings, prompts_dir)
     holder: list[CallControl] = []
     client = AmiClient(conf.ami, lambda m: holder[0].handle_ami(m),
                        on_connect=lambda c: holder[0].resync(c))

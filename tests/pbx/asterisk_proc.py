@@ -7,6 +7,9 @@
     await pbx.cli("core show channels")             # Asterisk's own view
     await pbx.stop()                                # by PID, always
 
+    pbx.hold_boot(); await pbx.start(booted=False)  # AMI up, the boot held before res_pjsip
+    await pbx.release_boot()                        # ... until the test lets it go on
+
 The base is `hotline asterisk-config --standalone` (which includes Hotline's parts) plus the
 test's own `*_local.conf` files: callers' endpoints, a test AMI user, a customer context for
 callbacks. Stopped by PID (SIGTERM, then SIGKILL), never by name.
@@ -15,6 +18,7 @@ callbacks. Stopped by PID (SIGTERM, then SIGKILL), never by name.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import signal
 import subprocess
@@ -98,12 +102,15 @@ class AsteriskProcess:
             f"astdatadir => {self.data}\nastagidir => {r}/agi\nastspooldir => {self.spool}\n"
             f"astrundir => {r}/run\nastlogdir => {self.log_dir}\nastsbindir => {p}/sbin\n"
             "[options]\nverbose = 3\ndebug = 0\nhideconnect = yes\ncache_media_frames = no\n"
+            "execincludes = yes\n"  # the boot gate (hold_boot)
         )
         (self.etc / "logger.conf").write_text(
             "[general]\n[logfiles]\nfull => notice,warning,error,verbose(3),dtmf\n"
         )
         (self.etc / "rtp.conf").write_text(f"[general]\nrtpstart = {self.rtp_base}\nrtpend = {self.rtp_base + self.rtp_span - 1}\n")
-        for empty in ("cdr.conf", "cel.conf", "features.conf", "acl.conf", "udptl.conf", "pjproject.conf",
+        (self.etc / "pjproject.conf").write_text(f"#exec {self.run / 'boot-gate.sh'}\n")
+        self._gate_script()
+        for empty in ("cdr.conf", "cel.conf", "features.conf", "acl.conf", "udptl.conf",
                       "ccss.conf", "indications.conf", "queues.conf", "sorcery.conf"):
             path = self.etc / empty
             if not path.exists():
@@ -128,13 +135,50 @@ class AsteriskProcess:
             "[test-agents]\nexten => _X.,1,Answer()\n same => n,Wait(2)\n same => n,Hangup()\n"
         )
 
+    # -- the boot gate: a booting Asterisk held where it loads res_pjproject -----------------
+
+    def _gate_script(self) -> None:
+        """pjproject.conf `#exec`s this script while res_pjproject (just before res_pjsip) loads.
+        With the FIFO there (`hold_boot`) it blocks reading it until `release_boot` writes:
+        Asterisk's AMI is up (the manager loads earlier), PJSIPShowEndpoints and
+        DeviceStateList are refused (their modules are not loaded yet)."""
+        script = self.run / "boot-gate.sh"
+        fifo = self.run / "boot-gate"
+        script.write_text(f"#!/bin/sh\n[ -p {fifo} ] && cat {fifo} >/dev/null\necho '; boot gate passed'\n")
+        script.chmod(0o755)
+
+    def hold_boot(self) -> None:
+        """The next start stops before res_pjsip loads, until `release_boot()`."""
+        fifo = self.run / "boot-gate"
+        if not fifo.exists():
+            os.mkfifo(fifo)
+
+    async def release_boot(self, within: float = 60.0) -> None:
+        """Let the held boot go on once it reached the gate (later boots pass through)."""
+        fifo = self.run / "boot-gate"
+
+        async def reader_there() -> int:
+            while True:
+                try:
+                    return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                except OSError as exc:
+                    if exc.errno != errno.ENXIO:
+                        raise
+                await asyncio.sleep(0.05)  # no reader yet: the boot has not reached the gate
+
+        fd = await asyncio.wait_for(reader_there(), within)
+        fifo.unlink()
+        os.write(fd, b"go\n")
+        os.close(fd)
+
     # -- process -------------------------------------------------------------------------------
 
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
 
-    async def start(self, within: float = 60.0) -> None:
+    async def start(self, within: float = 60.0, *, booted: bool = True) -> None:
+        """Start Asterisk; wait for FullyBooted (or, with `booted=False`, only for its AMI)."""
         self._booted.clear()
         self.proc = spawn(
             [str(self.prefix / "sbin" / "asterisk"), "-C", str(self.etc / "asterisk.conf"), "-f", "-n", "-q"],
@@ -147,6 +191,12 @@ class AsteriskProcess:
             self._on_event, on_connect=self._on_login,
         )
         self.ami.start()
+        if not booted:
+            await self.ami.wait_ready(within)
+            return
+        await self.wait_booted(within)
+
+    async def wait_booted(self, within: float = 60.0) -> None:
         try:
             await asyncio.wait_for(self._booted.wait(), within)
         except TimeoutError:

@@ -163,8 +163,10 @@ class Rtp:
 
 @dataclass(frozen=True)
 class Audio:
-    """Play a raw mu-law file into the call (what the caller says), in the background."""
+    """Play a raw mu-law file into the call (what the caller says), in the background;
+    `loops` -1: over and over, 1: once (a spoken answer; RTP stops after it)."""
     path: Path
+    loops: int = -1
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ Duration=160
             body.append(f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
             body.append(f'<pause milliseconds="{len(step.keys) * 600 + 200}"/>')
         elif isinstance(step, Audio):
-            body.append(f'<nop><action><exec rtp_stream="{step.path},-1,0"/></action></nop>')
+            body.append(f'<nop><action><exec rtp_stream="{step.path},{step.loops},0"/></action></nop>')
         elif isinstance(step, WaitBye):
             body.append(f"""<recv request="BYE" timeout="{step.ms}"/>
 <send><![CDATA[

@@ -130,21 +130,72 @@ async def test_asterisk_restart_then_calls_are_routed_again(world: World) -> Non
     assert row["agent_id"] == "1001"
 
 
-async def test_a_burst_routed_on_arrival_loses_no_call(world: World) -> None:
-    """Defect 3: each caller is Redirected the moment it is queued (agents free), so the
-    Redirect races the end of the AGI; no call may be lost whichever lands first."""
+async def test_resync_against_a_booting_asterisk_is_repeated_once_it_fully_booted(world: World) -> None:
+    """Defect 5: Hotline logs in while Asterisk still boots (held before res_pjsip loads, so
+    PJSIPShowEndpoints and DeviceStateList are refused); once FullyBooted it must read them.
+    Agent 1002's phone went away while Hotline could not hear it and never comes back, so
+    nothing but those lists can tell Hotline: without the second resync 1002 stays
+    available for ever (and would be offered calls nobody can take)."""
+    await world.ready(("1002",))
+    phone = world.agents["1002"]
+    world.proxy.cut()  # Hotline is deaf from here
+    await phone.stop()
+    await until(lambda: _no_contact(world, "1002"), within=20, what="agent 1002's phone unregistered")
+    assert await world.hotline.agent_state("1002") == "available"  # what Hotline still believes
+    resyncs = world.hotline.log().count("resync: ")
+    await world.pbx.stop()
+    world.pbx.hold_boot()
+    await world.pbx.start(booted=False)  # AMI up, the boot held before res_pjsip
+    world.proxy.restore()
+    await until(lambda: _refused_resyncs(world, resyncs), within=30,
+                what="Hotline resynced against the booting Asterisk (lists refused)")
+    await world.pbx.release_boot()
+    await world.pbx.wait_booted()
+    try:
+        await until(lambda: _paused(world, "1002", "device_offline"), within=30,
+                    what="agent 1002 paused: its phone is offline (read after FullyBooted)")
+    finally:
+        await phone.start()  # the next tests have both phones again
+    await world.ready(("1001",))
+
+
+def _refused_resyncs(world: World, before: int) -> bool:
+    lines = [line for line in world.hotline.log().splitlines() if "resync: " in line][before:]
+    return any("refused: PJSIPShowEndpoints, DeviceStateList" in line for line in lines)
+
+
+async def _paused(world: World, agent_id: str, reason: str) -> bool:
+    agent = await world.hotline.api("GET", f"/api/agents/{agent_id}")
+    return bool(agent["state"] == "paused" and agent["pause_reason"] == reason)
+
+
+async def _no_contact(world: World, endpoint: str) -> bool:
+    shown = await world.pbx.cli(f"pjsip show contacts like {endpoint}")
+    return not any(f"{endpoint}/" in line for line in shown.splitlines() if "Contact:" in line)
+
+
+async def test_a_burst_routed_on_arrival_goes_straight_to_the_agents(world: World) -> None:
+    """Defect 3: a call Hotline routes the moment it is queued is Redirected while its AGI
+    still runs, so Asterisk goes from the AGI straight to the agent's extension. Before the
+    fix the session was closed first and the Redirect raced the dialplan's own next steps
+    (GotoIf, MusicOnHold): one that lands while Asterisk moves between two priorities leaves
+    the channel at a location that does not exist and Asterisk hangs up (`Auto fallthrough`;
+    one call in 800 at 40 calls/s). Here every caller has a free agent on arrival, so no
+    dialplan step may run between the AGI and the connect context, for any of them."""
     await world.ready(LOCAL_AGENTS)
     before = known_calls(world)
-    calls = 30
+    calls = len(LOCAL_AGENTS)
     folder = world.run / "burst"
     folder.mkdir(exist_ok=True)
     caller = world.caller(CALLER_INFO, [Pause(1000), Info("2"), Pause(6000), Bye()])
     await caller.start()  # writes the scenario; the burst below reuses it
-    await caller.wait(60)
+    assert await caller.wait(60) == 0, caller.errors()
+    await world.ready(LOCAL_AGENTS)  # all ten free again
+    mark = world.pbx.mark()
     proc = spawn(
         ["sipp", f"127.0.0.1:{world.pbx.sip_port}", "-sf", str(caller.folder / "caller.xml"), "-s", "1588",
-         "-m", str(calls), "-r", "10", "-l", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)), "-nostdin",
-         "-mp", "45000", "-timeout", "60s", "-timeout_error"],
+         "-m", str(calls), "-r", "10", "-l", str(calls), "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+         "-nostdin", "-mp", "45000", "-timeout", "60s", "-timeout_error"],
         cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -158,6 +209,22 @@ async def test_a_burst_routed_on_arrival_loses_no_call(world: World) -> None:
     lost = [r["id"] for r in rows if r["answered_at"] is None]
     assert not lost, f"calls never answered: {lost}"
     assert not re.search(r"Auto fallthrough, channel '[^']*' status is 'UNKNOWN'", world.pbx.full_log())
+    steps: dict[str, list[str]] = {}
+    for msg in world.pbx.events[mark:]:
+        if msg.name == "Newexten" and msg.get("Channel").startswith(f"PJSIP/{CALLER_INFO}-"):
+            steps.setdefault(msg.get("Uniqueid"), []).append(f"{msg.get('Context')}:{msg.get('Application')}")
+    assert len(steps) == calls
+    ctx = "hotline-connect"
+    raced = {uid: seq for uid, seq in steps.items() if not _next_step_after_agi(seq).startswith(ctx)}
+    assert not raced, f"after the AGI the dialplan ran on by itself before the Redirect: {raced}"
+
+
+def _next_step_after_agi(steps: list[str]) -> str:
+    """The dialplan step right after the IVR's AGI ("" when there is none)."""
+    if "hotline-incoming:AGI" not in steps:
+        return ""
+    rest = steps[steps.index("hotline-incoming:AGI") + 1:]
+    return rest[0] if rest else ""
 
 
 async def _contact_reachable(world: World, endpoint: str) -> bool:

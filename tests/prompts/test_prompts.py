@@ -150,3 +150,19 @@ async def test_an_emergency_announcement_is_rendered_when_switched_on(tmp_path: 
     unsubscribe()
     state.activate(1.0, "sup1", {"en": "Another text."})
     assert not running  # no longer subscribed
+
+
+def test_ivr_check_with_asterisk_but_no_prompts_folder_warns_about_unnamed_audio(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(MENU, encoding="utf-8")
+    config = tmp_path / "hotline.yaml"
+    config.write_text("asterisk:\n  hotline_numbers: ['1588']\n", encoding="utf-8")
+    assert hotline(["ivr", "check", str(path), "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("no recording named (audio:) and no asterisk.prompts_dir") == 3  # all but ko/hello
+    assert "nodes.hello.prompt.ko" not in out
+    config.write_text(f"asterisk:\n  prompts_dir: {tmp_path / 'sounds'}\n", encoding="utf-8")
+    assert hotline(["ivr", "check", str(path), "--config", str(config)]) == 0
+    assert capsys.readouterr().out.count("no audio for Asterisk: not built") == 3

@@ -86,6 +86,9 @@ async def test_call_walks_menu_waits_talks_and_leaves_one_record(
                 hold = ET.fromstring(await h.poster.twiml(f"/twilio/resume?call={sid}&step=1", form(sid)))
                 assert hold.find("Play") is not None
                 assert h.acd.calls[sid].queue == "general"
+                clock.advance(30)  # the next hold loop, before the queue's announce interval (60 s)
+                music = ET.fromstring(await h.poster.twiml(f"/twilio/hold?call={sid}", form(sid)))
+                assert music.find("Say") is None and music.find("Play") is not None
                 clock.advance(30)
                 again = ET.fromstring(await h.poster.twiml(f"/twilio/hold?call={sid}", form(sid)))
                 assert "1번째" in (again.find("Say").text or "")  # type: ignore[union-attr]

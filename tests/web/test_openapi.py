@@ -162,6 +162,18 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(await c.post("/api/menus/skyrail-main/rollback", headers=admin))
     await tour.check(await c.post("/api/menus/skyrail-main/activate", json={"version": 2}, headers=admin))
     await tour.check(await c.post("/api/menus/reload", headers=admin))
+    # the IVR editor
+    await tour.check(await c.post("/api/menus/draft", data=changed.encode(), headers=admin))
+    await tour.check(await c.post("/api/menus/draft", data=b"menu: [", headers=admin))
+    await tour.check(await c.get("/api/menus/skyrail-main/versions", headers=admin))
+    await tour.check(await c.get("/api/menus/skyrail-main/versions/1", headers=admin))
+    await tour.check(await c.get("/api/menus/skyrail-main/versions/99", headers=admin))  # 404
+    await tour.check(await c.get("/api/menus/skyrail-main/diff?from=1&to=2", headers=admin))
+    await tour.check(await c.post("/api/menus/try", json={
+        "text": changed, "actions": [{"kind": "dtmf", "value": "2"}, {"kind": "say", "value": "agent"}],
+        "at": "2026-12-01T10:00", "timezone": "Asia/Seoul"}, headers=admin))
+    await tour.check(await c.post("/api/menus/try", json={"text": changed, "pause": True}, headers=admin))
+    await tour.check(await c.post("/api/menus/try", json={"text": "menu: ["}, headers=admin))  # 422
 
     # the service process (docs/service.md)
     await tour.check(await c.post("/api/teams", json={"name": "complaints", "title": "Complaints"}, headers=admin))

@@ -25,7 +25,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from hotline.roles import Principal, Role
-from hotline.web.base.bodies import read_json, read_text
+from hotline.web.base.bodies import MAX_JSON_BYTES, read_json, read_text
 from hotline.web.base.errors import ApiError
 from hotline.web.base.keys import PRINCIPAL
 
@@ -92,6 +92,7 @@ class Endpoint:
     stream: str = ""  # media type of a streamed response (text/event-stream)
     invalid_code: str = "invalid_request"
     extra_statuses: dict[int, type[BaseModel]] = field(default_factory=dict)
+    json_limit: int = MAX_JSON_BYTES  # a JSON body's size limit (e.g. one carrying a menu)
 
     @property
     def public(self) -> bool:
@@ -123,6 +124,7 @@ class ApiRegistry:
         query: type[BaseModel] | None = None, raw_body: RawBody | None = None,
         status: int = 200, errors: Iterable[int] = (), stream: str = "",
         invalid_code: str = "invalid_request", extra_statuses: dict[int, type[BaseModel]] | None = None,
+        json_limit: int = MAX_JSON_BYTES,
     ) -> Callable[[Callable[[ApiCall[Any, Any]], Awaitable[Any]]], Handler]:
         if not path.startswith("/api/"):
             raise ValueError(f"API routes live under /api/: {path}")
@@ -134,7 +136,7 @@ class ApiRegistry:
                     summary=summary, tag=tag, response=response, body=body, query=query,
                     raw_body=raw_body, status=status, errors=tuple(errors), stream=stream,
                     description=(handler.__doc__ or "").strip(), invalid_code=invalid_code,
-                    extra_statuses=dict(extra_statuses or {}),
+                    extra_statuses=dict(extra_statuses or {}), json_limit=json_limit,
                 )
             )
             return handler
@@ -180,7 +182,7 @@ async def _parse(endpoint: Endpoint, request: web.Request) -> tuple[Any, Any, st
     if endpoint.raw_body is not None:
         text = await read_text(request, endpoint.raw_body.max_bytes)
     elif endpoint.body is not None:
-        document = await read_json(request)
+        document = await read_json(request, endpoint.json_limit)
         try:
             body = endpoint.body.model_validate({} if document is None else document)
         except ValidationError as exc:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casestore.menus import NoSuchMenu
+from casestore.menus import MenuAudit, NoSuchMenu
 from hotline.durability import STORED_MENUS_KEY
 from hotline.roles import STAFF, Role
 from hotline.web.accounts.service import actor_of
@@ -21,6 +21,7 @@ from hotline.web.menus.service import (
     MAX_MENU_BYTES,
     MENU_FILES_KEY,
     MENUS_KEY,
+    activate_version,
     menus_view,
     reload_files,
     result_view,
@@ -54,6 +55,7 @@ class MenuList(BaseModel):
 class Issue(BaseModel):
     path: str
     line: int | None
+    node: str | None = Field(None, description="the node the issue is in")
     message: str
     severity: str
 
@@ -123,12 +125,9 @@ async def upload_menu(call: ApiCall[None, UploadQuery]) -> Status:
         result = await loop.run_in_executor(None, partial(check_menu, call.text, "<upload>", queues=queues))
     else:
         result = await call.request.app[STORED_MENUS_KEY].publish(
-            call.text, author=_author(call), message=call.query.message, activate=call.query.activate
+            call.text, author=_author(call), message=call.query.message, activate=call.query.activate,
+            audit=MenuAudit(actor_of(call.who), "menu.upload"),
         )
-        if result.ok and result.menu is not None:
-            await _audit(call, "menu.upload", f"menu:{result.menu.name}", {
-                "version": result.menu.version, "activated": call.query.activate,
-            })
     return Status(200 if result.ok else 422, CheckOut.model_validate(result_view(result)))
 
 
@@ -149,15 +148,12 @@ async def reload_menus(call: ApiCall[None, None]) -> Status:
 
 @routes.post(
     "/api/menus/{name}/activate", roles=ADMIN, body=VersionIn, response=MenuList, tag="menus",
-    summary="Activate a stored version", errors=(404,), invalid_code="bad_version",
+    summary="Activate a stored version (roll back to any)", errors=(404, 409), invalid_code="bad_version",
 )
 async def activate_menu(call: ApiCall[VersionIn, None]) -> MenuList:
-    name = call.params["name"]
-    try:
-        await call.request.app[STORED_MENUS_KEY].activate(name, call.body.version, by=_author(call))
-    except (MenuError, NoSuchMenu, KeyError) as exc:
-        raise ApiError(404, "no_such_version", str(exc)) from exc
-    await _audit(call, "menu.activate", f"menu:{name}", {"version": call.body.version})
+    """An older version than the active one is audited as `menu.rollback`, else `menu.activate`
+    (404 `no_such_version`; 409 `menu_refused` when today's checker refuses it)."""
+    await activate_version(call.request.app, call.who, call.params["name"], call.body.version)
     return _list(call)
 
 
@@ -167,11 +163,9 @@ async def activate_menu(call: ApiCall[VersionIn, None]) -> MenuList:
 )
 async def rollback_menu(call: ApiCall[None, None]) -> MenuList:
     name = call.params["name"]
-    registry = call.request.app[MENUS_KEY]
     try:
-        await call.request.app[STORED_MENUS_KEY].rollback(name, by=_author(call))
+        await call.request.app[STORED_MENUS_KEY].rollback(
+            name, by=_author(call), audit=MenuAudit(actor_of(call.who), "menu.rollback"))
     except (MenuError, NoSuchMenu, KeyError) as exc:
         raise ApiError(409, "no_rollback", str(exc)) from exc
-    active = registry.active(name)
-    await _audit(call, "menu.rollback", f"menu:{name}", {"version": active.version if active else None})
     return _list(call)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -17,11 +18,15 @@ from typing import Any
 
 from aiohttp import web
 
+from casestore.menus import MenuAudit, NoSuchMenu
 from hotline.config import ConfigError
 from hotline.durability import STORED_MENUS_KEY
+from hotline.roles import Principal
 from hotline.stored_menus import StoredMenus
+from hotline.web.accounts.service import actor_of
+from hotline.web.base.errors import ApiError
 from ivr.checker import CheckResult
-from ivr.registry import MenuRegistry
+from ivr.registry import MenuError, MenuRegistry
 
 MAX_MENU_BYTES = 512 * 1024
 MENUS_KEY = web.AppKey("menus", MenuRegistry)
@@ -54,13 +59,24 @@ def load_menu_files(registry: MenuRegistry, paths: Sequence[Path]) -> list[Check
     return results
 
 
+_NODE = re.compile(r"nodes\.([^.\[]+)")
+
+
+def node_of(path: str) -> str | None:
+    """The node an issue path is in (`nodes.main.options[1].next` -> `main`), else None."""
+    m = _NODE.match(path)
+    return m.group(1) if m else None
+
+
 def result_view(result: CheckResult) -> dict[str, Any]:
+    """The checker's verdict as plain data; each issue names its line and node."""
     return {
         "ok": result.ok,
         "menu": result.menu.name if result.menu else None,
         "version": result.menu.version if result.menu else None,
         "issues": [
-            {"path": i.path, "line": i.line, "message": i.message, "severity": i.severity}
+            {"path": i.path, "line": i.line, "node": node_of(i.path), "message": i.message,
+             "severity": i.severity}
             for i in result.issues
         ],
     }
@@ -81,6 +97,23 @@ def menus_view(registry: MenuRegistry) -> dict[str, Any]:
             }
         )
     return {"menus": menus}
+
+
+async def activate_version(app: web.Application, who: Principal | None, name: str, version: int) -> str:
+    """Make a stored version the active one on every node; audited as `menu.rollback` when it
+    is older than the active one, else `menu.activate` (same transaction). Returns the action."""
+    menus = app[STORED_MENUS_KEY]
+    active = (await menus.store.active()).get(name)
+    action = "menu.rollback" if active is not None and version < active else "menu.activate"
+    try:
+        await menus.activate(name, version, by=who.actor if who else "system",
+                             audit=MenuAudit(actor_of(who), action))
+    except NoSuchMenu as exc:
+        raise ApiError(404, "no_such_version", str(exc), menu=name, version=version) from exc
+    except MenuError as exc:  # stored, but refused by today's checker (e.g. a queue is gone)
+        issues = result_view(exc.result)["issues"] if exc.result is not None else []
+        raise ApiError(409, "menu_refused", str(exc), menu=name, version=version, issues=issues) from exc
+    return action
 
 
 def _read_menu_file(path: Path) -> str:
