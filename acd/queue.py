@@ -12,6 +12,7 @@ from acd.ring_policy import RingPolicy
 
 if TYPE_CHECKING:  # those modules read calls; a queue's configuration only names them
     from acd.aging import Aging
+    from acd.callbacks import CallbackPolicy
     from acd.wait_estimate import Announcements
 
 
@@ -53,6 +54,7 @@ class QueueConfig:
     aging: Aging | None = None  # waiting raises the priority (acd/aging.py)
     ring_policy: RingPolicy = DEFAULT_RING_POLICY  # acd/ring_policy.py
     announce: Announcements | None = None  # position / expected wait on hold (acd/wait_estimate.py)
+    callbacks: CallbackPolicy | None = None  # when and in which order callbacks are dialled (acd/callbacks.py)
 
     def __post_init__(self) -> None:
         afters = [step.after for step in self.escalation]

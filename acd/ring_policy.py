@@ -10,8 +10,11 @@ the call that rang out may be offered to the same agent again straight away.
   call it can, and that call is held from it for `reoffer_delay` seconds or until the agent
   is offered another call, whichever comes first (other agents may take it meanwhile); when
   the delay ends the call is offered again as if it had just come back (event
-  `call_reoffered`), to whoever is best, the same agent included. While a call is held from
-  an idle agent eligible for it, that pair is the one exception to work conservation.
+  `call_reoffered`), to whoever is best, the same agent included. Anything else that re-places
+  the call (an escalation step, a supervisor's `set_priority` or `move`) may offer it to that
+  agent too (the hold-out only keeps it out of that agent's own next offers).
+  While a call is held from an idle agent eligible for it, that pair is the one exception to
+  work conservation.
 """
 
 from __future__ import annotations

@@ -275,17 +275,19 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
         if call.state is CallState.QUEUED:
             acd.waiting.push(call, acd._requirement(call))
             acd._waiting_in[call.queue][call.id] = call
-    # escalation and max wait from `enqueued_at`, armed in the order the engine armed them
-    # (timers due at the same time fire in that order)
-    for call in sorted((c for c in in_order if c.state is CallState.QUEUED), key=lambda c: (armed[c.id], c.seq)):
-        acd._schedule(call)
-    for call in in_order:
-        if call.state is CallState.RINGING:
-            timeout = acd.queues[call.queue].ring_timeout
-            if timeout is not None and call.agent_id is not None:
-                agent = acd.agents[call.agent_id]
-                due = starts.at[call.id] + timeout
-                call.add_timer(acd.clock.call_later(due - acd.clock.now(), _ring_timer(acd, call, agent)))
+    # escalation and max wait from `enqueued_at`, ring timeouts from the offer, all armed in the
+    # order the engine armed them (timers due at the same time fire in that order)
+    pending = (c for c in in_order if c.state in (CallState.QUEUED, CallState.RINGING))
+    for call in sorted(pending, key=lambda c: (armed[c.id], c.seq)):
+        if call.state is CallState.QUEUED:
+            acd._schedule(call)
+            continue
+        timeout = acd.queues[call.queue].ring_timeout
+        if timeout is not None and call.agent_id is not None:
+            agent = acd.agents[call.agent_id]
+            due = starts.at[call.id] + timeout
+            call.armed = next(acd._armed)
+            call.add_timer(acd.clock.call_later(due - acd.clock.now(), _ring_timer(acd, call, agent)))
     for agent in acd.agents.values():
         if agent.state is AgentState.WRAP_UP and agent.last_ended is not None:
             wrap = acd.queues[agent.last_ended.queue].wrap_up if agent.last_ended.queue in acd.queues else None

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acd.call import CallState
+from acd.callbacks import CallbackBook, Outcome, Request
+from acd.clock import Timer
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallAssigned, CallEnded, CallRingNoAnswer, Event
@@ -44,6 +46,7 @@ log = logging.getLogger("hotline.asterisk.callback")
 # restored from the journal or the leader's snapshot apart from a caller who hung up.
 CALLBACK_SOURCE = "asterisk-callback"
 FAILED = "callback_failed"  # disposition (and case-store outcome) of a customer never reached
+CANCELLED = "callback_cancelled"  # abandon reason of a callback the customer called off
 CUSTOMER_FAILURES = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
 
 
@@ -84,26 +87,105 @@ class Callbacks:
         self.on_recording = on_recording
         self.calls: dict[str, CallbackCall] = {}
         self._by_leg: dict[str, CallbackCall] = {}
+        self.book = CallbackBook(
+            acd.clock.now, {q.name: q.callbacks for q in acd.queues.values() if q.callbacks is not None}, self._place
+        )
+        self._book_timer: Timer | None = None
 
     # -- the IVR hands a callback over --------------------------------------------------------
 
     def arrive(
         self, call_id: str, queue: str, number: str, *, dialed: str = "", language: str = "",
         priority: int = 0, tier: str = "regular", skills: dict[str, int] | None = None,
+        arrived_at: float | None = None, slot: tuple[float, float] | None = None,
     ) -> CallbackCall:
-        """Keep the caller's place in `queue` as a callback to `number` (the caller hangs up)."""
+        """Keep the caller's place in `queue` as a callback to `number` (the caller hangs up).
+        The request goes through the queue's `CallbackBook` (acd/callbacks.py): placed in the
+        ACD now when the queue's callback hours are open (and the slot, if any, has begun),
+        else at the next opening, in arrival order; a second request from the same number
+        is merged into the first (the callback returned is the first one's)."""
         if not valid_callback_number(number):
             raise CallControlError(f"call {call_id}: callback number {mask_phone(number)!r} is not dialable",
                                    call_id)
-        call = self.calls[call_id] = CallbackCall(call_id, number, dialed=dialed)
+        if queue not in self.acd.queues:
+            raise CallControlError(f"cannot queue callback {call_id}: unknown queue {queue!r}", call_id)
+        self.calls.setdefault(call_id, CallbackCall(call_id, number, dialed=dialed))
         try:
-            self.acd.arrive(call_id, queue, caller=number, language=language, priority=priority, tier=tier,
-                            skills=skills, source=CALLBACK_SOURCE, dialed=dialed)
-        except AcdError as exc:
+            request = self.book.request(call_id, queue, number, arrived_at=arrived_at, slot=slot, dialed=dialed,
+                                        language=language, priority=priority, tier=tier, skills=skills)
+        except (AcdError, ValueError) as exc:
             self.calls.pop(call_id, None)
             raise CallControlError(f"cannot queue callback {call_id}: {exc}", call_id) from exc
-        log.info("call %s: callback to %s waits in %s", call_id, mask_phone(number), queue)
-        return call
+        if request.call_id != call_id:
+            self.calls.pop(call_id, None)
+            log.info("call %s: callback to %s merged into %s", call_id, mask_phone(number), request.call_id)
+            return self.calls[request.call_id]
+        if not request.placed:
+            log.info("call %s: callback to %s kept for %s (outside its hours or slot)", call_id,
+                     mask_phone(number), queue)
+        self._arm_book()
+        return self.calls[call_id]
+
+    def _place(self, request: Request) -> None:
+        """The book says the request is due: it enters the ACD, its wait counted from its
+        first arrival."""
+        d = request.details
+        skills = d.get("skills")
+        call_id = request.call_id
+        self.calls.setdefault(call_id, CallbackCall(call_id, request.number, dialed=str(d.get("dialed", ""))))
+        try:
+            self.acd.arrive(call_id, request.queue, caller=request.number, language=str(d.get("language", "")),
+                            priority=int(str(d.get("priority", 0) or 0)), tier=str(d.get("tier", "regular")),
+                            skills=skills if isinstance(skills, dict) else None, source=CALLBACK_SOURCE,
+                            dialed=str(d.get("dialed", "")), waited=self.acd.clock.now() - request.arrived_at)
+        except AcdError:
+            self.calls.pop(call_id, None)
+            self.book.open.pop(call_id, None)
+            raise
+        log.info("call %s: callback to %s waits in %s", call_id, mask_phone(request.number), request.queue)
+
+    def _arm_book(self) -> None:
+        """A timer for the next request the book keeps (after hours, a slot later on)."""
+        if self._book_timer is not None:
+            self._book_timer.cancel()
+            self._book_timer = None
+        due = self.book.next_due()
+        if due is not None:
+            self._book_timer = self.acd.clock.call_later(max(0.0, due - self.acd.clock.now()), self._book_due)
+
+    def _book_due(self) -> None:
+        self._book_timer = None
+        try:
+            self.book.place_due()  # in arrival order; the ACD routes each at once if an agent is free
+        except AcdError as exc:
+            log.error("a kept callback could not be queued: %s", exc)
+        self._arm_book()
+
+    def add_outcome_hook(self, hook: Callable[[Request], None]) -> None:
+        """`hook(request)` once each callback is over (reached, no answer, cancelled); a
+        hook that fails is logged, never stops the call's handling."""
+
+        def guarded(request: Request) -> None:
+            try:
+                hook(request)
+            except Exception:
+                log.exception("call %s: callback outcome hook failed", request.call_id)
+
+        self.book.hooks.append(guarded)
+
+    def cancel(self, queue: str, number: str) -> bool:
+        """The customer does not want the callback any more: kept ones are dropped, one in
+        the ACD leaves it (`callback_cancelled`; an agent leg ringing for it is hung up)."""
+        request = self.book.cancel(queue, number)
+        if request is None:
+            return False
+        acd_call = self.acd.calls.get(request.call_id)
+        if acd_call is not None and acd_call.state in (CallState.QUEUED, CallState.RINGING):
+            self.acd.abandon(request.call_id, reason=CANCELLED)
+        else:
+            self.calls.pop(request.call_id, None)
+        self._arm_book()
+        return True
 
     def readopt(self, call_id: str, live: dict[str, AmiMessage]) -> CallbackCall:
         """A callback the ACD has from before a restart (journal, snapshot) that this process
@@ -111,6 +193,8 @@ class Callbacks:
         settles a leg that ended meanwhile (ringing: back to its place; talking: ended)."""
         acd_call = self.acd.calls[call_id]
         call = self.calls[call_id] = CallbackCall(call_id, acd_call.caller, dialed=acd_call.dialed)
+        self.book.open[call_id] = Request(call_id, acd_call.queue, acd_call.caller, acd_call.arrived_at,
+                                          acd_call.arrived_at, placed=True, attempts=1)
         if acd_call.state in (CallState.RINGING, CallState.ON_CALL):
             call.agent_id = acd_call.agent_id or ""
             call.agent_up = acd_call.state is CallState.ON_CALL
@@ -154,6 +238,10 @@ class Callbacks:
             self._drop_leg(call)
         elif isinstance(event, CallAbandoned | CallEnded):
             self.calls.pop(call.call_id, None)
+            if isinstance(event, CallEnded):
+                self.book.finish(call.call_id, Outcome.NO_ANSWER if event.disposition == FAILED else Outcome.REACHED)
+            else:
+                self.book.finish(call.call_id, Outcome.CANCELLED)
             leg = call.leg
             self._drop_leg(call)
             if leg and isinstance(event, CallAbandoned):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -82,6 +82,14 @@ class AsteriskCall:
     recording: Path | None = None
     ring_failed_in_asterisk: bool = False
     recording_muted: bool = False
+    # Set while the channel sits in an application (AGI, MusicOnHold, Dial); clear from a
+    # Redirect to an agent until that Dial begins, while Asterisk walks the connect
+    # priorities: another Redirect landing between two priorities can strand the channel
+    # at a location that does not exist (Asterisk hangs up), so the next one waits.
+    in_app: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.in_app.set()
 
 
 RecordingHook = Callable[[str, Path], None]
@@ -135,7 +143,8 @@ class CallControl:
             acd, {q.name: q.announce or Announcements() for q in acd.queues.values()}
         )
         self.announcer = HoldAnnouncer(acd, settings, ami, self.estimator, spawn=self._spawn,
-                                       channel_of=self._channel_of)
+                                       channel_of=self._channel_of, in_app=self._in_app_by_id,
+                                       leaving_app=self._leaving_app)
 
     def _channel_of(self, call_id: str) -> str | None:
         call = self.calls.get(call_id)
@@ -307,7 +316,11 @@ class CallControl:
             log.warning("call %s: no channel known yet to ring agent %s; back to its place", call.call_id, agent_id)
             self._offer_failed(call, agent_id)
             return
+        await self._until_in_app(call)
+        if call.agent_id != agent_id or self.calls.get(call.call_id) is not call:
+            return
         ctx = self.settings.contexts
+        call.in_app.clear()  # until its DialBegin
         try:
             await self.ami.action(
                 "Redirect",
@@ -315,12 +328,14 @@ class CallControl:
             )
             log.info("call %s: ringing agent %s (%s)", call.call_id, agent_id, self.settings.endpoint(agent_id))
         except AmiActionError as exc:
+            call.in_app.set()  # not redirected: it stays where it was
             if exc.message == "No such channel":
                 log.warning("call %s: caller channel gone before ringing agent %s", call.call_id, agent_id)
                 self._caller_gone(call.call_id)
             else:
                 log.error("call %s: Redirect to agent %s refused: %s", call.call_id, agent_id, exc)
         except AmiNotConnected as exc:
+            call.in_app.set()
             # Known not to have reached Asterisk: the call goes back to its place now, and the
             # agent is paused until the link is back (the resync unpauses), not left ringing.
             log.error("call %s: cannot ring agent %s: %s; call back to its place", call.call_id, agent_id, exc)
@@ -336,7 +351,36 @@ class CallControl:
             call.ring_failed_in_asterisk = True
             self.acd.offer_failed(call.call_id, LINK_DOWN)
 
+    async def _in_app_by_id(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is not None:
+            await self._until_in_app(call)
+
+    def _leaving_app(self, call_id: str) -> None:
+        """A Redirect is about to move the call: the next waits until it runs an application
+        again (its DialBegin, or its MusicOnHoldStart after an announcement)."""
+        call = self.calls.get(call_id)
+        if call is not None:
+            call.in_app.clear()
+
+    def on_music_on_hold_start(self, msg: AmiMessage) -> None:
+        call = self.calls.get(msg.headers.get("Uniqueid", ""))
+        if call is not None:
+            call.in_app.set()
+
+    async def _until_in_app(self, call: AsteriskCall) -> None:
+        """Wait until the channel runs an application again (Dial, music), bounded by the
+        ring timeout: a Dial that never begins does not hold the call for ever."""
+        if not call.in_app.is_set():
+            try:
+                await asyncio.wait_for(call.in_app.wait(), max(5.0, self.settings.ring_timeout))
+            except TimeoutError:
+                log.warning("call %s: no DialBegin after the Redirect; Redirecting anyway", call.call_id)
+
     async def _to_hold(self, call: AsteriskCall) -> None:
+        if self.calls.get(call.call_id) is not call:
+            return
+        await self._until_in_app(call)  # the core's ring timer may fire before Asterisk reached Dial
         if self.calls.get(call.call_id) is not call:
             return
         try:
@@ -396,6 +440,7 @@ class CallControl:
         call = self.calls.get(msg.headers.get("Uniqueid", ""))
         if call is not None:
             call.agent_channel = msg.get("DestChannel")
+            call.in_app.set()
 
     def on_dial_end(self, msg: AmiMessage) -> None:
         callback = self.callbacks.leg(msg.headers.get("Uniqueid", ""))
@@ -437,6 +482,7 @@ class CallControl:
         call = self.calls.pop(call_id, None)
         if call is None:
             return
+        call.in_app.set()  # actions waiting for its Dial give up
         self._locks.pop(call_id, None)
         acd_call = self.acd.calls.get(call_id)
         if acd_call is None:
@@ -550,6 +596,8 @@ class CallControl:
                 continue
             if not call.channel:  # queued by another node's IVR while the link was down
                 call.channel = item.get("Channel")
+            if item.get("Application") in ("Dial", "MusicOnHold", "AGI"):
+                call.in_app.set()  # a DialBegin may have been missed while AMI was down
             acd_call = self.acd.calls.get(call_id)
             if acd_call is not None and acd_call.state is CallState.QUEUED and item.get("Application") == "Dial":
                 log.info("resync: call %s rings an agent the core took it from; back to hold", call_id)

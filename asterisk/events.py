@@ -13,6 +13,7 @@ HANDLERS: dict[str, str] = {
     "Hangup": "on_hangup",  # caller gone: abandon while waiting/ringing, end when talking
     "DeviceStateChange": "on_device_state",  # agents' phones: offline/busy pause, free unpause
     "MixMonitorStart": "on_mixmonitor_start",  # the call's recording exists
+    "MusicOnHoldStart": "on_music_on_hold_start",  # a caller waits in an application again (no Redirect in between)
     "OriginateResponse": "on_originate_response",  # a callback's agent leg: answered or not
     "FullyBooted": "on_fully_booted",
     "Shutdown": "on_shutdown",

@@ -52,6 +52,8 @@ class HoldAnnouncer:
     def __init__(
         self, acd: Acd, settings: AsteriskSettings, ami: ActionSender, estimator: WaitEstimator, *,
         spawn: Spawn, channel_of: Callable[[str], str | None], render: Render = render_now,
+        in_app: Callable[[str], Awaitable[None]] | None = None,
+        leaving_app: Callable[[str], None] | None = None,
     ) -> None:
         self.acd = acd
         self.settings = settings
@@ -60,6 +62,10 @@ class HoldAnnouncer:
         self._spawn = spawn
         self._channel_of = channel_of
         self._render = render
+        # CallControl's guard: a Redirect only while the channel runs an application (not
+        # right after another Redirect, while Asterisk walks to its target).
+        self._in_app = in_app
+        self._leaving_app = leaving_app
         self._timers: dict[str, Timer] = {}
         self._warned = False
         self.played: list[tuple[str, str]] = []  # (call id, file) announced, latest last (for tests, metrics)
@@ -136,6 +142,13 @@ class HoldAnnouncer:
             call = self.acd.calls.get(call_id)
             if call is None or call.state is not CallState.QUEUED:
                 return
+            if self._in_app is not None:
+                await self._in_app(call_id)
+                call = self.acd.calls.get(call_id)
+                if call is None or call.state is not CallState.QUEUED:
+                    return
+            if self._leaving_app is not None:
+                self._leaving_app(call_id)  # until its music starts again
             await self.ami.action(
                 "Redirect", {"Channel": channel, "Context": self.settings.contexts.hold, "Exten": EXTEN, "Priority": "1"}
             )

@@ -125,10 +125,11 @@ async def _answer(
     heard = False
     while True:
         timeout = gap if heard else _wall_timeout(player, no_input - listened)
+        playing = player.playing
         try:
             message = await asyncio.wait_for(stream.read(), timeout)
         except TimeoutError:
-            if player.playing:
+            if playing and not heard:  # the prompt was still on: the no-input wait starts now
                 continue
             if heard and session is not None:
                 return LiveResult(_speech(await session.finish()), barged, now())

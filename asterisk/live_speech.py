@@ -17,6 +17,9 @@ channel is still up). Prompts Hotline cannot read
 first, keys still interrupting them, and the stream then only listens. An AudioSocket() that
 neither connects nor fails within `connect_timeout` ends the call's IVR with `ChannelError`
 (the AGI session is then out of step with Asterisk).
+
+It works on the call's `AgiChannel` (same package): its AGI session, its prompt-file lookup
+(`_audio_name`), and its STREAM FILE / WAIT FOR DIGIT / RECORD FILE steps for the fallbacks.
 """
 
 from __future__ import annotations

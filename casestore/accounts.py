@@ -394,7 +394,7 @@ class AccountRepository:
 
     async def audit(
         self, *, limit: int = 100, before_id: int | None = None, action: str | None = None,
-        actor: str | None = None,
+        actor: str | None = None, target: str | None = None,
     ) -> list[AuditView]:
         """Newest first; page with `before_id` (the smallest id of the previous page)."""
         stmt = select(AUDIT_LOG).order_by(AUDIT_LOG.c.id.desc()).limit(limit)
@@ -404,6 +404,8 @@ class AccountRepository:
             stmt = stmt.where(AUDIT_LOG.c.action == action)
         if actor:
             stmt = stmt.where(AUDIT_LOG.c.actor == actor)
+        if target:
+            stmt = stmt.where(AUDIT_LOG.c.target == target)
         async with self._read() as conn:
             rows = (await conn.execute(stmt)).all()
         return [

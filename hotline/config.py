@@ -22,6 +22,7 @@ import phonenumbers
 
 from acd.agent import AgentConfig
 from acd.aging import Aging
+from acd.callbacks import BusinessHours, CallbackPolicy
 from acd.queue import EscalationStep, QueueConfig, RoutingPolicy
 from acd.ring_policy import RingPolicy
 from acd.wait_estimate import Announcements
@@ -90,6 +91,7 @@ def parse_queue(raw: Any, where: str) -> QueueConfig:
     known = {
         "name", "skills", "policy", "service_level", "max_wait", "overflow", "escalation",
         "ring_timeout", "wrap_up", "tier_priority", "description", "aging", "ring_no_answer", "announce",
+        "callbacks",
     }
     unknown = set(data) - known
     if unknown:
@@ -104,6 +106,7 @@ def parse_queue(raw: Any, where: str) -> QueueConfig:
         choices = ", ".join(p.value for p in RoutingPolicy)
         raise ConfigError(f"{where}.policy: {data.get('policy')!r} is not one of {choices}") from None
     sl = as_mapping(data.get("service_level"), f"{where}.service_level")
+    policies = queue_policies(data, where)
     steps = []
     for i, raw_step in enumerate(data.get("escalation") or []):
         step = as_mapping(raw_step, f"{where}.escalation[{i}]")
@@ -130,14 +133,23 @@ def parse_queue(raw: Any, where: str) -> QueueConfig:
             ring_timeout=None if data.get("ring_timeout", 20) is None else float(data.get("ring_timeout", 20)),
             wrap_up=None if data.get("wrap_up", 0) is None else float(data.get("wrap_up", 0)),
             tier_priority={str(k): int(v) for k, v in as_mapping(data.get("tier_priority"), where).items()},
-            **queue_policies(data, where),
+            **policies,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
 
 
 def queue_policies(data: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """A queue's `aging`, `ring_no_answer` and `announce` keys as the core's types."""
+    """A queue's `aging`, `ring_no_answer`, `announce` and `callbacks` keys as the core's types."""
+    try:
+        return _queue_policies(data, where)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _queue_policies(data: Mapping[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     aging = as_mapping(data.get("aging"), f"{where}.aging")
     if aging:
@@ -163,6 +175,16 @@ def queue_policies(data: Mapping[str, Any], where: str) -> dict[str, Any]:
             k: (bool(v) if k == "expected_wait" else int(v) if k in ints else float(v)) for k, v in fields.items()
         }
         out["announce"] = Announcements(**values)
+    callbacks = data.get("callbacks")
+    if callbacks is not None:
+        fields = as_mapping(callbacks, f"{where}.callbacks")
+        _only(fields, {"hours", "timezone", "merge_same_number"}, f"{where}.callbacks")
+        try:
+            hours = BusinessHours.parse(as_mapping(fields.get("hours"), f"{where}.callbacks.hours"),
+                                        str(fields.get("timezone", "UTC")))
+        except KeyError as exc:  # zoneinfo: an unknown time zone
+            raise ConfigError(f"{where}.callbacks.timezone: unknown time zone {exc}") from None
+        out["callbacks"] = CallbackPolicy(hours, bool(fields.get("merge_same_number", True)))
     return out
 
 

@@ -61,7 +61,8 @@ from hotline.logs import CallAgents, call_agents
 from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.phone import set_default_region
 from hotline.queue_log import FileSink, QueueLog
-from hotline.service_process.wiring import service_cleanup_ctx
+from hotline.service_process.follow_up_calls import FollowUpCalls
+from hotline.service_process.wiring import SERVICE_KEY, follow_up_queue, service_cleanup_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
 from hotline.web.emergency.service import emergency_ctx
@@ -326,6 +327,10 @@ def build_app(
 
             app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
             app[RECORDING_CONTROLS_KEY][CALLBACK_SOURCE] = app[ASTERISK_KEY]  # callbacks' ACD source
+            queue = follow_up_queue(config)
+            if SERVICE_KEY in app and queue is not None:  # Hotline dials follow-up tasks (issue 15)
+                app[SERVICE_KEY].follow_up_calls = FollowUpCalls(
+                    app[SERVICE_KEY].outreach, app[ASTERISK_KEY].control.callbacks, queue)
             yield
 
         (leader_only.contexts if cluster else app.cleanup_ctx).append(asterisk_recordings)

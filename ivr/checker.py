@@ -45,6 +45,7 @@ class CheckResult:
     source: str
     issues: list[Issue] = field(default_factory=list)
     menu: Menu | None = None
+    loaded: Source | None = field(default=None, repr=False)  # the parsed YAML (data, lines), if it parsed
 
     @property
     def errors(self) -> list[Issue]:
@@ -75,6 +76,7 @@ def check_menu(
     except SourceError as exc:
         result.issues.append(Issue("", exc.line, str(exc)))
         return result
+    result.loaded = src
     report = _Report(src)
     for path, line in src.duplicates:
         report.issues.append(Issue(format_path(path), line, "duplicate key"))

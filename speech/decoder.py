@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from ivr.speech import Recognition
 from speech.vad import EnergyVad, VadSettings
-from speech.verify import Word, verify
+from speech.verify import Verdict, Word, verify, verify_ratio
 
 BYTES_PER_SECOND = 16000  # 16-bit mono at 8 kHz
 KEEP_SECONDS = 30.0  # audio kept for verification
@@ -56,6 +56,15 @@ def timed_words(raw: str, offset: float = 0.0) -> list[Word]:
     ]
 
 
+def best_score(raw: str) -> float | None:
+    """The total score of the best path of a scored recognizer's result (None: no words)."""
+    data: dict[str, Any] = json.loads(raw)
+    alternatives = data.get("alternatives") or []
+    if not alternatives or not str(alternatives[0].get("text", "")).strip():
+        return None
+    return float(alternatives[0]["confidence"])
+
+
 def to_recognition(raw: str, latency: float = 0.0) -> Recognition:
     data: dict[str, Any] = json.loads(raw)
     words = tuple((str(w["word"]), float(w.get("conf", 1.0))) for w in data.get("result", []))
@@ -76,6 +85,8 @@ class Decoder:
         phrases: Sequence[str] = (),
         offset: float = 0.0,
         mode: str = "strict",
+        ratio: Callable[[bytes], float | None] | None = None,
+        ratio_threshold: float = 0.0,
     ) -> None:
         """`offset`: seconds of audio `recognizer` decoded before (Vosk's word times count
         from its creation); `verifier` decodes a stretch of audio with the filler grammar."""
@@ -87,6 +98,8 @@ class Decoder:
         self._phrases = tuple(phrases)
         self._offset = offset
         self._mode = mode
+        self._ratio = ratio if phrases else None
+        self._ratio_threshold = ratio_threshold
         self._audio = bytearray()
         self._audio_start = 0.0  # session seconds where `_audio` begins
         self.fed = 0  # bytes fed to the recognizer
@@ -132,27 +145,45 @@ class Decoder:
             del self._audio[:excess]
             self._audio_start += excess / BYTES_PER_SECOND
 
+    def _piece(self, start: float, end: float) -> bytes:
+        a = max(0, int((start - self._audio_start) * BYTES_PER_SECOND) & ~1)
+        b = max(0, int((end - self._audio_start) * BYTES_PER_SECOND) & ~1)
+        return bytes(self._audio[a:b])
+
     def _checked(self, raw: str, result: Recognition) -> Recognition:
-        if self._verifier is None:
+        if self._ratio is not None:
+            ratio = self._ratio
+
+            def scored(start: float, end: float) -> float | None:
+                piece = self._piece(start, end)
+                return ratio(piece) if len(piece) >= 3200 else None  # under 0.1 s
+
+            verdict = verify_ratio(
+                timed_words(raw, self._offset), self._phrases, scored, self._ratio_threshold
+            )
+        elif self._verifier is not None:
+            verdict = self._filler_verdict(raw)
+        else:
             return result
+        if verdict.phrase is None:
+            return Recognition(text=result.text, confidence=0.0, words=result.words)
+        return Recognition(text=verdict.phrase, confidence=verdict.confidence, words=result.words)
+
+    def _filler_verdict(self, raw: str) -> Verdict:
+        assert self._verifier is not None
         verifier = self._verifier
 
         def redecode(start: float, end: float, lenient: bool) -> Sequence[Word]:
-            a = max(0, int((start - self._audio_start) * BYTES_PER_SECOND) & ~1)
-            b = max(0, int((end - self._audio_start) * BYTES_PER_SECOND) & ~1)
-            piece = bytes(self._audio[a:b])
+            piece = self._piece(start, end)
             return verifier(piece, lenient) if len(piece) >= 3200 else []  # under 0.1 s
 
-        verdict = verify(
+        return verify(
             timed_words(raw, self._offset),
             self._phrases,
             lambda a, b: redecode(a, b, False),
             lambda a, b: redecode(a, b, True),
             mode=self._mode,
         )
-        if verdict.phrase is None:
-            return Recognition(text=result.text, confidence=0.0, words=result.words)
-        return Recognition(text=verdict.phrase, confidence=verdict.confidence, words=result.words)
 
     def _restart_vad(self) -> None:
         # Keep the learned noise floor: a fresh detector would take the next frame as floor.

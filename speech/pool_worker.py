@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from ivr.speech import SpeechError
 from speech.pool_protocol import Decoder, FramingError, encode
-from speech.recognizer import VoskRecognizer, VoskSession, load_model
+from speech.recognizer import VoskRecognizer, VoskSession, load_source
 from speech.settings import SpeechSettings
 
 log = logging.getLogger("hotline.speech.worker")
@@ -58,8 +58,7 @@ class InlineExecutor(ThreadPoolExecutor):
 async def _main(sock: socket.socket, settings: SpeechSettings) -> None:
     reader, writer = await asyncio.open_unix_connection(sock=sock)
     try:
-        paths = {language: str(source.resolve()) for language, source in settings.models.items()}
-        models = {language: load_model(path) for language, path in paths.items()}
+        models = {language: load_source(source) for language, source in settings.models.items()}
         recognizer = VoskRecognizer(settings, models, InlineExecutor())
         await recognizer.warm_up()
         writer.write(encode(("ready", tuple(recognizer.languages()), os.getpid())))

@@ -28,11 +28,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ivr.speech import Recognition
-from speech.decoder import BYTES_PER_SECOND, Decoder, Step, timed_words
+from speech.decoder import BYTES_PER_SECOND, Decoder, Step, best_score, timed_words
 from speech.errors import GrammarError, ModelError, SessionClosed, SpeechError, SpeechTimeout
-from speech.settings import SpeechSettings
+from speech.settings import ModelSource, SpeechSettings
+from speech.sphinx import SphinxModel, model_for
 from speech.vad import VadSettings
-from speech.verify import FILLERS, Word, filler_grammar
+from speech.verify import FILLERS, RATIO_THRESHOLD, Word, filler_grammar
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class _Pooled:
     recognizer: Any  # vosk.KaldiRecognizer
     grammar: str | None  # JSON grammar it is set to; None: free-form
     seconds: float = 0.0  # audio decoded since creation: Vosk's word times count from there
+    scored: bool = False  # reports the best path's total score (`SetMaxAlternatives(1)`)
 
 
 class RecognizerPool:
@@ -54,17 +56,18 @@ class RecognizerPool:
         self._models = models
         self._rate = sample_rate
         self._keep = keep
-        self._idle: dict[tuple[str, bool], list[_Pooled]] = {}
+        self._idle: dict[tuple[str, bool, bool], list[_Pooled]] = {}
         self._lock = threading.Lock()
         self.created = 0
 
-    def acquire(self, language: str, grammar: str | None) -> _Pooled:
-        """Called on a recognition thread."""
+    def acquire(self, language: str, grammar: str | None, scored: bool = False) -> _Pooled:
+        """Called on a recognition thread. `scored`: a recognizer whose result is the best
+        path with its total score (likelihood-ratio verification), kept apart."""
         with self._lock:
-            idle = self._idle.get((language, grammar is None))
+            idle = self._idle.get((language, grammar is None, scored))
             item = idle.pop() if idle else None
         if item is None:
-            item = _Pooled(self._create(language, grammar), grammar)
+            item = _Pooled(self._create(language, grammar, scored), grammar, scored=scored)
         elif grammar is not None and item.grammar != grammar:
             item.recognizer.SetGrammar(grammar)
             item.grammar = grammar
@@ -77,18 +80,25 @@ class RecognizerPool:
         item.recognizer.FinalResult()
         item.seconds += len(_FRAME_OF_SILENCE) / BYTES_PER_SECOND
         with self._lock:
-            idle = self._idle.setdefault((language, item.grammar is None), [])
+            idle = self._idle.setdefault((language, item.grammar is None, item.scored), [])
             if len(idle) < self._keep:
                 idle.append(item)
 
-    def idle(self, language: str, free_form: bool = False) -> int:
+    def idle(self, language: str, free_form: bool = False, scored: bool = False) -> int:
         with self._lock:
-            return len(self._idle.get((language, free_form), []))
+            return len(self._idle.get((language, free_form, scored), []))
 
-    def _create(self, language: str, grammar: str | None) -> Any:
+    def _create(self, language: str, grammar: str | None, scored: bool = False) -> Any:
+        model = self._models[language]
+        if isinstance(model, SphinxModel):
+            recognizer: Any = model.create(self._rate, grammar)
+            if scored:
+                recognizer.SetMaxAlternatives(1)
+            with self._lock:
+                self.created += 1
+            return recognizer
         from vosk import KaldiRecognizer
 
-        model = self._models[language]
         try:
             if grammar is None:
                 recognizer = KaldiRecognizer(model, self._rate)
@@ -97,6 +107,8 @@ class RecognizerPool:
         except Exception as exc:  # vosk raises a bare Exception on failure
             raise SpeechError(f"could not create a {language} recognizer: {exc}") from exc
         recognizer.SetWords(True)
+        if scored:
+            recognizer.SetMaxAlternatives(1)
         with self._lock:
             self.created += 1
         return recognizer
@@ -111,7 +123,7 @@ class VoskSession:
         self.grammar = grammar
         self._lock = asyncio.Lock()
         self._item: _Pooled | None = None
-        self._checkers: dict[bool, _Pooled] = {}  # filler-grammar recognizers (lenient?)
+        self._checkers: dict[object, _Pooled] = {}  # second-pass recognizers (lenient? / scored)
         self._decoder: Decoder | None = None
         self._result: Recognition | None = None
         self._started = False
@@ -180,14 +192,17 @@ class VoskSession:
     def _ensure_decoder(self) -> Decoder:
         if self._decoder is None:
             self._item = self._owner.pool.acquire(self.language, self.grammar)
-            checks = self.grammar is not None and self._owner.settings.verify != "off"
+            mode = self._owner.settings.verify_for(self.language)
+            checks = self.grammar is not None and mode != "off"
             self._decoder = Decoder(
                 self._item.recognizer,
                 self._owner.vad_settings,
                 verifier=self._second_pass if checks else None,
                 phrases=json.loads(self.grammar) if checks and self.grammar else (),
                 offset=self._item.seconds,
-                mode=self._owner.settings.verify,
+                mode=mode,
+                ratio=self._ratio if checks and mode == "ratio" else None,
+                ratio_threshold=RATIO_THRESHOLD[self._owner.engine(self.language)],
             )
         return self._decoder
 
@@ -202,6 +217,24 @@ class VoskSession:
         words = timed_words(item.recognizer.FinalResult(), item.seconds)
         item.seconds += len(pcm) / BYTES_PER_SECOND
         return words
+
+    def _ratio(self, pcm: bytes) -> float | None:
+        """(keyword-grammar score - free-form score) per second of `pcm`, on scored
+        recognizers (on a recognition thread); None if either finds nothing to score."""
+        assert self.grammar is not None
+        totals = []
+        for key, grammar in (("grammar", self.grammar), ("free", None)):
+            item = self._checkers.get(key)
+            if item is None:
+                item = self._checkers[key] = self._owner.pool.acquire(
+                    self.language, grammar, scored=True
+                )
+            item.recognizer.AcceptWaveform(pcm)
+            totals.append(best_score(item.recognizer.FinalResult()))
+            item.seconds += len(pcm) / BYTES_PER_SECOND
+        if totals[0] is None or totals[1] is None:
+            return None
+        return (totals[0] - totals[1]) / (len(pcm) / BYTES_PER_SECOND)
 
     def _step(self, pcm: bytes) -> Step:
         return self._ensure_decoder().accept(pcm)
@@ -275,8 +308,13 @@ class VoskRecognizer:
     def unknown_words(self, language: str, phrases: Sequence[str]) -> list[str]:
         """Words of `phrases` missing from the language's model vocabulary (for `ivr check`)."""
         model = self.models[language]
+        find = model.find_word if isinstance(model, SphinxModel) else model.vosk_model_find_word
         words = {w for phrase in phrases for w in phrase.split()}
-        return sorted(w for w in words if model.vosk_model_find_word(w) < 0)
+        return sorted(w for w in words if find(w) < 0)
+
+    def engine(self, language: str) -> str:
+        """The engine recognizing `language`: vosk or pocketsphinx."""
+        return "pocketsphinx" if isinstance(self.models[language], SphinxModel) else "vosk"
 
     def grammar(self, language: str, phrases: Sequence[str]) -> str:
         """The Vosk JSON grammar for `phrases`; phrases with unknown words are left out."""
@@ -369,6 +407,16 @@ def load_model(path: str) -> Any:
         return model
 
 
+def load_source(source: ModelSource) -> Any:
+    """The model a configured source names: a shared `vosk.Model`, or a `SphinxModel`."""
+    if source.engine == "pocketsphinx":
+        return model_for(
+            None if source.path is None else str(source.path),
+            None if source.dictionary is None else str(source.dictionary),
+        )
+    return load_model(str(source.resolve()))
+
+
 @asynccontextmanager
 async def open_recognizer(
     settings: SpeechSettings, *, warm_free_form: int = 1, load_timeout: float = 300.0
@@ -377,7 +425,7 @@ async def open_recognizer(
     shut the recognition threads down on exit."""
     if not settings.models:
         raise ModelError("speech: no models configured (speech.models)")
-    paths = {language: str(source.resolve()) for language, source in settings.models.items()}
+    paths = {language: source for language, source in settings.models.items()}
     executor = ThreadPoolExecutor(settings.thread_count(), thread_name_prefix="vosk")
     try:
         recognizer = await _load(settings, paths, executor, warm_free_form, load_timeout)
@@ -388,7 +436,7 @@ async def open_recognizer(
 
 async def _load(
     settings: SpeechSettings,
-    paths: Mapping[str, str],
+    paths: Mapping[str, ModelSource],
     executor: ThreadPoolExecutor,
     warm_free_form: int,
     load_timeout: float,
@@ -397,7 +445,7 @@ async def _load(
     started = time.perf_counter()
     try:
         loaded = await asyncio.wait_for(
-            asyncio.gather(*(loop.run_in_executor(executor, load_model, p) for p in paths.values())),
+            asyncio.gather(*(loop.run_in_executor(executor, load_source, p) for p in paths.values())),
             load_timeout,
         )
         log.info("speech: loaded %s in %.1f s", ", ".join(paths), time.perf_counter() - started)

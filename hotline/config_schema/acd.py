@@ -61,6 +61,18 @@ _ANNOUNCE = strict(
     }
 )
 
+_SPANS: Schema = {"description": "HH:MM-HH:MM, or a list of them", "anyOf": [
+    {"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"},
+    {"type": "array", "items": {"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"}},
+]}
+_CALLBACKS = strict(
+    {
+        "hours": strict({day: _SPANS for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}),
+        "timezone": NAME,
+        "merge_same_number": BOOL,
+    }
+)
+
 QUEUE = strict(
     {
         "name": NAME,
@@ -79,6 +91,7 @@ QUEUE = strict(
         "aging": optional(_AGING),
         "ring_no_answer": optional(_RING_NO_ANSWER),
         "announce": optional(_ANNOUNCE),
+        "callbacks": optional(_CALLBACKS),
     },
     required=("name",),
 )

@@ -9,11 +9,12 @@ from hotline.notify.settings import MESSAGING_SCHEMA, SMTP_SCHEMA
 
 
 def _with_wiring_keys(rules: dict[str, Any]) -> Schema:
-    """The rules' schema plus the two keys the wiring reads (survey_secret, round_seconds)."""
+    """The rules' schema plus the keys the wiring reads (survey_secret, round_seconds, follow_up_queue)."""
     properties = {
         **rules["properties"],
         "survey_secret": {"type": "string", "minLength": 32},
         "round_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "follow_up_queue": {"type": "string", "minLength": 1},
     }
     return {**rules, "properties": properties}
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from casestore.accounts import Actor
 from casestore.repository import CaseRepository
-from casestore.service_process.outreach_store import OutreachRepository
+from casestore.service_process.outreach_store import OutreachRepository, TaskView
 from casestore.service_process.routing_store import RoutingRepository, RoutingView
 from casestore.service_process.rules import (
     ServiceRules,
@@ -27,6 +27,9 @@ from casestore.service_process.survey_links import BadSurveyLink, issue, parse_s
 from hotline.notify.sms import DeliveryError
 from hotline.phone import to_e164
 from hotline.service_process.templates import SUBJECTS, default_text, language_of, render
+
+if TYPE_CHECKING:
+    from hotline.service_process.follow_up_calls import FollowUpCalls
 
 log = logging.getLogger("hotline.service")
 
@@ -57,6 +60,14 @@ class ServiceProcess:
         self.cases, self.routing, self.outreach = cases, routing, outreach
         self.rules, self.secret, self.public_url, self.clock = rules, secret, public_url.rstrip("/"), clock
         self.sms, self.mail, self.notify, self.region = sms, mail, notify, region
+        self.follow_up_calls: FollowUpCalls | None = None  # Hotline dials follow-ups (set by the wiring)
+
+    async def take_follow_up(self, actor: Actor, task_id: int) -> TaskView:
+        """The agent takes a follow-up task; with a callback path Hotline places the call and
+        records its outcome (hotline/service_process/follow_up_calls.py)."""
+        if self.follow_up_calls is not None:
+            return await self.follow_up_calls.take(actor, task_id)
+        return await self.outreach.take_follow_up(actor, task_id)
 
     # --- work orders ------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ log = logging.getLogger("hotline.service")
 SERVICE_KEY = web.AppKey("service_process", ServiceProcess)
 ROUND_KEY: web.AppKey[ServiceRound] = web.AppKey("service_round")
 MESSAGING_KEY = web.AppKey("messaging_settings", MessagingSettings)
-WIRING_KEYS = ("survey_secret", "round_seconds")
+WIRING_KEYS = ("survey_secret", "round_seconds", "follow_up_queue")
 
 
 class ServiceRound:
@@ -77,6 +77,15 @@ def _sections(config: HotlineConfig) -> tuple[dict[str, Any], str]:
     return dict(config.section("service")), where
 
 
+def follow_up_queue(config: HotlineConfig) -> str | None:
+    """The queue follow-up calls are placed in: `service.follow_up_queue`, or the first queue."""
+    raw = config.section("service")
+    queue = raw.get("follow_up_queue") if isinstance(raw, dict) else None
+    if queue is not None:
+        return str(queue)
+    return config.queues[0].name if config.queues else None
+
+
 def service_cleanup_ctx(
     config: HotlineConfig, clock: Clock, *, twilio_http_client: AsyncHttpClient | None = None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -94,6 +103,10 @@ def service_cleanup_ctx(
     interval = wiring.get("round_seconds", 60)
     if isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0:
         raise ConfigError(f"{where}service.round_seconds: a positive number of seconds")
+
+    queue = wiring.get("follow_up_queue")
+    if queue is not None and queue not in {q.name for q in config.queues}:
+        raise ConfigError(f"{where}service.follow_up_queue: {queue!r} is not a queue")
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store, room = app[STORE_KEY], app[WEB_KEY]

@@ -288,7 +288,7 @@ class AcdMachine(RuleBasedStateMachine):
                 else:  # rang out beside other calls: paused once they are over, no offers before
                     assert (
                         self.states[agent_id] is AgentState.PAUSED
-                        or agent.pause_pending == "ring_no_answer"
+                        or bool(agent.pause_pending)  # ring_no_answer, or one already asked for
                         or agent.logout_pending
                     )
                     assert not routable(agent)
@@ -311,8 +311,10 @@ class AcdMachine(RuleBasedStateMachine):
         call_id = self._pick(index)
         call = self.acd.calls.get(call_id)
         if call is not None and call.state is CallState.QUEUED:
+            held = call.held_from  # re-placing ends a hold-out: the held-from agent may take it now
             self.acd.set_priority(call_id, priority)
-            assert call.priority == priority and call.state is CallState.QUEUED
+            assert call.priority == priority
+            assert call.state is CallState.QUEUED or (held and call.agent_id == held)
         else:
             self._call_op(index, "set_priority", (CallState.QUEUED,), priority)
 

@@ -276,3 +276,27 @@ def test_a_pause_pending_while_ringing_applies_when_the_caller_hangs_up() -> Non
     agent = acd.agent("a1")
     assert agent.state is AgentState.PAUSED and agent.pause_reason == "supervisor"
     assert not agent.indexed and agent.pause_pending == ""
+
+
+def test_a_snapshot_keeps_the_order_of_a_ring_timeout_and_an_escalation_due_together() -> None:
+    """Found by the snapshot property test (also on main before): a ring timeout armed before
+    an escalation due at the same moment fired after it in a restored ACD."""
+    from tests.acd.test_replay import make as make_replay
+    from tests.acd.test_snapshot import _restored
+
+    live, clock, _ = make_replay([1] * len(AGENT_IDS), False)
+    ring = RingStarts()
+    live.subscribe(ring, RingStarts.KINDS)
+    serial = [0]
+    for op in [("login", a) for a in AGENT_IDS[::2]] + [
+        ("arrive", "booking", 0, "regular", {}), ("advance", 25.0), ("arrive", "booking", 0, "vip", {}),
+        ("advance", 25.0),
+    ]:
+        run(live, clock, op, serial)
+    twin, twin_clock = _restored(take(live, ring.at), [], clock.now(), False)
+    seen: dict[str, list[Event]] = {"live": [], "twin": []}
+    live.subscribe(seen["live"].append)
+    twin.subscribe(seen["twin"].append)
+    run(live, clock, ("advance", 400.0), list(serial))
+    run(twin, twin_clock, ("advance", 400.0), list(serial))
+    assert seen["twin"] == seen["live"] and seen["live"][0].kind == "call_ring_no_answer"

@@ -369,6 +369,7 @@ class FakeAsterisk:
             self._dial(chan, a.get("Exten", ""))
         else:
             chan.application, chan.app_data = "MusicOnHold", "default"
+            self.emit("MusicOnHoldStart", [*chan.fields(), ("Class", "default")])
         return True
 
     def _action_originate(self, s: AmiSession, a: dict[str, str], ident: list[tuple[str, str]]) -> bool:

@@ -42,3 +42,42 @@ def test_broken_yaml_is_a_config_error(tmp_path: Path) -> None:
     path.write_text("queues: [\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"bad.yaml:2: invalid YAML"):
         load_config(path)
+
+
+def test_queue_policies_and_queue_log_are_parsed(tmp_path: Path) -> None:
+    """Aging, ring-no-answer policy, announcements, callback hours and acd.queue_log."""
+    from acd.aging import Aging
+    from acd.ring_policy import RingPolicy
+
+    path = tmp_path / "hotline.yaml"
+    path.write_text(
+        "acd: {queue_log: logs/queue_log}\n"
+        "queues:\n"
+        "  - name: q\n"
+        "    aging: {rate: 2, cap: 4}\n"
+        "    ring_no_answer: {pause_after: 3, reoffer_same_agent: false, reoffer_delay: 12}\n"
+        "    announce: {interval: 45, margin: 90, min_samples: 5, window: 50}\n"
+        "    callbacks: {hours: {mon: '09:00-18:00', sat: ['09:00-12:00']}, timezone: Asia/Seoul}\n"
+        "agents: [{id: a1}]\n"
+    )
+    config = load_config(path)
+    queue = config.queues[0]
+    assert queue.aging == Aging(30.0, 4)
+    assert queue.ring_policy == RingPolicy(3, False, 12.0)
+    assert queue.announce is not None and (queue.announce.interval, queue.announce.margin) == (45.0, 90.0)
+    assert queue.callbacks is not None and queue.callbacks.hours.windows["sat"] == ((540, 720),)
+    assert config.acd.queue_log == "logs/queue_log"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("aging: {rate: 2}", "missing required key 'cap'"),
+    ("ring_no_answer: {pause_after: 0}", "pause_after"),
+    ("announce: {margin: -1}", "margin"),
+    ("callbacks: {hours: {monday: '09:00-18:00'}}", "monday"),
+    ("callbacks: {timezone: Mars/Olympus}", "unknown time zone"),
+])
+def test_bad_queue_policies_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "hotline.yaml"
+    path.write_text(f"queues:\n  - name: q\n    {text}\nagents: [{{id: a1}}]\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -155,6 +156,29 @@ def test_try_recognizes_audio_with_the_vosk_adapter(capsys: pytest.CaptureFixtur
     )
     report = json.loads(out)
     assert code == 0 and report["path"][-1] == "agent"
+    heard = [s for s in report["walk"][5]["steps"] if s["op"] == "input"]
+    assert heard[0]["kind"] == "speech" and heard[0]["value"] == "상담원"
+
+
+@pytest.mark.parametrize("encoding", ["u-law", "a-law", "signed-integer"])
+def test_try_reads_mulaw_alaw_and_16_bit_wav_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, encoding: str
+) -> None:
+    sox = shutil.which("sox")
+    assert sox is not None, "sox is a Debian dependency of the test suite (.ci/services)"
+    clip = ROOT / "tests" / "fixtures" / "speech" / "kw_sangdamwon_ko_150.ulaw"
+    wav = tmp_path / f"answer-{encoding}.wav"
+    bits = "16" if encoding == "signed-integer" else "8"
+    subprocess.run(
+        [sox, "-t", "ul", "-r", "8000", "-c", "1", str(clip), "-e", encoding, "-b", bits, str(wav)],
+        check=True,
+    )
+    code, out, _ = run(
+        capsys, "ivr", "try", str(AIRLINE), "--at", OPEN_AT, "--dtmf", "1",
+        "--audio", str(wav), "--json",
+    )
+    report = json.loads(out)
+    assert code == 0 and report["path"][-1] == "agent", report["path"]
     heard = [s for s in report["walk"][5]["steps"] if s["op"] == "input"]
     assert heard[0]["kind"] == "speech" and heard[0]["value"] == "상담원"
 

@@ -108,15 +108,17 @@ class AsteriskProcess:
             "[general]\n[logfiles]\nfull => notice,warning,error,verbose(3),dtmf\n"
         )
         (self.etc / "rtp.conf").write_text(f"[general]\nrtpstart = {self.rtp_base}\nrtpend = {self.rtp_base + self.rtp_span - 1}\n")
-        (self.etc / "pjproject.conf").write_text(f"#exec {self.run / 'boot-gate.sh'}\n")
         self._gate_script()
-        for empty in ("cdr.conf", "cel.conf", "features.conf", "acl.conf", "udptl.conf",
+        for empty in ("cdr.conf", "cel.conf", "features.conf", "acl.conf", "udptl.conf", "pjproject.conf",
                       "ccss.conf", "indications.conf", "queues.conf", "sorcery.conf"):
             path = self.etc / empty
             if not path.exists():
                 path.write_text("")
         for name, text in files.items():
             (self.etc / name).write_text(text)
+        pjsip = self.etc / "pjsip.conf"
+        if pjsip.exists():  # the boot gate: read when res_pjsip loads
+            pjsip.write_text(f"#exec {self.run / 'boot-gate.sh'}\n" + pjsip.read_text())
         (self.etc / "modules_local.conf").write_text("".join(f"load = {m}.so\n" for m in TEST_MODULES))
         (self.etc / "manager_local.conf").write_text(
             f"[{TEST_AMI_USER}]\nsecret = {TEST_AMI_SECRET}\npermit = 127.0.0.1/255.255.255.255\n"
@@ -135,10 +137,10 @@ class AsteriskProcess:
             "[test-agents]\nexten => _X.,1,Answer()\n same => n,Wait(2)\n same => n,Hangup()\n"
         )
 
-    # -- the boot gate: a booting Asterisk held where it loads res_pjproject -----------------
+    # -- the boot gate: a booting Asterisk held where res_pjsip reads pjsip.conf ------------
 
     def _gate_script(self) -> None:
-        """pjproject.conf `#exec`s this script while res_pjproject (just before res_pjsip) loads.
+        """pjsip.conf `#exec`s this script when res_pjsip loads it (after the manager).
         With the FIFO there (`hold_boot`) it blocks reading it until `release_boot` writes:
         Asterisk's AMI is up (the manager loads earlier), PJSIPShowEndpoints and
         DeviceStateList are refused (their modules are not loaded yet)."""

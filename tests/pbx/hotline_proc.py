@@ -33,18 +33,21 @@ LOCAL_AGENTS = tuple(str(2001 + i) for i in range(10))  # Local/ channels that a
 
 
 def config_yaml(*, api_port: int, ami_port: int, agi_port: int, sip_port: int, recordings: Path,
-                ring_timeout: int = 4, agents: tuple[str, ...] = AGENTS) -> str:
+                ring_timeout: int = 4, agents: tuple[str, ...] = AGENTS, prompts_dir: Path | None = None,
+                announce: float | None = None) -> str:
     agent_lines = "\n".join(
         f'  - {{id: "{a}", name: Agent {a}, skills: {{booking: 5, general: 5, emergency: 5}}}}'
         for a in (*agents, *LOCAL_AGENTS)
     )
     endpoints = ", ".join(f'"{a}": Local/{a}@test-agents' for a in LOCAL_AGENTS)
+    announce_key = "" if announce is None else f", announce: {{interval: {announce}}}"
+    prompts_key = "" if prompts_dir is None else f"\n  prompts_dir: {prompts_dir}"
     return f"""name: Hotline real-PBX test
 acd:
   pause_on_ring_no_answer: false
 queues:
   - {{name: booking, skills: {{booking: 1}}, ring_timeout: {ring_timeout + 4}, wrap_up: 0, max_wait: 600}}
-  - {{name: general, skills: {{general: 1}}, ring_timeout: {ring_timeout + 4}, wrap_up: 0, max_wait: 600}}
+  - {{name: general, skills: {{general: 1}}, ring_timeout: {ring_timeout + 4}, wrap_up: 0, max_wait: 600{announce_key}}}
   - {{name: emergency, skills: {{emergency: 1}}, ring_timeout: {ring_timeout + 4}, wrap_up: 0}}
 agents:
 {agent_lines}
@@ -58,7 +61,7 @@ asterisk:
   recordings_dir: {recordings}
   speech_dir: {recordings.parent / "speech"}
   sip_bind: 127.0.0.1:{sip_port}
-  sounds_prefix: hotline
+  sounds_prefix: hotline{prompts_key}
   menu: pbx-test
   callback_dial: Local/{{number}}@test-customer
   callback_attempts: 1
@@ -90,6 +93,8 @@ class HotlineProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.token = ""  # the admin's API token, made by `write_config`
+        self.prompts_dir: Path | None = None  # set: Asterisk callers hear synthesized prompts
+        self.announce: float | None = None  # set: the general queue announces at this interval
 
     def _cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "hotline.cli", *args], cwd=self.folder, capture_output=True,
@@ -102,7 +107,8 @@ class HotlineProcess:
         (self.recordings.parent / "speech").mkdir(parents=True, exist_ok=True)
         self.config.write_text(text or config_yaml(
             api_port=self.api_port, ami_port=self.ami_port, agi_port=self.agi_port, sip_port=self.sip_port,
-            recordings=self.recordings, ring_timeout=self.ring_timeout, agents=self.agents))
+            recordings=self.recordings, ring_timeout=self.ring_timeout, agents=self.agents,
+            prompts_dir=self.prompts_dir, announce=self.announce))
         done = self._cli("db", "upgrade", "--config", str(self.config))
         assert done.returncode == 0, done.stderr
         if not self.token:  # one admin and their token per store (`hotline users`)

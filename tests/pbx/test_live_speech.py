@@ -88,10 +88,15 @@ async def test_spoken_refund_after_the_prompt_ends_at_the_refund_node(speech_wor
     world = speech_world
     await world.ready(("1001",))
     mark = world.pbx.mark()
-    caller = world.caller(CALLER_INFO, [Pause(8000), Audio(SPEECH / "kw_hwanbul_ko_150.ulaw", loops=1),
+    seen = world.hotline.log().count("live speech answered")
+    # Talk 1 s after the prompt has been said (its length: the file `prompts build` rendered).
+    pause = round((main_prompt_seconds(world) + 1.0) * 1000)
+    caller = world.caller(CALLER_INFO, [Pause(pause), Audio(SPEECH / "kw_hwanbul_ko_150.ulaw", loops=1),
                                         WaitBye(30000)])
     await caller.start()
     assert await caller.wait(60) == 0, caller.errors()  # Asterisk hung up: the refund node's end
+    answers = world.hotline.log().split("live speech answered")[seen + 1 :]
+    assert answers and answers[0].startswith(" speech\""), answers  # the first question, no barge-in
     assert not [m for m in world.pbx.events[mark:] if m.name == "VarSet" and m.get("Variable") == "HOTLINE_QUEUE"]
     await until(lambda: "refund_info" in world.hotline.log() or _refund_step(world), within=20,
                 what="the refund node in Hotline's record")
@@ -100,3 +105,16 @@ async def test_spoken_refund_after_the_prompt_ends_at_the_refund_node(speech_wor
 
 def _refund_step(world: World) -> bool:
     return bool(world.hotline.rows("select * from ivr_steps where node = 'refund_info'"))
+
+
+def main_prompt_seconds(world: World) -> float:
+    import wave
+
+    from ivr.checker import check_menu
+    from prompts.catalog import tts_name
+
+    menu = check_menu(MENU.read_text(encoding="utf-8"), str(MENU)).menu
+    assert menu is not None
+    text = menu.nodes["main"].prompt["ko"].text
+    with wave.open(str(world.pbx.data / "sounds" / "hotline" / f"{tts_name('ko', text)}.wav"), "rb") as w:
+        return w.getnframes() / w.getframerate()

@@ -19,6 +19,7 @@ import random
 import re
 import socket
 import subprocess
+import urllib.error
 from pathlib import Path
 
 from tests.pbx.asterisk_proc import AsteriskProcess
@@ -33,6 +34,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_sip_port() -> int:
+    """A port free for UDP and TCP both: baresip binds its SIP port on TCP (and TLS) too,
+    and a port only UDP-free made it fail to start on a busy machine."""
+    while True:
+        port = free_port(socket.SOCK_DGRAM)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken on TCP: draw another
+        return port
 
 
 class AmiProxy:
@@ -114,7 +128,7 @@ class World:
         for agent_id in AGENTS:
             self.agents[agent_id] = BaresipAgent(
                 agent_id, secrets[agent_id], sip_port=self.pbx.sip_port, folder=self.run / f"agent-{agent_id}",
-                ctrl_port=free_port(), local_port=free_port(socket.SOCK_DGRAM),
+                ctrl_port=free_port(), local_port=free_sip_port(),
                 answer="auto" if agent_id == "1001" else "manual",
             )
             await self.agents[agent_id].start()
@@ -169,7 +183,11 @@ class World:
             async def free() -> bool:
                 current = await self.hotline.agent_state(agent_id)
                 if current == "paused":
-                    await self.hotline.api("POST", f"/api/agents/{agent_id}/state", {"action": "unpause"})
+                    try:
+                        await self.hotline.api("POST", f"/api/agents/{agent_id}/state", {"action": "unpause"})
+                    except urllib.error.HTTPError as exc:
+                        if exc.code != 409:  # unpaused meanwhile (its phone came back): read again
+                            raise
                     current = await self.hotline.agent_state(agent_id)
                 return current in ("available", "ringing", "on_call")  # takes calls
 

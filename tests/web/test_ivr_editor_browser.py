@@ -5,6 +5,9 @@ artifacts/screenshots."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 from hotline.web.menus.service import MENUS_KEY
@@ -26,6 +29,18 @@ async def _replace(page: Page, old: str, new: str) -> None:
     await page.keyboard.insert_text(new)
 
 
+@pytest.fixture
+def patient() -> Iterator[None]:
+    """Page loads here check and draw the menu and walk a test call: on a loaded shared
+    machine that can take longer than Playwright's default 5 s per expectation."""
+    expect.set_options(timeout=20_000)
+    try:
+        yield
+    finally:
+        expect.set_options(timeout=5_000)
+
+
+@pytest.mark.usefixtures("patient")
 async def test_break_fix_publish_diff_rollback_and_a_test_call(web_rig: WebRig, browser: Browser, shot: Shot) -> None:
     await web_rig.add_user("ada", "admin")
     page = await web_rig.signed_in_page(browser, "ada")
@@ -106,4 +121,6 @@ async def test_break_fix_publish_diff_rollback_and_a_test_call(web_rig: WebRig, 
     await expect(page.get_by_test_id("try-queue")).to_have_attribute("data-queue", "baggage")
     entries = await web_rig.store.accounts.audit(limit=3)
     assert [e.action for e in entries][:2] == ["menu.rollback", "menu.upload"]
+    await expect(page.get_by_test_id("activity-1")).to_contain_text("ada · menu.rollback v2 → v1")
+    await expect(page.get_by_test_id("activity-2")).to_contain_text("ada · menu.upload v1 → v2")
     await shot(page, "rolled-back")

@@ -21,7 +21,7 @@ from hotline.durability import STORED_MENUS_KEY
 from hotline.roles import Role
 from hotline.web.base.bodies import read_form
 from hotline.web.base.errors import ApiError
-from hotline.web.base.keys import PRINCIPAL, WEB_KEY
+from hotline.web.base.keys import PRINCIPAL, STORE_KEY, WEB_KEY
 from hotline.web.base.pages import NavItem, redirect
 from hotline.web.base.room import WebRoom
 from hotline.web.ivr_editor import service
@@ -131,13 +131,18 @@ async def editor_page(request: web.Request) -> web.StreamResponse:
     registry = request.app[MENUS_KEY]
     languages = list(draft.result.menu.languages) if draft.result.menu else []
     older = [v.version for v in stored if v.version != number]
+    activity = [
+        {"when": _when(e.at), "actor": e.actor, "action": e.action,
+         "before": (e.before or {}).get("version"), "after": (e.after or {}).get("version")}
+        for e in await request.app[STORE_KEY].accounts.audit(limit=15, target=f"menu:{name}")
+    ]
     return _render(
         request, "ivr_editor/editor.html", name=name, text=text, loaded=number, active=active,
         versions=_version_rows(stored, active), draft=draft, issues=service.issues_view(draft.result),
         languages=languages, try_=await _try_context(request, text, form, []),
         diff_from=older[-1] if older else number, diff_to=number,
         published=request.query.get("published", ""), activated=request.query.get("activated", ""),
-        running=registry.active(name) is not None,
+        running=registry.active(name) is not None, activity=activity,
     )
 
 

@@ -23,7 +23,6 @@ from hotline.web.ivr_editor.graph import Graph, menu_graph, render_svg
 from hotline.web.menus.service import MENUS_KEY, node_of, result_view
 from ivr.checker import CheckResult
 from ivr.registry import MenuRegistry
-from ivr.source import SourceError, load_source
 
 DRAFT_SOURCE = "<draft>"
 
@@ -41,16 +40,12 @@ class Draft:
 
 
 def _inspect(registry: MenuRegistry, text: str) -> Draft:
-    result = registry.check(text, DRAFT_SOURCE)
-    data: Any = None
+    result = registry.check(text, DRAFT_SOURCE)  # parses once; the drawing reuses the parse
+    src = result.loaded
+    data: Any = src.data if src is not None else None
     lines: dict[str, int] = {}
-    try:
-        src = load_source(text, DRAFT_SOURCE)
-        data = src.data
-        if isinstance(data, dict) and isinstance(data.get("nodes"), dict):
-            lines = {str(k): line for k in data["nodes"] if (line := src.line(("nodes", k))) is not None}
-    except SourceError:
-        pass
+    if src is not None and isinstance(data, dict) and isinstance(data.get("nodes"), dict):
+        lines = {str(k): line for k in data["nodes"] if (line := src.line(("nodes", k))) is not None}
     errors = {n for i in result.errors if (n := node_of(i.path))}
     graph = menu_graph(data, errors)
     name = result.menu.name if result.menu else (str(data.get("menu", "")) if isinstance(data, dict) else "")

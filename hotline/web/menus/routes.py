@@ -138,7 +138,8 @@ async def upload_menu(call: ApiCall[None, UploadQuery]) -> Status:
 async def reload_menus(call: ApiCall[None, None]) -> Status:
     registry = call.request.app[MENUS_KEY]
     files: list[Path] = call.request.app[MENU_FILES_KEY]
-    results = await reload_files(call.request.app[STORED_MENUS_KEY], files)
+    results = await reload_files(call.request.app[STORED_MENUS_KEY], files,
+                                 MenuAudit(actor_of(call.who), "menu.reload"))
     await _audit(call, "menu.reload", "menus", {"results": [
         {"source": r["source"], "ok": r["ok"], "version": r.get("version")} for r in results
     ]})

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from casestore.accounts import Actor
 from casestore.menus import MenuAudit, NoSuchMenu
 from hotline.config import ConfigError
 from hotline.durability import STORED_MENUS_KEY
@@ -128,10 +129,12 @@ def _read_menu_file(path: Path) -> str:
         raise ValueError("not UTF-8 text") from exc
 
 
-async def reload_files(menus: StoredMenus, paths: Sequence[Path]) -> list[dict[str, Any]]:
+async def reload_files(
+    menus: StoredMenus, paths: Sequence[Path], audit: MenuAudit | None = None
+) -> list[dict[str, Any]]:
     """Re-read menu files; each valid changed file becomes the active version (published in
-    the store), a broken one is reported and the running version stays. Reading and YAML
-    parsing run off the event loop."""
+    the store, with `audit` in the same transaction), a broken one is reported and the running
+    version stays. Reading and YAML parsing run off the event loop."""
     results: list[dict[str, Any]] = []
     for path in paths:
         try:
@@ -144,7 +147,8 @@ async def reload_files(menus: StoredMenus, paths: Sequence[Path]) -> list[dict[s
             log.error("menu %s not reloaded: %s", path, exc)
             results.append({"ok": False, "source": str(path), "error": str(exc), "issues": []})
             continue
-        result = await menus.publish(text, author="config", message=f"reload of {path.name}", source=str(path))
+        result = await menus.publish(text, author="config", message=f"reload of {path.name}", source=str(path),
+                                     audit=audit)
         results.append({"source": str(path), **result_view(result)})
         if result.ok:
             log.info("menu %s: version %s active", path, result.menu.version if result.menu else "?")
@@ -168,7 +172,8 @@ def reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
         running: set[asyncio.Task[Any]] = set()
 
         def on_sighup() -> None:
-            task = loop.create_task(reload_files(app[STORED_MENUS_KEY], files))
+            task = loop.create_task(reload_files(app[STORED_MENUS_KEY], files,
+                                                 MenuAudit(Actor("sighup"), "menu.reload")))
             running.add(task)
             task.add_done_callback(running.discard)
             task.add_done_callback(_log_failure)

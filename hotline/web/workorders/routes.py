@@ -150,7 +150,7 @@ async def list_follow_ups(call: ApiCall[None, None]) -> TasksOut:
 @routes.post("/api/follow-ups/{task_id}/take", roles=frozenset({Role.AGENT}), response=TaskOut,
              tag="workorders", summary="Take a follow-up call task", errors=(404,))
 async def take_follow_up(call: ApiCall[None, None]) -> TaskOut:
-    task = await process_of(call.request.app).outreach.take_follow_up(
+    task = await process_of(call.request.app).take_follow_up(
         actor_of(call.principal), task_id_of(call))
     return TaskOut.of(task, call.principal)
 
