@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import re
 import time
 import wave
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,7 +60,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hotline.asterisk.agi")
 
-CallbackArrival = Callable[["AgiChannel", TransferRequest], None]  # raises ChannelError if refused
+# raises ChannelError if refused; may return an awaitable (the callback is queued on another node)
+CallbackArrival = Callable[["AgiChannel", TransferRequest], "Awaitable[None] | None"]
 DTMF_KEYS = "0123456789*#"
 FRAME = 320  # 20 ms of 8 kHz 16-bit PCM
 _VAR_NAME = re.compile(r"[^A-Z0-9_]")
@@ -272,7 +274,9 @@ class AgiChannel:
         elif self.on_callback is not None:
             # Queued before the IVR reports its outcome, so the case store keeps the ACD's
             # outcome; the dialplan hangs up (no HOTLINE_QUEUE) when the session ends.
-            self.on_callback(self, request)
+            pending = self.on_callback(self, request)
+            if inspect.isawaitable(pending):  # handed over to another node (a cluster's leader)
+                await pending
         self.transfer_request = request
 
     async def hangup(self) -> None:

@@ -30,7 +30,14 @@ from acd.agent import AgentState
 from acd.call import CallState
 from acd.engine import Acd
 from acd.errors import AcdError
-from acd.events import AgentStateChanged, CallAbandoned, CallAssigned, CallRingNoAnswer, Event
+from acd.events import (
+    AgentStateChanged,
+    CallAbandoned,
+    CallArrived,
+    CallAssigned,
+    CallRingNoAnswer,
+    Event,
+)
 from acd.wait_estimate import Announcements, WaitEstimator
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
@@ -104,7 +111,10 @@ class CallControl:
         before_action: Callable[[], Awaitable[Any]] | None = None,
         on_booted: Callable[[], None] | None = None,
         estimator: WaitEstimator | None = None,
+        listen: bool = True,
     ) -> None:
+        """`listen`: follow the ACD's decisions (False: an inert control, for a node whose
+        ACD is a replica of another node's: hotline/cluster_agi.py)."""
         self.acd = acd
         self.on_booted = on_booted
         # Awaited before each AMI action a decision of the core causes (`state.mode: cluster`:
@@ -129,7 +139,8 @@ class CallControl:
             on_recording=lambda call_id, path: self._recorded(call_id, path),
         )
         self.transfers = AsteriskTransfers(self)  # transfers, conferences, supervisors
-        self._unsubscribe = acd.subscribe(self.on_acd_event)
+        self._unsubscribe: Callable[[], None] = acd.subscribe(self.on_acd_event) if listen else (lambda: None)
+        self._listing: asyncio.Future[dict[str, AmiMessage]] | None = None
         # Position and expected wait for waiting callers (queues without `announce`: its defaults).
         self.estimator = estimator or WaitEstimator(
             acd, {q.name: q.announce or Announcements() for q in acd.queues.values()}
@@ -186,6 +197,10 @@ class CallControl:
     # -- core events -> AMI actions ------------------------------------------------------------
 
     def on_acd_event(self, event: Event) -> None:
+        if isinstance(event, CallArrived):
+            if event.call_id not in self.calls and event.call_id not in self.callbacks.calls:
+                self._arrived_elsewhere(event)
+            return
         if self.callbacks.on_acd_event(event) or self.transfers.on_acd_event(event):
             return
         if isinstance(event, CallAssigned):
@@ -213,6 +228,48 @@ class CallControl:
         ):
             agent_id = event.agent_id
             self._later(lambda: self._apply_presence(agent_id, Presence.OFFLINE))
+
+    def _arrived_elsewhere(self, event: CallArrived) -> None:
+        """A call queued by another node's IVR (cluster: a FastAGI session on a follower, its
+        `arrive` sent here): take the channel by its Uniqueid, before any action of the call
+        (they wait on the call's lock); a callback has no channel to take."""
+        if event.source == CALLBACK_SOURCE:
+            self.callbacks.calls[event.call_id] = CallbackCall(event.call_id, event.caller, dialed=event.dialed)
+            log.info("call %s: callback queued by another node taken", event.call_id)
+        elif event.source == "asterisk":
+            call = self.calls[event.call_id] = AsteriskCall(event.call_id, "", caller=event.caller,
+                                                           dialed=event.dialed)
+            self._spawn(event.call_id, self._locate(call))
+
+    async def _locate(self, call: AsteriskCall) -> None:
+        if self.calls.get(call.call_id) is not call:
+            return  # hung up meanwhile
+        try:
+            live = await self._live_channels()
+        except AmiError as exc:  # no link now: the resync at the next login finds the channel
+            log.warning("call %s: channel not looked up (%s); the resync takes it", call.call_id, exc)
+            return
+        item = live.get(call.call_id)
+        if item is None:
+            log.info("call %s: caller gone before its channel was taken", call.call_id)
+            self._caller_gone(call.call_id)
+            return
+        call.channel = item.get("Channel")
+        log.info("call %s: channel %s taken from another node's IVR", call.call_id, call.channel)
+        self.announcer.watch(call.call_id)  # its CallQueued came before its channel was known
+
+    async def _live_channels(self) -> dict[str, AmiMessage]:
+        """Asterisk's channels by Uniqueid: one CoreShowChannels for the lookups asked for
+        before it is sent (a burst of arrivals costs one list)."""
+        if self._listing is None or self._listing.done():
+            self._listing = asyncio.ensure_future(self._list_channels())
+        return await asyncio.shield(self._listing)
+
+    async def _list_channels(self) -> dict[str, AmiMessage]:
+        await asyncio.sleep(0)  # the lookups of this step of the loop join this list
+        self._listing = None
+        channels = await self.ami.action("CoreShowChannels")
+        return {m.get("Uniqueid"): m for m in channels.items}
 
     def _later(self, fn: Callable[[], None]) -> None:
         """Run `fn` after the core finished the operation that emitted the current event."""
@@ -258,6 +315,10 @@ class CallControl:
     async def _connect(self, call: AsteriskCall, agent_id: str) -> None:
         if call.agent_id != agent_id or self.calls.get(call.call_id) is not call:
             return  # superseded while waiting for the lock
+        if not call.channel:  # not looked up (no AMI link): as an offer that cannot reach the PBX
+            log.warning("call %s: no channel known yet to ring agent %s; back to its place", call.call_id, agent_id)
+            self._offer_failed(call, agent_id)
+            return
         await self._until_in_app(call)
         if call.agent_id != agent_id or self.calls.get(call.call_id) is not call:
             return
@@ -281,14 +342,17 @@ class CallControl:
             # Known not to have reached Asterisk: the call goes back to its place now, and the
             # agent is paused until the link is back (the resync unpauses), not left ringing.
             log.error("call %s: cannot ring agent %s: %s; call back to its place", call.call_id, agent_id, exc)
-            acd_call = self.acd.calls.get(call.call_id)
-            if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == agent_id:
-                call.ring_failed_in_asterisk = True
-                self.acd.offer_failed(call.call_id, LINK_DOWN)
+            self._offer_failed(call, agent_id)
         except AmiError as exc:
             # Maybe executed (timeout): the core's ring timer takes the call back if nobody
             # answers; the resync sees what Asterisk did.
             log.error("call %s: cannot ring agent %s: %s", call.call_id, agent_id, exc)
+
+    def _offer_failed(self, call: AsteriskCall, agent_id: str) -> None:
+        acd_call = self.acd.calls.get(call.call_id)
+        if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == agent_id:
+            call.ring_failed_in_asterisk = True
+            self.acd.offer_failed(call.call_id, LINK_DOWN)
 
     async def _in_app_by_id(self, call_id: str) -> None:
         call = self.calls.get(call_id)
@@ -537,6 +601,8 @@ class CallControl:
                 log.info("resync: call %s ended while AMI was down", call_id)
                 self._caller_gone(call_id)
                 continue
+            if not call.channel:  # queued by another node's IVR while the link was down
+                call.channel = item.get("Channel")
             if item.get("Application") in ("Dial", "MusicOnHold", "AGI"):
                 call.in_app.set()  # a DialBegin may have been missed while AMI was down
             acd_call = self.acd.calls.get(call_id)

@@ -31,6 +31,7 @@ from asterisk.confgen import SURVEY_SCRIPT
 from asterisk.control import AsteriskCall, CallControl
 from asterisk.errors import AmiError, CallControlError
 from asterisk.fastagi import AgiSession, FastAgiServer
+from asterisk.handover import Handover, LocalHandover
 from asterisk.live_speech import live_speech
 from asterisk.settings import AsteriskSettings
 from hotline.logs import bind_call
@@ -77,8 +78,15 @@ class AsteriskService:
         ivr_settings: IvrSettings | None = None,
         on_callback: CallbackHook | None = None,
         before_action: Callable[[], Awaitable[Any]] | None = None,
+        handover: Handover | None = None,
+        serve_agi: bool = True,
+        serve_ami: bool = True,
     ) -> None:
+        """`serve_agi`/`serve_ami` (cluster mode): every node serves FastAGI (the IVR) with a
+        `handover` to the leader; only the leader runs the AMI link and call control."""
         self.settings = settings
+        self.serve_agi = serve_agi
+        self.serve_ami = serve_ami
         self.acd = acd
         self.menus = menus
         self.clock = clock
@@ -91,7 +99,8 @@ class AsteriskService:
         self.on_callback = on_callback
         self.ami = AmiClient(settings.ami, lambda m: self.control.handle_ami(m), on_connect=self._on_connect)
         self.control = CallControl(acd, settings, self.ami, on_closed=self._on_closed, on_booted=self._booted,
-                                   before_action=before_action)
+                                   before_action=before_action, listen=serve_ami)
+        self.handover: Handover = handover or LocalHandover(self.control)
         self.agi = FastAgiServer(
             self.handle_call, settings.fastagi.host, settings.fastagi.port,
             max_sessions=settings.fastagi.max_sessions, secret=settings.fastagi.secret,
@@ -107,18 +116,22 @@ class AsteriskService:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self.live is not None:
-            await self.live.server.start()
-        await self.agi.start()
-        self.ami.start()
+        if self.serve_agi:
+            if self.live is not None:
+                await self.live.server.start()
+            await self.agi.start()
+        if self.serve_ami:
+            self.ami.start()
 
     async def stop(self) -> None:
         if self._retry is not None:
             self._retry.cancel()
-        await self.agi.close()
-        if self.live is not None:
-            await self.live.server.close()
-        await self.ami.stop()
+        if self.serve_agi:
+            await self.agi.close()
+            if self.live is not None:
+                await self.live.server.close()
+        if self.serve_ami:
+            await self.ami.stop()
         self.control.close()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -206,11 +219,11 @@ class AsteriskService:
 
     # -- one call over FastAGI -----------------------------------------------------------------
 
-    def _callback_arrives(self, channel: AgiChannel, request: TransferRequest) -> None:
+    async def _callback_arrives(self, channel: AgiChannel, request: TransferRequest) -> None:
         """The caller accepted a callback: keep their place; the agent is rung first later."""
         assert request.callback_number is not None
         try:
-            self.control.callbacks.arrive(
+            await self.handover.callback(
                 channel.call_id, request.queue, request.callback_number, dialed=channel.dialed or "",
                 language=request.language, priority=request.priority, tier=request.tier, skills=request.skills,
             )
@@ -245,9 +258,9 @@ class AsteriskService:
 
     async def _run_survey(self, channel: AgiChannel) -> None:
         """The agent hung up first (Dial option g): end the talk, then the menu's survey entry."""
-        talked = self.control.agent_left(channel.call_id)
+        talked = await self.handover.agent_left(channel.call_id)
         entry = self.settings.survey_entry
-        dialed = talked[0].dialed if talked else (channel.dialed or "")
+        dialed = talked[0] if talked else (channel.dialed or "")
         menu = self.menus.active(self.settings.menu_for(dialed))
         if talked is None or not entry or menu is None or entry not in menu.entries:
             log.info("call %s: agent hung up first; no survey", channel.call_id)
@@ -288,7 +301,7 @@ class AsteriskService:
         request = channel.transfer_request
         if outcome.kind is OutcomeKind.TRANSFER and request is not None and request.callback_number is None:
             try:
-                self.control.enqueue(
+                await self.handover.enqueue(
                     channel.call_id, channel.channel_name, request.queue, caller=channel.caller or "",
                     dialed=channel.dialed or "", language=request.language, priority=request.priority,
                     tier=request.tier, skills=request.skills,
@@ -297,13 +310,13 @@ class AsteriskService:
                 run.error = str(exc)
                 log.error("%s; hanging up rather than leaving the caller on hold", exc)
                 await session.close()
-                await self.control.hangup_channel(channel.channel_name, channel.call_id)
+                await self.handover.hangup(channel.channel_name, channel.call_id)
                 return
             # Routed at once: its Redirect must land while the AGI still runs (Asterisk then
             # goes straight to the agent's extension), never while the dialplan moves on to
             # the music by itself: a Redirect landing between two priorities can leave the
             # channel at a location that does not exist, and Asterisk hangs up (defect 3).
-            await self.control.settle(channel.call_id, self.settings.ami.action_timeout)
+            await self.handover.settle(channel.call_id, self.settings.ami.action_timeout)
             await session.close()  # the dialplan continues: music until the Redirect
         elif request is not None and request.callback_number is not None:
             await session.close()  # the dialplan hangs the caller up

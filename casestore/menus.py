@@ -1,10 +1,9 @@
-"""IVR menus in the case store: every published version, the active one per menu, and the
-runtime settings (emergency override) that must survive a restart and be the same on every
-node. Plain data in and out; checking menus is the IVR's job (hotline/stored_menus.py)."""
+"""IVR menus in the case store: every published version and the active one per menu (the
+emergency override is a live setting: casestore/live_settings.py). Plain data in and out;
+checking menus is the IVR's job (hotline/stored_menus.py)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from casestore.accounts import Actor, record_audit
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
-from casestore.models import MENU_ACTIVE, MENU_VERSIONS, RUNTIME_SETTINGS
+from casestore.models import MENU_ACTIVE, MENU_VERSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,23 +157,6 @@ class MenuStore:
                 index_elements=["name"], set_={"version": version, "changed_at": at, "changed_by": by[:128]}
             )
         )
-
-    # -- runtime settings ------------------------------------------------------------------
-
-    async def setting(self, key: str) -> Any:
-        rows = await self._read(select(RUNTIME_SETTINGS.c.value).where(RUNTIME_SETTINGS.c.key == key))
-        return json.loads(rows[0]["value"]) if rows else None
-
-    async def set_setting(self, key: str, value: Mapping[str, Any], *, at: float) -> None:
-        text = json.dumps(value, sort_keys=True)
-        statement = insert(self.engine, RUNTIME_SETTINGS).values(key=key, value=text, changed_at=at)
-        try:
-            async with self._write.begin() as conn:
-                await conn.execute(
-                    statement.on_conflict_do_update(index_elements=["key"], set_={"value": text, "changed_at": at})
-                )
-        except (SQLAlchemyError, OSError) as exc:
-            raise StoreUnavailable(f"saving setting {key!r} failed: {exc}") from exc
 
     async def _read(self, query: Any) -> list[dict[str, Any]]:
         try:

@@ -243,7 +243,8 @@ class MenuActive(Base):
 
 
 class RuntimeSetting(Base):
-    """A live setting changed while the hotline runs (the emergency override), as JSON."""
+    """Written by nothing since the emergency override moved to `LiveSetting` (kept until a
+    migration drops the table)."""
 
     __tablename__ = "runtime_settings"
 

@@ -2,10 +2,10 @@
 while it leads, the case-store writer fed only by the leader, the API's agent actions sent
 to the leader from a follower.
 
-Call control choice: the node holding the lease runs the Asterisk adapter (the AMI link and
-the FastAGI server) and the Twilio webhooks; followers keep the ACD replica, serve the API
-and pages, and forward agent actions. Asterisk reaches the FastAGI server of whichever node
-leads (several `agi://` hosts in the dialplan, or one address moved with the lease); after a
+Call control choice: the node holding the lease runs the AMI link and call control; every
+node runs a FastAGI server with the IVR (hotline/cluster_agi.py) and serves the Twilio
+webhooks (hotline/cluster_twilio.py), sending the calls' ACD operations to the leader;
+followers keep the ACD replica, serve the API and pages, and forward agent actions. After a
 take-over the new leader's AMI resync takes the parked callers back with their places.
 """
 
@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from acd.engine import Acd
 from acd.events import Event, Subscriber
@@ -77,16 +76,20 @@ def cluster_ctx(
     clock: ScopedClock,
     leader_only: LeaderOnly,
     writer_of: Callable[[web.Application], Any],
+    in_ivr: Callable[[web.Application], Iterable[str]] = lambda app: (),
 ) -> Ctx:
-    """Join the cluster (after the case store's context: the writer exists)."""
+    """Join the cluster (after the case store's context: the writer exists). `in_ivr`: the
+    calls in this node's own IVR now (kept open at a take-over)."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async def promoted(tail: list[Event]) -> None:
             writer = writer_of(app)
             if writer is not None:
-                # Only a leader runs adapters: an open call the ACD does not have was left by
-                # the old leader (in its IVR when it died); the ACD's own stay open.
-                keep = set(acd.calls) | call_ids(tail)
+                # An open call the ACD does not have was in an IVR: the dead leader's (closed
+                # here as interrupted), or a live follower's (closed too, and resumed by the
+                # writer when it reaches a queue or ends in the IVR: both rewrite the row's
+                # end); the ACD's own and those in this node's IVR stay open.
+                keep = set(acd.calls) | call_ids(tail) | set(in_ivr(app))
                 agents = {a.id for a in acd.agents.values() if a.state.value != "logged_out"}
                 try:
                     await writer.close_orphans(keep_calls=keep, keep_agents=agents)
@@ -112,20 +115,6 @@ def cluster_ctx(
             await node.stop()
 
     return ctx
-
-
-def follower_refuses(prefixes: tuple[str, ...]) -> Any:
-    """Middleware: requests for leader-only routes (Twilio webhooks) get 503 on a follower,
-    so Twilio uses its fallback URL (another node) instead of a replica acting alone."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        node = request.app.get(CLUSTER_KEY)
-        if node is not None and not node.leader and request.path.startswith(prefixes):
-            raise web.HTTPServiceUnavailable(text="not the leader", headers={"Retry-After": "1"})
-        return await handler(request)
-
-    return middleware
 
 
 async def cluster_view(request: web.Request) -> web.Response:

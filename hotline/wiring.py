@@ -46,11 +46,10 @@ from hotline.cluster import (
     LeaderWriterSource,
     add_cluster_routes,
     cluster_ctx,
-    follower_refuses,
 )
 from hotline.config import ConfigError, HotlineConfig
 from hotline.customer_directory import StoreDirectory
-from hotline.durability import RESTORED_KEY, acd_state_ctx, emergency_ctx, journal_folder, menus_ctx
+from hotline.durability import RESTORED_KEY, acd_state_ctx, journal_folder, menus_ctx
 from hotline.health import (
     Check,
     add_health_routes,
@@ -68,7 +67,7 @@ from hotline.service_process.wiring import SERVICE_KEY, follow_up_queue, service
 from hotline.web.acd_admin.service import acd_config_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
-from hotline.web.emergency.service import emergency_ctx as audited_emergency_ctx
+from hotline.web.emergency.service import emergency_ctx
 from hotline.web.menus.service import MENU_FILES_KEY, MENUS_KEY, check_menu_files
 from hotline.web.setup import setup_web
 from hotline.web.wallboard.routes import WALLBOARD_KEY
@@ -147,6 +146,21 @@ def check_menu_names(config: HotlineConfig, known: list[str]) -> None:
     if unknown:
         have = ", ".join(known) or "none (ivr.menus lists no file)"
         raise ConfigError(f"{config.path}: " + f"\n{config.path}: ".join(unknown) + f" (menus: {have})")
+
+
+def _calls_in_ivr(app: web.Application) -> list[str]:
+    """The calls in this node's FastAGI IVR now (cluster mode)."""
+    from hotline.cluster_agi import FRONT_KEY
+
+    front = app.get(FRONT_KEY)
+    return [] if front is None else [k for k, run in front.runs.items() if not run.done.is_set()]
+
+
+def _cluster_ops(app: web.Application) -> Any:
+    """Where a Twilio webhook's ACD operations run: here while leading, else on the leader."""
+    from hotline.cluster_twilio import ClusterOps
+
+    return ClusterOps(lambda: app[CLUSTER_KEY])
 
 
 def _backup_settings(config: HotlineConfig) -> BackupSettings | None:
@@ -249,15 +263,14 @@ def build_app(
         add_cluster_routes(app)
         app.cleanup_ctx.append(
             cluster_ctx(durability, acd, cast(ScopedClock, acd_clock), leader_only,
-                        lambda app: app[STORE_KEY].writer_instance)
+                        lambda app: app[STORE_KEY].writer_instance, in_ivr=_calls_in_ivr)
         )
     # queues and agents edited live, kept in the store (the file's are the first import)
     app.cleanup_ctx.append(acd_config_ctx(config, acd, clock.now,
                                           leader=(lambda app: app[CLUSTER_KEY].leader) if cluster else None))
     app.cleanup_ctx.append(menus_ctx(registry, menu_files, clock, lambda app: app[STORE_KEY]))
-    app.cleanup_ctx.append(emergency_ctx(emergency, clock, lambda app: app[STORE_KEY]))
-    # the emergency switch's own record and audit (web/emergency), beside the durable override above
-    app.cleanup_ctx.append(audited_emergency_ctx)
+    # the emergency override: stored with its audit, restored, followed from other nodes (web/emergency)
+    app.cleanup_ctx.append(emergency_ctx)
     app.cleanup_ctx.append(alerts_ctx(app[WALLBOARD_KEY]))  # wallboard alerts, checked periodically
     # the service process after the call: needs the store (docs/service.md)
     app.cleanup_ctx.append(service_cleanup_ctx(config, clock, twilio_http_client=twilio_http_client))
@@ -277,7 +290,7 @@ def build_app(
         return metrics.speech.wrap(app.get(SPEECH_KEY))
 
     if asterisk_on and asterisk:
-        from asterisk.service import AsteriskService, cleanup_ctx
+        from asterisk.service import ASTERISK_KEY, AsteriskService, cleanup_ctx
         from asterisk.settings import parse_settings
 
         try:
@@ -285,21 +298,37 @@ def build_app(
         except ValueError as exc:
             raise ConfigError(f"{config.path}: {exc}") from exc
 
-        def asterisk_service(app: web.Application) -> AsteriskService:
+        def asterisk_service(app: web.Application, **mode: Any) -> AsteriskService:
             store = app[STORE_KEY]
             return AsteriskService(
                 asterisk_settings, acd, registry, clock=clock, recognizer=recognizer(app),
                 writer=store.writer_instance, recordings=store.recordings,
                 directory=StoreDirectory(store.cases), emergency=emergency,
                 ivr_settings=ivr_config.run,
-                before_action=(lambda: app[CLUSTER_KEY].persisted()) if cluster else None,
+                before_action=(lambda: app[CLUSTER_KEY].persisted()) if cluster else None, **mode,
             )
 
-        (leader_only.contexts if cluster else app.cleanup_ctx).append(cleanup_ctx(asterisk_service))
+        if cluster:  # FastAGI and the IVR on every node, AMI and call control on the leader
+            from hotline.cluster_agi import FRONT_KEY, ClusterHandover, front_check
+
+            handover = ClusterHandover(lambda: app[CLUSTER_KEY], lambda: app.get(ASTERISK_KEY))
+
+            async def asterisk_front(app: web.Application) -> AsyncIterator[None]:
+                front = app[FRONT_KEY] = asterisk_service(app, handover=handover, serve_ami=False)
+                await front.start()
+                try:
+                    yield
+                finally:
+                    await front.stop()
+                    await handover.close()
+
+            app.cleanup_ctx.append(asterisk_front)
+            leader_only.contexts.append(cleanup_ctx(lambda app: asterisk_service(app, serve_agi=False)))
+        else:
+            app.cleanup_ctx.append(cleanup_ctx(asterisk_service))
 
         async def asterisk_recordings(app: web.Application) -> AsyncIterator[None]:
             from asterisk.callback import CALLBACK_SOURCE
-            from asterisk.service import ASTERISK_KEY
 
             app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
             app[RECORDING_CONTROLS_KEY][CALLBACK_SOURCE] = app[ASTERISK_KEY]  # callbacks' ACD source
@@ -310,9 +339,16 @@ def build_app(
             yield
 
         (leader_only.contexts if cluster else app.cleanup_ctx).append(asterisk_recordings)
-        from asterisk.service import ASTERISK_KEY
-
         ready["asterisk"] = asterisk_check(ASTERISK_KEY)
+        if cluster:  # a follower is ready with its FastAGI front; the leader also needs AMI
+            leader_check = ready["asterisk"]
+
+            async def cluster_asterisk(app: web.Application) -> str | None:
+                if app[CLUSTER_KEY].leader:
+                    return await leader_check(app)
+                return front_check(app)
+
+            ready["asterisk"] = cluster_asterisk
         metrics.watch_asterisk(lambda: app.get(ASTERISK_KEY))
 
         prompts_dir = asterisk_settings.prompts_dir
@@ -349,9 +385,9 @@ def build_app(
             recordings=lambda app: app[STORE_KEY].recordings,
             http_client=twilio_http_client, clock=clock, emergency=emergency,
             directory=lambda app: StoreDirectory(app[STORE_KEY].cases), ivr_config=ivr_config,
+            # cluster: every node serves the webhooks, the ACD's operations run on the leader
+            acting=(lambda: app[CLUSTER_KEY].leader) if cluster else None,
+            ops=_cluster_ops if cluster else None,
         )
-        if cluster:  # Twilio webhooks reach the leader (a follower answers 503)
-            prefix = twilio_settings.path_prefix if twilio_settings is not None else "/twilio"
-            app.middlewares.append(follower_refuses((prefix,)))
     add_health_routes(app, ready)
     return app

@@ -27,9 +27,18 @@ from redis.exceptions import RedisError, ResponseError
 
 from state.errors import StateError, StateUnavailable
 
+# KEYS: lease, token, fence, snapshot; ARGV: node id, ttl (ms), epoch key prefix. The token
+# never repeats an epoch whose fence, snapshot or stream is still there, even when the
+# counter itself was lost (a Sentinel failover to a replica that had not received the INCR).
 ACQUIRE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local token = redis.call('INCR', KEYS[2])
+local floor = math.max(tonumber(redis.call('GET', KEYS[3]) or '0'),
+                       tonumber(redis.call('HGET', KEYS[4], 'token') or '0'))
+while token <= floor or redis.call('EXISTS', ARGV[3] .. token) == 1 do
+  token = math.max(token, floor) + 1
+end
+redis.call('SET', KEYS[2], token)
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
 redis.call('SET', KEYS[3], token)
 return token
@@ -144,8 +153,9 @@ class Lease:
     async def acquire(self) -> bool:
         """Take the lease if nobody holds it; True when this node is now the leader."""
         started = time.monotonic()
-        token = int(await self._call(self._acquire, [self.keys.lease, self.keys.token, self.keys.fence],
-                                     [self.node_id, int(self.ttl * 1000)], "acquire"))
+        token = int(await self._call(
+            self._acquire, [self.keys.lease, self.keys.token, self.keys.fence, self.keys.snapshot],
+            [self.node_id, int(self.ttl * 1000), self.keys.epoch(0)[:-1]], "acquire"))
         if token == 0:
             return False
         self.token = token

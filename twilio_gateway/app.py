@@ -32,6 +32,7 @@ from ivr.menu import Menu
 from ivr.registry import MenuRegistry
 from ivr.settings import IvrConfig
 from ivr.speech import Recognizer
+from twilio_gateway.acd_ops import AcdOps
 from twilio_gateway.channel import TwilioChannel
 from twilio_gateway.errors import TwilioSettingsError
 from twilio_gateway.gateway import IvrRunner, TwilioGateway
@@ -127,6 +128,8 @@ def setup_twilio(
     emergency: EmergencyState | None = None,
     ivr_config: IvrConfig | None = None,
     on_ivr_event: Callable[[IvrEvent], None] | None = None,
+    acting: Callable[[], bool] | None = None,
+    ops: Callable[[web.Application], AcdOps] | None = None,
 ) -> None:
     """Add the Twilio webhooks and Media Stream endpoint to `app` (before it starts).
 
@@ -135,7 +138,9 @@ def setup_twilio(
     call's start, its IVR events and its recordings;
     `on_ivr_event` gets every IVR event too (logs, metrics). `recognizer`, `writer`,
     `recordings` and `directory` may be given as functions of the app, called when the app
-    starts (after the cleanup contexts added before this one)."""
+    starts (after the cleanup contexts added before this one). `acting` and `ops`: a cluster
+    node's (hotline/cluster_twilio.py): whether it runs the ACD now, and where the ACD's
+    operations of a webhook run (on the leader, through Redis, when it does not)."""
     if settings is None:
         raise TwilioSettingsError("twilio: the section is empty")
     clock = clock or acd.clock or AsyncioClock()
@@ -171,6 +176,8 @@ def setup_twilio(
                 registry=sink,
                 fetcher=media,
                 on_ivr_event=on_ivr_event,
+                acting=acting or (lambda: True),
+                ops=ops(app) if ops is not None else None,
             )
             app[GATEWAY_KEY] = gateway
             try:

@@ -53,6 +53,7 @@ from ivr.channel import Input, Prompt, TransferRequest
 from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
 from ivr.speech import Recognition, Recognizer
 from recordings.registry import RecordingRegistry
+from twilio_gateway.acd_ops import AcdOps, LocalOps
 from twilio_gateway.channel import TwilioChannel
 from twilio_gateway.errors import RecordingDownloadError, TwilioApiError
 from twilio_gateway.recording import MediaFetcher, RecordingSaver, download_recording
@@ -143,7 +144,14 @@ class TwilioGateway:
         fetcher: MediaFetcher | None = None,
         on_ivr_event: Callable[[IvrEvent], None] | None = None,
         estimator: WaitEstimator | None = None,
+        acting: Callable[[], bool] = lambda: True,
+        ops: AcdOps | None = None,
     ) -> None:
+        """`acting`: this process runs the ACD (a cluster follower's ACD is a replica of the
+        leader's: its decisions are the leader's to carry out); `ops`: where the ACD's
+        operations run (here by default; the leader's when a follower serves the webhooks)."""
+        self.acting = acting
+        self.ops: AcdOps = ops or LocalOps(acd)
         self.settings = settings
         self.on_ivr_event = on_ivr_event
         self.acd = acd
@@ -271,7 +279,7 @@ class TwilioGateway:
         reach this process again: take it back where the ACD has it, so the caller keeps the
         call and the place."""
         acd_call = self.acd.calls.get(sid)
-        if acd_call is None or acd_call.source != "twilio" or sid in self.calls:
+        if acd_call is None or acd_call.source != "twilio" or sid in self.calls or not self.acting():
             return self.calls.get(sid)
         channel = TwilioChannel(
             sid, caller=acd_call.caller or None, dialed=acd_call.dialed or None, settings=self.settings,
@@ -305,9 +313,9 @@ class TwilioGateway:
                 return self._hold_document(call, [])  # stale: another agent is ringing now
         if dial_status in ("completed", "answered"):
             if acd_call is not None and acd_call.state is CallState.RINGING:
-                self.acd.answer(sid)  # the answered report was lost; the talk happened
+                self.ops.answer(sid)  # the answered report was lost; the talk happened
             if acd_call is not None and acd_call.state is CallState.ON_CALL:
-                self.acd.end(sid)
+                self.ops.end(sid)
             entry = self.settings.survey_entry
             if entry and call.phase is not Phase.OVER and self.ivr.has_entry(call.channel, entry):
                 return await self._survey(call, entry)
@@ -316,7 +324,7 @@ class TwilioGateway:
         if acd_call is not None and acd_call.state is CallState.RINGING:
             call.dial_answered = True
             try:
-                self.acd.ring_no_answer(sid)
+                self.ops.ring_no_answer(sid)
             finally:
                 call.dial_answered = False
         if sid not in self.acd.calls:
@@ -335,7 +343,7 @@ class TwilioGateway:
         if agent_id is not None and acd_call.agent_id != agent_id:
             return  # an earlier agent's leg (the call was taken back from them)
         if acd_call.state is CallState.RINGING:
-            self.acd.answer(sid)
+            self.ops.answer(sid)
             call.phase = Phase.TALKING
             self._disarm_hold(call)
 
@@ -344,6 +352,12 @@ class TwilioGateway:
         if status not in TERMINAL_STATUSES:
             return
         call = self.calls.get(sid) or self._adopt(sid)
+        if call is None and not self.acting():  # the leader's call: end it there
+            acd_call = self.acd.calls.get(sid)
+            if acd_call is not None and acd_call.source == "twilio":
+                channel = TwilioChannel(sid, caller=None, dialed=None, settings=self.settings, clock=self.clock,
+                                        on_transfer=self._transfer, speech_languages=self.speech_languages)
+                call = TwilioCall(sid, acd_call.caller, acd_call.dialed, channel, phase=Phase.WAITING)
         if call is None or call.phase is Phase.CALLBACK:
             return
         self._caller_gone(call, status)
@@ -365,14 +379,14 @@ class TwilioGateway:
             return
         if leg_status in ("in-progress", "answered"):
             if acd_call.state is CallState.RINGING:
-                self.acd.answer(sid)
+                self.ops.answer(sid)
                 call.phase = Phase.TALKING
         elif leg_status in TERMINAL_STATUSES:
             if acd_call.state is CallState.ON_CALL:
-                self.acd.end(sid)
+                self.ops.end(sid)
                 self._forget(call)
             elif acd_call.state is CallState.RINGING:
-                self.acd.ring_no_answer(sid)
+                self.ops.ring_no_answer(sid)
 
     def barge_in(self, sid: str) -> None:
         """Voice heard during a prompt: stop the prompt by moving the call to `resume`, which
@@ -425,7 +439,7 @@ class TwilioGateway:
             self._forget(call)  # the IVR ended the call (or the caller left): nothing follows
             acd_call = self.acd.calls.get(call.sid)
             if acd_call is not None and acd_call.state in (CallState.QUEUED, CallState.RINGING):
-                self.acd.abandon(call.sid, reason="caller_hangup")  # left during a callback offer
+                self.ops.abandon(call.sid, "caller_hangup")  # left during a callback offer
 
     async def _survey(self, call: TwilioCall, entry: str) -> str:
         """After the agent: the menu's survey entry on a fresh channel (same call and language)."""
@@ -470,7 +484,7 @@ class TwilioGateway:
             return self._hold_document(call, prompts)
         call.in_transfer = True
         try:
-            self.acd.arrive(
+            await self.ops.arrive(
                 call.sid,
                 request.queue,
                 caller=request.callback_number or call.caller,
@@ -492,8 +506,14 @@ class TwilioGateway:
             call.callback_number = request.callback_number
             return render_hangup(prompts, self.settings)
         call.phase = Phase.WAITING
-        self._arm_hold(call)
         acd_call = self.acd.calls.get(call.sid)
+        if not self.acting() and acd_call is not None and acd_call.state is not CallState.QUEUED:
+            # queued on the leader, and an agent assigned at once: the leader's gateway dials
+            # over REST; this node only answers the hold TwiML the REST update replaces
+            held = self._hold_document(call, prompts)
+            self._forget(call)
+            return held
+        self._arm_hold(call)
         if acd_call is not None and acd_call.state is CallState.RINGING:
             document = self._dial_document(call, acd_call.agent_id, prompts)
             if document is not None:
@@ -504,6 +524,19 @@ class TwilioGateway:
 
     def _on_acd_event(self, event: Event) -> None:
         call = self.calls.get(getattr(event, "call_id", ""))
+        if not self.acting():  # a follower's replica: the leader's gateway dials the agent
+            if isinstance(event, CallAssigned) and call is not None and call.phase is Phase.WAITING:
+                log.info("twilio call %s: the leader dials agent %s; its webhooks go there now", call.sid,
+                         event.agent_id)
+                self._forget(call)
+                return
+            if not isinstance(event, CallAbandoned | CallbackOffered):
+                return
+        call = self.calls.get(getattr(event, "call_id", ""))
+        if call is None and isinstance(event, CallAssigned):
+            # a call restored from the journal (or taken over from a dead leader) that no
+            # webhook has brought back yet: its caller is on hold at Twilio, dial the agent now
+            call = self._adopt(event.call_id)
         if call is None or self.transfers.on_acd_event(event, call):
             return
         if isinstance(event, CallAssigned):
@@ -551,7 +584,7 @@ class TwilioGateway:
     def _ring_failed(self, sid: str, agent_id: str) -> None:
         acd_call = self.acd.calls.get(sid)
         if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == agent_id:
-            self.acd.ring_no_answer(sid)
+            self.ops.ring_no_answer(sid)
 
     async def _connect(self, call: TwilioCall, agent_id: str) -> None:
         document = self._dial_document(call, agent_id, [])
@@ -624,9 +657,9 @@ class TwilioGateway:
         if acd_call is None:
             return
         if acd_call.state in (CallState.QUEUED, CallState.RINGING):
-            self.acd.abandon(call.sid, reason="caller_hangup")
+            self.ops.abandon(call.sid, "caller_hangup")
         elif acd_call.state is CallState.ON_CALL:
-            self.acd.end(call.sid)
+            self.ops.end(call.sid)
 
     def _arm_hold(self, call: TwilioCall) -> None:
         self._disarm_hold(call)
@@ -647,7 +680,7 @@ class TwilioGateway:
                     self.settings.hold_timeout)
         acd_call = self.acd.calls.get(call.sid)
         if acd_call is not None and acd_call.state in (CallState.QUEUED, CallState.RINGING):
-            self.acd.abandon(call.sid, reason="lost")
+            self.ops.abandon(call.sid, "lost")
         else:
             self._forget(call)
 

@@ -33,6 +33,8 @@ class TwilioCalls:
             settings.account_sid, settings.auth_token, settings.account_sid,
             http_client=http_client, environment={},
         )
+        if settings.api_url != "https://api.twilio.com":  # a stand-in of Twilio's REST API
+            self.client.api.base_url = settings.api_url
         self.timeout = timeout
 
     async def update_twiml(self, call_sid: str, twiml: str) -> None:

@@ -78,6 +78,7 @@ class TwilioSettings:
     survey_entry: str | None = "survey"  # menu entry run after the agent hangs up (if the menu has it)
     callback_entry: str | None = None  # menu entry (a callback node) run when the ACD offers a callback
     hold_timeout: float = 900.0  # a waiting call with no hold webhook this long is dropped (lost)
+    api_url: str = "https://api.twilio.com"  # Twilio's REST API (a local stand-in in tests)
 
     def url(self, name: str, **query: str | int) -> str:
         """The public URL of one of our webhooks (what goes into TwiML and signatures)."""
@@ -109,7 +110,7 @@ class TwilioSettings:
             "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "record",
             "recording_format", "recording_hosts", "average_handle_time", "menu", "numbers",
             "callback_from", "enabled", "survey_entry", "hold_timeout", "speech_barge_in",
-            "speech_fallback", "callback_entry",
+            "speech_fallback", "callback_entry", "api_url",
         }
         unknown = set(section) - known
         if unknown:
@@ -185,9 +186,13 @@ class TwilioSettings:
                 survey_entry=str(section.get("survey_entry", "survey") or "") or None,
                 callback_entry=str(section.get("callback_entry") or "") or None,
                 hold_timeout=float(section.get("hold_timeout", 900.0)),
+                api_url=str(section.get("api_url") or "https://api.twilio.com").rstrip("/"),
             )
         except (TypeError, ValueError) as exc:
             raise TwilioSettingsError(f"{where}: {exc}") from exc
+        api = urlsplit(settings.api_url)
+        if api.scheme not in ("http", "https") or not api.netloc or api.path or api.query:
+            raise TwilioSettingsError(f"{where}.api_url: expected http(s)://host[:port], got {settings.api_url!r}")
         if settings.recording_format not in ("wav", "mp3"):
             raise TwilioSettingsError(f"{where}.recording_format: must be wav or mp3")
         for name in (

@@ -46,6 +46,7 @@ PROPERTIES: dict[str, Schema] = {
                 "survey_entry": optional(TEXT),
                 "callback_entry": optional(TEXT),
                 "hold_timeout": seconds(maximum=86400),
+                "api_url": NAME,
             }
         )
     ),

@@ -83,3 +83,23 @@ async def test_a_snapshot_trims_its_stream_but_never_past_itself(client: aioredi
     await lease.write_snapshot(lease.token, ids[6], "{}")
     left = await client.xrange(keys.epoch(lease.token))
     assert [e[0].decode() for e in left] == ids[6:]  # the snapshot's own entry and after
+
+
+async def test_a_lost_token_counter_never_repeats_an_epoch(client: aioredis.Redis, keys: Keys) -> None:
+    """A failover to a replica that missed the INCR: the counter is gone, the fence or the
+    snapshot or the epoch's stream is not; the next election still takes a new number."""
+    first = Lease(client, keys, "n1", 5.0)
+    assert await first.acquire()
+    await first.append(first.token, [entry(1)], 1000)
+    await first.write_snapshot(first.token, "0-0", "{}")
+    await client.delete(keys.token, keys.lease)
+    second = Lease(client, keys, "n2", 5.0)
+    assert await second.acquire()
+    assert second.token == first.token + 1
+    await second.append(second.token, [entry(2)], 1000)
+    await client.delete(keys.token, keys.lease, keys.fence, keys.snapshot)  # only the stream is left
+    third = Lease(client, keys, "n3", 5.0)
+    assert await third.acquire()
+    assert third.token > second.token
+    with pytest.raises(Fenced):
+        await second.append(second.token, [entry(3)], 1000)

@@ -93,9 +93,7 @@ async def test_kill_9_and_restart_keeps_agents_callers_menus_and_emergency(tmp_p
 def _emergency_saved(store_url: str) -> bool:
     async def read() -> bool:
         async with open_store(store_url) as store:
-            from casestore.menus import MenuStore
-
-            value = await MenuStore(store.engine).setting("emergency")
+            value = await store.live_settings.get("emergency")
             return bool(value and value.get("active"))
 
     return asyncio.run(read())

@@ -1,8 +1,12 @@
 """The emergency override's scopes (the emergency nodes the active menus have) and its
-persistence: stored in the case store on every change, restored when the server starts."""
+persistence, the one path it takes: stored in the case store's live settings with its audit
+entry on every change (`switch`), restored when the server starts, and followed on every
+node of a cluster (`emergency_ctx` reads the stored value again every `POLL` seconds)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -21,6 +25,7 @@ from ivr.registry import MenuRegistry
 
 log = logging.getLogger("hotline.emergency")
 SETTING = "emergency"
+POLL = 2.0  # seconds between two reads of the stored override (changes made on another node)
 
 
 def known_scopes(registry: MenuRegistry) -> set[str]:
@@ -87,12 +92,44 @@ async def switch(
 
 
 async def emergency_ctx(app: web.Application) -> AsyncIterator[None]:
-    """After the store opens: the stored override becomes the running one."""
-    stored = await app[STORE_KEY].live_settings.get(SETTING)
-    restore(app[EMERGENCY_KEY], stored)
-    if app[EMERGENCY_KEY].current().active:
-        scope = sorted(app[EMERGENCY_KEY].current().scope) or "all"
-        unknown = set(app[EMERGENCY_KEY].current().scope) - known_scopes(app[MENUS_KEY])
+    """After the store opens: the stored override becomes the running one; while the app
+    runs, a change stored by another node (same case store) is applied here too."""
+    settings = app[STORE_KEY].live_settings
+    state = app[EMERGENCY_KEY]
+    stored = await settings.get(SETTING)
+    restore(state, stored)
+    if state.current().active:
+        scope = sorted(state.current().scope) or "all"
+        unknown = set(state.current().scope) - known_scopes(app[MENUS_KEY])
         log.warning("emergency override restored ON (scope %s)%s", scope,
                     f"; scopes no menu has now: {sorted(unknown)}" if unknown else "")
-    yield
+    watcher = asyncio.get_running_loop().create_task(follow(settings, state, stored), name="emergency-follow")
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def follow(settings: LiveSettings, state: EmergencyState, seen: Mapping[str, Any] | None, *,
+                 poll: float = POLL) -> None:
+    """Apply a stored override that changed since it was last read and differs from the
+    running one (a switch on this node stores what it runs already: nothing to apply)."""
+    while True:
+        await asyncio.sleep(poll)
+        try:
+            stored = await settings.get(SETTING)
+        except Exception as exc:  # the store is away: the running override stays
+            log.debug("emergency override not read: %r", exc)
+            continue
+        if stored == seen:
+            continue
+        seen = stored
+        running = as_dict(state.current())
+        if stored is None or stored.get("active") != running["active"] or (
+            stored.get("active") and {k: stored.get(k) for k in running} != running
+        ):
+            restore(state, stored)
+            log.warning("emergency override %s (changed on another node)",
+                        "ON" if state.current().active else "off")
