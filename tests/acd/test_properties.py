@@ -270,8 +270,8 @@ class AcdMachine(RuleBasedStateMachine):
         assert set(agent.calls) >= calls
         if disabled:
             assert not routable(agent)
-            if not agent.calls:
-                assert agent.state is AgentState.LOGGED_OUT
+            if not agent.calls:  # logged out, or once its wrap-up is over
+                assert agent.state in (AgentState.LOGGED_OUT, AgentState.WRAP_UP)
             with pytest.raises(IllegalTransition):
                 self.acd.login(agent_id)
 

@@ -86,7 +86,7 @@ async def test_attended_transfer_consults_then_completes(world: World) -> None:
     await until(lambda: _size(world, call_id, 2), within=15, what="caller and 1002 together")
     together = await room(world, call_id)
     assert sorted(c.split("-")[0] for c in together) == sorted([f"PJSIP/{CALLER_INFO}", "PJSIP/1002"])
-    assert not [c for c in await world.pbx.channels() if c.get("Channel").startswith("PJSIP/1001-")]
+    await until(lambda: _gone(world, "PJSIP/1001-"), within=15, what="1001's leg hung up")
     assert await caller.wait(80) == 0, caller.errors()
     row = await finished_call(world, CALLER_INFO, before)
     assert (row["id"], row["agent_id"]) == (call_id, "1002")
@@ -101,6 +101,11 @@ async def _nonempty(world: World, name: str) -> bool:
 
 async def _size(world: World, name: str, size: int) -> bool:
     return len(await room(world, name)) == size
+
+
+async def _gone(world: World, prefix: str) -> bool:
+    """No channel of Asterisk's starts with `prefix` (a hung-up leg can linger a moment)."""
+    return not [c for c in await world.pbx.channels() if c.get("Channel").startswith(prefix)]
 
 
 async def test_conference_of_three_then_the_first_agent_leaves(world: World) -> None:
