@@ -38,7 +38,8 @@ class ApiRequest:
 
 
 class FakeTwilioApi(AsyncHttpClient):
-    """Answers like Twilio's REST API (Calls resource) and records every request.
+    """Answers like Twilio's REST API (Calls, and Conferences' Participants) and records every
+    request. Participants it creates get CallSids CA...c001, CA...c002, ...
 
     `fail[call_sid] = status` makes requests about that call fail with Twilio's error body.
     """
@@ -49,6 +50,7 @@ class FakeTwilioApi(AsyncHttpClient):
         self.fail: dict[str, int] = {}
         self.arrived = asyncio.Event()
         self._created = 0
+        self._participants_created = 0
 
     async def request(
         self,
@@ -71,11 +73,32 @@ class FakeTwilioApi(AsyncHttpClient):
             body = {"code": 20404, "message": f"The requested resource {path} was not found",
                     "more_info": "https://www.twilio.com/docs/errors/20404", "status": status}
             return Response(status, json.dumps(body))
+        if "Participants" in parts:
+            return self._participants(method, parts, data or {})
         if method == "POST" and parts[-1] == "Calls":
             self._created += 1
             sid = f"CA{0xF000 + self._created:032x}"
             return Response(201, json.dumps(self._call(sid, data or {}, "queued")))
         return Response(200, json.dumps(self._call(sid, data or {}, "in-progress")))
+
+    def _participants(self, method: str, parts: list[str], data: dict[str, object]) -> Response:
+        conference = parts[parts.index("Conferences") + 1]
+        if method == "DELETE":
+            return Response(204, "")
+        if parts[-1] == "Participants":
+            self._participants_created += 1
+            sid = f"CA{0xC000 + self._participants_created:032x}"
+            return Response(201, json.dumps(self._participant(conference, sid, data, "queued")))
+        return Response(200, json.dumps(self._participant(conference, parts[-1], data, "connected")))
+
+    @staticmethod
+    def _participant(conference: str, sid: str, data: dict[str, object], status: str) -> dict[str, object]:
+        return {
+            "account_sid": ACCOUNT, "call_sid": sid, "conference_sid": conference, "status": status,
+            "label": data.get("Label"), "hold": data.get("Hold") == "true", "muted": data.get("Muted") == "true",
+            "coaching": data.get("Coaching") == "true", "call_sid_to_coach": data.get("CallSidToCoach"),
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT}/Conferences/{conference}/Participants/{sid}.json",
+        }
 
     @staticmethod
     def _call(sid: str, data: dict[str, object], status: str) -> dict[str, object]:
