@@ -393,3 +393,62 @@ async def test_conference_webhooks_are_signed_and_checked(harness: Make) -> None
         status, _ = await h.poster.post(f"/twilio/participant?call={sid}&leg=1", base_form(AGENT_LEG,
                                                                                        CallStatus="completed"))
         assert status == 200  # a room it does not know: acknowledged, nothing happens
+
+
+async def test_consult_merged_then_the_agent_hangs_up_leaves_the_others_talking(
+    harness: Make, tmp_path: Path
+) -> None:
+    sid = call_sid(0x8D)
+    async with stored_harness(harness, tmp_path) as (h, store):
+        await talking(h, sid)
+        h.acd.login("1002")
+        h.acd.add_party(sid, agent="1002")
+        await into_room(h, sid)
+        await new_requests(h, 2, 2)
+        await participant_status(h, sid, 1, "in-progress")
+        h.clock.advance(5)
+        h.acd.merge(sid)  # the consult becomes a conference of three: the caller back
+        (unheld,) = await new_requests(h, 4, 1)
+        assert hold(unheld, sid, on=False)
+        h.clock.advance(5)
+        await conference_event(h, sid, "participant-leave", AGENT_LEG)  # 1001 hangs up
+        assert (h.acd.calls[sid].agent_id, h.acd.calls[sid].state) == ("1002", CallState.ON_CALL)
+        await h.gateway.drain()
+        assert len(h.api.requests) == 5  # its leg is gone already: nothing to remove
+        h.clock.advance(7)
+        await conference_event(h, sid, "participant-leave", sid)
+        await participant_status(h, sid, 1, "completed")
+    (row,) = store.calls
+    assert (row.outcome, row.agent_id) == ("answered", "1002")
+    assert store.segments == [("1001", "agent", 10.0), ("1002", "conference", 10.0), ("1002", "agent", 7.0)]
+
+
+async def test_agent_hanging_up_during_a_talking_consult_completes_it(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(0x8E)
+        await talking(h, sid)
+        h.acd.login("1002")
+        h.acd.add_party(sid, agent="1002")
+        await into_room(h, sid)
+        await new_requests(h, 2, 2)
+        await participant_status(h, sid, 1, "in-progress")
+        await conference_event(h, sid, "participant-leave", AGENT_LEG)  # as a phone's attended transfer
+        (unheld,) = await new_requests(h, 4, 1)
+        assert hold(unheld, sid, on=False)
+        assert (h.acd.calls[sid].agent_id, h.acd.calls[sid].parties) == ("1002", None)
+
+
+async def test_agent_leg_that_cannot_be_moved_refuses_the_consult(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(0x8F)
+        await talking(h, sid)
+        h.acd.login("1002")
+        h.api.fail[AGENT_LEG] = 404  # the agent's leg is gone at Twilio
+        h.acd.add_party(sid, agent="1002")
+        h.acd.monitor(sid, "+821099998888", "listen")
+        await new_requests(h, 1, 1)
+        assert [(e.party, e.reason) for e in events if isinstance(e, PartyLeft)] == [("1002", "failed")]
+        assert [e.reason for e in events if isinstance(e, CallMonitorEnded)] == ["failed"]
+        assert h.acd.agents["1002"].state is AgentState.AVAILABLE
+        assert h.acd.calls[sid].state is CallState.ON_CALL and sid not in h.gateway.conferences.rooms
