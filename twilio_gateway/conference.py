@@ -491,8 +491,12 @@ class TwilioConferences:
         return agent.address if agent.kind == "sip" else f"client:{agent.address}"
 
     def _supervisor_address(self, supervisor: str) -> str | None:
-        """A supervisor's phone: their address in `twilio.agents`, or a phone number."""
-        return self._address(AGENT, supervisor) or (to_e164(supervisor) if supervisor.startswith("+") else None)
+        """A supervisor's phone: their address in `twilio.agents`, or a phone number (E.164,
+        or national digits of at least 8 read in the hotline's country)."""
+        number = supervisor.removeprefix("+")
+        if self._address(AGENT, supervisor) is None and number.isascii() and number.isdigit() and len(number) >= 8:
+            return to_e164(supervisor)
+        return self._address(AGENT, supervisor)
 
     def _new_leg(self, room: Room, who: str, *, supervisor: bool = False, mode: str = "") -> Leg:
         leg = Leg(next(self._n), who, supervisor=supervisor, mode=mode)
