@@ -385,7 +385,14 @@ class TwilioConferences:
             return
         del self.rooms[room.call_id]
         room.pending.clear()
-        acd = self.gateway.acd
+        gateway = self.gateway
+        acd = gateway.acd
+        if not room.moving:  # the caller went in already, the agent's leg could not: it is over
+            call = gateway.calls.get(room.call_id)
+            if call is not None:
+                gateway._caller_gone(call, "agent leg lost")
+            gateway._spawn(self._hangup(room.call_id), "conference-end", room.call_id)
+            return
         for who in list(room.parties):
             self._refuse(lambda who=who: acd.remove_party(room.call_id, who, "failed"))  # type: ignore[misc]
         for who in list(room.spies):
@@ -408,6 +415,8 @@ class TwilioConferences:
             options = {k: v for k, v in MODES[mode].items() if v is True}
             if options.get("coaching"):
                 options["call_sid_to_coach"] = room.agent_leg
+        if leg.gone:  # removed before the room was ready
+            return
         try:
             if hold and not room.held:
                 room.held = True

@@ -452,3 +452,50 @@ async def test_agent_leg_that_cannot_be_moved_refuses_the_consult(harness: Make)
         assert [e.reason for e in events if isinstance(e, CallMonitorEnded)] == ["failed"]
         assert h.acd.agents["1002"].state is AgentState.AVAILABLE
         assert h.acd.calls[sid].state is CallState.ON_CALL and sid not in h.gateway.conferences.rooms
+
+
+async def test_blind_transfer_out_of_the_room_then_a_new_consult_moves_again(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(0x90)
+        await talking(h, sid)
+        h.acd.login("1002")
+        h.acd.add_party(sid, number="+82212345678")
+        await into_room(h, sid)
+        await new_requests(h, 2, 2)
+        h.acd.remove_party(sid, "tel:+82212345678", "cancelled")  # still ringing: removed, caller back
+        removed, unheld = await new_requests(h, 4, 2)
+        assert removed.method == "DELETE" and hold(unheld, sid, on=False)
+        h.acd.transfer(sid, agent="1002")  # the caller's TwiML replaced: out of the conference
+        (dial,) = await new_requests(h, 6, 1)
+        assert dial.url == f"{CALLS_URL}/{sid}.json"
+        assert ET.fromstring(str(dial.data["Twiml"])).find("Dial/Client/Identity").text == "agent-1002"  # type: ignore[union-attr]
+        assert sid not in h.gateway.conferences.rooms
+        await conference_event(h, sid, "participant-leave", sid)  # the old room's last reports
+        await conference_event(h, sid, "conference-end")
+        new_leg = call_sid(0xA2)
+        await h.poster.post(f"/twilio/agent?call={sid}&agent=1002",
+                            base_form(new_leg, ParentCallSid=sid, CallStatus="in-progress"))
+        assert (h.acd.calls[sid].state, h.acd.calls[sid].agent_id) == (CallState.ON_CALL, "1002")
+        h.acd.monitor(sid, "1001", "listen")  # 1001 (in wrap-up) listens in: the new leg is moved
+        (move,) = await new_requests(h, 7, 1)
+        assert move.url == f"{CALLS_URL}/{new_leg}.json" and "<Conference" in str(move.data["Twiml"])
+        doc = await h.poster.twiml(f"/twilio/dial?call={sid}&agent=1002", base_form(sid, DialCallStatus="completed"))
+        assert "<Conference" in doc
+
+
+async def test_caller_sent_in_while_the_agent_leg_is_lost_ends_the_call(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(0x92)
+        await talking(h, sid)
+        h.acd.login("1002")
+        h.api.fail[AGENT_LEG] = 404  # the agent hung up just as the move was asked
+        h.acd.add_party(sid, agent="1002")
+        # the caller's <Dial> ended (its child leg gone) before the failed move came back
+        assert "<Conference" in (h.gateway.conferences.caller_document(sid) or "")
+        move, hangup = await new_requests(h, 1, 2)
+        assert move.url == f"{CALLS_URL}/{AGENT_LEG}.json"
+        assert (hangup.url, hangup.data) == (f"{CALLS_URL}/{sid}.json", {"Status": "completed"})
+        assert sid not in h.acd.calls and sid not in h.gateway.calls
+        assert [type(e) for e in events if isinstance(e, CallEnded)] == [CallEnded]
+        assert h.acd.agents["1002"].state is AgentState.AVAILABLE
