@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hotline.twilio")
 
+
 class TwilioConferences:
     """The conference side of one `TwilioGateway` (its own ACD subscription)."""
 
@@ -114,6 +115,8 @@ class TwilioConferences:
             elif leg == room.agent_leg and room.external:
                 self._close_external(room)
             elif leg == room.agent_leg:
+                if party is not None:  # a party that took the call
+                    party.gone = True
                 self._agent_left(room)
             elif party is not None:
                 self._leg_ended(room, party, "completed")
@@ -131,8 +134,11 @@ class TwilioConferences:
         if status in ANSWERED:
             self._answered(room, leg)
         elif status in ENDED:
-            if leg.sid and leg.sid == room.agent_leg:  # the party that took the call hung up
-                self._close_external(room) if room.external else self._agent_left(room)
+            if leg.sid and leg.sid == room.agent_leg and room.external:
+                self._close_external(room)  # the number the call was left with hung up
+            elif leg.sid and leg.sid == room.agent_leg:
+                leg.gone = True
+                self._agent_left(room)  # the party that took the call hung up
             self._leg_ended(room, leg, status)
 
     # -- core events -> Twilio -----------------------------------------------------------
@@ -165,6 +171,11 @@ class TwilioConferences:
         elif isinstance(event, CallEnded):
             del self.rooms[call_id]
             self.agent_legs.pop(call_id, None)
+            for leg in room.legs.values():  # still ringing: it would ring into an ended room
+                if not leg.gone and not leg.up:
+                    leg.gone = True
+                    if leg.sid:
+                        self.gateway._spawn(self._hangup(leg.sid), "conference-end", call_id)
 
     def _party_added(self, event: PartyAdded, call: TwilioCall) -> None:
         to = self._address(event.target_kind, event.target)
@@ -422,11 +433,12 @@ class TwilioConferences:
         except TwilioApiError as exc:  # 404: it left by itself meanwhile
             log.info("twilio call %s: removing participant %s: %s", room.call_id, sid, exc)
 
-    async def _hangup(self, call_id: str) -> None:
+    async def _hangup(self, sid: str) -> None:
+        """Hang up a call: the caller left alone, or a party still ringing when the call ended."""
         try:
-            await self.gateway.rest.hangup(call_id)
+            await self.gateway.rest.hangup(sid)
         except TwilioApiError as exc:
-            log.info("twilio call %s: hanging up the caller: %s", call_id, exc)
+            log.info("twilio call %s: hanging up: %s", sid, exc)
 
     # -- helpers ---------------------------------------------------------------------------
 

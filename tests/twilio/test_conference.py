@@ -424,3 +424,22 @@ async def test_caller_sent_in_while_the_agent_leg_is_lost_ends_the_call(harness:
         assert sid not in h.acd.calls and sid not in h.gateway.calls
         assert [type(e) for e in events if isinstance(e, CallEnded)] == [CallEnded]
         assert h.acd.agents["1002"].state is AgentState.AVAILABLE
+
+
+async def test_caller_hanging_up_while_the_consulted_party_rings_stops_its_ringing(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(0x93)
+        await talking(h, sid)
+        h.acd.login("1002")
+        h.acd.add_party(sid, agent="1002")
+        await into_room(h, sid)
+        await new_requests(h, 2, 2)
+        await conference_event(h, sid, "participant-leave", sid)  # the caller hangs up on hold
+        (stop,) = await new_requests(h, 4, 1)
+        assert (stop.url, stop.data) == (f"{CALLS_URL}/{party_sid(1)}.json", {"Status": "completed"})
+        assert [(e.party, e.reason) for e in events if isinstance(e, PartyLeft)] == [("1002", "call_ended")]
+        assert h.acd.agents["1002"].state is AgentState.AVAILABLE and sid not in h.acd.calls
+        await participant_status(h, sid, 1, "canceled")
+        await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
+        assert len(h.api.requests) == 5
