@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from acd.agent import AgentState
@@ -21,10 +24,12 @@ from acd.call import CallState
 from acd.clock import VirtualClock
 from acd.events import CallEnded, CallMonitorEnded, PartyLeft
 from casestore import StoreSettings, open_store
-from casestore.models import CALL_SEGMENTS, CALLS
+from casestore.models import CALL_SEGMENTS, CALLS, Recording
+from twilio_gateway.recording import AiohttpFetcher
 
 from .conftest import Harness
-from .fakes import ACCOUNT, PUBLIC, ApiRequest, call_sid
+from .fakes import ACCOUNT, PUBLIC, TOKEN, ApiRequest, call_sid
+from .test_end_to_end import wav_bytes
 from .test_flow import CALLS_URL, Make, base_form, press, record, start_call
 
 API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}"
@@ -45,18 +50,20 @@ def participants(sid: str = "") -> str:
 class Stored:
     calls: list[Any]
     segments: list[tuple[str, str, float]]
+    recordings: list[tuple[str, bytes]]
 
 
 @asynccontextmanager
 async def stored_harness(harness: Make, tmp_path: Path) -> AsyncIterator[tuple[Harness, Stored]]:
-    """A harness whose ACD and gateway write to a real SQLite case store; after the block, the
-    store's calls and segments."""
+    """A harness whose ACD and gateway write to a real SQLite case store (recordings fetched
+    with aiohttp); after the block, the store's calls, segments and recordings."""
     settings = StoreSettings(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db", data_dir=tmp_path / "data")
-    out = Stored([], [])
-    async with open_store(settings, create=True) as store:
+    out = Stored([], [], [])
+    async with open_store(settings, create=True) as store, aiohttp.ClientSession() as http:
         writer = store.writer(flush_interval=0.05)
         await writer.start()
-        async with harness(writer=writer, clock=VirtualClock(time.time())) as h:
+        async with harness(writer=writer, clock=VirtualClock(time.time()), recordings=store.recordings,
+                           fetcher=AiohttpFetcher(http)) as h:
             h.acd.subscribe(writer.on_event)
             yield h, out
             await h.gateway.drain()
@@ -66,6 +73,8 @@ async def stored_harness(harness: Make, tmp_path: Path) -> AsyncIterator[tuple[H
             rows = (await conn.execute(select(CALL_SEGMENTS).order_by(CALL_SEGMENTS.c.ended_at,
                                                                       CALL_SEGMENTS.c.party))).all()
             out.segments = [(r.party, r.role, r.talk_seconds) for r in rows]
+            recordings = (await conn.execute(select(Recording).order_by(Recording.id))).all()
+            out.recordings = [(r.call_id, await store.recordings.read(r.uri)) for r in recordings]
 
 
 async def talking(h: Harness, sid: str) -> None:
@@ -443,3 +452,51 @@ async def test_caller_hanging_up_while_the_consulted_party_rings_stops_its_ringi
         await participant_status(h, sid, 1, "canceled")
         await h.poster.post("/twilio/status", base_form(sid, CallStatus="completed"))
         assert len(h.api.requests) == 5
+
+
+async def media_server(files: dict[str, bytes], seen: list[tuple[str, str | None]]) -> TestServer:
+    """Twilio's recordings on loopback: `<RecordingSid>.wav` of `files`, with the account's auth."""
+
+    async def recording(request: web.Request) -> web.Response:
+        seen.append((request.path, request.headers.get("Authorization")))
+        auth = aiohttp.BasicAuth.decode(request.headers.get("Authorization", "Basic Og=="))
+        data = files.get(request.match_info["name"].removesuffix(".wav"))
+        if (auth.login, auth.password) != (ACCOUNT, TOKEN) or data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="audio/x-wav")
+
+    app = web.Application()
+    app.router.add_get("/2010-04-01/Accounts/{account}/Recordings/{name}", recording)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+async def test_the_dial_part_and_the_conference_are_both_recorded_on_the_call(harness: Make, tmp_path: Path) -> None:
+    sid = call_sid(0x94)
+    seen: list[tuple[str, str | None]] = []
+    dial_audio, room_audio = wav_bytes(0.5), wav_bytes(1.0)
+    media = await media_server({"RE" + "1" * 32: dial_audio, "RE" + "2" * 32: room_audio}, seen)
+    try:
+        async with stored_harness(harness, tmp_path) as (h, store):
+            await talking(h, sid)
+            h.acd.add_party(sid, number="+82212345678", role="conference")
+            await into_room(h, sid)
+            base = f"/2010-04-01/Accounts/{ACCOUNT}/Recordings"
+            # the <Dial>'s recording ends with the <Dial> (the move); it names the caller's call
+            await h.poster.post(f"/twilio/recording?call={sid}", base_form(
+                sid, RecordingSid="RE" + "1" * 32, RecordingUrl=str(media.make_url(f"{base}/RE{'1' * 32}")),
+                RecordingStatus="completed", RecordingChannels="2"))
+            await conference_event(h, sid, "participant-leave", sid)
+            # the conference's recording callback carries the ConferenceSid, no CallSid
+            fields = {"AccountSid": ACCOUNT, "ConferenceSid": CONF, "RecordingSid": "RE" + "2" * 32,
+                      "RecordingUrl": str(media.make_url(f"{base}/RE{'2' * 32}")), "RecordingStatus": "completed"}
+            status, _ = await h.poster.post(f"/twilio/recording?call={sid}", fields)
+            assert status == 200
+            await h.gateway.drain()
+    finally:
+        await media.close()
+    assert [path for path, _ in seen] == [f"{base}/RE{'1' * 32}.wav", f"{base}/RE{'2' * 32}.wav"]
+    assert sorted(store.recordings) == sorted([(sid, dial_audio), (sid, room_audio)])  # both on the call
+    (row,) = store.calls
+    assert row.outcome == "answered"
