@@ -24,8 +24,10 @@ Twilio Conference, third parties and supervisors added through the Participants 
   agent leaving -> complete a talking consult, hand a conference on, or end the call; the
   caller leaving -> the call ends). So every call still ends once, with its segments.
 
-A call whose agent leg is unknown (taken back after a restart) cannot be moved: its third
-parties and supervisors are refused back in the core (`failed`), as they all were before.
+The agent's leg is the one the `agent` webhook reported, else (a call taken back after a
+restart) the live child of the caller's call, asked of Twilio. A call that cannot be moved
+(no such leg, a REST error, a callback call) has its third parties and supervisors refused
+back in the core (`failed`).
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ class TwilioConferences:
         shown = event.party if event.target_kind != NUMBER else mask_phone(event.target)
         if room is None or to is None:
             log.warning("twilio call %s: %s of %s refused: %s", call.sid, event.role, shown,
-                        "no Twilio address" if to is None else "the agent's leg is unknown")
+                        "no Twilio address" if to is None else "not a call Hotline can move")
             self._refuse(lambda: self.gateway.acd.remove_party(event.call_id, event.party, "failed"))
             return
         leg = self._new_leg(room, event.party)
@@ -204,7 +206,7 @@ class TwilioConferences:
         room = self._room(call) if to is not None else None
         if room is None or to is None:
             log.warning("twilio call %s: %s by %s refused: %s", call.sid, event.mode, event.supervisor,
-                        "no Twilio address" if to is None else "the agent's leg is unknown")
+                        "no Twilio address" if to is None else "not a call Hotline can move")
             self._refuse(lambda: self.gateway.acd.unmonitor(event.call_id, event.supervisor, "failed"))
             return
         leg = self._new_leg(room, event.supervisor, supervisor=True, mode=event.mode)
@@ -324,16 +326,23 @@ class TwilioConferences:
         if room is not None:
             return room
         acd_call = self.gateway.acd.calls.get(call.sid)
+        if acd_call is None or not acd_call.agent_id or call.callback_leg or call.callback_number:
+            return None  # a callback call: its agent's leg is the parent, not a <Dial>'s child
         known = self.agent_legs.get(call.sid)
-        if acd_call is None or known is None or known[0] != acd_call.agent_id:
-            return None
-        room = self.rooms[call.sid] = Room(call.sid, acd_call.agent_id, known[1])
+        leg = known[1] if known is not None and known[0] == acd_call.agent_id else ""
+        room = self.rooms[call.sid] = Room(call.sid, acd_call.agent_id, leg)
         self._spawn(room, self._move(room))
         return room
 
     async def _move(self, room: Room) -> None:
+        rest = self.gateway.rest
         try:
-            await self.gateway.rest.update_twiml(room.agent_leg, self._room_twiml(room, caller=False))
+            if not room.agent_leg:  # not reported to this process (taken back after a restart)
+                room.agent_leg = await rest.child_leg(room.call_id) or ""
+                if not room.agent_leg:
+                    raise TwilioApiError(f"twilio call {room.call_id}: no live agent leg")
+                self.agent_legs[room.call_id] = (room.agent_id, room.agent_leg)
+            await rest.update_twiml(room.agent_leg, self._room_twiml(room, caller=False))
         except TwilioApiError as exc:
             log.error("twilio call %s: moving into conference %s failed: %s", room.call_id, room.name, exc)
             self._abandon_room(room)

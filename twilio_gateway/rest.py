@@ -1,5 +1,5 @@
 """Twilio's REST API, as much of it as Hotline uses: redirect a live call to new TwiML,
-hang it up, place an outbound call; add a participant to a conference, change (hold, mute,
+hang it up, place an outbound call, find the leg a call's <Dial> bridged; add a participant to a conference, change (hold, mute,
 coach) or remove one. The `twilio.rest.Client` gets an asynchronous HTTP
 client (injected in tests, `AsyncTwilioHttpClient` with a timeout in production); its
 errors become `TwilioApiError`.
@@ -67,6 +67,14 @@ class TwilioCalls:
             to,
         )
         return str(instance.sid)
+
+    async def child_leg(self, parent_sid: str) -> str | None:
+        """The CallSid of the live leg a call's <Dial> bridged it to (its agent), if any."""
+        calls = await self._call(
+            self.client.calls.list_async(parent_call_sid=parent_sid, status="in-progress", limit=1),
+            "list children of", parent_sid,
+        )
+        return str(calls[0].sid) if calls else None
 
     async def add_participant(
         self, conference_sid: str, *, to: str, from_: str, status_callback: str, ring: int,

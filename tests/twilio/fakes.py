@@ -35,19 +35,22 @@ class ApiRequest:
     url: str
     data: dict[str, Any]
     auth: tuple[str, str] | None
+    params: dict[str, Any] | None = None
 
 
 class FakeTwilioApi(AsyncHttpClient):
     """Answers like Twilio's REST API (Calls, and Conferences' Participants) and records every
     request. Participants it creates get CallSids CA...c001, CA...c002, ...
 
-    `fail[call_sid] = status` makes requests about that call fail with Twilio's error body.
+    `fail[call_sid] = status` makes requests about that call fail with Twilio's error body;
+    `children[call_sid] = leg` is the live child leg a list of the call's children finds.
     """
 
     def __init__(self) -> None:
         super().__init__(logging.getLogger("fake-twilio"), True, None)
         self.requests: list[ApiRequest] = []
         self.fail: dict[str, int] = {}
+        self.children: dict[str, str] = {}
         self.arrived = asyncio.Event()
         self._created = 0
         self._participants_created = 0
@@ -63,10 +66,16 @@ class FakeTwilioApi(AsyncHttpClient):
         timeout: float | None = None,  # noqa: ASYNC109 (HttpClient's signature)
         allow_redirects: bool = False,
     ) -> Response:
-        self.requests.append(ApiRequest(method, uri, dict(data or {}), auth))
+        self.requests.append(ApiRequest(method, uri, dict(data or {}), auth, dict(params) if params else None))
         self.arrived.set()
         path = urlsplit(uri).path
         parts = path.removesuffix(".json").split("/")
+        if method == "GET" and parts[-1] == "Calls":
+            parent = str((params or {}).get("ParentCallSid", ""))
+            found = [self._call(self.children[parent], {}, "in-progress")] if parent in self.children else []
+            return Response(200, json.dumps({"calls": found, "next_page_uri": None, "page": 0, "page_size": 1,
+                                             "uri": path, "first_page_uri": path, "previous_page_uri": None,
+                                             "start": 0, "end": len(found)}))
         sid = parts[-1] if parts[-1].startswith("CA") else ""
         if sid and sid in self.fail:
             status = self.fail[sid]

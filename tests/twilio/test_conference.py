@@ -500,3 +500,42 @@ async def test_the_dial_part_and_the_conference_are_both_recorded_on_the_call(ha
     assert sorted(store.recordings) == sorted([(sid, dial_audio), (sid, room_audio)])  # both on the call
     (row,) = store.calls
     assert row.outcome == "answered"
+
+
+async def test_a_call_taken_back_after_a_restart_finds_its_agent_leg_by_rest(harness: Make) -> None:
+    async with harness() as h:
+        sid = call_sid(0x95)
+        h.acd.login("1001")
+        h.acd.arrive(sid, "booking", caller="+821012345678", source="twilio", dialed="+8215990000")
+        await new_requests(h, 0, 1)  # taken back and dialled
+        h.acd.answer(sid)  # its agent answered; the report reached the process before the restart
+        h.api.children[sid] = AGENT_LEG
+        h.acd.login("1002")
+        h.acd.add_party(sid, agent="1002")
+        lookup, move = await new_requests(h, 1, 2)
+        assert (lookup.method, lookup.url) == ("GET", f"{CALLS_URL}.json")
+        assert lookup.params == {"ParentCallSid": sid, "Status": "in-progress", "PageSize": 1}
+        assert move.url == f"{CALLS_URL}/{AGENT_LEG}.json" and "<Conference" in str(move.data["Twiml"])
+        assert "<Conference" in await h.poster.twiml(f"/twilio/dial?call={sid}&agent=1001",
+                                                     base_form(sid, DialCallStatus="completed"))
+        await conference_event(h, sid, "participant-join", AGENT_LEG)
+        await conference_event(h, sid, "participant-join", sid)
+        held, dialled = await new_requests(h, 3, 2)
+        assert hold(held, sid, on=True)
+        assert_dials(dialled, sid, "client:agent-1002", "1002")
+
+
+async def test_a_taken_back_call_without_a_live_agent_leg_refuses_the_party(harness: Make) -> None:
+    async with harness() as h:
+        events = record(h)
+        sid = call_sid(0x96)
+        h.acd.login("1001")
+        h.acd.arrive(sid, "booking", caller="+821012345678", source="twilio", dialed="+8215990000")
+        await new_requests(h, 0, 1)
+        h.acd.answer(sid)
+        h.acd.login("1002")
+        h.acd.add_party(sid, agent="1002")
+        (lookup,) = await new_requests(h, 1, 1)  # Twilio has no live child: nothing to move
+        assert lookup.method == "GET"
+        assert [(e.party, e.reason) for e in events if isinstance(e, PartyLeft)] == [("1002", "failed")]
+        assert h.acd.agents["1002"].state is AgentState.AVAILABLE
