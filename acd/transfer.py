@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acd import ring_policy
 from acd.agent import Agent, AgentState, drop_talks_before
 from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
@@ -262,6 +263,7 @@ class TransferOps(EventDispatch):
         p.answered_at = now
         if p.kind == AGENT:
             agent = self.agents[p.target]
+            agent.ring_outs = 0  # consecutive ring-outs end with an answer, as in `answer`
             self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
             if agent.capacity > 1:  # talking with a free slot: routable, as after `answer`
                 self._on_call_changed(agent)
@@ -452,11 +454,17 @@ class TransferOps(EventDispatch):
         if agent.pause_pending and not agent.logout_pending:
             pending, agent.pause_pending = agent.pause_pending, ""
             self._set_state(agent, AgentState.PAUSED, pending)
-        elif not agent.logout_pending and reason == "no_answer" and self.pause_on_ring_no_answer:
+        elif not agent.logout_pending and reason == "no_answer" and self._party_pauses(call, p, agent):
             self._set_state(agent, AgentState.PAUSED, "ring_no_answer")
         else:
             self._set_state(agent, AgentState.AVAILABLE)
             self._agent_free(agent)
+
+    def _party_pauses(self, call: Call, p: Party, agent: Agent) -> bool:
+        """A party's offer rang out: the ring-no-answer policy of the queue it was chosen from
+        (a consult to a queue), else of the call's queue, says whether the agent pauses."""
+        queue = self.queues.get(p.queue) or self.queues[call.queue]
+        return ring_policy.rang_out(agent, queue.ring_policy, self.pause_on_ring_no_answer)
 
     def _leave_acd(self, call: Call) -> None:
         """The call went to an outside number: the ACD is done with it."""
