@@ -16,6 +16,10 @@ the ACD when they are due:
   at the next opening rather than dropped.
 - **Outcomes**: `reached`, `no_answer` (the customer not reached after the attempts), or
   `cancelled`; kept per request and counted per queue and outcome by `report()`.
+
+With a `Keeper` (the ACD itself: acd/held.py, `AcdKeeper`), requests not due yet are held in
+the ACD's state (journal, snapshot, replicas) and placed by the ACD's timer, so they survive a
+restart or failover; without one (a bare book) the adapter's timer calls `place_due`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -62,6 +67,11 @@ class BusinessHours:
             windows[day] = tuple(sorted(parsed))
         ZoneInfo(timezone)  # unknown zone: ZoneInfoNotFoundError (a KeyError) now, not later
         return cls(windows, timezone)
+
+    def data(self) -> dict[str, list[str]]:
+        """The configuration file's form (`parse` reads it back)."""
+        return {day: [f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in spans]
+                for day, spans in self.windows.items()}
 
     def is_open(self, at: float) -> bool:
         if not self.windows:
@@ -121,16 +131,64 @@ class Request:
 Place = Callable[[Request], None]
 
 
+def apply_merge(request: Request, call_id: str, arrived_at: float, slot: tuple[float, float] | None) -> None:
+    """Fold a later request of the same number (`call_id`) into `request`."""
+    request.merged.append(call_id)
+    request.arrived_at = min(request.arrived_at, arrived_at)
+    if slot is not None and not request.placed:
+        request.slot = slot
+
+
+class Keeper(Protocol):
+    """Where requests not due yet are kept and placed when due (the ACD: acd/held.py)."""
+
+    @property
+    def held(self) -> Mapping[str, Request]: ...
+
+    def hold(self, request: Request) -> None: ...
+
+    def merge(self, into: str, call_id: str, arrived_at: float, slot: tuple[float, float] | None) -> None: ...
+
+    def drop(self, call_id: str) -> Request | None: ...
+
+    def take_placed(self, call_id: str) -> Request | None: ...
+
+
 class CallbackBook:
     """Callback requests not yet dialled or done; places them into the ACD when due."""
 
-    def __init__(self, now: Callable[[], float], policies: Mapping[str, CallbackPolicy], place: Place) -> None:
+    def __init__(
+        self, now: Callable[[], float], policies: Mapping[str, CallbackPolicy], place: Place,
+        keeper: Keeper | None = None,
+    ) -> None:
         self._now = now
         self.policies = dict(policies)
         self._place = place
-        self.open: dict[str, Request] = {}  # call id -> request not finished
+        self.keeper = keeper
+        self._open: dict[str, Request] = {}  # call id -> request not finished (held ones: see keeper)
         self.done: list[Request] = []
         self.hooks: list[Callable[[Request], None]] = []  # called with each finished request
+
+    @property
+    def open(self) -> dict[str, Request]:
+        """Every request not finished: held (kept for later) and placed."""
+        if self.keeper is None:
+            return self._open
+        return {**self.keeper.held, **self._open}
+
+    def adopt(self, request: Request) -> None:
+        """A request placed in the ACD before this book saw it (restart, another node)."""
+        self._open[request.call_id] = request
+
+    def forget(self, call_id: str) -> None:
+        self._open.pop(call_id, None)
+
+    def placed(self, call_id: str) -> Request | None:
+        """The keeper placed a held request in the ACD: it stays open here until it ends."""
+        request = self.keeper.take_placed(call_id) if self.keeper is not None else None
+        if request is not None:
+            self._open[call_id] = request
+        return self._open.get(call_id)
 
     def policy(self, queue: str) -> CallbackPolicy:
         return self.policies.get(queue) or CallbackPolicy()
@@ -150,13 +208,22 @@ class CallbackBook:
             raise ValueError(f"callback {call_id}: slot ends before it starts")
         same = self.by_number(queue, number) if self.policy(queue).merge_same_number else None
         if same is not None:
-            same.merged.append(call_id)
-            same.arrived_at = min(same.arrived_at, arrived)
-            if slot is not None and not same.placed:
-                same.slot = slot
+            if self.keeper is not None and same.call_id in self.keeper.held:
+                self.keeper.merge(same.call_id, call_id, arrived, slot)
+            else:
+                apply_merge(same, call_id, arrived, slot)
             return same
-        request = self.open[call_id] = Request(call_id, queue, number, arrived, now, slot, dict(details))
-        self.place_due()
+        request = Request(call_id, queue, number, arrived, now, slot, dict(details))
+        if self.keeper is None:
+            self._open[call_id] = request
+            self.place_due()
+            return request
+        due = self.due_at(request)
+        if due is not None and due <= now:
+            self._open[call_id] = request
+            self._placing(request)
+        else:
+            self.keeper.hold(request)  # the ACD places it when due
         return request
 
     def due_at(self, request: Request) -> float | None:
@@ -167,25 +234,39 @@ class CallbackBook:
         return self.policy(request.queue).hours.next_open(start)
 
     def next_due(self) -> float | None:
-        """The earliest moment a waiting request becomes due (for the adapter's timer)."""
-        times = [t for r in self.open.values() if not r.placed and (t := self.due_at(r)) is not None]
+        """The earliest moment a waiting request becomes due (for the adapter's timer; with
+        a keeper, the ACD's own timer places them: None)."""
+        if self.keeper is not None:
+            return None
+        times = [t for r in self._open.values() if not r.placed and (t := self.due_at(r)) is not None]
         return min(times, default=None)
 
     def place_due(self) -> list[Request]:
         """Place every request due now, in the order callers arrived."""
+        if self.keeper is not None:
+            return []
         now = self._now()
         due = sorted(
-            (r for r in self.open.values() if not r.placed and (t := self.due_at(r)) is not None and t <= now),
+            (r for r in self._open.values() if not r.placed and (t := self.due_at(r)) is not None and t <= now),
             key=lambda r: (r.arrived_at, r.requested_at),
         )
         for request in due:
-            request.placed = True
-            request.attempts += 1
-            self._place(request)
+            self._placing(request)
         return due
 
+    def _placing(self, request: Request) -> None:
+        request.placed = True
+        request.attempts += 1
+        try:
+            self._place(request)
+        except Exception:
+            self._open.pop(request.call_id, None)
+            raise
+
     def finish(self, call_id: str, outcome: Outcome) -> Request | None:
-        request = self.open.pop(call_id, None)
+        request = self._open.pop(call_id, None)
+        if request is None and self.keeper is not None:
+            request = self.keeper.take_placed(call_id) or self.keeper.drop(call_id)
         if request is not None:
             request.outcome = outcome
             self.done.append(request)

@@ -48,6 +48,7 @@ from acd.events import (
     CallQueued,
     CallRingNoAnswer,
 )
+from acd.held import HeldCallbacks
 from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
 from acd.routing import WaitingCalls
 from acd.transfer import TransferOps
@@ -77,6 +78,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         self.agents: dict[str, Agent] = {}
         self.calls: dict[str, Call] = {}
         self.waiting = WaitingCalls()
+        self.held = HeldCallbacks()  # callback requests kept for later (acd/held.py)
         self.available = RoutableAgents(self._figures)
         self._waiting_in: dict[str, dict[str, Call]] = {name: {} for name in self.queues}
         self._seq = itertools.count()
@@ -355,11 +357,8 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         )
         self.calls[call_id] = call
         if CallArrived in self._wants:
-            self._emit(
-                CallArrived(
-                    now, call_id, queue, caller, language, priority, tier, skill_tuple, source, dialed
-                )
-            )
+            self._emit(CallArrived(now, call_id, queue, caller, language, priority, tier, skill_tuple,
+                                   source, dialed, max(0.0, waited)))
         self._place(call)
         return call
 

@@ -37,6 +37,7 @@ class CallArrived(Event):
     skills: tuple[tuple[str, int], ...] = ()
     source: str = ""
     dialed: str = ""
+    waited: float = 0.0  # seconds waited before (a callback keeps its first arrival's place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,47 @@ class CallbackOffered(Event):
     call_id: str
     queue: str
     wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackHeld(Event):
+    """A callback request kept out of the queue for later (outside the queue's callback hours,
+    or a slot still to come; acd/held.py): placed in the queue, with its place, when due."""
+
+    kind: ClassVar[str] = "callback_held"
+    call_id: str
+    queue: str
+    number: str
+    arrived_at: float  # the caller's first arrival: its place
+    slot: tuple[float, ...] = ()  # (from, until), () for none
+    language: str = ""
+    priority: int = 0
+    tier: str = "regular"
+    skills: tuple[tuple[str, int], ...] = ()
+    source: str = ""
+    dialed: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackMerged(Event):
+    """A second request of the same number folded into a held one (the earlier place, the
+    later slot asked)."""
+
+    kind: ClassVar[str] = "callback_merged"
+    call_id: str
+    into: str
+    arrived_at: float
+    slot: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDropped(Event):
+    """A held callback request called off before it was placed in the queue."""
+
+    kind: ClassVar[str] = "callback_dropped"
+    call_id: str
+    queue: str
+    reason: str = "callback_cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +368,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CallEscalated,
         CallOverflowed,
         CallbackOffered,
+        CallbackHeld,
+        CallbackMerged,
+        CallbackDropped,
         CallAged,
         CallReoffered,
         AgentStateChanged,
@@ -354,6 +399,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     for key in ("skills",):
         if key in fields:
             fields[key] = tuple(tuple(pair) for pair in fields[key])
+    if "slot" in fields:
+        fields["slot"] = tuple(fields["slot"])
     if "groups" in fields:
         fields["groups"] = tuple(fields["groups"])
     return cls(**fields)

@@ -30,6 +30,7 @@ from typing import Any
 from acd.agent import Agent, AgentConfig, AgentState
 from acd.aging import Aging
 from acd.call import CallState
+from acd.callbacks import BusinessHours, CallbackPolicy
 from acd.dispatch import operation
 from acd.engine import Acd
 from acd.errors import AcdError
@@ -72,6 +73,9 @@ def queue_data(queue: QueueConfig) -> dict[str, Any]:
         data["ring_no_answer"] = dataclasses.asdict(queue.ring_policy)
     if queue.announce is not None:
         data["announce"] = dataclasses.asdict(queue.announce)
+    if queue.callbacks is not None:
+        data["callbacks"] = {"hours": queue.callbacks.hours.data(), "timezone": queue.callbacks.hours.timezone,
+                             "merge_same_number": queue.callbacks.merge_same_number}
     return data
 
 
@@ -106,7 +110,15 @@ def queue_from_data(data: Mapping[str, Any]) -> QueueConfig:
         aging=Aging.per_minute(float(aging["rate"]), int(aging["cap"])) if aging else None,
         ring_policy=RingPolicy(**ring) if ring else DEFAULT_RING_POLICY,
         announce=Announcements(**announce) if announce else None,
+        callbacks=_callbacks(data.get("callbacks")),
     )
+
+
+def _callbacks(data: Any) -> CallbackPolicy | None:
+    if not data:
+        return None
+    hours = BusinessHours.parse(data.get("hours") or {}, str(data.get("timezone", "UTC")))
+    return CallbackPolicy(hours, bool(data.get("merge_same_number", True)))
 
 
 def queue_json(queue: QueueConfig) -> str:

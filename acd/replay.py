@@ -39,6 +39,9 @@ from acd.events import (
     CallAged,
     CallAnswered,
     CallArrived,
+    CallbackDropped,
+    CallbackHeld,
+    CallbackMerged,
     CallDispositioned,
     CallEnded,
     CallEscalated,
@@ -48,6 +51,7 @@ from acd.events import (
     Event,
     QueueConfigured,
 )
+from acd.held import drop_held, hold_callback, merge_held, place_held, request_from_event
 from acd.queue import QueueConfig
 from acd.transfer_state import call_data, replay_transfer_event
 
@@ -282,7 +286,16 @@ def _needs_following(event: Event) -> bool:
 def _apply(acd: Acd, event: Event, following: Event | None) -> None:
     """Run the operation (or fired timer) that `event` is the first event of (`following`
     is the next one of the stream)."""
-    if isinstance(event, CallArrived):
+    if isinstance(event, CallArrived) and event.call_id in acd.held.requests:
+        place_held(acd, event.call_id)  # a held callback's time came (acd/held.py)
+    elif isinstance(event, CallbackHeld):
+        hold_callback(acd, request_from_event(event))
+    elif isinstance(event, CallbackMerged):
+        slot = (event.slot[0], event.slot[1]) if len(event.slot) == 2 else None
+        merge_held(acd, event.into, event.call_id, event.arrived_at, slot)
+    elif isinstance(event, CallbackDropped):
+        drop_held(acd, event.call_id, event.reason)
+    elif isinstance(event, CallArrived):
         bonus = acd.queues[event.queue].tier_priority.get(event.tier, 0) if event.queue in acd.queues else 0
         acd.arrive(
             event.call_id,
@@ -294,6 +307,7 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
             skills=dict(event.skills),
             source=event.source,
             dialed=event.dialed,
+            waited=event.waited,
         )
     elif isinstance(event, CallAnswered):
         acd.answer(event.call_id)
@@ -418,4 +432,5 @@ def acd_state(acd: Acd) -> dict[str, Any]:
         "waiting": {q: [c.id for c in acd.waiting_calls(q)] for q in acd.queues},
         "positions": {c.id: acd.position(c.id) for c in acd.calls.values()},
         "routable": [agent.id for agent in acd.available],
+        "held": {r.call_id: [r.queue, r.number, r.arrived_at, r.slot, r.merged] for r in acd.held.requests.values()},
     }

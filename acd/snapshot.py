@@ -28,6 +28,7 @@ from acd.agent import STATE_SLOT, Agent, AgentConfig, AgentState
 from acd.call import Call, CallState
 from acd.engine import Acd
 from acd.events import CallAbandoned, CallAnswered, CallAssigned, CallRingNoAnswer, Event
+from acd.held import held_data, restore_held
 from acd.live_config import queue_data, queue_from_data
 from acd.queue import QueueConfig
 from acd.replay import Replayed, _ReplayClock
@@ -122,6 +123,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
         "calls": calls,
         "routable": routable,
         "occupancy": occupancy,
+        "held_callbacks": held_data(acd),
     }
 
 
@@ -233,6 +235,7 @@ def _restore(
         agent.talk_log = [(float(a), float(b)) for a, b in item["talk_log"]]
         agent.ring_outs = int(item.get("ring_outs", 0))
     _restore_index(acd, data, starts)
+    restore_held(acd, data.get("held_callbacks", ()))  # snapshots from before held callbacks
     return Replayed(acd, clock), starts
 
 
@@ -241,6 +244,8 @@ def reset(acd: Acd) -> None:
     subscribers: a former leader becoming a follower restores the leader's snapshot into it."""
     for call in acd.calls.values():
         call.cancel_timers()
+    if acd.held.timer is not None:
+        acd.held.timer.cancel()
     fresh = Acd(acd.clock, acd.queues.values(), pause_on_ring_no_answer=acd.pause_on_ring_no_answer,
                 occupancy_window=acd.occupancy_window)
     subscribers, wants = acd._subscribers, acd._wants

@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from acd.call import CallState
 from acd.callbacks import CallbackBook, Outcome, Request
-from acd.clock import Timer
 from acd.engine import Acd
 from acd.errors import AcdError
-from acd.events import CallAbandoned, CallAssigned, CallEnded, CallRingNoAnswer, Event
+from acd.events import CallAbandoned, CallArrived, CallAssigned, CallEnded, CallRingNoAnswer, Event
+from acd.held import AcdKeeper
 from asterisk.ami_parser import AmiMessage
 from asterisk.errors import AmiActionError, AmiError, CallControlError
 from asterisk.settings import AsteriskSettings, valid_callback_number
@@ -87,10 +87,12 @@ class Callbacks:
         self.on_recording = on_recording
         self.calls: dict[str, CallbackCall] = {}
         self._by_leg: dict[str, CallbackCall] = {}
+        # Requests not due yet are held in the ACD's own state (acd/held.py: journal,
+        # snapshot, replicas) and placed by its timer: they survive a restart or failover.
         self.book = CallbackBook(
-            acd.clock.now, {q.name: q.callbacks for q in acd.queues.values() if q.callbacks is not None}, self._place
+            acd.clock.now, {q.name: q.callbacks for q in acd.queues.values() if q.callbacks is not None}, self._place,
+            keeper=AcdKeeper(acd),
         )
-        self._book_timer: Timer | None = None
 
     # -- the IVR hands a callback over --------------------------------------------------------
 
@@ -112,19 +114,30 @@ class Callbacks:
         self.calls.setdefault(call_id, CallbackCall(call_id, number, dialed=dialed))
         try:
             request = self.book.request(call_id, queue, number, arrived_at=arrived_at, slot=slot, dialed=dialed,
-                                        language=language, priority=priority, tier=tier, skills=skills)
+                                        language=language, priority=priority, tier=tier, skills=skills,
+                                        source=CALLBACK_SOURCE)
         except (AcdError, ValueError) as exc:
             self.calls.pop(call_id, None)
             raise CallControlError(f"cannot queue callback {call_id}: {exc}", call_id) from exc
         if request.call_id != call_id:
             self.calls.pop(call_id, None)
             log.info("call %s: callback to %s merged into %s", call_id, mask_phone(number), request.call_id)
-            return self.calls[request.call_id]
+            return self.calls.setdefault(request.call_id, CallbackCall(request.call_id, number, dialed=dialed))
         if not request.placed:
             log.info("call %s: callback to %s kept for %s (outside its hours or slot)", call_id,
                      mask_phone(number), queue)
-        self._arm_book()
         return self.calls[call_id]
+
+    def on_arrived(self, event: CallArrived) -> bool:
+        """A callback entered the ACD (placed here, by the ACD's timer when it was held, or by
+        another node): keep it. False when the arrival is not a callback's."""
+        if event.source != CALLBACK_SOURCE:
+            return False
+        self.book.placed(event.call_id)
+        if event.call_id not in self.calls:
+            self.calls[event.call_id] = CallbackCall(event.call_id, event.caller, dialed=event.dialed)
+            log.info("call %s: callback to %s queued in %s", event.call_id, mask_phone(event.caller), event.queue)
+        return True
 
     def _place(self, request: Request) -> None:
         """The book says the request is due: it enters the ACD, its wait counted from its
@@ -140,26 +153,8 @@ class Callbacks:
                             dialed=str(d.get("dialed", "")), waited=self.acd.clock.now() - request.arrived_at)
         except AcdError:
             self.calls.pop(call_id, None)
-            self.book.open.pop(call_id, None)
             raise
         log.info("call %s: callback to %s waits in %s", call_id, mask_phone(request.number), request.queue)
-
-    def _arm_book(self) -> None:
-        """A timer for the next request the book keeps (after hours, a slot later on)."""
-        if self._book_timer is not None:
-            self._book_timer.cancel()
-            self._book_timer = None
-        due = self.book.next_due()
-        if due is not None:
-            self._book_timer = self.acd.clock.call_later(max(0.0, due - self.acd.clock.now()), self._book_due)
-
-    def _book_due(self) -> None:
-        self._book_timer = None
-        try:
-            self.book.place_due()  # in arrival order; the ACD routes each at once if an agent is free
-        except AcdError as exc:
-            log.error("a kept callback could not be queued: %s", exc)
-        self._arm_book()
 
     def add_outcome_hook(self, hook: Callable[[Request], None]) -> None:
         """`hook(request)` once each callback is over (reached, no answer, cancelled); a
@@ -184,7 +179,6 @@ class Callbacks:
             self.acd.abandon(request.call_id, reason=CANCELLED)
         else:
             self.calls.pop(request.call_id, None)
-        self._arm_book()
         return True
 
     def readopt(self, call_id: str, live: dict[str, AmiMessage]) -> CallbackCall:
@@ -193,8 +187,9 @@ class Callbacks:
         settles a leg that ended meanwhile (ringing: back to its place; talking: ended)."""
         acd_call = self.acd.calls[call_id]
         call = self.calls[call_id] = CallbackCall(call_id, acd_call.caller, dialed=acd_call.dialed)
-        self.book.open[call_id] = Request(call_id, acd_call.queue, acd_call.caller, acd_call.arrived_at,
-                                          acd_call.arrived_at, placed=True, attempts=1)
+        if call_id not in self.book.open:
+            self.book.adopt(Request(call_id, acd_call.queue, acd_call.caller, acd_call.arrived_at,
+                                    acd_call.arrived_at, placed=True, attempts=1))
         if acd_call.state in (CallState.RINGING, CallState.ON_CALL):
             call.agent_id = acd_call.agent_id or ""
             call.agent_up = acd_call.state is CallState.ON_CALL

@@ -200,7 +200,7 @@ class CallControl:
 
     def on_acd_event(self, event: Event) -> None:
         if isinstance(event, CallArrived):
-            if event.call_id not in self.calls and event.call_id not in self.callbacks.calls:
+            if not self.callbacks.on_arrived(event) and event.call_id not in self.calls:
                 self._arrived_elsewhere(event)
             return
         if self.callbacks.on_acd_event(event) or self.transfers.on_acd_event(event):

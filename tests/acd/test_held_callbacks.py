@@ -1,0 +1,154 @@
+"""Held callbacks (acd/held.py): callback requests kept for later are the ACD's own state, so a
+snapshot + tail, a full replay and a JSON round trip keep them, in their order, with their timer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from acd.agent import AgentConfig
+from acd.callbacks import BusinessHours, CallbackBook, CallbackPolicy, Outcome, Request
+from acd.clock import VirtualClock
+from acd.engine import Acd
+from acd.events import (
+    CallArrived,
+    CallAssigned,
+    CallbackDropped,
+    CallbackHeld,
+    CallbackMerged,
+    Event,
+)
+from acd.held import AcdKeeper
+from acd.live_config import queue_data, queue_from_data
+from acd.queue import QueueConfig
+from acd.replay import acd_state, rebuild
+from acd.snapshot import restore, take
+from tests.acd.test_replay import through_json
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def at(day: int, hour: int, minute: int = 0) -> float:
+    """2026-12-<day> (the 7th is a Monday) in Seoul, as epoch seconds."""
+    return dt.datetime(2026, 12, day, hour, minute, tzinfo=SEOUL).timestamp()
+
+
+HOURS = BusinessHours.parse({"mon": "09:00-18:00", "tue": "09:00-18:00"}, "Asia/Seoul")
+QUEUES = [QueueConfig("q", skills={"q": 1}, callbacks=CallbackPolicy(HOURS))]
+AGENTS = [AgentConfig("a1", skills={"q": 5})]
+
+
+class Channel:
+    """What a channel adapter does: the book, with the ACD as keeper; due ones arrive now."""
+
+    def __init__(self, acd: Acd) -> None:
+        self.acd = acd
+        self.book = CallbackBook(acd.clock.now, {"q": CallbackPolicy(HOURS)}, self.place, keeper=AcdKeeper(acd))
+
+    def place(self, request: Request) -> None:
+        self.acd.arrive(request.call_id, request.queue, caller=request.number, source="cb",
+                        waited=self.acd.clock.now() - request.arrived_at)
+
+
+def live(start: float) -> tuple[Acd, VirtualClock, list[Event]]:
+    clock = VirtualClock(start)
+    acd = Acd(clock, QUEUES)
+    for agent in AGENTS:
+        acd.add_agent(agent)
+    events: list[Event] = []
+    acd.subscribe(events.append)
+    return acd, clock, events
+
+
+def arrivals(events: list[Event]) -> list[tuple[str, float, float]]:
+    return [(e.call_id, e.at, e.waited) for e in events if isinstance(e, CallArrived)]
+
+
+def test_after_hours_requests_are_held_in_the_acd_and_placed_at_the_opening_in_arrival_order() -> None:
+    acd, clock, events = live(at(7, 19))
+    channel = Channel(acd)
+    channel.book.request("late", "q", "+82101", arrived_at=at(7, 18, 50), source="cb")
+    channel.book.request("early", "q", "+82102", arrived_at=at(7, 17, 55), source="cb")
+    assert acd.calls == {} and list(acd.held.requests) == ["late", "early"]
+    assert [type(e) for e in events] == [CallbackHeld, CallbackHeld]
+    clock.advance_to(at(8, 9, 30))
+    assert arrivals(events) == [("early", at(8, 9), at(8, 9) - at(7, 17, 55)),
+                                ("late", at(8, 9), at(8, 9) - at(7, 18, 50))]
+    assert acd.held.requests == {}
+    assert [c.id for c in acd.waiting_calls("q")] == ["early", "late"]
+    assert acd.calls["early"].arrived_at == at(7, 17, 55)  # its place: the first arrival
+    assert channel.book.placed("early") is not None and channel.book.open["early"].attempts == 1
+
+
+def test_snapshot_and_tail_keep_held_callbacks_their_merges_and_their_timer() -> None:
+    acd, clock, events = live(at(7, 19))
+    channel = Channel(acd)
+    channel.book.request("late", "q", "+82101", arrived_at=at(7, 18, 50), source="cb")
+    snapshot = json.loads(json.dumps(take(acd)))  # as stored
+    del events[:]
+    clock.advance_to(at(7, 20))
+    channel.book.request("early", "q", "+82102", arrived_at=at(7, 17, 55), source="cb")
+    channel.book.request("again", "q", "+82101", arrived_at=at(7, 18, 10), slot=(at(8, 10), at(8, 11)))
+    channel.book.request("gone", "q", "+82103", source="cb")
+    assert channel.book.cancel("q", "+82103") is not None
+    assert [type(e) for e in events] == [CallbackHeld, CallbackMerged, CallbackHeld, CallbackDropped]
+
+    replayed, _ = restore(snapshot, QUEUES, agents=AGENTS)
+    replayed.apply(through_json(events))
+    twin_clock = VirtualClock(clock.now())
+    twin = replayed.attach(twin_clock)
+    assert acd_state(twin) == acd_state(acd)
+    assert twin.held.requests["late"].merged == ["again"]
+    assert twin.held.requests["late"].arrived_at == at(7, 18, 10)  # the earlier place of the two
+    assert twin.snapshot() == acd.snapshot()
+
+    seen: list[Event] = []
+    twin.subscribe(seen.append)
+    twin_clock.advance_to(at(8, 9, 30))
+    assert arrivals(seen) == [("early", at(8, 9), at(8, 9) - at(7, 17, 55))]  # "late" waits for its slot
+    twin_clock.advance_to(at(8, 10, 30))
+    assert arrivals(seen)[1] == ("late", at(8, 10), at(8, 10) - at(7, 18, 10))
+    clock.advance_to(at(8, 10, 30))  # the live one did the same
+    assert arrivals(events) == arrivals(seen) and acd_state(twin) == acd_state(acd)
+
+
+def test_a_full_replay_re_runs_the_placement_at_the_opening() -> None:
+    acd, clock, events = live(at(7, 19))
+    acd.login("a1")
+    channel = Channel(acd)
+    channel.book.request("c1", "q", "+82101", arrived_at=at(7, 18, 50), source="cb")
+    channel.book.request("c2", "q", "+82102", source="cb")
+    clock.advance_to(at(8, 9, 1))
+    assigned = [e.call_id for e in events if isinstance(e, CallAssigned)]
+    assert assigned == ["c1"]  # at the opening, the agent is rung for the earlier arrival
+
+    twin = rebuild(through_json(events), QUEUES, AGENTS, VirtualClock(clock.now()), start=at(7, 19))
+    assert acd_state(twin) == acd_state(acd)
+    assert twin.held.requests == {} and twin.calls["c2"].arrived_at == at(7, 19)
+
+
+def test_a_snapshot_before_held_callbacks_restores_with_none() -> None:
+    acd, _, _ = live(at(7, 12))
+    data: dict[str, Any] = json.loads(json.dumps(take(acd)))
+    del data["held_callbacks"]
+    replayed, _ = restore(data, QUEUES, agents=AGENTS)
+    assert replayed.acd.held.requests == {}
+
+
+def test_the_queue_data_keeps_the_callback_hours() -> None:
+    queue = queue_from_data(json.loads(json.dumps(queue_data(QUEUES[0]))))
+    assert queue == QUEUES[0] and queue.callbacks is not None
+    assert queue.callbacks.hours.next_open(at(7, 19)) == at(8, 9)
+
+
+def test_a_held_request_called_off_is_recorded_cancelled() -> None:
+    acd, clock, events = live(at(7, 19))
+    channel = Channel(acd)
+    channel.book.request("c1", "q", "+82101", source="cb")
+    request = channel.book.cancel("q", "+82101")
+    assert request is not None and request.outcome is Outcome.CANCELLED
+    assert acd.held.requests == {} and channel.book.report()["q"]["cancelled"] == 1
+    clock.advance_to(at(8, 10))
+    assert arrivals(events) == []
