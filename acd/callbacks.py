@@ -162,7 +162,7 @@ class CallbackBook:
         keeper: Keeper | None = None,
     ) -> None:
         self._now = now
-        self.policies = dict(policies)
+        self.policies = policies  # may be live (acd/held.py, `LivePolicies`)
         self._place = place
         self.keeper = keeper
         self._open: dict[str, Request] = {}  # call id -> request not finished (held ones: see keeper)

@@ -18,7 +18,7 @@ The timer runs `place_due`: every held request due now, in arrival order, each o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -170,6 +170,25 @@ def _fire(acd: Acd) -> None:
 def rearm(acd: Acd) -> None:
     """After a restore: the timer of the held requests on the ACD's (replay) clock."""
     _arm(acd)
+
+
+class LivePolicies(Mapping[str, CallbackPolicy]):
+    """The queues' callback policies as the ACD has them now (live edits included)."""
+
+    def __init__(self, acd: Acd) -> None:
+        self.acd = acd
+
+    def __getitem__(self, queue: str) -> CallbackPolicy:
+        config = self.acd.queues[queue]
+        if config.callbacks is None:
+            raise KeyError(queue)
+        return config.callbacks
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, q in self.acd.queues.items() if q.callbacks is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class AcdKeeper:

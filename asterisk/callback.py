@@ -31,7 +31,7 @@ from acd.callbacks import CallbackBook, Outcome, Request
 from acd.engine import Acd
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallArrived, CallAssigned, CallEnded, CallRingNoAnswer, Event
-from acd.held import AcdKeeper
+from acd.held import AcdKeeper, LivePolicies
 from asterisk.ami_parser import AmiMessage
 from asterisk.errors import AmiActionError, AmiError, CallControlError
 from asterisk.settings import AsteriskSettings, valid_callback_number
@@ -89,10 +89,7 @@ class Callbacks:
         self._by_leg: dict[str, CallbackCall] = {}
         # Requests not due yet are held in the ACD's own state (acd/held.py: journal,
         # snapshot, replicas) and placed by its timer: they survive a restart or failover.
-        self.book = CallbackBook(
-            acd.clock.now, {q.name: q.callbacks for q in acd.queues.values() if q.callbacks is not None}, self._place,
-            keeper=AcdKeeper(acd),
-        )
+        self.book = CallbackBook(acd.clock.now, LivePolicies(acd), self._place, keeper=AcdKeeper(acd))
 
     # -- the IVR hands a callback over --------------------------------------------------------
 

@@ -96,8 +96,8 @@ class ClusterOps:
     def answer(self, call_id: str) -> None:
         self._forward("answer", {"call_id": call_id})
 
-    def end(self, call_id: str) -> None:
-        self._forward("end", {"call_id": call_id})
+    def end(self, call_id: str, disposition: str = "") -> None:
+        self._forward("end", {"call_id": call_id, **({"disposition": disposition} if disposition else {})})
 
     def ring_no_answer(self, call_id: str) -> None:
         self._forward("ring_no_answer", {"call_id": call_id})

@@ -19,7 +19,7 @@ class AcdOps(Protocol):
 
     def answer(self, call_id: str) -> None: ...
 
-    def end(self, call_id: str) -> None: ...
+    def end(self, call_id: str, disposition: str = "") -> None: ...
 
     def ring_no_answer(self, call_id: str) -> None: ...
 
@@ -40,8 +40,8 @@ class LocalOps:
     def answer(self, call_id: str) -> None:
         self.acd.answer(call_id)
 
-    def end(self, call_id: str) -> None:
-        self.acd.end(call_id)
+    def end(self, call_id: str, disposition: str = "") -> None:
+        self.acd.end(call_id, disposition=disposition)
 
     def ring_no_answer(self, call_id: str) -> None:
         self.acd.ring_no_answer(call_id)

@@ -52,6 +52,7 @@ from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
 from ivr.speech import Recognition, Recognizer
 from recordings.registry import RecordingRegistry
 from twilio_gateway.acd_ops import AcdOps, LocalOps
+from twilio_gateway.callback import CALLBACK_SOURCE, TwilioCallbacks
 from twilio_gateway.channel import TwilioChannel
 from twilio_gateway.conference import TwilioConferences
 from twilio_gateway.errors import RecordingDownloadError, TwilioApiError
@@ -59,12 +60,7 @@ from twilio_gateway.recording import MediaFetcher, RecordingSaver, download_reco
 from twilio_gateway.rest import TwilioCalls
 from twilio_gateway.settings import SpeechMode, TwilioSettings
 from twilio_gateway.transfer import TwilioTransfers
-from twilio_gateway.twiml import (
-    render_callback_leg,
-    render_dial,
-    render_hangup,
-    render_hold,
-)
+from twilio_gateway.twiml import render_dial, render_hangup, render_hold
 
 log = logging.getLogger("hotline.twilio")
 
@@ -178,6 +174,7 @@ class TwilioGateway:
                                        CallTransferred)
         )
         self.conferences = TwilioConferences(self)  # third parties, supervisors (conference.py)
+        self.callbacks = TwilioCallbacks(self)  # fair callbacks (callback.py, acd/callbacks.py)
         if recognizer is not None and settings.speech is SpeechMode.STREAM:
             self.speech_languages: frozenset[str] | None = frozenset(recognizer.languages())
         elif settings.speech is SpeechMode.TWILIO:
@@ -190,6 +187,7 @@ class TwilioGateway:
     async def close(self) -> None:
         """Stop listening to the ACD, end IVR runs, wait for background work."""
         self._unsubscribe()
+        self.callbacks.close()
         self.conferences.close()
         self.estimator.close()
         for call in list(self.calls.values()):
@@ -280,6 +278,8 @@ class TwilioGateway:
         reach this process again: take it back where the ACD has it, so the caller keeps the
         call and the place."""
         acd_call = self.acd.calls.get(sid)
+        if acd_call is not None and acd_call.source == CALLBACK_SOURCE and sid not in self.calls and self.acting():
+            return self.callbacks.adopt(acd_call)
         if acd_call is None or acd_call.source != "twilio" or sid in self.calls or not self.acting():
             return self.calls.get(sid)
         channel = TwilioChannel(
@@ -384,7 +384,7 @@ class TwilioGateway:
                 call.phase = Phase.TALKING
         elif leg_status in TERMINAL_STATUSES:
             if acd_call.state is CallState.ON_CALL:
-                self.ops.end(sid)
+                self.ops.end(sid, self.callbacks.disposition(sid))
                 self._forget(call)
             elif acd_call.state is CallState.RINGING:
                 self.ops.ring_no_answer(sid)
@@ -477,12 +477,12 @@ class TwilioGateway:
         call.language = request.language or channel.language
         if call.sid in self.acd.calls:  # answering a callback offer: the call keeps its place
             if request.callback_number:
-                call.phase = Phase.CALLBACK
-                call.callback_number = request.callback_number
-                return render_hangup(prompts, self.settings)
+                return self.callbacks.offered(call, request.callback_number, prompts)
             call.phase = Phase.WAITING
             self._arm_hold(call)
             return self._hold_document(call, prompts)
+        if request.callback_number and self.acting():  # hours, order, merging: callback.py
+            return self.callbacks.take(call, request, prompts)
         call.in_transfer = True
         try:
             await self.ops.arrive(
@@ -614,13 +614,8 @@ class TwilioGateway:
             self._ring_failed(call.sid, agent_id)
             return
         caller_id = self.settings.callback_from or call.dialed
-        document = render_callback_leg(
-            customer=call.callback_number,
-            caller_id=caller_id,
-            language=call.language,
-            recording_url=self.settings.url("recording", call=call.sid) if self.settings.record else None,
-            settings=self.settings,
-        )
+        document = self.callbacks.leg_document(call)
+        self.callbacks.new_leg(call.sid)
         to = target.address if target.kind == "sip" else f"client:{target.address}"
         try:
             call.callback_leg = await self.rest.create(

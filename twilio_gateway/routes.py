@@ -180,6 +180,13 @@ async def callback(request: web.Request) -> web.Response:
     return _twiml(render_empty())
 
 
+async def callback_dial(request: web.Request) -> web.Response:
+    """The <Dial> of a callback's customer ended (DialCallStatus): done, or dial again."""
+    form = await _form(request)
+    sid = _sid(request.query.get("call"), "call")
+    return _twiml(request.app[GATEWAY_KEY].callbacks.dial_ended(sid, form.get("DialCallStatus", "")))
+
+
 async def stream(request: web.Request) -> web.StreamResponse:
     request.app[CHECKER_KEY].check_upgrade(request)
     ws = web.WebSocketResponse(max_msg_size=STREAM_MAX_MESSAGE)
@@ -302,6 +309,7 @@ WEBHOOKS: dict[str, Handler] = {
     "status": status,
     "recording": recording,
     "callback": callback,
+    "callback-dial": callback_dial,
 }
 
 

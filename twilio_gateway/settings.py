@@ -77,6 +77,8 @@ class TwilioSettings:
     callback_from: str | None = None  # caller id of callback calls (default: the dialled number)
     survey_entry: str | None = "survey"  # menu entry run after the agent hangs up (if the menu has it)
     callback_entry: str | None = None  # menu entry (a callback node) run when the ACD offers a callback
+    callback_attempts: int = 3  # dials of the customer per callback before it ends as not reached
+    callback_retry_delay: int = 30  # seconds between two dials of the customer
     hold_timeout: float = 900.0  # a waiting call with no hold webhook this long is dropped (lost)
     api_url: str = "https://api.twilio.com"  # Twilio's REST API (a local stand-in in tests)
 
@@ -110,7 +112,7 @@ class TwilioSettings:
             "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "record",
             "recording_format", "recording_hosts", "average_handle_time", "menu", "numbers",
             "callback_from", "enabled", "survey_entry", "hold_timeout", "speech_barge_in",
-            "speech_fallback", "callback_entry", "api_url",
+            "speech_fallback", "callback_entry", "api_url", "callback_attempts", "callback_retry_delay",
         }
         unknown = set(section) - known
         if unknown:
@@ -186,6 +188,8 @@ class TwilioSettings:
                 survey_entry=str(section.get("survey_entry", "survey") or "") or None,
                 callback_entry=str(section.get("callback_entry") or "") or None,
                 hold_timeout=float(section.get("hold_timeout", 900.0)),
+                callback_attempts=int(section.get("callback_attempts", 3)),
+                callback_retry_delay=int(section.get("callback_retry_delay", 30)),
                 api_url=str(section.get("api_url") or "https://api.twilio.com").rstrip("/"),
             )
         except (TypeError, ValueError) as exc:
@@ -196,7 +200,8 @@ class TwilioSettings:
         if settings.recording_format not in ("wav", "mp3"):
             raise TwilioSettingsError(f"{where}.recording_format: must be wav or mp3")
         for name in (
-            "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "hold_timeout"
+            "max_body_bytes", "response_timeout", "idle_timeout", "ring_timeout", "hold_timeout",
+            "callback_attempts",
         ):
             if getattr(settings, name) <= 0:
                 raise TwilioSettingsError(f"{where}.{name}: must be positive")

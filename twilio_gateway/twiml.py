@@ -277,11 +277,19 @@ def render_callback_leg(
     language: str,
     recording_url: str | None,
     settings: TwilioSettings,
+    action_url: str | None = None,
+    pause: int = 0,
 ) -> str:
-    """The agent's leg of a callback: once the agent answers, dial the customer."""
+    """The agent's leg of a callback: once the agent answers, dial the customer (after
+    `pause` seconds: a retry); `action_url` hears how the dial ended (DialCallStatus)."""
     response = VoiceResponse()
-    _say_connecting(response, language, settings)
+    if pause > 0:
+        response.pause(length=pause)
+    else:
+        _say_connecting(response, language, settings)
     options = _recording_options(recording_url)
+    if action_url is not None:
+        options |= {"action": action_url, "method": "POST"}
     dial = response.dial(caller_id=caller_id, timeout=settings.ring_timeout, **options)
     dial.number(customer)
     return str(response)
