@@ -493,7 +493,7 @@ class TwilioGateway:
                 priority=request.priority,
                 tier=request.tier,
                 skills=request.skills,
-                source="twilio",
+                source=CALLBACK_SOURCE if request.callback_number else "twilio",  # a follower's
                 dialed=call.dialed,
             )
         except AcdError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -15,6 +16,7 @@ from acd.call import CallState
 from acd.callbacks import BusinessHours, CallbackPolicy, Outcome
 from acd.clock import VirtualClock
 from acd.events import CallArrived, CallbackDropped, CallEnded, Event
+from acd.snapshot import restore, take
 from twilio_gateway.callback import CALLBACK_SOURCE, FAILED
 
 from .conftest import Harness
@@ -156,3 +158,29 @@ async def test_a_waiting_callback_cancelled_leaves_the_queue_as_cancelled(harnes
         assert sid not in h.acd.calls and sid not in h.gateway.calls
         book = h.gateway.callbacks.book
         assert [(r.call_id, r.outcome) for r in book.done] == [(sid, Outcome.CANCELLED)]
+
+
+async def test_a_held_twilio_callback_restored_from_a_snapshot_is_dialled_at_the_opening(harness: Make) -> None:
+    """A new process (a new gateway over an ACD restored from the old one's snapshot) places
+    the held request at the opening and rings the agent, then the customer, for it."""
+    async with harness(clock=VirtualClock(at(7, 19))) as old:
+        with_hours(old)
+        sid = call_sid(64)
+        await ask_callback(old, sid, "+821066660006")
+        snapshot = json.loads(json.dumps(take(old.acd)))  # as the journal stores it
+    async with harness(clock=VirtualClock(at(7, 23))) as h:
+        with_hours(h)
+        replayed, _ = restore(snapshot, list(h.acd.queues.values()), into=h.acd)
+        replayed.attach(h.clock)
+        assert list(h.acd.held.requests) == [sid] and sid not in h.gateway.calls
+        h.acd.login("1001")
+        h.clock.advance_to(at(8, 9))
+        (create,) = await h.api.wait_for(1)
+        assert create.data["To"] == "sip:1001@pbx.example.com"
+        assert customer_dial(create) == ("+821066660006", f"{PUBLIC}/twilio/callback-dial?call={sid}")
+        assert h.acd.calls[sid].arrived_at == at(7, 19)  # its place: the first arrival
+        leg = f"CA{0xF001:032x}"
+        await h.poster.post(f"/twilio/callback?call={sid}", form(leg, CallStatus="in-progress"))
+        await dial_ended(h, sid, leg, "completed")
+        await h.poster.post(f"/twilio/callback?call={sid}", form(leg, CallStatus="completed"))
+        assert [(r.call_id, r.outcome) for r in h.gateway.callbacks.book.done] == [(sid, Outcome.REACHED)]
