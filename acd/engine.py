@@ -328,7 +328,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
 
         `waited`: seconds the caller already waited before this process saw it (a call adopted
         after a restart), so its wait and escalations count from its first arrival."""
-        if call_id in self.calls:
+        if call_id in self.calls or call_id in self.held.requests:  # held: acd/held.py
             raise DuplicateCall(call_id)
         config = self.queues.get(queue)
         if config is None:

@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 from acd.callbacks import CallbackPolicy, Request, apply_merge
 from acd.clock import Timer
 from acd.dispatch import operation
-from acd.errors import DuplicateCall, UnknownCall, UnknownQueue
+from acd.errors import AcdError, DuplicateCall, UnknownCall, UnknownQueue
 from acd.events import CallbackDropped, CallbackHeld, CallbackMerged
 
 if TYPE_CHECKING:
     from acd.call import Call
     from acd.engine import Acd
 
+REFUSED = "callback_refused"  # reason of a held request the ACD could not place when due
 KEPT_PLACED = 1000  # recently placed requests kept for the channel's book (acd/callbacks.py)
 
 
@@ -120,13 +121,17 @@ def place_held(acd: Acd, call_id: str) -> Call:
         raise UnknownCall(call_id)
     d = request.details
     now = acd.clock.now()
-    call = acd.arrive(
-        call_id, request.queue, caller=request.number, language=str(d.get("language", "")),
-        priority=int(str(d.get("priority", 0) or 0)), tier=str(d.get("tier", "regular")),
-        skills=dict(_skills(request)), source=str(d.get("source", "")), dialed=str(d.get("dialed", "")),
-        waited=now - request.arrived_at,
-    )
-    del acd.held.requests[call_id]
+    del acd.held.requests[call_id]  # first: `arrive` refuses a held call id
+    try:
+        call = acd.arrive(
+            call_id, request.queue, caller=request.number, language=str(d.get("language", "")),
+            priority=int(str(d.get("priority", 0) or 0)), tier=str(d.get("tier", "regular")),
+            skills=dict(_skills(request)), source=str(d.get("source", "")), dialed=str(d.get("dialed", "")),
+            waited=now - request.arrived_at,
+        )
+    except AcdError:
+        acd.held.requests[call_id] = request
+        raise
     request.placed = True
     request.attempts += 1
     acd.held.placed[call_id] = request
@@ -145,10 +150,16 @@ def place_due(acd: Acd) -> list[Request]:
         (r for r in acd.held.requests.values() if (t := due_at(acd, r)) is not None and t <= now),
         key=lambda r: (r.arrived_at, r.requested_at, r.call_id),
     )
+    placed = []
     for request in due:
-        place_held(acd, request.call_id)
+        try:
+            place_held(acd, request.call_id)
+        except AcdError:  # refused (its queue's configuration changed): not kept forever
+            drop_held(acd, request.call_id, reason=REFUSED)
+        else:
+            placed.append(request)
     _arm(acd)
-    return due
+    return placed
 
 
 def _arm(acd: Acd) -> None:

@@ -8,10 +8,13 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from acd.agent import AgentConfig
 from acd.callbacks import BusinessHours, CallbackBook, CallbackPolicy, Outcome, Request
 from acd.clock import VirtualClock
 from acd.engine import Acd
+from acd.errors import DuplicateCall
 from acd.events import (
     CallArrived,
     CallAssigned,
@@ -152,3 +155,15 @@ def test_a_held_request_called_off_is_recorded_cancelled() -> None:
     assert acd.held.requests == {} and channel.book.report()["q"]["cancelled"] == 1
     clock.advance_to(at(8, 10))
     assert arrivals(events) == []
+
+
+def test_a_held_call_id_cannot_arrive_twice() -> None:
+    acd, clock, events = live(at(7, 19))
+    channel = Channel(acd)
+    channel.book.request("c1", "q", "+82101", source="cb")
+    with pytest.raises(DuplicateCall):
+        acd.arrive("c1", "q", caller="+82101")
+    with pytest.raises(DuplicateCall):
+        channel.book.request("c1", "q", "+82109", source="cb")
+    clock.advance_to(at(8, 9, 1))
+    assert [c for c, _, _ in arrivals(events)] == ["c1"] and acd.held.requests == {}
