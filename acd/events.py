@@ -169,6 +169,18 @@ class CallbackMerged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackAccepted(Event):
+    """A waiting caller accepted a callback offer and hung up: the call keeps its place as a
+    callback to `number` (its caller and source change; acd/held.py)."""
+
+    kind: ClassVar[str] = "callback_accepted"
+    call_id: str
+    queue: str
+    number: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackDropped(Event):
     """A held callback request called off before it was placed in the queue."""
 
@@ -370,6 +382,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CallbackOffered,
         CallbackHeld,
         CallbackMerged,
+        CallbackAccepted,
         CallbackDropped,
         CallAged,
         CallReoffered,

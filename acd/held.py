@@ -11,6 +11,7 @@ requests exactly like waiting calls, and their timer is re-armed after a restart
     merge_held(acd, into, call_id, ..) -> CallbackMerged (same number: earlier place, later slot)
     drop_held(acd, call_id, reason)    -> CallbackDropped (called off before it was placed)
     place_held(acd, call_id)           -> CallArrived (waited = since the first arrival), ...
+    accept_callback(acd, call_id, ..)  -> CallbackAccepted (a waiting call taken as a callback)
 
 The timer runs `place_due`: every held request due now, in arrival order, each one a
 `place_held` (what a replay re-runs for each `CallArrived` of a held call id).
@@ -22,11 +23,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from acd.call import CallState
 from acd.callbacks import CallbackPolicy, Request, apply_merge
 from acd.clock import Timer
 from acd.dispatch import operation
 from acd.errors import AcdError, DuplicateCall, UnknownCall, UnknownQueue
-from acd.events import CallbackDropped, CallbackHeld, CallbackMerged
+from acd.events import CallbackAccepted, CallbackDropped, CallbackHeld, CallbackMerged
 
 if TYPE_CHECKING:
     from acd.call import Call
@@ -111,6 +113,20 @@ def drop_held(acd: Acd, call_id: str, reason: str = "callback_cancelled") -> Req
         acd._emit(CallbackDropped(acd.clock.now(), call_id, request.queue, reason))
     _arm(acd)
     return request
+
+
+@operation
+def accept_callback(acd: Acd, call_id: str, number: str, source: str) -> Call:
+    """A waiting call becomes a callback to `number` with its place (caller and source change,
+    so a restart or another node tells it apart from a caller on hold)."""
+    call = acd.call(call_id)
+    if call.state is not CallState.QUEUED:
+        raise AcdError(f"call {call_id!r} is {call.state.value}, not queued: no callback taken")
+    call.caller = number
+    call.source = source
+    if CallbackAccepted in acd._wants:
+        acd._emit(CallbackAccepted(acd.clock.now(), call_id, call.queue, number, source))
+    return call
 
 
 @operation

@@ -39,6 +39,7 @@ from acd.events import (
     CallAged,
     CallAnswered,
     CallArrived,
+    CallbackAccepted,
     CallbackDropped,
     CallbackHeld,
     CallbackMerged,
@@ -51,7 +52,14 @@ from acd.events import (
     Event,
     QueueConfigured,
 )
-from acd.held import drop_held, hold_callback, merge_held, place_held, request_from_event
+from acd.held import (
+    accept_callback,
+    drop_held,
+    hold_callback,
+    merge_held,
+    place_held,
+    request_from_event,
+)
 from acd.queue import QueueConfig
 from acd.transfer_state import call_data, replay_transfer_event
 
@@ -295,6 +303,8 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
         merge_held(acd, event.into, event.call_id, event.arrived_at, slot)
     elif isinstance(event, CallbackDropped):
         drop_held(acd, event.call_id, event.reason)
+    elif isinstance(event, CallbackAccepted):
+        accept_callback(acd, event.call_id, event.number, event.source)
     elif isinstance(event, CallArrived):
         bonus = acd.queues[event.queue].tier_priority.get(event.tier, 0) if event.queue in acd.queues else 0
         acd.arrive(

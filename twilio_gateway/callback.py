@@ -28,7 +28,7 @@ from acd.call import Call, CallState
 from acd.callbacks import CallbackBook, Outcome, Request
 from acd.errors import AcdError
 from acd.events import CallAbandoned, CallArrived, CallEnded, Event
-from acd.held import AcdKeeper, LivePolicies
+from acd.held import AcdKeeper, LivePolicies, accept_callback
 from hotline.privacy import mask_phone
 from ivr.channel import Prompt, TransferRequest
 from twilio_gateway.channel import TwilioChannel
@@ -108,6 +108,8 @@ class TwilioCallbacks:
         call.phase = Phase.CALLBACK
         call.callback_number = number
         acd_call = self.gateway.acd.calls[call.sid]
+        if self.gateway.acting() and acd_call.state is CallState.QUEUED:  # a restart knows it then
+            accept_callback(self.gateway.acd, call.sid, number, CALLBACK_SOURCE)
         if call.sid not in self.book.open:
             self.book.adopt(Request(call.sid, acd_call.queue, number, acd_call.arrived_at, self.gateway.clock.now(),
                                     placed=True, attempts=1))

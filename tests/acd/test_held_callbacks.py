@@ -14,16 +14,17 @@ from acd.agent import AgentConfig
 from acd.callbacks import BusinessHours, CallbackBook, CallbackPolicy, Outcome, Request
 from acd.clock import VirtualClock
 from acd.engine import Acd
-from acd.errors import DuplicateCall
+from acd.errors import AcdError, DuplicateCall
 from acd.events import (
     CallArrived,
     CallAssigned,
+    CallbackAccepted,
     CallbackDropped,
     CallbackHeld,
     CallbackMerged,
     Event,
 )
-from acd.held import AcdKeeper
+from acd.held import AcdKeeper, accept_callback
 from acd.live_config import queue_data, queue_from_data
 from acd.queue import QueueConfig
 from acd.replay import acd_state, rebuild
@@ -167,3 +168,17 @@ def test_a_held_call_id_cannot_arrive_twice() -> None:
         channel.book.request("c1", "q", "+82109", source="cb")
     clock.advance_to(at(8, 9, 1))
     assert [c for c, _, _ in arrivals(events)] == ["c1"] and acd.held.requests == {}
+
+
+def test_a_waiting_call_taken_as_a_callback_replays() -> None:
+    acd, clock, events = live(at(7, 10))
+    acd.arrive("c1", "q", caller="+82101", source="live")
+    clock.advance(30)
+    accept_callback(acd, "c1", "+82199", "cb")
+    assert (acd.calls["c1"].caller, acd.calls["c1"].source) == ("+82199", "cb")
+    assert isinstance(events[-1], CallbackAccepted)
+    twin = rebuild(through_json(events), QUEUES, AGENTS, VirtualClock(clock.now()), start=at(7, 10))
+    assert acd_state(twin) == acd_state(acd)
+    acd.login("a1")
+    with pytest.raises(AcdError):  # ringing now: no callback taken any more
+        accept_callback(acd, "c1", "+82100", "cb")

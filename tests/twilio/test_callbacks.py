@@ -184,3 +184,35 @@ async def test_a_held_twilio_callback_restored_from_a_snapshot_is_dialled_at_the
         await dial_ended(h, sid, leg, "completed")
         await h.poster.post(f"/twilio/callback?call={sid}", form(leg, CallStatus="completed"))
         assert [(r.call_id, r.outcome) for r in h.gateway.callbacks.book.done] == [(sid, Outcome.REACHED)]
+
+
+async def test_a_callback_offered_while_waiting_keeps_its_place_across_a_restart(harness: Make) -> None:
+    """Accepting the ACD's callback offer makes the waiting call a callback in the ACD's state
+    (`callback_accepted`: caller = the callback number), so a new process dials it out
+    instead of taking it for a caller on hold."""
+    from .conftest import make_settings
+    from .test_flow import offering
+
+    async with harness(settings=make_settings(callback_entry="offer"), survey=True,
+                       clock=VirtualClock(at(7, 10))) as old:
+        offering(old)
+        sid = call_sid(65)
+        await old.poster.twiml("/twilio/voice", form(sid, From="+821077770007", To="+8215990000",
+                                                     CallStatus="ringing", Direction="inbound"))
+        await old.poster.twiml(f"/twilio/gather?call={sid}&step=1", form(sid, Digits="0"))
+        old.clock.advance(61)  # the offer step
+        await old.api.wait_for(1)  # the redirect into the offer
+        await old.poster.twiml(f"/twilio/resume?call={sid}", form(sid))
+        await old.poster.twiml(f"/twilio/gather?call={sid}&step=1", form(sid, Digits="1"))
+        await old.poster.post("/twilio/status", form(sid, CallStatus="completed"))
+        acd_call = old.acd.calls[sid]
+        assert (acd_call.state, acd_call.source, acd_call.caller) == (CallState.QUEUED, CALLBACK_SOURCE,
+                                                                      "+821077770007")
+        snapshot = json.loads(json.dumps(take(old.acd)))
+    async with harness(clock=VirtualClock(at(7, 10, 5))) as h:
+        replayed, _ = restore(snapshot, list(h.acd.queues.values()), into=h.acd)
+        replayed.attach(h.clock)
+        h.acd.login("1001")
+        (create,) = await h.api.wait_for(1)
+        assert (create.url, create.data["To"]) == (f"{CALLS_URL}.json", "sip:1001@pbx.example.com")
+        assert customer_dial(create) == ("+821077770007", f"{PUBLIC}/twilio/callback-dial?call={sid}")
