@@ -27,6 +27,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from acd import held
 from acd.agent import Agent, AgentConfig, AgentState
 from acd.aging import Aging
 from acd.call import CallState
@@ -177,6 +178,7 @@ def configure_queue(acd: Acd, config: QueueConfig) -> None:
     if QueueConfigured in acd._wants:
         acd._emit(QueueConfigured(acd.clock.now(), config.name, queue_json(config)))
     acd.queues[config.name] = config
+    held.rearm(acd)  # its callback hours may have changed (acd/held.py)
     if old is None:
         acd._waiting_in[config.name] = {}
         return

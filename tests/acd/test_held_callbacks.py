@@ -3,6 +3,7 @@ snapshot + tail, a full replay and a JSON round trip keep them, in their order, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -25,7 +26,7 @@ from acd.events import (
     Event,
 )
 from acd.held import AcdKeeper, accept_callback
-from acd.live_config import queue_data, queue_from_data
+from acd.live_config import configure_queue, queue_data, queue_from_data
 from acd.queue import QueueConfig
 from acd.replay import acd_state, rebuild
 from acd.snapshot import restore, take
@@ -182,3 +183,15 @@ def test_a_waiting_call_taken_as_a_callback_replays() -> None:
     acd.login("a1")
     with pytest.raises(AcdError):  # ringing now: no callback taken any more
         accept_callback(acd, "c1", "+82100", "cb")
+
+
+def test_a_live_edit_of_the_hours_moves_the_opening_of_held_requests() -> None:
+    acd, clock, events = live(at(7, 19))
+    channel = Channel(acd)
+    channel.book.request("c1", "q", "+82101", source="cb")
+    evening = BusinessHours.parse({"mon": "20:00-22:00", "tue": "09:00-18:00"}, "Asia/Seoul")  # open at 20:00
+    configure_queue(acd, dataclasses.replace(QUEUES[0], callbacks=CallbackPolicy(evening)))
+    clock.advance_to(at(7, 20, 1))
+    assert arrivals(events) == [("c1", at(7, 20), at(7, 20) - at(7, 19))]
+    twin = rebuild(through_json(events), QUEUES, AGENTS, VirtualClock(clock.now()), start=at(7, 19))
+    assert acd_state(twin) == acd_state(acd)
