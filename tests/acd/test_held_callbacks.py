@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from acd.agent import AgentConfig
 from acd.callbacks import BusinessHours, CallbackBook, CallbackPolicy, Outcome, Request
@@ -30,7 +32,8 @@ from acd.live_config import configure_queue, queue_data, queue_from_data
 from acd.queue import QueueConfig
 from acd.replay import acd_state, rebuild
 from acd.snapshot import restore, take
-from tests.acd.test_replay import through_json
+from tests.acd.test_replay import AGENT_IDS, ARRIVE, HELD_OPS, make, run, through_json
+from tests.acd.test_replay import QUEUES as REPLAY_QUEUES
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -195,3 +198,42 @@ def test_a_live_edit_of_the_hours_moves_the_opening_of_held_requests() -> None:
     assert arrivals(events) == [("c1", at(7, 20), at(7, 20) - at(7, 19))]
     twin = rebuild(through_json(events), QUEUES, AGENTS, VirtualClock(clock.now()), start=at(7, 19))
     assert acd_state(twin) == acd_state(acd)
+
+
+CALL_OPS = st.one_of(
+    ARRIVE, HELD_OPS, HELD_OPS,
+    st.tuples(st.sampled_from(["answer", "answer", "end", "abandon", "ring_no_answer"]), st.integers(0, 50)),
+    st.tuples(st.sampled_from(["login", "logout", "pause", "unpause", "wrap_done"]), st.sampled_from(AGENT_IDS)),
+    st.tuples(st.just("advance"), st.sampled_from([0.0, 1.0, 5.0, 12.0, 25.0, 45.0, 100.0])),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=st.lists(CALL_OPS, min_size=1, max_size=80), tail=st.lists(CALL_OPS, max_size=40),
+       after=st.lists(CALL_OPS, max_size=30))
+def test_held_callbacks_among_calls_rebuild_and_snapshot_equal_the_live_acd(
+    before: list[tuple[Any, ...]], tail: list[tuple[Any, ...]], after: list[tuple[Any, ...]],
+) -> None:
+    """Random calls, agents and held callbacks: the full replay, and a snapshot + its tail,
+    give the live ACD (held requests and their timer included), and carry on alike."""
+    live_acd, clock, configs = make([1] * len(AGENT_IDS), True)
+    stream: list[Event] = []
+    live_acd.subscribe(stream.append)
+    serial = [0]
+    for op in [("login", agent_id) for agent_id in AGENT_IDS[::2]] + before:
+        run(live_acd, clock, op, serial)
+    snapshot = json.loads(json.dumps(take(live_acd)))
+    mark = len(stream)
+    for op in tail:
+        run(live_acd, clock, op, serial)
+    rebuilt = rebuild(through_json(stream), REPLAY_QUEUES, configs, VirtualClock(clock.now()), start=1000.0)
+    replayed, _ = restore(snapshot, REPLAY_QUEUES, occupancy_window=300.0)
+    replayed.apply(through_json(stream[mark:]))
+    twin_clock = VirtualClock(clock.now())
+    twin = replayed.attach(twin_clock)
+    assert acd_state(rebuilt) == acd_state(live_acd) == acd_state(twin)
+    twin_serial = list(serial)
+    for op in after:
+        run(live_acd, clock, op, serial)
+        run(twin, twin_clock, op, twin_serial)
+    assert acd_state(twin) == acd_state(live_acd)

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from acd import live_config
+from acd import held, live_config
 from acd.agent import AgentConfig
 from acd.call import CallState
+from acd.callbacks import Request
 from acd.clock import VirtualClock
 from acd.engine import Acd
 from acd.errors import AcdError
@@ -107,6 +108,13 @@ OPS = st.one_of(
     st.tuples(st.just("edit_queue"), st.integers(0, len(QUEUE_EDITS) - 1)),
     st.tuples(st.just("edit_agent"), st.sampled_from(AGENT_IDS), st.integers(0, len(AGENT_EDITS) - 1)),
 )
+# Callbacks held for a slot (acd.held), merged, dropped, placed by the ACD's timer; a waiting
+# call taken as a callback (tests/acd/test_held_callbacks.py mixes them with the other calls).
+HELD_OPS = st.one_of(
+    st.tuples(st.just("hold"), st.sampled_from(["booking", "refund", "general"]),
+              st.sampled_from([0.0, 10.0, 30.0, 80.0]), st.sampled_from([0.0, 20.0])),
+    st.tuples(st.sampled_from(["merge_held", "drop_held", "accept_callback"]), st.integers(0, 50)),
+)
 
 
 def make(capacities: list[int], pause_on_rna: bool) -> tuple[Acd, VirtualClock, list[AgentConfig]]:
@@ -140,6 +148,24 @@ def run(acd: Acd, clock: VirtualClock, op: tuple[Any, ...], serial: list[int]) -
             calls = sorted(c.id for c in acd.calls.values() if c.state in wanted)
             if calls:
                 getattr(acd, name)(calls[op[1] % len(calls)])
+        elif name == "hold":
+            serial[0] += 1
+            now = clock.now()
+            slot = (now + op[2], now + op[2] + 60.0)
+            held.hold_callback(acd, Request(f"c{serial[0]}", op[1], "+8211", now - op[3], now, slot,
+                                            {"priority": 1, "source": "cb", "skills": {"lang_ko": 5}}))
+        elif name in ("merge_held", "drop_held"):
+            ids = sorted(acd.held.requests)
+            if ids:
+                if name == "drop_held":
+                    held.drop_held(acd, ids[op[1] % len(ids)])
+                else:
+                    serial[0] += 1
+                    held.merge_held(acd, ids[op[1] % len(ids)], f"c{serial[0]}", clock.now() - 50.0, None)
+        elif name == "accept_callback":
+            calls = sorted(c.id for c in acd.calls.values() if c.state is CallState.QUEUED)
+            if calls:
+                held.accept_callback(acd, calls[op[1] % len(calls)], "+8212", "cb")
         elif name == "edit_queue":
             live_config.configure_queue(acd, QUEUE_EDITS[op[1]])
         elif name == "edit_agent":
