@@ -44,6 +44,7 @@ class Call:
         "source",
         "state",
         "step",
+        "target",
         "tier",
         "timers",
     )
@@ -63,6 +64,7 @@ class Call:
         skills: tuple[tuple[str, int], ...] = (),
         source: str = "",
         dialed: str = "",
+        target: str = "",
     ) -> None:
         self.id = call_id
         self.queue = queue
@@ -73,6 +75,7 @@ class Call:
         self.skills = skills
         self.source = source
         self.dialed = dialed
+        self.target = target  # the only agent it may be offered to, "" for any (acd.targeted)
         self.arrived_at = arrived_at
         self.enqueued_at = arrived_at
         self.answered_at = 0.0

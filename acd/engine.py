@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from acd import aging, ring_policy
+from acd import aging, ring_policy, targeted
 from acd.agent import (
     LEGAL_TRANSITIONS,
     STATE_SLOT,
@@ -321,11 +321,13 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         source: str = "",
         dialed: str = "",
         waited: float = 0.0,
+        target: str = "",
     ) -> Call:
         """A call enters `queue`. It is routed at once if an eligible agent is free.
 
         `waited`: seconds the caller already waited before this process saw it (a call adopted
-        after a restart), so its wait and escalations count from its first arrival."""
+        after a restart), so its wait and escalations count from its first arrival.
+        `target`: the only agent it may be offered to (acd/targeted.py)."""
         if call_id in self.calls:
             raise DuplicateCall(call_id)
         config = self.queues.get(queue)
@@ -352,6 +354,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
             skills=skill_tuple,
             source=source,
             dialed=dialed,
+            target=target,
         )
         self.calls[call_id] = call
         if CallArrived in self._wants:
@@ -662,6 +665,8 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
 
     def _route_call(self, call: Call) -> bool:
         """Offer `call` to the best available eligible agent under its queue's policy."""
+        if call.target:
+            return targeted.offer(self, call)
         available = self.available
         if not available.all:
             return False

@@ -107,6 +107,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "aged": call.aged,
                 "held_from": call.held_from if call.state is CallState.QUEUED else "",
                 "held_until": call.held_until,
+                **({"target": call.target} if call.target else {}),  # acd/targeted.py
                 "agent_id": call.agent_id,
                 "ring_started": starts.get(call.id, now) if call.state is CallState.RINGING else None,
                 **call_data(call),
@@ -211,6 +212,7 @@ def _restore(
         call.aged = int(item.get("aged", 0))  # snapshots from before aging and ring policies
         call.held_from = str(item.get("held_from", ""))
         call.held_until = float(item.get("held_until", 0.0))
+        call.target = str(item.get("target", ""))
         acd.calls[call.id] = call
         if call.state is CallState.RINGING:
             starts.at[call.id] = item["ring_started"]

@@ -106,7 +106,7 @@ def _actor(request: web.Request) -> Actor:
 
 async def take_submit(request: web.Request) -> web.StreamResponse:
     await read_form(request)
-    await request.app[SERVICE_KEY].take_follow_up(_actor(request), _task_id(request))
+    await request.app[SERVICE_KEY].take_follow_up(_actor(request), _task_id(request), request[PRINCIPAL].agent_id)
     return redirect("/work?notice=taken")
 
 
