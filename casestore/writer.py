@@ -498,7 +498,7 @@ def _pg_calls_upsert() -> tuple[str, list[str]]:
             assignments[name] = f"CASE WHEN {resumed} THEN {new} ELSE coalesce({new}, {old}) END"
         else:
             assignments[name] = f"coalesce({new}, {old})"
-    return upsert_sql(CALLS, "id", assignments)
+    return upsert_sql(CALLS, "id", assignments, skip=("direction",))
 
 
 _PG_INSERT_CASES = upsert_sql(CASES, "origin_call_id", None, returning="origin_call_id, id")
