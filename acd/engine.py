@@ -360,7 +360,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         if CallArrived in self._wants:
             self._emit(
                 CallArrived(
-                    now, call_id, queue, caller, language, priority, tier, skill_tuple, source, dialed
+                    now, call_id, queue, caller, language, priority, tier, skill_tuple, source, dialed, target
                 )
             )
         self._place(call)

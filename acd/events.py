@@ -37,6 +37,13 @@ class CallArrived(Event):
     skills: tuple[tuple[str, int], ...] = ()
     source: str = ""
     dialed: str = ""
+    target: str = ""  # the only agent it may be offered to (acd/targeted.py)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = Event.to_dict(self)
+        if not self.target:
+            del data["target"]  # as before reservations existed
+        return data
 
 
 @dataclass(frozen=True, slots=True)

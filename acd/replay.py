@@ -294,6 +294,7 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
             skills=dict(event.skills),
             source=event.source,
             dialed=event.dialed,
+            target=event.target,
         )
     elif isinstance(event, CallAnswered):
         acd.answer(event.call_id)

@@ -164,3 +164,22 @@ def test_the_reservation_survives_a_snapshot() -> None:
     assert w2.acd.agent("a2").state is AgentState.AVAILABLE and w2.assigned() == []
     w2.acd.unpause("a1")
     assert w2.assigned() == [("f1", "a1")]
+
+
+def test_the_reservation_is_in_the_event_stream_and_replays() -> None:
+    from acd.events import CallArrived, event_from_dict
+    from acd.replay import replay
+
+    w = World()
+    w.acd.login("a1")
+    w.acd.login("a2")
+    w.acd.pause("a1", "break")
+    w.targeted.arrive("f1", "care", "a1", caller="+821011112222")
+    w.acd.arrive("c1", "care")
+    [arrived] = [e for e in w.events if isinstance(e, CallArrived) and e.call_id == "f1"]
+    assert arrived.to_dict()["target"] == "a1" and "target" not in w.events[-3].to_dict()
+    assert event_from_dict(arrived.to_dict()) == arrived
+    agents = [AgentConfig(f"a{n}", skills={"care": 5}) for n in (1, 2, 3)]
+    again = replay([event_from_dict(e.to_dict()) for e in w.events], [QUEUE], agents, start=100.0).acd
+    assert again.call("f1").target == "a1" and again.call("f1").state is CallState.QUEUED
+    assert again.call("c1").agent_id == "a2"  # the ordinary call went to a2, f1 still waits for a1
