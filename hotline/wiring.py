@@ -402,7 +402,7 @@ def build_app(
             yield
             detach_follow_ups(app, made)
 
-        if twilio_settings is not None:
-            (leader_only.contexts if cluster else app.cleanup_ctx).append(twilio_follow_ups)
+        if twilio_settings is not None and not cluster:  # a cluster: follow-ups on Asterisk only
+            app.cleanup_ctx.append(twilio_follow_ups)  # after the gateway's context: it uses its REST client
     add_health_routes(app, ready)
     return app
