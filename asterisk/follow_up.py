@@ -28,6 +28,7 @@ from hotline.privacy import mask_phone
 log = logging.getLogger("hotline.asterisk.follow_up")
 
 OutcomeHook = Callable[[str, FollowUpOutcome], None]
+FOLLOW_UP_PREFIX = "followup-"  # call ids of follow-ups (hotline/service_process/follow_up_calls.py)
 
 
 class AsteriskFollowUps:
@@ -67,11 +68,12 @@ class AsteriskFollowUps:
         if not isinstance(event, CallEnded | CallAbandoned):
             return
         call = self.calls.pop(event.call_id, None)
-        if call is None:
+        if call is None and not event.call_id.startswith(FOLLOW_UP_PREFIX):
             return
+        # a follow-up from before a restart (its attempts unknown): not reached is `failed`
+        statuses = call.statuses if call is not None else []
         if isinstance(event, CallEnded):
-            outcome = (FollowUpOutcome.REACHED if event.disposition != FAILED
-                       else from_dial_statuses(call.statuses))
+            outcome = FollowUpOutcome.REACHED if event.disposition != FAILED else from_dial_statuses(statuses)
         else:
             outcome = FollowUpOutcome.RELEASED
         log.info("call %s: follow-up %s", event.call_id, outcome.value)

@@ -44,6 +44,7 @@ from twilio_gateway.settings import AgentTarget, TwilioSettings
 log = logging.getLogger("hotline.twilio.follow_up")
 
 SOURCE = "twilio-follow-up"
+FOLLOW_UP_PREFIX = "followup-"  # call ids of follow-ups (hotline/service_process/follow_up_calls.py)
 WEBHOOK = "follow-up"
 EVENTS = ("answered", "completed")
 TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -118,13 +119,15 @@ class TwilioFollowUps:
             return
         call = self.calls.get(event.call_id)
         if call is None:
-            return
+            call = self._adopt(event)
+            if call is None:
+                return
         if isinstance(event, CallAssigned):
             task = asyncio.get_running_loop().create_task(self._dial(call))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return
-        del self.calls[event.call_id]
+        self.calls.pop(event.call_id, None)
         outcome = call.outcome or FollowUpOutcome.RELEASED
         log.info("follow-up %s: %s", call.call_id, outcome.value)
         for hook in self.hooks:
@@ -132,6 +135,22 @@ class TwilioFollowUps:
                 hook(call.call_id, outcome)
             except Exception:
                 log.exception("follow-up %s: outcome hook failed", call.call_id)
+
+    def _adopt(self, event: CallAssigned | CallEnded | CallAbandoned) -> FollowUpCall | None:
+        """A follow-up this process did not place (restored from the journal after a restart):
+        offered now -> dial it; ended -> its outcome (`failed` when not known to be reached)."""
+        if isinstance(event, CallAssigned):
+            acd_call = self.acd.calls.get(event.call_id)
+            if acd_call is None or acd_call.source != SOURCE:
+                return None
+            call = self.calls[event.call_id] = FollowUpCall(event.call_id, acd_call.caller, event.agent_id)
+            return call
+        if not event.call_id.startswith(FOLLOW_UP_PREFIX):
+            return None
+        call = FollowUpCall(event.call_id, "", "")
+        if isinstance(event, CallEnded):
+            call.outcome = FollowUpOutcome.REACHED if event.disposition != "callback_failed" else FollowUpOutcome.FAILED
+        return call
 
     async def _dial(self, call: FollowUpCall) -> None:
         target = self.settings.agents[call.agent_id]
@@ -167,6 +186,10 @@ class TwilioFollowUps:
     def status(self, call_id: str, sid: str, status: str) -> None:
         """A status callback of the customer's leg (reports of another leg are ignored)."""
         call = self.calls.get(call_id)
+        acd_call = self.acd.calls.get(call_id)
+        if call is None and acd_call is not None and acd_call.source == SOURCE and acd_call.agent_id:
+            # placed before a restart (the ACD has it from its journal): its customer leg reports
+            call = self.calls[call_id] = FollowUpCall(call_id, acd_call.caller, acd_call.agent_id, sid=sid)
         if call is None or (call.sid and sid != call.sid):
             return
         if status in ("in-progress", "answered"):

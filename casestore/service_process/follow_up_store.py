@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from casestore.accounts import Actor, record_audit
 from casestore.dialect import writing
 from casestore.errors import InvalidInput, NotFound
-from casestore.models import CALLS, CASE_NOTES, CASES
+from casestore.models import CALLS, CASE_NOTES, CASES, USERS
 from casestore.repository import _Transaction
 from casestore.service_process.models import FOLLOW_UP_TASKS
 from casestore.writer import OUTBOUND_PREFIX
@@ -39,6 +39,14 @@ NOTES = {
 
 def call_prefix(task_id: int) -> str:
     return f"{OUTBOUND_PREFIX}{task_id}-"
+
+
+def task_of(call_id: str) -> int | None:
+    """The task a follow-up call id (`followup-<task>-<n>`) belongs to."""
+    if not call_id.startswith(OUTBOUND_PREFIX):
+        return None
+    task, _, attempt = call_id.removeprefix(OUTBOUND_PREFIX).partition("-")
+    return int(task) if task.isdigit() and attempt.isdigit() else None
 
 
 class FollowUpCallStore:
@@ -64,6 +72,16 @@ class FollowUpCallStore:
                 agent_id=agent_id, source=source, started_at=now,
             ))
         return call_id
+
+    async def taker(self, task_id: int) -> Actor | None:
+        """Who took the task (still taken), e.g. for a call that outlived a restart."""
+        f = FOLLOW_UP_TASKS.c
+        async with _Transaction(writing(self.engine)) as conn:
+            row = (await conn.execute(
+                select(USERS.c.login, USERS.c.id).select_from(FOLLOW_UP_TASKS.join(USERS, USERS.c.id == f.taken_by))
+                .where(f.id == task_id, f.status == "taken")
+            )).first()
+        return None if row is None else Actor(str(row.login), int(row.id))
 
     async def not_placed(self, call_id: str) -> None:
         """The dialler refused the call (agent logged out, number not dialable): its record ends."""

@@ -27,7 +27,7 @@ from typing import Protocol
 
 from acd.follow_up import FollowUpOutcome
 from casestore.accounts import Actor
-from casestore.service_process.follow_up_store import FollowUpCallStore
+from casestore.service_process.follow_up_store import FollowUpCallStore, task_of
 from casestore.service_process.outreach_store import OutreachRepository, TaskView
 from hotline.privacy import mask_phone
 
@@ -92,8 +92,13 @@ class FollowUpCalls:
     def _finished(self, call_id: str, outcome: FollowUpOutcome) -> None:
         taken = self.placed.pop(call_id, None)
         if taken is None:
-            return
-        task = asyncio.get_running_loop().create_task(self._record(*taken, call_id, outcome))
+            task_id = task_of(call_id)
+            if task_id is None:
+                return
+            coro = self._record_for_taker(task_id, call_id, outcome)  # placed before a restart
+        else:
+            coro = self._record(*taken, call_id, outcome)
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -108,6 +113,19 @@ class FollowUpCalls:
             log.exception("follow-up task %s: outcome %s not recorded", task_id, outcome.value)
         finally:
             self.recorded.set()
+
+    async def _record_for_taker(self, task_id: int, call_id: str, outcome: FollowUpOutcome) -> None:
+        try:
+            actor = await self.store.taker(task_id)
+        except Exception:
+            log.exception("follow-up task %s: its taker not found", task_id)
+            actor = None
+        if actor is None:
+            log.warning("follow-up task %s: call %s ended (%s) but the task is not taken", task_id, call_id,
+                        outcome.value)
+            self.recorded.set()
+            return
+        await self._record(actor, task_id, call_id, outcome)
 
     async def drain(self) -> None:
         while self._tasks:

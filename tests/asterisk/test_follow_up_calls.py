@@ -145,3 +145,21 @@ async def test_the_agent_logging_out_releases_the_call_and_nobody_is_rung(rig: R
     assert outcomes.seen == [("followup-10-1", FollowUpOutcome.RELEASED)]
     assert rig.fake.received("Originate") == []
     assert "followup-10-1" not in rig.acd.calls and "followup-10-1" not in rig.control.callbacks.calls
+
+
+async def test_a_follow_up_from_before_a_restart_still_reports_its_outcome(rig: Rig) -> None:
+    before, _ = follow_ups(rig)
+    rig.acd.login("1001")
+    before.place("followup-11-1", "booking", NUMBER, "1001", wait=300)
+    originate = await rig.fake.wait_action("Originate")
+    before.close()  # the process that placed it is gone; the ACD (journal) and Asterisk keep the call
+    after = AsteriskFollowUps(rig.control.callbacks, TargetedCalls(rig.acd))
+    outcomes = Outcomes()
+    after.add_outcome_hook(outcomes)
+    rig.fake.answer_originate(originate["ChannelId"])
+    await rig.barrier()
+    rig.fake.customer_answers(originate["ChannelId"])
+    await rig.barrier()
+    rig.fake.hangup(originate["ChannelId"])
+    await outcomes.wait(1)
+    assert outcomes.seen == [("followup-11-1", FollowUpOutcome.REACHED)]

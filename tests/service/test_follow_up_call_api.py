@@ -160,3 +160,25 @@ async def test_a_busy_customer_and_the_fallback_when_the_agent_logs_out(rig: Rig
     case = await (await c.get(f"/api/cases/{task.case_number}", headers=rig.headers["sue"])).json()
     assert case["notes"][-1]["body"].endswith("not placed (the agent was not available); the task is open again.")
     assert number != task.case_number
+
+
+async def test_a_call_from_before_a_restart_still_lands_on_the_task_of_its_taker(rig: Rig) -> None:
+    from twilio_gateway.follow_up import FOLLOW_UPS_KEY
+
+    c = rig.web.client
+    number, task_id = await _due_task(rig)
+    rig.web.acd.login("1001")
+    await c.post(f"/api/follow-ups/{task_id}/take", headers=rig.headers["kim"])
+    await rig.api.wait_for(1)
+    calls = rig.process.follow_up_calls
+    assert calls is not None
+    calls.placed.clear()  # what a restart forgets: who took which call, the customer leg's sid
+    rig.web.app[FOLLOW_UPS_KEY].calls.clear()
+    call_id = f"followup-{task_id}-1"
+    await _status(rig, call_id, f"CA{0xF001:032x}", "completed")
+    await _outcome(rig)
+    task = await rig.process.outreach._task(task_id)
+    assert (task.status, task.outcome) == ("done", "reached")
+    case = await (await c.get(f"/api/cases/{number}", headers=rig.headers["sue"])).json()
+    assert [(n["author"], n["body"]) for n in case["notes"]] == [
+        ("kim", f"Follow-up call {call_id}: the customer was reached.")]

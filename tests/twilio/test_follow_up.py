@@ -133,3 +133,23 @@ async def test_an_agent_without_a_twilio_address_is_refused() -> None:
         with pytest.raises(TwilioApiError, match="no SIP URI"):
             dialler(h).place("followup-11-1", "refund", NUMBER, "1003", wait=300)
         assert "followup-11-1" not in h.acd.calls
+
+
+async def test_a_waiting_follow_up_from_before_a_restart_is_dialled_by_the_new_process() -> None:
+    async with running(settings=make_settings(callback_from=FROM), extra=with_follow_ups(Outcomes())) as h:
+        h.acd.login("1001")
+        h.acd.pause("1001", "break")
+        targeted = dialler(h).targeted
+        dialler(h).place("followup-12-1", "general", NUMBER, "1001", wait=300)
+        dialler(h).close()  # the process that placed it is gone; the ACD (journal) keeps the call
+        outcomes = Outcomes()
+        after = TwilioFollowUps(dialler(h).settings, h.acd, dialler(h).rest, TargetedCalls(h.acd))
+        after.add_outcome_hook(outcomes)
+        assert targeted is not after.targeted
+        h.acd.unpause("1001")
+        [request] = await h.api.wait_for(1)
+        await after.drain()
+        assert request.data["To"] == NUMBER and "<Sip>sip:1001@pbx.example.com</Sip>" in request.data["Twiml"]
+        after.status("followup-12-1", f"CA{0xF001:032x}", "no-answer")
+        assert outcomes == [("followup-12-1", FollowUpOutcome.NO_ANSWER)]
+        after.close()
