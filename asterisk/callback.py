@@ -66,6 +66,7 @@ class CallbackCall:
     statuses: list[str] = field(default_factory=list)  # DialStatus of each attempt of this leg
     ring_failed_in_asterisk: bool = False
     recording: Path | None = None
+    label: str = "Callback"  # the name the agent's phone shows beside the customer's number
 
 
 Spawn = Callable[[str, Coroutine[Any, Any, None]], None]
@@ -272,7 +273,7 @@ class Callbacks:
             "Context": s.contexts.callback,
             "Exten": "s",
             "Priority": "1",
-            "CallerID": f'"Callback" <{call.number}>',  # what the agent's phone shows
+            "CallerID": f'"{call.label}" <{call.number}>',  # what the agent's phone shows
             "Timeout": str(round(s.ring_timeout * 1000)),
             "Async": "true",
             "ChannelId": leg,

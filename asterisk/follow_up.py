@@ -5,7 +5,8 @@ enters the ACD with that agent as its target (source `asterisk-callback`, so a r
 treats it as a callback), never through the queue's `CallbackBook` (the agent asked for it
 now: no callback hours, no merging with an IVR callback of the same number). When the core
 offers it to the agent, `asterisk.callback.Callbacks` does the rest exactly as for a queue
-callback: an Async `Originate` of the agent's endpoint into the callback context, the
+callback: an Async `Originate` of the agent's endpoint into the callback context (the phone shows
+`"Follow-up" <number>`), the
 customer dialled by the dialplan once the agent answers (`callback_attempts`), the leg's
 events driving the core. When the call is over its outcome (acd/follow_up.py) goes to every
 hook: from the customer attempts' `DialStatus` when the call ended, `released` when it left
@@ -47,7 +48,8 @@ class AsteriskFollowUps:
             raise CallControlError(f"call {call_id}: follow-up number {mask_phone(number)!r} is not dialable", call_id)
         if call_id in self.callbacks.calls:
             raise CallControlError(f"call {call_id}: a follow-up call is already placed", call_id)
-        self.callbacks.calls[call_id] = self.calls[call_id] = CallbackCall(call_id, number)  # its statuses: the outcome
+        call = CallbackCall(call_id, number, label="Follow-up")  # its dial statuses: the outcome
+        self.callbacks.calls[call_id] = self.calls[call_id] = call
         try:
             self.targeted.arrive(call_id, queue, agent_id, wait=wait, caller=number, source=CALLBACK_SOURCE)
         except Exception as exc:

@@ -70,7 +70,7 @@ async def test_the_taking_agent_is_originated_not_the_longer_idle_one_and_reache
         b"Context: hotline-callback\r\n"
         b"Exten: s\r\n"
         b"Priority: 1\r\n"
-        b'CallerID: "Callback" <+821012345678>\r\n'
+        b'CallerID: "Follow-up" <+821012345678>\r\n'
         b"Timeout: 20000\r\n"
         b"Async: true\r\n"
         b"ChannelId: followup-7-1-cb1\r\n"
