@@ -89,6 +89,10 @@ class FollowUpCalls:
                  mask_phone(task.phone), agent_id)
         return task
 
+    def calling(self, task_id: int) -> bool:
+        """Whether Hotline is placing a call for the task now."""
+        return any(task == task_id for _, task in self.placed.values())
+
     def _finished(self, call_id: str, outcome: FollowUpOutcome) -> None:
         taken = self.placed.pop(call_id, None)
         if taken is None:

@@ -182,3 +182,15 @@ async def test_a_call_from_before_a_restart_still_lands_on_the_task_of_its_taker
     case = await (await c.get(f"/api/cases/{number}", headers=rig.headers["sue"])).json()
     assert [(n["author"], n["body"]) for n in case["notes"]] == [
         ("kim", f"Follow-up call {call_id}: the customer was reached.")]
+
+
+async def test_taking_on_the_work_page_says_the_phone_rings(rig: Rig) -> None:
+    c = rig.web.client
+    _, task_id = await _due_task(rig)
+    rig.web.acd.login("1001")
+    csrf = (await rig.web.api_sign_in("kim"))["X-CSRF-Token"]
+    page = await c.post(f"/work/tasks/{task_id}/take", data={"csrf_token": csrf})
+    assert page.status == 200 and "notice=calling" in str(page.url)
+    assert "먼저 상담원 전화가 울리고, 이어서 고객에게 전화를 겁니다." in await page.text()  # the sample: ko
+    [request] = await rig.api.wait_for(1)
+    assert "<Client><Identity>agent-1001</Identity></Client>" in request.data["Twiml"]
