@@ -39,11 +39,13 @@ class Call:
         "priority",
         "queue",
         "requirement",
+        "ring_for",
         "seq",
         "skills",
         "source",
         "state",
         "step",
+        "target",
         "tier",
         "timers",
     )
@@ -63,6 +65,7 @@ class Call:
         skills: tuple[tuple[str, int], ...] = (),
         source: str = "",
         dialed: str = "",
+        target: str = "",
     ) -> None:
         self.id = call_id
         self.queue = queue
@@ -73,6 +76,7 @@ class Call:
         self.skills = skills
         self.source = source
         self.dialed = dialed
+        self.target = target  # the only agent it may be offered to, "" for any (acd.targeted)
         self.arrived_at = arrived_at
         self.enqueued_at = arrived_at
         self.answered_at = 0.0
@@ -84,6 +88,7 @@ class Call:
         self.requirement: Requirement | None = None  # at its current step (engine's cache)
         self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
         self.armed = 0  # when its wait timers were last armed, in the ACD's order (snapshots)
+        self.ring_for: float | None = None  # the ring timeout its offer was armed with
         # Third parties (consulted or conferenced, acd.transfer.Party) by party id, and
         # supervisors listening (id -> (mode, since)); None until the first one.
         self.parties: dict[str, Any] | None = None

@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from acd import aging, ring_policy
+from acd import aging, ring_policy, targeted
 from acd.agent import (
     LEGAL_TRANSITIONS,
     STATE_SLOT,
@@ -323,11 +323,13 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         source: str = "",
         dialed: str = "",
         waited: float = 0.0,
+        target: str = "",
     ) -> Call:
         """A call enters `queue`. It is routed at once if an eligible agent is free.
 
         `waited`: seconds the caller already waited before this process saw it (a call adopted
-        after a restart), so its wait and escalations count from its first arrival."""
+        after a restart), so its wait and escalations count from its first arrival.
+        `target`: the only agent it may be offered to (acd/targeted.py)."""
         if call_id in self.calls or call_id in self.held.requests:  # held: acd/held.py
             raise DuplicateCall(call_id)
         config = self.queues.get(queue)
@@ -354,11 +356,12 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
             skills=skill_tuple,
             source=source,
             dialed=dialed,
+            target=target,
         )
         self.calls[call_id] = call
         if CallArrived in self._wants:
             self._emit(CallArrived(now, call_id, queue, caller, language, priority, tier, skill_tuple,
-                                   source, dialed, max(0.0, waited)))
+                                   source, dialed, target, max(0.0, waited)))
         self._place(call)
         return call
 
@@ -661,6 +664,8 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
 
     def _route_call(self, call: Call) -> bool:
         """Offer `call` to the best available eligible agent under its queue's policy."""
+        if call.target:
+            return targeted.offer(self, call)
         available = self.available
         if not available.all:
             return False
@@ -713,6 +718,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         timeout = self.queues[call.queue].ring_timeout
         if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
             call.armed = next(self._armed)  # a restored snapshot arms timers in this order too
+            call.ring_for = timeout  # a live edit of the queue applies to the next offer
             call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
     @operation

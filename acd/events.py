@@ -37,7 +37,16 @@ class CallArrived(Event):
     skills: tuple[tuple[str, int], ...] = ()
     source: str = ""
     dialed: str = ""
+    target: str = ""  # the only agent it may be offered to (acd/targeted.py)
     waited: float = 0.0  # seconds waited before (a callback keeps its first arrival's place)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = Event.to_dict(self)
+        if not self.target:
+            del data["target"]  # as before reservations existed
+        if not self.waited:
+            del data["waited"]  # as before held callbacks existed
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -317,6 +317,7 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
             skills=dict(event.skills),
             source=event.source,
             dialed=event.dialed,
+            target=event.target,
             waited=event.waited,
         )
     elif isinstance(event, CallAnswered):

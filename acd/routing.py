@@ -29,7 +29,8 @@ ABOVE_ALL = 11  # a required level no agent has (agents have levels 1-10)
 class WaitingCalls:
     """Calls waiting for an agent, by required skill level, group and (priority, arrival)."""
 
-    __slots__ = ("_any", "_at", "_by_priority", "_groups", "_levels", "_next", "_priorities", "_slack")
+    __slots__ = ("_any", "_at", "_by_priority", "_for", "_groups", "_levels", "_next", "_priorities", "_slack",
+                 "_targeted")
 
     def __init__(self, slack: int = 4096) -> None:
         self._slack = slack  # positions beyond twice the calls in the ACD before renumbering
@@ -39,6 +40,8 @@ class WaitingCalls:
         self._levels: dict[str, list[int]] = {}  # skill -> positions by exact required level
         self._any: dict[str, int] = {}  # skill -> positions of calls requiring it
         self._groups: dict[str, int] = {}
+        self._targeted = 0  # positions of calls reserved for one agent (`Call.target`)
+        self._for: dict[str, int] = {}  # agent id -> positions of the calls reserved for it
         self._next = 0
 
     def new_position(self, calls: Iterable[Call], count: int) -> int:
@@ -71,6 +74,9 @@ class WaitingCalls:
         if not had:
             insort(self._priorities, -priority)
         self._by_priority[priority] = had | bit
+        if call.target:
+            self._targeted |= bit
+            self._for[call.target] = self._for.get(call.target, 0) | bit
         levels = self._levels
         wanted = self._any
         for skill, level in req.skills:
@@ -102,6 +108,13 @@ class WaitingCalls:
         else:
             del self._by_priority[priority]
             self._priorities.remove(-priority)
+        if call.target:
+            self._targeted &= ~bit
+            mine = self._for[call.target] & ~bit
+            if mine:
+                self._for[call.target] = mine
+            else:
+                del self._for[call.target]
         levels = self._levels
         wanted = self._any
         for skill, level in req.skills:
@@ -120,9 +133,16 @@ class WaitingCalls:
                 groups[group] ^= bit
 
     def first_for(self, agent: Agent) -> Call | None:
-        """The highest-priority, earliest call `agent` may take."""
+        """The highest-priority, earliest call `agent` may take. A call reserved for the
+        agent comes before any other (its skills do not matter); one reserved for another
+        agent is never its."""
         if not self._at:
             return None
+        targeted = self._targeted
+        if targeted:
+            mine = self._for.get(agent.id, 0)
+            if mine:
+                return self._at[(mine & -mine).bit_length() - 1]
         skills = agent.config.skills
         levels = self._levels
         refused = 0
@@ -141,6 +161,9 @@ class WaitingCalls:
             groups = self._groups
             for group in agent.config.groups:
                 opened |= groups.get(group, 0)
+        if targeted:
+            refused |= targeted
+            opened &= ~targeted
         by_priority = self._by_priority
         for negated in self._priorities:
             waiting = by_priority[-negated]

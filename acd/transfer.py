@@ -69,12 +69,13 @@ class Party:
     since: float = 0.0  # rung at
     answered_at: float = 0.0
     queue: str = ""  # for a consult to a queue: the queue it was chosen from
+    ring_for: float | None = None  # the ring timeout it was armed with (a later queue edit: the next offer)
     timer: Timer | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "kind": self.kind, "target": self.target, "role": self.role,
                 "state": self.state, "since": self.since, "answered_at": self.answered_at,
-                "queue": self.queue}
+                "queue": self.queue, "ring_for": self.ring_for}
 
 
 def party_id(kind: str, target: str) -> str:
@@ -239,6 +240,7 @@ class TransferOps(EventDispatch):
     def _arm_party(self, call: Call, party: Party, timeout: float | None, due: float | None = None) -> None:
         if timeout is None:
             return
+        party.ring_for = timeout
         delay = timeout if due is None else due - self.clock.now()
         party.timer = self.clock.call_later(delay, lambda: self._party_timeout(call, party))
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,8 +63,10 @@ class CallbackCall:
     customer_up: bool = False
     attempts: int = 0  # customer dial attempts seen (DialBegin)
     failures: int = 0  # attempts that ended NOANSWER/BUSY/CHANUNAVAIL/CONGESTION
+    statuses: list[str] = field(default_factory=list)  # DialStatus of each attempt of this leg
     ring_failed_in_asterisk: bool = False
     recording: Path | None = None
+    label: str = "Callback"  # the name the agent's phone shows beside the customer's number
 
 
 Spawn = Callable[[str, Coroutine[Any, Any, None]], None]
@@ -221,6 +223,7 @@ class Callbacks:
             call.leg_name = ""
             call.agent_up = call.customer_up = call.ring_failed_in_asterisk = False
             call.attempts = call.failures = 0
+            call.statuses = []
             self._by_leg[call.leg] = call
             self._spawn(call.call_id, self._originate(call, call.leg, event.agent_id))
         elif isinstance(event, CallRingNoAnswer):
@@ -262,7 +265,7 @@ class Callbacks:
             "Context": s.contexts.callback,
             "Exten": "s",
             "Priority": "1",
-            "CallerID": f'"Callback" <{call.number}>',  # what the agent's phone shows
+            "CallerID": f'"{call.label}" <{call.number}>',  # what the agent's phone shows
             "Timeout": str(round(s.ring_timeout * 1000)),
             "Async": "true",
             "ChannelId": leg,
@@ -353,6 +356,7 @@ class Callbacks:
 
     def on_dial_end(self, call: CallbackCall, msg: AmiMessage) -> None:
         status = msg.get("DialStatus")
+        call.statuses.append(status)
         if status == "ANSWER":
             call.customer_up = True
             log.info("call %s: customer answered the callback", call.call_id)

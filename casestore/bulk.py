@@ -28,13 +28,14 @@ def _array_type(table: Table, column: str) -> str:
 
 
 def upsert_sql(
-    table: Table, key: str, assignments: dict[str, str] | None, returning: str = ""
+    table: Table, key: str, assignments: dict[str, str] | None, returning: str = "",
+    skip: tuple[str, ...] = (),
 ) -> tuple[str, list[str]]:
     """`INSERT ... SELECT * FROM unnest($1::t[], ...) ON CONFLICT (key) DO UPDATE SET ...`
     (`DO NOTHING` when `assignments` is None; each assignment is SQL over `t` (the table)
-    and `excluded`), with `RETURNING returning` if given. Returns the SQL and the column
-    order of the arrays."""
-    columns = [c.name for c in table.c if c.name != "id" or key == "id"]
+    and `excluded`), with `RETURNING returning` if given; the columns in `skip` keep their
+    defaults. Returns the SQL and the column order of the arrays."""
+    columns = [c.name for c in table.c if (c.name != "id" or key == "id") and c.name not in skip]
     arrays = ", ".join(f"${i}::{_array_type(table, name)}[]" for i, name in enumerate(columns, 1))
     names = ", ".join(f'"{name}"' for name in columns)
     sql = f'INSERT INTO "{table.name}" AS t ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT ("{key}") '

@@ -53,6 +53,9 @@ class CallRecord(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     disposition: Mapped[str | None] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # inbound (the customer called), outbound (Hotline called them: a follow-up call); the
+    # call writer never sets it (casestore/service_process/follow_up_store.py does)
+    direction: Mapped[str] = mapped_column(String(8), server_default="inbound")
 
     __table_args__ = (
         Index("ix_calls_started_at", "started_at"),

@@ -43,6 +43,9 @@ RESOLVED = ("resolved", "closed")
 COMPLAINT = "complaint"
 
 
+INBOUND = "inbound"  # calls.direction of the customer's calls (outbound: follow-ups Hotline placed)
+
+
 def series_interval(start: float, end: float) -> float:
     return HOUR if end - start <= HOURLY_UP_TO else DAY
 
@@ -103,12 +106,13 @@ async def service_report(
             func.count(CALLS.c.talk_seconds).label("talked"),
             func.coalesce(func.sum(CALLS.c.talk_seconds), 0.0).label("talk_sum"),
         )
-        .where(in_range, CALLS.c.queue.is_not(None))
+        .where(in_range, CALLS.c.queue.is_not(None), CALLS.c.direction == INBOUND)  # follow-ups are not offered
         .group_by(CALLS.c.queue, bucket)
     )
     linked = CALLS.alias("linked")
     calls_of_case = (
-        select(func.count()).select_from(linked).where(linked.c.case_id == CASES.c.id).scalar_subquery()
+        select(func.count()).select_from(linked)
+        .where(linked.c.case_id == CASES.c.id, linked.c.direction == INBOUND).scalar_subquery()
     )
     done_at = func.coalesce(CASES.c.resolved_at, CASES.c.closed_at)
     resolved = or_(done_at.is_not(None), CASES.c.status.in_(RESOLVED))

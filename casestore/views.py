@@ -85,6 +85,7 @@ class CallView:
     outcome: str | None
     disposition: str | None
     case_id: int | None
+    direction: str = "inbound"  # outbound: Hotline called the customer (a follow-up call)
 
     def __repr__(self) -> str:
         caller = mask_phone(self.caller) if self.caller else self.caller

@@ -66,9 +66,10 @@ IVR = IVR_STEPS
 SESSIONS = AGENT_SESSIONS
 PAUSES = AGENT_PAUSES
 
-CALL_COLUMNS = [c.name for c in CALLS.c if c.name != "id"]
+CALL_COLUMNS = [c.name for c in CALLS.c if c.name not in ("id", "direction")]  # direction: its default
 FIRST_WINS = frozenset({"started_at", "queued_at", "source", "caller", "dialed", "language", "tier",
                         "answered_at", "wait_seconds"})  # a transferred call is answered again
+OUTBOUND_PREFIX = "followup-"  # call ids of follow-up calls: their row exists, with its case
 MAX_ITEMS_PER_FLUSH = 5_000  # bounds the CPU the loop spends building one transaction
 # A call's end in the IVR, applied unless the call was waiting in the ACD by then (a survey
 # after the agent, a callback offer while waiting: the ACD's outcome stands).
@@ -427,9 +428,13 @@ class CallWriter:
             await conn.execute(agent_statement(kind, dialect), rows)
 
     async def _open_cases(self, conn: AsyncConnection, batch: Batch) -> dict[str, int]:
-        """One case per arriving call (skipping calls that already have one)."""
+        """One case per arriving call (skipping calls that already have one, and outbound
+        follow-up calls, whose row names the case they follow up)."""
         ids = sorted(batch.arrivals)
         existing = await _cases_of(conn, ids)
+        linked = [cid for cid in ids if cid.startswith(OUTBOUND_PREFIX) and cid not in existing]
+        if linked:
+            existing.update(await _linked_cases(conn, linked))
         missing = [cid for cid in ids if cid not in existing]
         if not missing:
             return existing
@@ -493,10 +498,18 @@ def _pg_calls_upsert() -> tuple[str, list[str]]:
             assignments[name] = f"CASE WHEN {resumed} THEN {new} ELSE coalesce({new}, {old}) END"
         else:
             assignments[name] = f"coalesce({new}, {old})"
-    return upsert_sql(CALLS, "id", assignments)
+    return upsert_sql(CALLS, "id", assignments, skip=("direction",))
 
 
 _PG_INSERT_CASES = upsert_sql(CASES, "origin_call_id", None, returning="origin_call_id, id")
+
+
+async def _linked_cases(conn: AsyncConnection, call_ids: list[str]) -> dict[str, int]:
+    """The cases outbound calls' rows were opened with (casestore/service_process/follow_up_store.py)."""
+    rows = await conn.execute(
+        select(CALLS.c.id, CALLS.c.case_id).where(CALLS.c.id.in_(call_ids), CALLS.c.case_id.is_not(None))
+    )
+    return {cid: int(case_id) for cid, case_id in rows.all()}
 
 
 async def _cases_of(conn: AsyncConnection, call_ids: list[str]) -> dict[str, int]:

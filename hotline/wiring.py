@@ -62,8 +62,7 @@ from hotline.logs import CallAgents, call_agents
 from hotline.metrics import setup_metrics, webhook_middleware
 from hotline.phone import set_default_region
 from hotline.queue_log import FileSink, QueueLog
-from hotline.service_process.follow_up_calls import FollowUpCalls
-from hotline.service_process.wiring import SERVICE_KEY, follow_up_queue, service_cleanup_ctx
+from hotline.service_process.wiring import attach_follow_ups, detach_follow_ups, service_cleanup_ctx
 from hotline.web.acd_admin.service import acd_config_ctx
 from hotline.web.base.keys import ACD_KEY, CONFIG_KEY, EMERGENCY_KEY, STORE_KEY
 from hotline.web.calls.routes import RECORDING_CONTROLS_KEY, setup_recording_controls
@@ -337,11 +336,12 @@ def build_app(
                 writer = app[QUEUE_LOG_KEY]
                 app[ASTERISK_KEY].control.hangups.on_ended_by = lambda call_id, agent: writer.hung_up_by(
                     call_id, agent=agent)
-            queue = follow_up_queue(config)
-            if SERVICE_KEY in app and queue is not None:  # Hotline dials follow-up tasks (issue 15)
-                app[SERVICE_KEY].follow_up_calls = FollowUpCalls(
-                    app[SERVICE_KEY].outreach, app[ASTERISK_KEY].control.callbacks, queue)
+            from asterisk.follow_up import AsteriskFollowUps
+
+            callbacks = app[ASTERISK_KEY].control.callbacks  # Hotline dials follow-up tasks (issue 15)
+            made = attach_follow_ups(app, config, lambda targeted: AsteriskFollowUps(callbacks, targeted))
             yield
+            detach_follow_ups(app, made)
 
         (leader_only.contexts if cluster else app.cleanup_ctx).append(asterisk_recordings)
         ready["asterisk"] = asterisk_check(ASTERISK_KEY)
@@ -394,5 +394,20 @@ def build_app(
             acting=(lambda: app[CLUSTER_KEY].leader) if cluster else None,
             ops=_cluster_ops if cluster else None,
         )
+
+        async def twilio_follow_ups(app: web.Application) -> AsyncIterator[None]:
+            from twilio_gateway.follow_up import FOLLOW_UPS_KEY, TwilioFollowUps
+            from twilio_gateway.routes import GATEWAY_KEY
+
+            assert twilio_settings is not None
+            settings, rest = twilio_settings, app[GATEWAY_KEY].rest
+            made = attach_follow_ups(app, config, lambda targeted: TwilioFollowUps(settings, acd, rest, targeted))
+            if isinstance(made, TwilioFollowUps):
+                app[FOLLOW_UPS_KEY] = made
+            yield
+            detach_follow_ups(app, made)
+
+        if twilio_settings is not None and not cluster:  # a cluster: follow-ups on Asterisk only
+            app.cleanup_ctx.append(twilio_follow_ups)  # after the gateway's context: it uses its REST client
     add_health_routes(app, ready)
     return app

@@ -19,6 +19,7 @@ from ivr.channel import Input
 from ivr.speech import SpeechSession
 from speech.errors import SpeechError
 from twilio_gateway.channel import Question
+from twilio_gateway.follow_up import FOLLOW_UPS_KEY
 from twilio_gateway.gateway import TwilioGateway, recognition
 from twilio_gateway.mediastream import (
     Dtmf,
@@ -187,6 +188,16 @@ async def callback_dial(request: web.Request) -> web.Response:
     return _twiml(request.app[GATEWAY_KEY].callbacks.dial_ended(sid, form.get("DialCallStatus", "")))
 
 
+async def follow_up(request: web.Request) -> web.Response:
+    """Status of a follow-up call's customer leg (twilio_gateway/follow_up.py)."""
+    form = await _form(request)
+    call_id = request.query.get("call", "")
+    follow_ups = request.app.get(FOLLOW_UPS_KEY)
+    if follow_ups is not None and 0 < len(call_id) <= 64:
+        follow_ups.status(call_id, _sid(form.get("CallSid"), "CallSid"), form.get("CallStatus", ""))
+    return _twiml(render_empty())
+
+
 async def stream(request: web.Request) -> web.StreamResponse:
     request.app[CHECKER_KEY].check_upgrade(request)
     ws = web.WebSocketResponse(max_msg_size=STREAM_MAX_MESSAGE)
@@ -310,6 +321,7 @@ WEBHOOKS: dict[str, Handler] = {
     "recording": recording,
     "callback": callback,
     "callback-dial": callback_dial,
+    "follow-up": follow_up,
 }
 
 

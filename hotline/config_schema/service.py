@@ -9,12 +9,13 @@ from hotline.notify.settings import MESSAGING_SCHEMA, SMTP_SCHEMA
 
 
 def _with_wiring_keys(rules: dict[str, Any]) -> Schema:
-    """The rules' schema plus the keys the wiring reads (survey_secret, round_seconds, follow_up_queue)."""
+    """The rules' schema plus the keys the wiring reads (survey_secret, round_seconds, follow_up_queue, follow_up_wait)."""
     properties = {
         **rules["properties"],
         "survey_secret": {"type": "string", "minLength": 32},
         "round_seconds": {"type": "number", "exclusiveMinimum": 0},
         "follow_up_queue": {"type": "string", "minLength": 1},
+        "follow_up_wait": {"type": "number", "exclusiveMinimum": 0},
     }
     return {**rules, "properties": properties}
 

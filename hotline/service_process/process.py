@@ -62,11 +62,12 @@ class ServiceProcess:
         self.sms, self.mail, self.notify, self.region = sms, mail, notify, region
         self.follow_up_calls: FollowUpCalls | None = None  # Hotline dials follow-ups (set by the wiring)
 
-    async def take_follow_up(self, actor: Actor, task_id: int) -> TaskView:
-        """The agent takes a follow-up task; with a callback path Hotline places the call and
-        records its outcome (hotline/service_process/follow_up_calls.py)."""
+    async def take_follow_up(self, actor: Actor, task_id: int, agent_id: str | None = None) -> TaskView:
+        """The agent takes a follow-up task; with a follow-up dialler Hotline places the call
+        for `agent_id` (the taker's ACD agent) and records its outcome
+        (hotline/service_process/follow_up_calls.py)."""
         if self.follow_up_calls is not None:
-            return await self.follow_up_calls.take(actor, task_id)
+            return await self.follow_up_calls.take(actor, task_id, agent_id)
         return await self.outreach.take_follow_up(actor, task_id)
 
     # --- work orders ------------------------------------------------------------------

@@ -15,6 +15,8 @@ from aiohttp import web
 from twilio.http import AsyncHttpClient
 
 from acd.clock import Clock, Timer
+from acd.targeted import TargetedCalls
+from casestore.service_process.follow_up_store import FollowUpCallStore
 from casestore.service_process.outreach_store import OutreachRepository
 from casestore.service_process.routing_store import RoutingRepository, RoutingView
 from casestore.service_process.rules import parse_service_rules
@@ -22,15 +24,16 @@ from hotline.config import ConfigError, HotlineConfig
 from hotline.notify.mail import SmtpMailer
 from hotline.notify.settings import MessagingSettings, parse_messaging, parse_smtp
 from hotline.notify.sms import TwilioSms
+from hotline.service_process.follow_up_calls import DEFAULT_WAIT, FollowUpCalls, FollowUpDialler
 from hotline.service_process.process import ServiceProcess
-from hotline.web.base.keys import STORE_KEY, WEB_KEY
+from hotline.web.base.keys import ACD_KEY, STORE_KEY, WEB_KEY
 from hotline.web.base.live import LiveEvent
 
 log = logging.getLogger("hotline.service")
 SERVICE_KEY = web.AppKey("service_process", ServiceProcess)
 ROUND_KEY: web.AppKey[ServiceRound] = web.AppKey("service_round")
 MESSAGING_KEY = web.AppKey("messaging_settings", MessagingSettings)
-WIRING_KEYS = ("survey_secret", "round_seconds", "follow_up_queue")
+WIRING_KEYS = ("survey_secret", "round_seconds", "follow_up_queue", "follow_up_wait")
 
 
 class ServiceRound:
@@ -86,6 +89,38 @@ def follow_up_queue(config: HotlineConfig) -> str | None:
     return config.queues[0].name if config.queues else None
 
 
+def follow_up_wait(config: HotlineConfig) -> float:
+    """How long a follow-up call waits for the agent who took it: `service.follow_up_wait`."""
+    raw = config.section("service")
+    wait = raw.get("follow_up_wait") if isinstance(raw, dict) else None
+    return DEFAULT_WAIT if wait is None else float(wait)
+
+
+def attach_follow_ups(
+    app: web.Application, config: HotlineConfig, dialler: Callable[[TargetedCalls], FollowUpDialler],
+) -> FollowUpDialler | None:
+    """Hotline dials follow-up tasks through this channel (the first one attached: Asterisk
+    before Twilio). Call from a cleanup context that runs after the service process's."""
+    queue = follow_up_queue(config)
+    if SERVICE_KEY not in app or queue is None or app[SERVICE_KEY].follow_up_calls is not None:
+        return None
+    process = app[SERVICE_KEY]
+    made = dialler(TargetedCalls(app[ACD_KEY]))
+    process.follow_up_calls = FollowUpCalls(
+        process.outreach, FollowUpCallStore(app[STORE_KEY].engine, process.clock), made, queue,
+        wait=follow_up_wait(config),
+    )
+    return made
+
+
+def detach_follow_ups(app: web.Application, made: FollowUpDialler | None) -> None:
+    """The channel `made` came from stops (shutdown, a demoted leader): no more follow-ups through it."""
+    calls = app[SERVICE_KEY].follow_up_calls if SERVICE_KEY in app else None
+    if made is not None and calls is not None and calls.dialler is made:
+        app[SERVICE_KEY].follow_up_calls = None
+        made.close()
+
+
 def service_cleanup_ctx(
     config: HotlineConfig, clock: Clock, *, twilio_http_client: AsyncHttpClient | None = None,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -104,6 +139,9 @@ def service_cleanup_ctx(
     if isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0:
         raise ConfigError(f"{where}service.round_seconds: a positive number of seconds")
 
+    wait = wiring.get("follow_up_wait", DEFAULT_WAIT)
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or wait <= 0:
+        raise ConfigError(f"{where}service.follow_up_wait: a positive number of seconds")
     queue = wiring.get("follow_up_queue")
     if queue is not None and queue not in {q.name for q in config.queues}:
         raise ConfigError(f"{where}service.follow_up_queue: {queue!r} is not a queue")

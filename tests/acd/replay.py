@@ -111,7 +111,4 @@ def workout(seed: int, steps: int = 2_000, capacities: tuple[int, ...] = (1,)) -
 
 
 def fingerprint(record: list[dict[str, Any]]) -> str:
-    """`waited` of a call's arrival came later (0 unless a callback kept an earlier place):
-    left out when 0, so the fingerprints of records from before it still hold."""
-    record = [{k: v for k, v in e.items() if not (k == "waited" and v == 0.0)} for e in record]
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()

@@ -5,6 +5,10 @@ the ACD's `pause_on_ring_no_answer: false` still means never."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
+from acd import live_config
 from acd.agent import AgentConfig, AgentState
 from acd.clock import VirtualClock
 from acd.engine import Acd
@@ -12,6 +16,7 @@ from acd.events import Event
 from acd.queue import QueueConfig
 from acd.replay import acd_state, replay
 from acd.ring_policy import RingPolicy
+from acd.snapshot import restore, take
 
 QUEUES = (
     QueueConfig("sales", skills={"sales": 1}, ring_timeout=20.0, wrap_up=None,
@@ -93,3 +98,20 @@ def test_no_pause_on_ring_no_answer_still_means_never() -> None:
     for _ in range(3):
         ring_out_consult(acd, clock, agent="expert")
         assert acd.agents["expert"].state is AgentState.AVAILABLE
+
+
+def test_a_ringing_consult_keeps_its_ring_timeout_across_an_edit_and_a_snapshot() -> None:
+    """The queue's ring timeout edited while the consulted agent rings applies to the next
+    offer; a snapshot taken after the edit restores the timeout the offer was armed with."""
+    acd, clock, _ = talking()
+    acd.add_party("c1", agent="expert")
+    live_config.configure_queue(acd, dataclasses.replace(QUEUES[0], ring_timeout=5.0))
+    clock.advance(1.0)
+    replayed, _ = restore(json.loads(json.dumps(take(acd))), QUEUES)
+    later = VirtualClock(clock.now())
+    twin = replayed.attach(later)
+    for each, advance in ((acd, clock.advance), (twin, later.advance)):
+        advance(10.0)  # past the edited 5 s, short of the offer's 20 s
+        assert each.agents["expert"].state is AgentState.RINGING
+        advance(9.1)
+        assert not each.call("c1").parties

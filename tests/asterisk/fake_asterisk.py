@@ -107,6 +107,7 @@ class AmiSession:
                 buf += data
                 while b"\r\n\r\n" in buf:
                     raw, buf = buf.split(b"\r\n\r\n", 1)
+                    self.fake.raw.append(raw + b"\r\n\r\n")
                     pairs = parse_action(raw.decode())
                     if not await self.fake.handle(self, pairs):
                         return
@@ -141,6 +142,7 @@ class FakeAsterisk:
         self.recordings_dir = recordings_dir
         self.sessions: list[AmiSession] = []
         self.actions: list[dict[str, str]] = []  # every action received, in order
+        self.raw: list[bytes] = []  # every action received, its bytes as they came
         self.channels: dict[str, Channel] = {}
         self.devices: dict[str, str] = {}  # PJSIP/1001 -> NOT_INUSE ...
         self.muted: dict[str, bool] = {}

@@ -269,3 +269,21 @@ def test_cli_bad_dates_exit_2(start: str, end: str, message: str, capsys: pytest
         main(["report", "--from", start, "--to", end, "--url", "sqlite+aiosqlite:///unused.db"])
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+async def test_an_outbound_follow_up_call_is_neither_offered_nor_a_second_contact(store: Store) -> None:
+    from casestore.models import CALLS
+
+    await feed(store)
+    before = await service_report(store.engine, H0, END, now=NOW, targets=TARGETS)
+    async with store.engine.begin() as conn:
+        case_ids = [r[0] for r in (await conn.execute(select(CASES.c.id).where(CASES.c.resolved_at.is_not(None))))]
+        for n, case_id in enumerate(case_ids):  # a follow-up call on every resolved case, in the range
+            await conn.execute(CALLS.insert().values(
+                id=f"followup-{n}-1", direction="outbound", case_id=case_id, queue="general", caller="+821012345678",
+                started_at=H0 + 60 + n, queued_at=H0 + 60 + n, answered_at=H0 + 61 + n, ended_at=H0 + 90 + n,
+                wait_seconds=1.0, talk_seconds=29.0, outcome="answered", agent_id="a1",
+            ))
+    after = await service_report(store.engine, H0, END, now=NOW, targets=TARGETS)
+    assert case_ids and figures_dict(after.overall.figures) == figures_dict(before.overall.figures)
+    assert before.overall.figures.resolved_first_contact > 0

@@ -179,3 +179,52 @@ async def test_callback_rings_the_agent_then_the_customer(world: World) -> None:
                           and normalize_number(CALLER_INFO) in m.get("DestChannel"))
     row = await finished_call(world, CALLER_INFO, before, within=40)
     assert row["agent_id"] == "1001" and row["outcome"] != "callback_failed"
+
+
+def _follow_up_task(world: World, phone: str) -> int:
+    """A due follow-up task on a case of the customer `phone`, written as the service rules would."""
+    db = sqlite3.connect(world.hotline.folder / "data" / "hotline.db", timeout=10)
+    try:
+        with db:
+            now = 1_800_000_000.0
+            customer = db.execute("insert into customers (phone, created_at, last_seen_at) values (?, ?, ?)",
+                                  (phone, now, now)).lastrowid
+            case = db.execute(
+                "insert into cases (number, category, priority, status, opened_at, due_at, updated_at, customer_id)"
+                " values ('HL-2026-FU0001', 'complaint', 'general', 'resolved', ?, ?, ?, ?)",
+                (now, now, now, customer)).lastrowid
+            task = db.execute("insert into follow_up_tasks (case_id, due_at, status, created_at)"
+                              " values (?, 0, 'open', ?)", (case, now)).lastrowid
+        assert task is not None
+        return int(task)
+    finally:
+        db.close()
+
+
+async def test_follow_up_rings_the_agent_who_took_it_then_the_customer(world: World) -> None:
+    await world.ready(("1001",))
+    phone = "+821033334444"
+    task = _follow_up_task(world, phone)
+    added = world.hotline._cli("users", "add", "fu-kim", "--role", "agent", "--agent", "1001", "--config",
+                               str(world.hotline.config), stdin="a long agent secret here\n")
+    assert added.returncode == 0, added.stderr
+    token = world.hotline._cli("users", "token", "fu-kim", "--config", str(world.hotline.config)).stdout.strip()
+    mark = world.pbx.mark()
+    taken = await world.hotline.api("POST", f"/api/follow-ups/{task}/take", token=token)
+    assert taken["status"] == "taken"
+    originated = await world.pbx.event("OriginateResponse", 30, since=mark)
+    assert originated.get("Response") == "Success" and originated.get("Channel").startswith("PJSIP/1001-")
+    await world.pbx.event("DialBegin", 15, since=mark, where=lambda m: phone in m.get("DestChannel"))
+
+    def done() -> bool:
+        rows = world.hotline.rows("select status, outcome from follow_up_tasks where id = ?", task)
+        return bool(rows) and rows[0]["status"] == "done"
+
+    await until(done, within=40, what="the follow-up's outcome on its task")
+    [row] = world.hotline.rows("select status, outcome from follow_up_tasks where id = ?", task)
+    assert row["outcome"] == "reached"
+    [call] = world.hotline.rows("select * from calls where id like ?", f"followup-{task}-%")
+    assert (call["direction"], call["agent_id"], call["caller"]) == ("outbound", "1001", phone)
+    await until(lambda: _closed(world.hotline.call(call["id"])), within=20, what="the follow-up's call record")
+    notes = world.hotline.rows("select body from case_notes where case_id = ?", call["case_id"])
+    assert [n["body"] for n in notes] == [f"Follow-up call {call['id']}: the customer was reached."]

@@ -139,7 +139,9 @@ async def running(
     ring_timeout: float | None = 20.0,
     clock: VirtualClock | None = None,
     survey: bool = False,
+    extra: Callable[[web.Application], None] | None = None,
 ) -> AsyncIterator[Harness]:
+    """`extra(app)`: more of the application (cleanup contexts) before it starts."""
     clock = clock or VirtualClock(1_790_000_000.0)
     acd = make_acd(clock, ring_timeout)
     api = FakeTwilioApi()
@@ -149,6 +151,8 @@ async def running(
         app, settings or make_settings(), acd, make_registry(survey), recognizer,
         writer if writer is not None else steps, recordings, api, clock=clock, fetcher=fetcher,
     )
+    if extra is not None:
+        extra(app)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:

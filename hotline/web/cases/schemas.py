@@ -64,6 +64,7 @@ class CallOut(BaseModel):
     talk_seconds: float | None
     outcome: str
     disposition: str
+    direction: str = Field("inbound", description="inbound (the customer called) or outbound (a follow-up call)")
     case_number: str | None = None
 
 

@@ -108,7 +108,7 @@ def _call_fields(v: Viewer, c: CallView) -> dict[str, object]:
         id=c.id, caller=v.phone(c.caller), queue=c.queue or "", agent_id=c.agent_id or "",
         language=c.language or "", tier=c.tier or "", started_at=c.started_at, answered_at=c.answered_at,
         ended_at=c.ended_at, wait_seconds=c.wait_seconds, talk_seconds=c.talk_seconds,
-        outcome=c.outcome or "", disposition=c.disposition or "",
+        outcome=c.outcome or "", disposition=c.disposition or "", direction=c.direction,
     )
 
 

@@ -19,7 +19,7 @@ from hotline.web.base.room import WebRoom
 from hotline.web.workorders.routes import check_case_access
 from hotline.web.workorders.schemas import MessageOut, TaskOut
 
-NOTICES = frozenset({"sent", "failed", "opted_out", "no_contact", "not_needed", "reassigned", "taken", "recorded", "pick"})
+NOTICES = frozenset({"sent", "failed", "opted_out", "no_contact", "not_needed", "reassigned", "taken", "calling", "recorded", "pick"})
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "declined")
 
 
@@ -106,8 +106,10 @@ def _actor(request: web.Request) -> Actor:
 
 async def take_submit(request: web.Request) -> web.StreamResponse:
     await read_form(request)
-    await request.app[SERVICE_KEY].take_follow_up(_actor(request), _task_id(request))
-    return redirect("/work?notice=taken")
+    process, task_id = request.app[SERVICE_KEY], _task_id(request)
+    await process.take_follow_up(_actor(request), task_id, request[PRINCIPAL].agent_id)
+    calls = process.follow_up_calls
+    return redirect("/work?notice=calling" if calls is not None and calls.calling(task_id) else "/work?notice=taken")
 
 
 async def outcome_submit(request: web.Request) -> web.StreamResponse:

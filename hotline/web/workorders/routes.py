@@ -151,7 +151,7 @@ async def list_follow_ups(call: ApiCall[None, None]) -> TasksOut:
              tag="workorders", summary="Take a follow-up call task", errors=(404,))
 async def take_follow_up(call: ApiCall[None, None]) -> TaskOut:
     task = await process_of(call.request.app).take_follow_up(
-        actor_of(call.principal), task_id_of(call))
+        actor_of(call.principal), task_id_of(call), call.principal.agent_id)
     return TaskOut.of(task, call.principal)
 
 
