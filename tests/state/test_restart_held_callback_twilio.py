@@ -1,7 +1,8 @@
 """One `hotline serve` with Twilio (no Asterisk, no Redis): two callers take a callback after
 the queue's callback hours, the process is killed with kill -9 and started again; at the next
 opening the agent's leg is created over REST (`Calls.create`) for the first request, then the
-customer is dialled; the second waits behind it. Webhooks carry Twilio's form fields and
+customer is dialled; the second waits behind it, then is not reached after the attempts. The
+case store has the outcomes. Webhooks carry Twilio's form fields and
 signature (tests/twilio/fakes.py)."""
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import aiohttp
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
+from casestore.models import CALLS
+from casestore.store import open_store
 from tests.state.nodes import Node, free_port, until, upgrade
 from tests.state.test_restart_held_callback import _opening
 from tests.state.test_restart_twilio import config, form
@@ -103,6 +107,27 @@ async def test_held_twilio_callbacks_survive_kill_9_and_are_dialled_at_the_openi
             done = ET.fromstring(await poster.twiml(f"/twilio/callback-dial?call={first}",
                                                     form(leg, DialCallStatus="completed")))
             assert done.find("Hangup") is not None
+            await poster.post(f"/twilio/callback?call={first}", form(leg, CallStatus="completed"))
+
+            # the agent is free again: the second callback; its customer does not answer
+            second_create = (await rest.wait(2, within=10))[1]
+            number = ET.fromstring(second_create["Twiml"]).find("Dial/Number")
+            assert number is not None and number.text == "+821033334444"
+            leg = call_sid(0xC002)
+            await poster.post(f"/twilio/callback?call={second}", form(leg, CallStatus="in-progress"))
+            for _ in range(3):  # callback_attempts (default 3)
+                retry = ET.fromstring(await poster.twiml(f"/twilio/callback-dial?call={second}",
+                                                         form(leg, DialCallStatus="no-answer")))
+            assert retry.find("Hangup") is not None and retry.find("Dial") is None
+            await poster.post(f"/twilio/callback?call={second}", form(leg, CallStatus="completed"))
+            await until(lambda: _calls(node) == {}, what="both callbacks over")
     finally:
         node.stop()
         await rest.server.close()
+    async with open_store(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'hotline.db'}") as store, \
+            store.engine.connect() as conn:
+        rows = (await conn.execute(select(CALLS.c.id, CALLS.c.outcome, CALLS.c.agent_id))).all()
+    outcomes = {row.id: (row.outcome, row.agent_id) for row in rows}
+    assert len(rows) == 2  # one record per call, from the IVR to the callback's end
+    assert outcomes[first] == ("answered", "1001")  # the customer reached
+    assert outcomes[second] == ("callback_failed", "1001")  # not reached after the attempts
