@@ -103,6 +103,7 @@ class Agent:
         "state",
         "state_since",
         "talk_log",
+        "wrap_timer",
     )
 
     def __init__(self, config: AgentConfig, now: float) -> None:
@@ -123,6 +124,8 @@ class Agent:
         self.pause_pending = ""
         self.indexed = False  # in the ACD's index of routable agents (acd.agent_index)
         self.rank = 0  # its place in idle order there
+        # Its last wrap-up timer: (arming order, armed at, due at), for a snapshot.
+        self.wrap_timer: tuple[int, float, float] | None = None
         self.order_key: tuple[float, float, float, int, Agent] | None = None  # least-occupied
         self.seconds = [0.0] * len(STATE_SLOT)  # time per state (STATE_SLOT), till state_since
         self.talk_log: list[tuple[float, float]] = []  # (answered, ended) within the window

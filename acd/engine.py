@@ -518,7 +518,8 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
             return
         if wrap <= 0:
             self._auto_wrap(agent, call.id)
-        else:
+        else:  # arming order and due time kept for a snapshot (acd/snapshot.py)
+            agent.wrap_timer = (next(self._armed), self.clock.now(), self.clock.now() + wrap)
             self.clock.call_later(wrap, lambda: self._auto_wrap(agent, call.id))
 
     @operation

@@ -21,6 +21,7 @@ that a restored ring timeout fires when the live one would have.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -83,6 +84,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "seconds": {state.value: agent.seconds[STATE_SLOT[state]] for state in AgentState},
                 "talk_log": [list(span) for span in agent.talk_log],
                 "ring_outs": agent.ring_outs,
+                "wrap_timer": list(agent.wrap_timer) if agent.wrap_timer is not None else None,
             }
         )
     calls = []
@@ -237,6 +239,8 @@ def _restore(
         agent.seconds = [float(item["seconds"].get(state.value, 0.0)) for state in AgentState]
         agent.talk_log = [(float(a), float(b)) for a, b in item["talk_log"]]
         agent.ring_outs = int(item.get("ring_outs", 0))
+        timer = item.get("wrap_timer")
+        agent.wrap_timer = (int(timer[0]), float(timer[1]), float(timer[2])) if timer else None
     _restore_index(acd, data, starts)
     restore_held(acd, data.get("held_callbacks", ()))  # snapshots from before held callbacks
     return Replayed(acd, clock), starts
@@ -300,8 +304,20 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
             acd._waiting_in[call.queue][call.id] = call
     # escalation and max wait from `enqueued_at`, ring timeouts from the offer, all armed in the
     # order the engine armed them (timers due at the same time fire in that order)
-    pending = (c for c in in_order if c.state in (CallState.QUEUED, CallState.RINGING))
-    for call in sorted(pending, key=lambda c: (armed[c.id], c.seq)):
+    # wrap-up timers in that order too (after the others when the snapshot has no order)
+    timers: list[tuple[float, int, int, Any]] = [
+        (armed[c.id], 0, c.seq, c) for c in in_order if c.state in (CallState.QUEUED, CallState.RINGING)
+    ]
+    for n, agent in enumerate(acd.agents.values()):
+        if agent.state is AgentState.WRAP_UP and agent.last_ended is not None:
+            timer = agent.wrap_timer  # armed for this wrap-up (not an earlier one)?
+            known = timer is not None and timer[1] == agent.state_since
+            timers.append((timer[0] if timer is not None and known else math.inf, 1, n, agent))
+    for *_, item in sorted(timers, key=lambda entry: entry[:3]):
+        if isinstance(item, Agent):
+            _restore_wrap(acd, item)
+            continue
+        call = item
         if call.state is CallState.QUEUED:
             acd._schedule(call)
             continue
@@ -316,12 +332,6 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
     for call in in_order:
         if call.state is not CallState.RINGING and call.parties:
             arm_parties(acd, call)
-    for agent in acd.agents.values():
-        if agent.state is AgentState.WRAP_UP and agent.last_ended is not None:
-            wrap = acd.queues[agent.last_ended.queue].wrap_up if agent.last_ended.queue in acd.queues else None
-            if wrap is not None and wrap > 0:
-                due = agent.state_since + wrap
-                acd.clock.call_later(due - acd.clock.now(), _wrap_timer(acd, agent, agent.last_ended.id))
     for pool in data["routable"]:
         for agent_id in pool:
             acd._index(acd.agents[agent_id])
@@ -341,6 +351,23 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
         order.sort()
         index._entries = max([index._entries, *(int(f[3]) for f in figures.values())])
         # order built from the saved figures: the engine takes them only on entering it
+
+
+def _restore_wrap(acd: Acd, agent: Agent) -> None:
+    """The agent's wrap-up timer as it was armed (the queue may have been edited since), or
+    from the queue's wrap-up for a snapshot without it."""
+    last = agent.last_ended
+    assert last is not None
+    timer = agent.wrap_timer
+    if timer is not None and timer[1] == agent.state_since:
+        due = timer[2]
+    else:
+        wrap = acd.queues[last.queue].wrap_up if last.queue in acd.queues else None
+        if wrap is None or wrap <= 0:
+            return
+        due = agent.state_since + wrap
+    agent.wrap_timer = (next(acd._armed), agent.state_since, due)
+    acd.clock.call_later(due - acd.clock.now(), _wrap_timer(acd, agent, last.id))
 
 
 def _ring_timer(acd: Acd, call: Call, agent: Agent) -> Any:

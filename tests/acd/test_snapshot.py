@@ -146,3 +146,31 @@ def test_not_a_snapshot_is_refused() -> None:
     # one that keeps its queues (as edited live) brings them along
     replayed, _ = restore(data, [q for q in QUEUES if q.name != "booking"])
     assert replayed.acd.queues["booking"] == QUEUES[0]
+
+
+def test_a_wrap_up_timer_keeps_its_order_and_due_time_across_a_snapshot() -> None:
+    """Found by the property test above: a wrap-up ending when a waiting call escalates (a
+    queue edit re-armed the escalation after the wrap-up began) ends first, as live; and a
+    wrap-up keeps the length it began with when the queue is edited meanwhile."""
+    before = [("arrive", "booking", 0, "regular", {}), ("answer", 0), ("arrive", "booking", 0, "regular", {}),
+              ("arrive", "booking", 0, "regular", {}), ("end", 0), ("edit_queue", 0)]
+    live, clock, _ = make([1] * len(AGENT_IDS), False)
+    ring = RingStarts()
+    live.subscribe(ring, RingStarts.KINDS)
+    serial = [0]
+    for op in [("login", agent_id) for agent_id in AGENT_IDS[::2]] + before:
+        run(live, clock, op, serial)
+    assert live.agents["a0"].state.value == "wrap_up"
+    live.queues["booking"] = dataclasses.replace(live.queues["booking"], wrap_up=3.0)  # not the armed 10 s
+    twin, twin_clock = _restored(take(live, ring.at), [], clock.now(), False)
+    twin.queues["booking"] = live.queues["booking"]
+    seen_live: list[Event] = []
+    seen_twin: list[Event] = []
+    live.subscribe(seen_live.append)
+    twin.subscribe(seen_twin.append)
+    clock.advance(5.0)
+    twin_clock.advance(5.0)
+    assert seen_twin == seen_live == []  # the wrap-up ends at 10 s, not 3 s
+    clock.advance(400.0)
+    twin_clock.advance(400.0)
+    assert seen_twin == seen_live and acd_state(twin) == acd_state(live)
