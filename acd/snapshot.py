@@ -4,8 +4,9 @@ A snapshot is taken between operations (never while events are being delivered) 
 what decides what the ACD does next: every agent (configuration, state, calls, pending
 requests, idle order, talk history), every call (queue, priority, tier, skills, escalation
 step, times, agent) and the pending timers as due times derived from that state (ring
-timeout from the offer, escalation and max wait from the wait in the queue, wrap-up from
-the start of wrap-up). `restore` builds a fresh `Acd` in that state on a replay clock; the
+timeout from the offer, escalation and max wait from the wait in the queue, wrap-up as it
+was armed; all re-armed in the order they were armed, held callbacks' timer from their
+requests, acd/held.py). `restore` builds a fresh `Acd` in that state on a replay clock; the
 events that followed the snapshot are then re-run on it (`Replayed.apply`) exactly as in a
 full replay, so snapshot + tail gives the same ACD as the whole stream.
 
