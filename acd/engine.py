@@ -402,7 +402,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         agent = self.agents[call.agent_id]
         call.cancel_timers()
         if CallRingNoAnswer in self._wants:
-            self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue))
+            self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue, pause_reason or ""))
         call.state = CallState.QUEUED
         call.agent_id = ""
         del agent.calls[call.id]
@@ -716,10 +716,9 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
             self._emit(
                 CallAssigned(now, call.id, agent.id, call.queue, call.priority, now - call.arrived_at)
             )
-        timeout = self.queues[call.queue].ring_timeout
+        timeout = call.ring_for = self.queues[call.queue].ring_timeout  # an edit: the next offer's
         if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
             call.armed = next(self._armed)  # a restored snapshot arms timers in this order too
-            call.ring_for = timeout  # a live edit of the queue applies to the next offer
             call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
     @operation
