@@ -417,8 +417,8 @@ async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, fl
     rows = [{"phone": p, "created_at": at, "last_seen_at": at} for p, at in sorted(latest.items())]
     dialect = conn.dialect.name
     if dialect == "postgresql":  # one statement: the ids come back with the upsert
-        ids = dict(await execute_arrays(conn, *_PG_UPSERT_CUSTOMERS, rows))
-        return {raw: ids[phone] for raw, phone in keys.items() if phone in ids}
+        upserted: dict[str, int] = dict(await execute_arrays(conn, *_PG_UPSERT_CUSTOMERS, rows))
+        return {raw: upserted[phone] for raw, phone in keys.items() if phone in upserted}
     stmt = insert(dialect, CUSTOMERS)
     stmt = stmt.on_conflict_do_update(
         index_elements=[CUSTOMERS.c.phone],
