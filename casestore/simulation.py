@@ -54,7 +54,7 @@ OPEN_TIMEOUT = 30.0  # opening the store (connect, create/upgrade the schema)
 @dataclass(frozen=True)
 class PersistReport:
     run_id: str
-    events: int
+    events: int  # handed to the store (what it writes something for: CallWriter.wants)
     calls: int
     completed: int
     seconds: float  # wall clock from the first simulated event to the last row written
@@ -114,6 +114,10 @@ def _rebaser(cls: type[Event], offset: float, prefix: str) -> Callable[[Event], 
     return rebase
 
 
+def _everything(event: Event) -> bool:
+    return True
+
+
 def _detached(event: Event) -> None:
     raise RuntimeError("SimulationRecorder: no writer attached (use stream() or pass sink=)")
 
@@ -145,6 +149,7 @@ class SimulationRecorder:
         self.wait_seconds = 0.0
         self._prefix = f"{self.run_id}-"
         self._rebasers: dict[type[Event], Callable[[Event], Event]] = {}  # by kind (_rebaser)
+        self._wanted: Callable[[Event], bool] = _everything  # the writer's filter in stream()
 
     def rebase(self, event: Event) -> Event:
         """The event as the store sees it: at wall-clock time, the call id prefixed with the
@@ -156,11 +161,14 @@ class SimulationRecorder:
         return rebase(event)
 
     def on_event(self, event: Event) -> None:
-        """Subscriber: rebase the event and pass it on (to the writer, which only buffers)."""
-        self.events += 1
+        """Subscriber: rebase the event and pass it on (to the writer, which only buffers;
+        events it would not keep are not copied first)."""
         cls = type(event)
         if cls is CallArrived:
             self.calls += 1
+        if not self._wanted(event):
+            return
+        self.events += 1  # handed to the store
         rebase = self._rebasers.get(cls)
         if rebase is None:
             rebase = self._rebasers[cls] = _rebaser(cls, self.offset, self._prefix)
@@ -201,7 +209,7 @@ class SimulationRecorder:
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive")
         writer = store.writer(batch_size=self.batch_size, flush_interval=0.05)
-        self.sink = writer.on_event
+        self.sink, self._wanted = writer.on_event, writer.wants
         started = time.perf_counter()
         try:
             await writer.start(close_orphans=False)
@@ -212,7 +220,7 @@ class SimulationRecorder:
             await writer.abort()
             raise
         finally:
-            self.sink = _detached
+            self.sink, self._wanted = _detached, _everything
         seconds = time.perf_counter() - started
         stats = writer.stats
         stored = PersistReport(

@@ -101,6 +101,7 @@ EVENT_KINDS: tuple[type[Event], ...] = (
 )
 
 _KINDS = frozenset(EVENT_KINDS)  # the exact classes: one set lookup for the common case
+_SESSION_STATES = frozenset({"logged_out", "paused"})  # what casestore.batch records of agents
 
 
 class CallWriter:
@@ -137,9 +138,20 @@ class CallWriter:
     # -- input (synchronous, never touches the database) ----------------------------------
 
     def on_event(self, event: Event) -> None:
-        """Subscriber for `Acd.subscribe`: enqueue and return."""
-        if type(event) in _KINDS or isinstance(event, EVENT_KINDS):
+        """Subscriber for `Acd.subscribe`: enqueue and return (what leaves a row: `wants`)."""
+        if self.wants(event):
             self._enqueue(event)
+
+    @staticmethod
+    def wants(event: Event) -> bool:
+        """Whether the store writes anything for `event`: the call events, and of the agent
+        state changes those into or out of logged_out and paused (sessions and pauses; the
+        steps between available, ringing, on_call and wrap_up leave no row)."""
+        cls = type(event)
+        if cls is AgentStateChanged:
+            assert isinstance(event, AgentStateChanged)
+            return event.old in _SESSION_STATES or event.new in _SESSION_STATES
+        return cls in _KINDS or isinstance(event, EVENT_KINDS)
 
     def record_ivr_step(
         self,
@@ -401,15 +413,19 @@ class CallWriter:
             case_ids = await self._open_cases(conn, batch)
             for call_id, case_id in case_ids.items():
                 batch.calls[call_id]["case_id"] = case_id
-        if batch.calls:
+        if batch.calls and conn.dialect.name == "postgresql":  # the column arrays at once
+            ordered = sorted(batch.calls.items())
+            sql, columns = self._pg_upsert_calls
+            await fetch_arrays(conn, sql, [
+                [cid for cid, _ in ordered] if name == "id" else [fields.get(name) for _, fields in ordered]
+                for name in columns
+            ])
+        elif batch.calls:
             rows = [
                 {"id": cid, **{c: fields.get(c) for c in CALL_COLUMNS}}
                 for cid, fields in sorted(batch.calls.items())
             ]
-            if conn.dialect.name == "postgresql":
-                await execute_arrays(conn, *self._pg_upsert_calls, rows)
-            else:
-                await conn.execute(self._upsert_calls, rows)
+            await conn.execute(self._upsert_calls, rows)
         if batch.ivr_ends:
             await conn.execute(IVR_END, batch.ivr_ends)
         if batch.ivr:
