@@ -56,7 +56,7 @@ from acd.transfer import TransferOps
 # reads on Python 3.11 (EnumType's __getattr__ defeats the attribute cache).
 _AVAILABLE, _RINGING, _ON_CALL, _WRAP_UP, _PAUSED = (
     AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.PAUSED)
-_QUEUED, _CALL_RINGING, _TALKING = CallState.QUEUED, CallState.RINGING, CallState.ON_CALL
+_CALL_RINGING, _TALKING = CallState.RINGING, CallState.ON_CALL
 
 
 class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
@@ -532,9 +532,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
             self.wrap_done(agent.id)
 
     def _call_in(self, call_id: str, state: CallState, wanted: CallState) -> Call:
-        call = self.calls.get(call_id)
-        if call is None:
-            raise UnknownCall(call_id)
+        call = self.call(call_id)
         if call.state is not state:
             raise IllegalTransition("call", call.id, call.state.value, wanted.value)
         return call
