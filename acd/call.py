@@ -39,6 +39,7 @@ class Call:
         "priority",
         "queue",
         "requirement",
+        "ring_for",
         "seq",
         "skills",
         "source",
@@ -84,6 +85,7 @@ class Call:
         self.requirement: Requirement | None = None  # at its current step (engine's cache)
         self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
         self.armed = 0  # when its wait timers were last armed, in the ACD's order (snapshots)
+        self.ring_for: float | None = None  # the ring timeout its offer was armed with
         # Third parties (consulted or conferenced, acd.transfer.Party) by party id, and
         # supervisors listening (id -> (mode, since)); None until the first one.
         self.parties: dict[str, Any] | None = None

@@ -721,6 +721,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         timeout = self.queues[call.queue].ring_timeout
         if timeout is not None and call.state is _CALL_RINGING and call.agent_id == agent.id:
             call.armed = next(self._armed)  # a restored snapshot arms timers in this order too
+            call.ring_for = timeout  # a live edit of the queue applies to the next offer
             call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
     @operation

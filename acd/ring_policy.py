@@ -57,8 +57,14 @@ def pausing(acd: Acd, agent: Agent, call: Call, pause_reason: str | None) -> boo
     if pause_reason is not None:
         agent.ring_outs = 0
         return True
+    return rang_out(agent, acd.queues[call.queue].ring_policy, acd.pause_on_ring_no_answer)
+
+
+def rang_out(agent: Agent, policy: RingPolicy, pause_on_ring_no_answer: bool) -> bool:
+    """`agent` let an offer ring out under `policy` (its queue's; for a consult or conference
+    offer, the queue it was chosen from or the call's): count it, say whether it pauses now."""
     agent.ring_outs += 1
-    if acd.pause_on_ring_no_answer and acd.queues[call.queue].ring_policy.pauses(agent.ring_outs):
+    if pause_on_ring_no_answer and policy.pauses(agent.ring_outs):
         agent.ring_outs = 0
         return True
     return False

@@ -109,6 +109,7 @@ def take(acd: Acd, ring_starts: Mapping[str, float] | None = None) -> dict[str, 
                 "held_until": call.held_until,
                 "agent_id": call.agent_id,
                 "ring_started": starts.get(call.id, now) if call.state is CallState.RINGING else None,
+                "ring_for": call.ring_for if call.state is CallState.RINGING else None,
                 **call_data(call),
             }
         )
@@ -286,6 +287,7 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
         call.pos = pos
     acd.waiting._next = len(in_order)
     armed = {item["id"]: int(item.get("armed", 0)) for item in data["calls"]}
+    ring_for = {item["id"]: item["ring_for"] for item in data["calls"] if "ring_for" in item}
     for call in in_order:
         if call.state is CallState.QUEUED:
             acd.waiting.push(call, acd._requirement(call))
@@ -297,11 +299,13 @@ def _restore_index(acd: Acd, data: Mapping[str, Any], starts: RingStarts) -> Non
         if call.state is CallState.QUEUED:
             acd._schedule(call)
             continue
-        timeout = acd.queues[call.queue].ring_timeout
+        # the timeout the offer was armed with (the queue may have been edited since)
+        timeout = ring_for[call.id] if call.id in ring_for else acd.queues[call.queue].ring_timeout
         if timeout is not None and call.agent_id is not None:
             agent = acd.agents[call.agent_id]
             due = starts.at[call.id] + timeout
             call.armed = next(acd._armed)
+            call.ring_for = timeout
             call.add_timer(acd.clock.call_later(due - acd.clock.now(), _ring_timer(acd, call, agent)))
     for call in in_order:
         if call.state is not CallState.RINGING and call.parties:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acd import ring_policy
 from acd.agent import Agent, AgentState, drop_talks_before
 from acd.agent_index import RoutableAgents
 from acd.call import Call, CallState
@@ -68,12 +69,13 @@ class Party:
     since: float = 0.0  # rung at
     answered_at: float = 0.0
     queue: str = ""  # for a consult to a queue: the queue it was chosen from
+    ring_for: float | None = None  # the ring timeout it was armed with (a later queue edit: the next offer)
     timer: Timer | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "kind": self.kind, "target": self.target, "role": self.role,
                 "state": self.state, "since": self.since, "answered_at": self.answered_at,
-                "queue": self.queue}
+                "queue": self.queue, "ring_for": self.ring_for}
 
 
 def party_id(kind: str, target: str) -> str:
@@ -158,7 +160,9 @@ class TransferOps(EventDispatch):
             self._leave_acd(call)
             return
         # The call takes its place before its agent is free again (a free agent takes the
-        # first waiting call, which may be this one: it keeps its arrival time).
+        # first waiting call, which may be this one: it keeps its arrival time). The agent's
+        # slot is given up first and it leaves the index meanwhile: an agent of capacity > 1
+        # still routable beside this call must not be offered it back while it holds it.
         self._end_monitors(call, "transferred")
         self._segment(call, owner.id, AGENT, call.answered_at, now)
         talked_since, old_queue = call.answered_at, call.queue
@@ -170,11 +174,14 @@ class TransferOps(EventDispatch):
             call.step = 0
         call.requirement = None  # the (new) queue's skills apply
         call.enqueued_at = now  # its escalation and max wait start again; arrival order kept
+        del owner.calls[call.id]
+        if owner.indexed:
+            self.available.remove(owner)
         if to is not None:
             self._assign(call, to)
         else:
             self._place(call)
-        self._release(owner, call, talked_since, now, old_queue)
+        self._release(owner, call, talked_since, now, old_queue, held=False)
 
     # -- third parties ---------------------------------------------------------------------
 
@@ -233,6 +240,7 @@ class TransferOps(EventDispatch):
     def _arm_party(self, call: Call, party: Party, timeout: float | None, due: float | None = None) -> None:
         if timeout is None:
             return
+        party.ring_for = timeout
         delay = timeout if due is None else due - self.clock.now()
         party.timer = self.clock.call_later(delay, lambda: self._party_timeout(call, party))
 
@@ -256,7 +264,11 @@ class TransferOps(EventDispatch):
         p.state = TALKING
         p.answered_at = now
         if p.kind == AGENT:
-            self._set_state(self.agents[p.target], AgentState.ON_CALL, call_id=call.id)
+            agent = self.agents[p.target]
+            agent.ring_outs = 0  # consecutive ring-outs end with an answer, as in `answer`
+            self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
+            if agent.capacity > 1:  # talking with a free slot: routable, as after `answer`
+                self._on_call_changed(agent)
 
     @operation
     def merge(self, call_id: str) -> None:
@@ -403,10 +415,13 @@ class TransferOps(EventDispatch):
         if SegmentEnded in self._wants:
             self._emit(SegmentEnded(now, call.id, party, role, started, now - started, call.queue))
 
-    def _release(self, agent: Agent, call: Call, talked_since: float, now: float, queue: str = "") -> None:
+    def _release(
+        self, agent: Agent, call: Call, talked_since: float, now: float, queue: str = "", held: bool = True
+    ) -> None:
         """`agent` talked on `call` (in `queue`, the call's by default) and its part is over:
-        wrap-up, as after a call it ended."""
-        del agent.calls[call.id]
+        wrap-up, as after a call it ended. `held`: the call is still in the agent's calls."""
+        if held:
+            del agent.calls[call.id]
         log = agent.talk_log
         log.append((talked_since, now))
         drop_talks_before(log, now - self.occupancy_window)
@@ -441,11 +456,17 @@ class TransferOps(EventDispatch):
         if agent.pause_pending and not agent.logout_pending:
             pending, agent.pause_pending = agent.pause_pending, ""
             self._set_state(agent, AgentState.PAUSED, pending)
-        elif not agent.logout_pending and reason == "no_answer" and self.pause_on_ring_no_answer:
+        elif not agent.logout_pending and reason == "no_answer" and self._party_pauses(call, p, agent):
             self._set_state(agent, AgentState.PAUSED, "ring_no_answer")
         else:
             self._set_state(agent, AgentState.AVAILABLE)
             self._agent_free(agent)
+
+    def _party_pauses(self, call: Call, p: Party, agent: Agent) -> bool:
+        """A party's offer rang out: the ring-no-answer policy of the queue it was chosen from
+        (a consult to a queue), else of the call's queue, says whether the agent pauses."""
+        queue = self.queues.get(p.queue) or self.queues[call.queue]
+        return ring_policy.rang_out(agent, queue.ring_policy, self.pause_on_ring_no_answer)
 
     def _leave_acd(self, call: Call) -> None:
         """The call went to an outside number: the ACD is done with it."""

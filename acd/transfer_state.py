@@ -83,7 +83,8 @@ def restore_call(call: Call, item: Mapping[str, Any]) -> None:
         call.parties = {}
         for p in parties:
             party = Party(str(p["id"]), str(p["kind"]), str(p["target"]), str(p["role"]), str(p["state"]),
-                          float(p["since"]), float(p["answered_at"]), str(p.get("queue", "")))
+                          float(p["since"]), float(p["answered_at"]), str(p.get("queue", "")),
+                          None if p.get("ring_for") is None else float(p["ring_for"]))
             call.parties[party.id] = party
     monitors = item.get("monitors")
     if monitors:
@@ -92,7 +93,8 @@ def restore_call(call: Call, item: Mapping[str, Any]) -> None:
 
 def arm_parties(acd: Acd, call: Call) -> None:
     """Ring timeouts of the call's agent parties still ringing, due when the live ones are."""
-    timeout = acd.queues[call.queue].ring_timeout
+    default = acd.queues[call.queue].ring_timeout
     for party in (call.parties or {}).values():
+        timeout = party.ring_for if party.ring_for is not None else default  # as it was armed
         if party.state == RINGING and party.kind == AGENT and timeout is not None:
             acd._arm_party(call, party, timeout, due=party.since + timeout)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 
 from acd.agent import AgentConfig
 from asterisk.events import USED_EVENTS
+from asterisk.hangup_side import AGENT_HUNG_UP
 from asterisk.modules import required_modules
 from asterisk.settings import AsteriskSettings
 
@@ -65,7 +66,7 @@ def manager_conf(settings: AsteriskSettings) -> str:
 secret = {ami.secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = call,agent,system,dialplan
+read = call,agent,system,dialplan,user
 write = call,originate,system
 writetimeout = 2000
 ; Only what Hotline uses (list actions' items are not filtered).
@@ -140,14 +141,14 @@ password = {secret(agent.id)}
 
 def _connect_tail(settings: AsteriskSettings, moh: str) -> str:
     """After Dial: music again on no answer (Hotline re-routes on DialEnd); after a talk the
-    agent hung up first (option g): the survey over FastAGI, else hang up."""
-    after = f" same => n(talked),AGI({agi_url(settings, SURVEY_SCRIPT)})\n" if settings.survey_entry else (
-        " same => n(talked),NoOp(talk over)\n"
-    )
+    agent hung up first (option g): say so (the queue_log's COMPLETEAGENT,
+    asterisk/hangup_side.py), then the survey over FastAGI, else hang up."""
+    after = f" same => n,AGI({agi_url(settings, SURVEY_SCRIPT)})\n" if settings.survey_entry else ""
     return (
         ' same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?talked)\n'
         f" same => n,MusicOnHold({moh})\n"
         " same => n,Hangup()\n"
+        f" same => n(talked),UserEvent({AGENT_HUNG_UP})\n"
         f"{after}"
         " same => n,Hangup()\n"
     )

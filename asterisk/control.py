@@ -42,9 +42,10 @@ from acd.wait_estimate import Announcements, WaitEstimator
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
 from asterisk.callback import CALLBACK_SOURCE, CallbackCall, Callbacks
-from asterisk.devices import Presence, presence
+from asterisk.devices import DEVICE_REASONS, Presence, apply_presence, presence
 from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
 from asterisk.events import HANDLERS
+from asterisk.hangup_side import HangupSides
 from asterisk.hold_announce import HoldAnnouncer
 from asterisk.settings import AsteriskSettings
 from asterisk.transfer import AsteriskTransfers
@@ -53,7 +54,6 @@ from hotline.privacy import mask_phone
 log = logging.getLogger("hotline.asterisk.control")
 
 RING_FAILURES = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
-DEVICE_REASONS = {Presence.OFFLINE: "device_offline", Presence.BUSY: "device_busy"}
 
 # Channel variables the IVR sets before parking a caller, read back on resync.
 VAR_QUEUE = "HOTLINE_QUEUE"
@@ -130,6 +130,8 @@ class CallControl:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._by_call: dict[str, set[asyncio.Task[None]]] = {}  # actions in flight per call
+        self.hangups = HangupSides()  # who hung up first; `on_ended_by` set by the wiring
+        self.on_user_event = self.hangups.on_user_event
         self._handlers: dict[str, Callable[[AmiMessage], None]] = {
             name: getattr(self, method) for name, method in HANDLERS.items()
         }
@@ -227,7 +229,7 @@ class CallControl:
             and self.devices.get(event.agent_id) is Presence.OFFLINE
         ):
             agent_id = event.agent_id
-            self._later(lambda: self._apply_presence(agent_id, Presence.OFFLINE))
+            self._later(lambda: apply_presence(self.acd, agent_id, Presence.OFFLINE))
 
     def _arrived_elsewhere(self, event: CallArrived) -> None:
         """A call queued by another node's IVR (cluster: a FastAGI session on a follower, its
@@ -495,6 +497,7 @@ class CallControl:
         if acd_call is None:
             return
         if acd_call.state is CallState.ON_CALL:
+            self.hangups.ending(call_id)
             self.acd.end(call_id)
             self._closed(call, "ended")
         else:
@@ -524,23 +527,7 @@ class CallControl:
         if now is Presence.UNKNOWN:
             return
         self.devices[agent_id] = now
-        self._apply_presence(agent_id, now)
-
-    def _apply_presence(self, agent_id: str, now: Presence) -> None:
-        agent = self.acd.agents[agent_id]
-        try:
-            if now in DEVICE_REASONS and agent.state in (AgentState.AVAILABLE, AgentState.WRAP_UP):
-                if now is Presence.BUSY and agent.state is AgentState.WRAP_UP:
-                    return  # still hanging up after Hotline's own call
-                self.acd.pause(agent_id, DEVICE_REASONS[now])
-                log.info("agent %s paused: phone %s", agent_id, now.value)
-            elif now is Presence.FREE and agent.state is AgentState.PAUSED and (
-                agent.pause_reason in DEVICE_REASONS.values()
-            ):
-                self.acd.unpause(agent_id)
-                log.info("agent %s available again: phone free", agent_id)
-        except AcdError as exc:
-            log.warning("agent %s: device state %s not applied: %s", agent_id, now.value, exc)
+        apply_presence(self.acd, agent_id, now)
 
     def on_mixmonitor_start(self, msg: AmiMessage) -> None:
         callback = self.callbacks.leg(msg.headers.get("Uniqueid", ""))
@@ -574,6 +561,7 @@ class CallControl:
             return None
         del self.calls[call_id]
         self._locks.pop(call_id, None)
+        self.hangups.ending(call_id, agent=True)
         self.acd.end(call_id)
         self._closed(call, "ended")
         return call, acd_call.language
@@ -641,7 +629,7 @@ class CallControl:
                 try:
                     self.acd.unpause(agent_id)
                     if self.devices.get(agent_id) in DEVICE_REASONS:  # its phone is offline or busy
-                        self._apply_presence(agent_id, self.devices[agent_id])
+                        apply_presence(self.acd, agent_id, self.devices[agent_id])
                 except AcdError as exc:
                     log.warning("resync: agent %s not unpaused: %s", agent_id, exc)
 

@@ -15,6 +15,7 @@ HANDLERS: dict[str, str] = {
     "MixMonitorStart": "on_mixmonitor_start",  # the call's recording exists
     "MusicOnHoldStart": "on_music_on_hold_start",  # a caller waits in an application again (no Redirect in between)
     "OriginateResponse": "on_originate_response",  # a callback's agent leg: answered or not
+    "UserEvent": "on_user_event",  # HotlineAgentHungUp: the agent hung up first (asterisk/hangup_side.py)
     "FullyBooted": "on_fully_booted",
     "Shutdown": "on_shutdown",
 }

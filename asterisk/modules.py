@@ -24,6 +24,7 @@ APP_MODULES = {
     "MixMonitor": "app_mixmonitor",
     "MusicOnHold": "res_musiconhold",
     "Playback": "app_playback",
+    "UserEvent": "app_userevent",  # the agent hung up first (asterisk/hangup_side.py)
 }
 FUNCTION_MODULES = {"CALLERID": "func_callerid", "CONFBRIDGE": "app_confbridge"}
 # Modules Asterisk refuses to load without another one ("missing dependency").

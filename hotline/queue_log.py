@@ -21,7 +21,8 @@ One line per event, as app_queue writes them (Asterisk's documented format):
 | agent_logged_in / logged out | AGENTLOGIN (channel) / AGENTLOGOFF (channel, logintime) |
 
 Who hung up first is not in the core's events: the channel says so with `hung_up_by`
-(default: the caller, as on Asterisk, where the caller channel's Hangup ends the call).
+(default: the caller). On Asterisk the wiring feeds it from `asterisk/hangup_side.py` (the
+connect context's UserEvent when the agent hung up first).
 Positions and times are whole numbers as app_queue writes them. Lines go to a `Sink`; the
 file sink appends and flushes in a worker thread so the event loop never waits on the disk.
 """

@@ -81,6 +81,7 @@ from state.service import STATE_KEY, state_cleanup_ctx
 from state.settings import parse_durability
 
 log = logging.getLogger("hotline")
+QUEUE_LOG_KEY = web.AppKey("queue_log", QueueLog)
 
 __all__ = ["STORE_KEY", "build_acd", "build_app"]
 
@@ -105,7 +106,7 @@ def queue_log_ctx(acd: Acd, path: Path) -> Callable[[web.Application], AsyncIter
             sink = FileSink(path)
         except OSError as exc:
             raise ConfigError(f"acd.queue_log: cannot open {path}: {exc.strerror}") from exc
-        writer = QueueLog(acd, sink)
+        writer = app[QUEUE_LOG_KEY] = QueueLog(acd, sink)
         yield
         writer.close()
         await asyncio.to_thread(sink.close)
@@ -332,6 +333,10 @@ def build_app(
 
             app[RECORDING_CONTROLS_KEY]["asterisk"] = app[ASTERISK_KEY]
             app[RECORDING_CONTROLS_KEY][CALLBACK_SOURCE] = app[ASTERISK_KEY]  # callbacks' ACD source
+            if QUEUE_LOG_KEY in app:  # who hung up first: COMPLETEAGENT / COMPLETECALLER
+                writer = app[QUEUE_LOG_KEY]
+                app[ASTERISK_KEY].control.hangups.on_ended_by = lambda call_id, agent: writer.hung_up_by(
+                    call_id, agent=agent)
             queue = follow_up_queue(config)
             if SERVICE_KEY in app and queue is not None:  # Hotline dials follow-up tasks (issue 15)
                 app[SERVICE_KEY].follow_up_calls = FollowUpCalls(

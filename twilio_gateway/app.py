@@ -34,6 +34,7 @@ from ivr.settings import IvrConfig
 from ivr.speech import Recognizer
 from twilio_gateway.acd_ops import AcdOps
 from twilio_gateway.channel import TwilioChannel
+from twilio_gateway.conference_routes import add_conference_routes
 from twilio_gateway.errors import TwilioSettingsError
 from twilio_gateway.gateway import IvrRunner, TwilioGateway
 from twilio_gateway.recording import AiohttpFetcher, MediaFetcher, RecordingSaver
@@ -146,6 +147,7 @@ def setup_twilio(
     clock = clock or acd.clock or AsyncioClock()
     app[CHECKER_KEY] = SignatureChecker(settings)
     add_routes(app, settings.path_prefix)
+    add_conference_routes(app, settings.path_prefix)
 
     async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         runner = (

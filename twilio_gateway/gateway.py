@@ -38,11 +38,9 @@ from acd.events import (
     CallAbandoned,
     CallAssigned,
     CallbackOffered,
-    CallMonitored,
     CallRingNoAnswer,
     CallTransferred,
     Event,
-    PartyAdded,
 )
 from acd.wait_estimate import Announcements, WaitEstimator
 from hotline.logs import bind_call, printable
@@ -55,6 +53,7 @@ from ivr.speech import Recognition, Recognizer
 from recordings.registry import RecordingRegistry
 from twilio_gateway.acd_ops import AcdOps, LocalOps
 from twilio_gateway.channel import TwilioChannel
+from twilio_gateway.conference import TwilioConferences
 from twilio_gateway.errors import RecordingDownloadError, TwilioApiError
 from twilio_gateway.recording import MediaFetcher, RecordingSaver, download_recording
 from twilio_gateway.rest import TwilioCalls
@@ -176,8 +175,9 @@ class TwilioGateway:
         self.transfers = TwilioTransfers(self)  # blind transfers (twilio_gateway/transfer.py)
         self._unsubscribe = acd.subscribe(
             self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned, CallbackOffered,
-                                       CallTransferred, PartyAdded, CallMonitored)
+                                       CallTransferred)
         )
+        self.conferences = TwilioConferences(self)  # third parties, supervisors (conference.py)
         if recognizer is not None and settings.speech is SpeechMode.STREAM:
             self.speech_languages: frozenset[str] | None = frozenset(recognizer.languages())
         elif settings.speech is SpeechMode.TWILIO:
@@ -190,6 +190,7 @@ class TwilioGateway:
     async def close(self) -> None:
         """Stop listening to the ACD, end IVR runs, wait for background work."""
         self._unsubscribe()
+        self.conferences.close()
         self.estimator.close()
         for call in list(self.calls.values()):
             call.channel.caller_gone("server stopping")

@@ -1,5 +1,6 @@
 """Twilio's REST API, as much of it as Hotline uses: redirect a live call to new TwiML,
-hang it up, place an outbound call. The `twilio.rest.Client` gets an asynchronous HTTP
+hang it up, place an outbound call, find the leg a call's <Dial> bridged; add a participant to a conference, change (hold, mute,
+coach) or remove one. The `twilio.rest.Client` gets an asynchronous HTTP
 client (injected in tests, `AsyncTwilioHttpClient` with a timeout in production); its
 errors become `TwilioApiError`.
 """
@@ -66,6 +67,61 @@ class TwilioCalls:
             to,
         )
         return str(instance.sid)
+
+    async def child_leg(self, parent_sid: str) -> str | None:
+        """The CallSid of the live leg a call's <Dial> bridged it to (its agent), if any."""
+        calls = await self._call(
+            self.client.calls.list_async(parent_call_sid=parent_sid, status="in-progress", limit=1),
+            "list children of", parent_sid,
+        )
+        return str(calls[0].sid) if calls else None
+
+    async def add_participant(
+        self, conference_sid: str, *, to: str, from_: str, status_callback: str, ring: int,
+        muted: bool = False, coaching: bool = False, call_sid_to_coach: str = "", label: str = "",
+    ) -> str:
+        """Dial `to` into the conference (Participants resource, ringing `ring` seconds);
+        returns the new leg's CallSid."""
+        options: dict[str, object] = {}
+        if muted:
+            options["muted"] = True
+        if coaching:
+            options.update(coaching=True, call_sid_to_coach=call_sid_to_coach)
+        if label:
+            options["label"] = label
+        instance = await self._call(
+            self.client.conferences(conference_sid).participants.create_async(
+                from_=from_,
+                to=to,
+                status_callback=status_callback,
+                status_callback_method="POST",
+                status_callback_event=["answered", "completed"],
+                timeout=ring,
+                beep="false",
+                start_conference_on_enter=True,
+                end_conference_on_exit=False,
+                **options,
+            ),
+            "add participant",
+            conference_sid,
+        )
+        return str(instance.call_sid)
+
+    async def update_participant(self, conference_sid: str, call_sid: str, **fields: object) -> None:
+        """Change a participant: `hold` (with `hold_url`), `muted`, `coaching`, `call_sid_to_coach`."""
+        await self._call(
+            self.client.conferences(conference_sid).participants(call_sid).update_async(**fields),
+            "update participant",
+            call_sid,
+        )
+
+    async def remove_participant(self, conference_sid: str, call_sid: str) -> None:
+        """Take a participant out of the conference (its call goes on after its <Dial>: it ends)."""
+        await self._call(
+            self.client.conferences(conference_sid).participants(call_sid).delete_async(),
+            "remove participant",
+            call_sid,
+        )
 
     async def _call(self, op: Awaitable[T], what: str, subject: str) -> T:
         try:

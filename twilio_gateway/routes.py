@@ -138,13 +138,21 @@ async def dial(request: web.Request) -> web.Response:
     form = await _form(request)
     sid = _own_call(request, form)
     gateway = request.app[GATEWAY_KEY]
+    moved = gateway.conferences.caller_document(sid)  # the agent leg went into a conference
+    if moved is not None:
+        return _twiml(moved)
     return _twiml(await gateway.dial_ended(sid, form.get("DialCallStatus", ""), _agent(request)))
 
 
 async def agent(request: web.Request) -> web.Response:
     form = await _form(request)
     sid = _sid(request.query.get("call"), "call")
-    request.app[GATEWAY_KEY].agent_answered(sid, form.get("CallStatus", ""), _agent(request))
+    gateway = request.app[GATEWAY_KEY]
+    status = form.get("CallStatus", "")
+    gateway.agent_answered(sid, status, _agent(request))
+    leg = form.get("CallSid", "")
+    if status in ("in-progress", "answered") and _SID.match(leg):  # a conference moves this leg
+        gateway.conferences.agent_leg(sid, _agent(request), leg)
     return _twiml(render_empty())
 
 

@@ -8,10 +8,8 @@ hangs up the former agent's leg).
 - Blind to a queue: the hold loop (position, music) when nobody is free.
 - Blind to a number: <Dial> of the number (caller id `callback_from` or the dialled number);
   Hotline is then done with the call.
-- Consultations, conferences, listen/whisper/barge need a Twilio Conference per call, which
-  this gateway does not build yet: they are refused at once back in the core (the party is
-  removed as `failed`, the monitoring ended as `unsupported`) and logged, so no agent is left
-  ringing for nothing.
+- Consultations, conferences, listen/whisper/barge: the call moves into a Twilio Conference
+  (twilio_gateway/conference.py); attended and conference hand-overs are done there.
 """
 
 from __future__ import annotations
@@ -22,8 +20,7 @@ from typing import TYPE_CHECKING
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from acd.call import CallState
-from acd.errors import AcdError
-from acd.events import CallMonitored, CallTransferred, Event, PartyAdded
+from acd.events import CallTransferred, Event
 from hotline.privacy import mask_phone
 from twilio_gateway.settings import TwilioSettings
 
@@ -50,24 +47,8 @@ class TwilioTransfers:
     def on_acd_event(self, event: Event, call: TwilioCall) -> bool:
         if isinstance(event, CallTransferred):
             self._transferred(event, call)
-        elif isinstance(event, PartyAdded):
-            log.warning("twilio call %s: consult/conference of %s refused: no conference support on Twilio yet",
-                        call.sid, event.party if event.target_kind != "number" else mask_phone(event.target))
-            self._refuse(lambda: self.gateway.acd.remove_party(event.call_id, event.party, "failed"))
-        elif isinstance(event, CallMonitored):
-            log.warning("twilio call %s: %s by %s refused: no conference coaching on Twilio yet",
-                        call.sid, event.mode, event.supervisor)
-            self._refuse(lambda: self.gateway.acd.unmonitor(event.call_id, event.supervisor, "unsupported"))
-        else:
-            return False
-        return True
-
-    @staticmethod
-    def _refuse(undo: object) -> None:
-        try:
-            undo()  # type: ignore[operator]
-        except AcdError as exc:
-            log.warning("twilio: could not undo: %s", exc)
+            return True
+        return False
 
     def _transferred(self, event: CallTransferred, call: TwilioCall) -> None:
         from twilio_gateway.gateway import Phase

@@ -285,3 +285,34 @@ def render_callback_leg(
     dial = response.dial(caller_id=caller_id, timeout=settings.ring_timeout, **options)
     dial.number(customer)
     return str(response)
+
+
+def render_conference(
+    room: str, *, caller: bool, status_url: str, recording_url: str | None
+) -> str:
+    """A leg of a call moved into its Twilio conference (`room`, named after the call). The
+    caller's leaving ends the conference (nobody stays behind without them); anyone else may
+    leave and the others go on. No beeps; the conference is recorded from its start when the
+    call is (a second recording of the call, after its <Dial> part)."""
+    response = VoiceResponse()
+    dial = Dial()
+    options: dict[str, object] = {}
+    if recording_url is not None:
+        options = {
+            "record": "record-from-start",
+            "recording_status_callback": recording_url,
+            "recording_status_callback_method": "POST",
+            "recording_status_callback_event": "completed",
+        }
+    dial.conference(
+        room,
+        start_conference_on_enter=True,
+        end_conference_on_exit=caller,
+        beep=False,
+        status_callback=status_url,
+        status_callback_event="start end join leave",
+        status_callback_method="POST",
+        **options,
+    )
+    response.append(dial)
+    return str(response)

@@ -3,6 +3,7 @@ with the events after it re-run, equals the live one and carries on alike."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from acd import live_config
 from acd.call import CallState
 from acd.clock import VirtualClock
 from acd.events import Event
@@ -109,6 +111,26 @@ def test_a_restored_ring_timeout_fires_when_the_live_one_would() -> None:
     later.advance(0.2)
     assert twin.call("c1").state is CallState.QUEUED
     assert twin.agent("a0").pause_reason == "ring_no_answer"
+
+
+def test_a_queue_edited_while_a_call_rings_keeps_that_offers_ring_timeout() -> None:
+    """A live edit applies to the next offer: the ringing one keeps the timeout it was armed
+    with, in the live ACD and in one restored from a snapshot taken after the edit."""
+    live, clock, _ = make([1] * len(AGENT_IDS), True)
+    ring = RingStarts()
+    live.subscribe(ring, RingStarts.KINDS)
+    live.login("a0")
+    live.arrive("c1", "booking")  # rings a0; ring timeout in 20 s
+    live_config.configure_queue(live, dataclasses.replace(QUEUES[0], ring_timeout=5.0))
+    clock.advance(1.0)
+    replayed, _ = restore(json.loads(json.dumps(take(live, ring.at))), QUEUES, occupancy_window=300.0)
+    later = VirtualClock(clock.now())
+    twin = replayed.attach(later)
+    for acd, advance in ((live, clock.advance), (twin, later.advance)):
+        advance(10.0)  # 11 s into the ring: past the edited 5 s, short of the offer's 20 s
+        assert acd.call("c1").state is CallState.RINGING
+        advance(9.1)
+        assert acd.call("c1").state is CallState.QUEUED
 
 
 def test_not_a_snapshot_is_refused() -> None:

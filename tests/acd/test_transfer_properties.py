@@ -8,7 +8,6 @@ ACD, a snapshot taken at any step restores to it."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
@@ -333,12 +332,6 @@ TestTransferInvariants.settings = SETTINGS
 TestTransferInvariantsNoPause = TransferMachineNoPause.TestCase
 TestTransferInvariantsNoPause.settings = SETTINGS
 TestMultiCallTransferInvariants = MultiCallTransferMachine.TestCase
-# Known defect, found when transfers met the multi-call and ring-policy changes: a blind
-# transfer to a queue of a call whose agent has capacity > 1 can leave the model and the ACD
-# apart (`assert 'c0' in ...` in check_agents). Runs every time; fixing it is open (issue 13).
-TestMultiCallTransferInvariants.runTest = pytest.mark.xfail(  # type: ignore[method-assign]
-    strict=False, reason="known defect: blind transfer to a queue beside capacity > 1 (issue 13)"
-)(TestMultiCallTransferInvariants.runTest)
 TestMultiCallTransferInvariants.settings = SETTINGS
 
 

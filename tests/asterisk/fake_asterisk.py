@@ -605,6 +605,33 @@ class FakeAsterisk:
             elif self.originating_device(c) and c.linkedid in ("", c.uniqueid):
                 self.set_device(self.originating_device(c), "NOT_INUSE")
 
+    def _bridged_legs(self, chan: Channel) -> list[Channel]:
+        return [c for c in self.channels.values() if chan.bridge and c.bridge == chan.bridge and c is not chan]
+
+    def agent_hangs_up(self, caller_uniqueid: str, *, survey: bool = False) -> None:
+        """The talking agent hangs up first: its leg goes; the caller's Dial (option g) goes
+        on at the connect context's `talked` priority, which sends UserEvent
+        HotlineAgentHungUp, then the survey's AGI (`survey`: the channel stays) or Hangup."""
+        chan = self.channels[caller_uniqueid]
+        for leg in self._bridged_legs(chan):
+            self._hangup_one(leg)
+            self.set_device(f"PJSIP/{leg.caller}", "NOT_INUSE")
+        chan.bridge = ""
+        chan.priority += 4  # past Dial, GotoIf, MusicOnHold, Hangup: `talked`
+        chan.application, chan.app_data = "UserEvent", "HotlineAgentHungUp"
+        self.emit("UserEvent", [*chan.fields(), ("UserEvent", "HotlineAgentHungUp")], privilege="user,all")
+        if not survey:
+            self._hangup_one(chan)
+
+    def caller_hangs_up_talking(self, caller_uniqueid: str) -> None:
+        """The talking caller hangs up, in Asterisk's order: Dial hangs up the agent's leg
+        (its Hangup event first), then the caller's channel goes."""
+        chan = self.channels[caller_uniqueid]
+        for leg in self._bridged_legs(chan):
+            self._hangup_one(leg)
+            self.set_device(f"PJSIP/{leg.caller}", "NOT_INUSE")
+        self._hangup_one(chan)
+
     # -- FastAGI: the fake as Asterisk calling Hotline ---------------------------------------
 
     async def agi_call(self, port: int, caller: CallerScript, *, exten: str = "1588",

@@ -109,7 +109,7 @@ def test_dialplan_routes_numbers_to_fastagi_then_hold_and_connects_each_agent() 
     assert "Dial(PJSIP/1002,15,gm(default))" in text
     assert "MixMonitor(/srv/rec/${UNIQUEID}.wav,b)" in text
     assert "Dial(PJSIP/${EXTEN},15,gm(default))" in text  # agents added after generating
-    assert "n(talked),AGI(agi://127.0.0.1:4600/survey)" in text
+    assert "n(talked),UserEvent(HotlineAgentHungUp)\n same => n,AGI(agi://127.0.0.1:4600/survey)" in text
     assert "[globals]" not in text  # an included part must not clash with the PBX's globals
     for ctx in ("hotline-incoming", "hotline-hold", "hotline-connect", "hotline-agents"):
         assert f"[{ctx}]" in text

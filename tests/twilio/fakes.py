@@ -35,20 +35,25 @@ class ApiRequest:
     url: str
     data: dict[str, Any]
     auth: tuple[str, str] | None
+    params: dict[str, Any] | None = None
 
 
 class FakeTwilioApi(AsyncHttpClient):
-    """Answers like Twilio's REST API (Calls resource) and records every request.
+    """Answers like Twilio's REST API (Calls, and Conferences' Participants) and records every
+    request. Participants it creates get CallSids CA...c001, CA...c002, ...
 
-    `fail[call_sid] = status` makes requests about that call fail with Twilio's error body.
+    `fail[call_sid] = status` makes requests about that call fail with Twilio's error body;
+    `children[call_sid] = leg` is the live child leg a list of the call's children finds.
     """
 
     def __init__(self) -> None:
         super().__init__(logging.getLogger("fake-twilio"), True, None)
         self.requests: list[ApiRequest] = []
         self.fail: dict[str, int] = {}
+        self.children: dict[str, str] = {}
         self.arrived = asyncio.Event()
         self._created = 0
+        self._participants_created = 0
 
     async def request(
         self,
@@ -61,21 +66,48 @@ class FakeTwilioApi(AsyncHttpClient):
         timeout: float | None = None,  # noqa: ASYNC109 (HttpClient's signature)
         allow_redirects: bool = False,
     ) -> Response:
-        self.requests.append(ApiRequest(method, uri, dict(data or {}), auth))
+        self.requests.append(ApiRequest(method, uri, dict(data or {}), auth, dict(params) if params else None))
         self.arrived.set()
         path = urlsplit(uri).path
         parts = path.removesuffix(".json").split("/")
+        if method == "GET" and parts[-1] == "Calls":
+            parent = str((params or {}).get("ParentCallSid", ""))
+            found = [self._call(self.children[parent], {}, "in-progress")] if parent in self.children else []
+            return Response(200, json.dumps({"calls": found, "next_page_uri": None, "page": 0, "page_size": 1,
+                                             "uri": path, "first_page_uri": path, "previous_page_uri": None,
+                                             "start": 0, "end": len(found)}))
         sid = parts[-1] if parts[-1].startswith("CA") else ""
         if sid and sid in self.fail:
             status = self.fail[sid]
             body = {"code": 20404, "message": f"The requested resource {path} was not found",
                     "more_info": "https://www.twilio.com/docs/errors/20404", "status": status}
             return Response(status, json.dumps(body))
+        if "Participants" in parts:
+            return self._participants(method, parts, data or {})
         if method == "POST" and parts[-1] == "Calls":
             self._created += 1
             sid = f"CA{0xF000 + self._created:032x}"
             return Response(201, json.dumps(self._call(sid, data or {}, "queued")))
         return Response(200, json.dumps(self._call(sid, data or {}, "in-progress")))
+
+    def _participants(self, method: str, parts: list[str], data: dict[str, object]) -> Response:
+        conference = parts[parts.index("Conferences") + 1]
+        if method == "DELETE":
+            return Response(204, "")
+        if parts[-1] == "Participants":
+            self._participants_created += 1
+            sid = f"CA{0xC000 + self._participants_created:032x}"
+            return Response(201, json.dumps(self._participant(conference, sid, data, "queued")))
+        return Response(200, json.dumps(self._participant(conference, parts[-1], data, "connected")))
+
+    @staticmethod
+    def _participant(conference: str, sid: str, data: dict[str, object], status: str) -> dict[str, object]:
+        return {
+            "account_sid": ACCOUNT, "call_sid": sid, "conference_sid": conference, "status": status,
+            "label": data.get("Label"), "hold": data.get("Hold") == "true", "muted": data.get("Muted") == "true",
+            "coaching": data.get("Coaching") == "true", "call_sid_to_coach": data.get("CallSidToCoach"),
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT}/Conferences/{conference}/Participants/{sid}.json",
+        }
 
     @staticmethod
     def _call(sid: str, data: dict[str, object], status: str) -> dict[str, object]:

@@ -24,6 +24,7 @@ from yarl import URL
 from casestore.store import open_store
 from hotline.config import load_config
 from hotline.wiring import build_app
+from twilio_gateway.conference_routes import CONFERENCE_WEBHOOKS
 from twilio_gateway.routes import WEBHOOKS
 
 from .fakes import ACCOUNT, FakeTwilioApi, call_sid
@@ -53,6 +54,9 @@ form_values = {
     "DialCallStatus": st.one_of(st.sampled_from(STATUSES), nasty),
     "RecordingStatus": st.one_of(st.just("completed"), nasty),
     "RecordingUrl": st.one_of(st.just("https://api.twilio.com/2010-04-01/Recordings/RE1"), nasty),
+    "ConferenceSid": st.one_of(st.just("CF" + "ab" * 16), nasty),
+    "StatusCallbackEvent": st.one_of(st.sampled_from(["conference-start", "conference-end", "participant-join",
+                                                      "participant-leave"]), nasty),
 }
 
 @st.composite
@@ -62,7 +66,8 @@ def webhook_inputs(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str]]:
     sid = draw(sid_like)
     form = draw(st.fixed_dictionaries({}, optional=form_values))
     form.update(draw(st.dictionaries(st.text(max_size=10), nasty, max_size=3)))
-    query = draw(st.fixed_dictionaries({}, optional={"agent": st.one_of(st.just("1001"), nasty)}))
+    query = draw(st.fixed_dictionaries({}, optional={"agent": st.one_of(st.just("1001"), nasty),
+                                                     "leg": st.one_of(st.just("1"), nasty)}))
     if draw(st.integers(0, 4)):
         query["step"] = draw(steps)
     if draw(st.integers(0, 9)):  # 9 times in 10: both name the same call
@@ -130,7 +135,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 
 @settings(FUZZ, max_examples=300)
-@given(name=st.sampled_from(sorted(WEBHOOKS)), inputs=webhook_inputs())
+@given(name=st.sampled_from(sorted({**WEBHOOKS, **CONFERENCE_WEBHOOKS})), inputs=webhook_inputs())
 async def test_signed_webhooks_never_fail(
     client: Client, caplog: pytest.LogCaptureFixture, name: str,
     inputs: tuple[dict[str, str], dict[str, str]],

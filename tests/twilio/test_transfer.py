@@ -1,6 +1,5 @@
 """Transfers on Twilio through the real server and the recorded REST shapes: blind to an
-agent, to a queue, to a number; consult, conference and monitoring are refused back in the
-core (no Conference support yet) instead of leaving anyone ringing."""
+agent, to a queue, to a number (consult, conference and monitoring: test_conference.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +7,9 @@ import xml.etree.ElementTree as ET
 
 from acd.agent import AgentState
 from acd.call import CallState
-from acd.events import CallMonitorEnded, PartyLeft
 
 from .fakes import call_sid
-from .test_flow import CALLS_URL, Make, base_form, press, record, start_call
+from .test_flow import CALLS_URL, Make, base_form, press, start_call
 
 
 async def talking(h, sid: str) -> None:  # type: ignore[no-untyped-def]
@@ -60,17 +58,3 @@ async def test_blind_transfer_to_a_number_dials_it_and_hotline_lets_go(harness: 
         number = ET.fromstring(str(requests[1].data["Twiml"])).find("Dial/Number")
         assert number is not None and number.text == "+82212345678"
         assert sid not in h.acd.calls and sid not in h.gateway.calls
-
-
-async def test_consult_and_monitoring_are_refused_on_twilio(harness: Make) -> None:
-    async with harness() as h:
-        events = record(h)
-        sid = call_sid(0x74)
-        await talking(h, sid)
-        h.acd.login("1002")
-        h.acd.add_party(sid, agent="1002")
-        h.acd.monitor(sid, "sue", "listen")
-        assert [(e.party, e.reason) for e in events if isinstance(e, PartyLeft)] == [("1002", "failed")]
-        assert [e.reason for e in events if isinstance(e, CallMonitorEnded)] == ["unsupported"]
-        assert h.acd.agents["1002"].state is AgentState.AVAILABLE
-        assert not h.acd.calls[sid].parties and not h.acd.calls[sid].monitors
