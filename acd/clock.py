@@ -7,10 +7,10 @@ and the simulator use `VirtualClock`, which only moves when told to.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
 import time
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Protocol
 
 
@@ -57,10 +57,9 @@ class AsyncioClock:
 
 
 class _VirtualTimer:
-    __slots__ = ("callback", "cancelled", "when")
+    __slots__ = ("callback", "cancelled")  # its time is in the clock's heap entry
 
-    def __init__(self, when: float, callback: Callable[[], None]) -> None:
-        self.when = when
+    def __init__(self, callback: Callable[[], None]) -> None:
         self.callback = callback
         self.cancelled = False
 
@@ -81,15 +80,15 @@ class VirtualClock:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> _VirtualTimer:
         when = self._now + delay if delay > 0 else self._now
-        timer = _VirtualTimer(when, callback)
-        heapq.heappush(self._heap, (when, next(self._seq), timer))
+        timer = _VirtualTimer(callback)
+        heappush(self._heap, (when, next(self._seq), timer))
         return timer
 
     def call_at(self, when: float, callback: Callable[[], None]) -> _VirtualTimer:
         if when < self._now:
             when = self._now
-        timer = _VirtualTimer(when, callback)
-        heapq.heappush(self._heap, (when, next(self._seq), timer))
+        timer = _VirtualTimer(callback)
+        heappush(self._heap, (when, next(self._seq), timer))
         return timer
 
     @property
@@ -99,14 +98,14 @@ class VirtualClock:
     def next_time(self) -> float | None:
         heap = self._heap
         while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
+            heappop(heap)
         return heap[0][0] if heap else None
 
     def step(self) -> bool:
         """Fire the next timer (advancing time to it); False when none is left."""
         heap = self._heap
         while heap:
-            when, _, timer = heapq.heappop(heap)
+            when, _, timer = heappop(heap)
             if timer.cancelled:
                 continue
             self._now = when
@@ -114,11 +113,20 @@ class VirtualClock:
             return True
         return False
 
+    def run(self) -> None:
+        """Fire every timer, in time order, until none is left (as `step()` in a loop)."""
+        heap = self._heap
+        while heap:
+            when, _, timer = heappop(heap)
+            if not timer.cancelled:
+                self._now = when
+                timer.callback()
+
     def advance_to(self, until: float) -> None:
         """Fire every timer due up to `until`, then set the time to `until`."""
         heap = self._heap
         while heap and heap[0][0] <= until:
-            when, _, timer = heapq.heappop(heap)
+            when, _, timer = heappop(heap)
             if timer.cancelled:
                 continue
             self._now = when

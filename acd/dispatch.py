@@ -26,12 +26,14 @@ def operation(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D,
 
     @functools.wraps(method)
     def run(self: D, *args: P.args, **kwargs: P.kwargs) -> R:
-        self._depth += 1
+        if self._depth:  # inside another operation: that one delivers
+            return method(self, *args, **kwargs)
+        self._depth = 1
         try:
             return method(self, *args, **kwargs)
         finally:
-            self._depth -= 1
-            if self._depth == 0 and self._pending and not self._dispatching:
+            self._depth = 0
+            if self._pending and not self._dispatching:
                 self._flush()
 
     return run
@@ -41,6 +43,8 @@ class EventDispatch:
     def __init__(self) -> None:
         self._subscribers: tuple[tuple[Subscriber, frozenset[type[Event]] | None], ...] = ()
         self._wants: frozenset[type[Event]] = frozenset()
+        # kind -> its subscribers in subscription order (only kinds somebody wants)
+        self._by_kind: dict[type[Event], tuple[Subscriber, ...]] = {}
         self._pending: deque[Event] = deque()
         self._dispatching = False
         self._depth = 0
@@ -65,10 +69,12 @@ class EventDispatch:
         return unsubscribe
 
     def _update_wants(self) -> None:
-        wants: set[type[Event]] = set()
-        for _, kinds in self._subscribers:
-            wants |= set(EVENT_TYPES.values()) if kinds is None else kinds
-        self._wants = frozenset(wants)
+        by_kind: dict[type[Event], tuple[Subscriber, ...]] = {}
+        for subscriber, kinds in self._subscribers:
+            for kind in EVENT_TYPES.values() if kinds is None else kinds:
+                by_kind[kind] = (*by_kind.get(kind, ()), subscriber)
+        self._by_kind = by_kind
+        self._wants = frozenset(by_kind)
 
     def _emit(self, event: Event) -> None:
         self._pending.append(event)
@@ -81,9 +87,7 @@ class EventDispatch:
             pending = self._pending
             while pending:
                 event = pending.popleft()
-                cls = type(event)
-                for subscriber, kinds in self._subscribers:  # a tuple: safe to (un)subscribe
-                    if kinds is None or cls in kinds:
-                        subscriber(event)
+                for subscriber in self._by_kind.get(type(event), ()):  # a tuple: safe to (un)subscribe
+                    subscriber(event)
         finally:
             self._dispatching = False

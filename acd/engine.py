@@ -53,6 +53,12 @@ from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_st
 from acd.routing import WaitingCalls
 from acd.transfer import TransferOps
 
+# Members read on every event, bound to globals: `AgentState.ON_CALL` costs about five global
+# reads on Python 3.11 (EnumType's __getattr__ defeats the attribute cache).
+_AVAILABLE, _RINGING, _ON_CALL, _WRAP_UP, _PAUSED = (
+    AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.PAUSED)
+_CALL_RINGING, _TALKING = CallState.RINGING, CallState.ON_CALL
+
 
 class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     def __init__(
@@ -202,14 +208,14 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     @operation
     def wrap_done(self, agent_id: str) -> None:
         agent = self.agent(agent_id)
-        if agent.state is not AgentState.WRAP_UP:
+        if agent.state is not _WRAP_UP:
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.AVAILABLE.value)
         if agent.pause_pending and not agent.logout_pending:
             reason, agent.pause_pending = agent.pause_pending, ""
             self._set_state(agent, AgentState.PAUSED, reason)
             return
         agent.pause_pending = ""
-        self._set_state(agent, AgentState.AVAILABLE)
+        self._set_state(agent, _AVAILABLE)
         self._agent_free(agent)
 
     @operation
@@ -238,8 +244,8 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         agent.seconds[STATE_SLOT[old]] += now - agent.state_since
         agent.state = new
         agent.state_since = now
-        agent.pause_reason = reason if new is AgentState.PAUSED else ""
-        if new is AgentState.AVAILABLE:
+        agent.pause_reason = reason if new is _PAUSED else ""
+        if new is _AVAILABLE:
             agent.idle_since = now
         if AgentStateChanged in self._wants:
             self._emit(AgentStateChanged(now, agent.id, old.value, new.value, reason, call_id))
@@ -368,16 +374,16 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     @operation
     def answer(self, call_id: str) -> None:
         """The agent's phone was answered: the caller and agent are talking."""
-        call = self._call_in(call_id, CallState.RINGING, CallState.ON_CALL)
+        call = self._call_in(call_id, _CALL_RINGING, CallState.ON_CALL)
         agent = self.agents[call.agent_id]
         call.cancel_timers()
         now = self.clock.now()
-        call.state = CallState.ON_CALL
+        call.state = _TALKING
         call.answered_at = now
         agent.ring_outs = 0
-        first = agent.state is AgentState.RINGING  # else on_call already (capacity > 1)
+        first = agent.state is _RINGING  # else on_call already (capacity > 1)
         if first:
-            self._set_state(agent, AgentState.ON_CALL, call_id=call.id)
+            self._set_state(agent, _ON_CALL, call_id=call.id)
         if CallAnswered in self._wants:
             self._emit(CallAnswered(now, call.id, agent.id, call.queue, now - call.arrived_at))
         if first and agent.capacity > 1:
@@ -401,7 +407,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         agent = self.agents[call.agent_id]
         call.cancel_timers()
         if CallRingNoAnswer in self._wants:
-            self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue))
+            self._emit(CallRingNoAnswer(self.clock.now(), call.id, agent.id, call.queue, pause_reason or ""))
         call.state = CallState.QUEUED
         call.agent_id = ""
         del agent.calls[call.id]
@@ -478,7 +484,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     @operation
     def end(self, call_id: str, disposition: str = "") -> None:
         """The conversation is over: the agent goes to wrap-up (once its last call is over)."""
-        call = self._call_in(call_id, CallState.ON_CALL, CallState.ENDED)
+        call = self._call_in(call_id, _TALKING, CallState.ENDED)
         agent = self.agents[call.agent_id]
         now = self.clock.now()
         call.state = CallState.ENDED
@@ -487,7 +493,8 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
         del calls[call.id]
         log = agent.talk_log
         log.append((call.answered_at, now))
-        drop_talks_before(log, now - self.occupancy_window)  # what least-occupied can still see
+        if log[0][1] <= now - self.occupancy_window:  # what least-occupied can still see
+            drop_talks_before(log, now - self.occupancy_window)
         agent.call_id = call.id
         agent.last_ended = call
         if calls:  # capacity > 1, other calls go on: on_call still, one more free slot
@@ -497,7 +504,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
                 )
             self._on_call_changed(agent)
         else:
-            self._set_state(agent, AgentState.WRAP_UP, call_id=call.id)
+            self._set_state(agent, _WRAP_UP, call_id=call.id)
             if CallEnded in self._wants:
                 self._emit(
                     CallEnded(now, call.id, agent.id, call.queue, now - call.answered_at, disposition)
@@ -524,7 +531,7 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
 
     @operation
     def _auto_wrap(self, agent: Agent, call_id: str) -> None:
-        if agent.state is AgentState.WRAP_UP and agent.call_id == call_id:
+        if agent.state is _WRAP_UP and agent.call_id == call_id:
             self.wrap_done(agent.id)
 
     def _call_in(self, call_id: str, state: CallState, wanted: CallState) -> Call:
@@ -696,13 +703,13 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     def _assign(self, call: Call, agent: Agent) -> None:
         if call.timers:
             call.cancel_timers()
-        call.state = CallState.RINGING
+        call.state = _CALL_RINGING
         call.agent_id = agent.id
         call.held_from = ""
         agent.call_id = call.id
         agent.calls[call.id] = call
         now = self.clock.now()
-        if agent.state is AgentState.ON_CALL:  # an extra call for an agent of capacity > 1
+        if agent.state is _ON_CALL:  # an extra call for an agent of capacity > 1
             if not agent.indexed:
                 pass  # `_on_call_changed` is filling its slots and indexes it after
             elif len(agent.calls) >= agent.capacity:
@@ -711,20 +718,19 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
                 agent.idle_since = now
                 self.available.to_back(agent)
         else:
-            self._set_state(agent, AgentState.RINGING, call_id=call.id)
+            self._set_state(agent, _RINGING, call_id=call.id)
         if CallAssigned in self._wants:
             self._emit(
                 CallAssigned(now, call.id, agent.id, call.queue, call.priority, now - call.arrived_at)
             )
-        timeout = self.queues[call.queue].ring_timeout
-        if timeout is not None and call.state is CallState.RINGING and call.agent_id == agent.id:
+        timeout = call.ring_for = self.queues[call.queue].ring_timeout  # an edit: the next offer's
+        if timeout is not None and call.state is _CALL_RINGING and call.agent_id == agent.id:
             call.armed = next(self._armed)  # a restored snapshot arms timers in this order too
-            call.ring_for = timeout  # a live edit of the queue applies to the next offer
             call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
 
     @operation
     def _ring_timeout(self, call: Call, agent: Agent) -> None:
-        if call.state is CallState.RINGING and call.agent_id == agent.id:
+        if call.state is _CALL_RINGING and call.agent_id == agent.id:
             self.ring_no_answer(call.id)
 
     # -- views ---------------------------------------------------------------------------

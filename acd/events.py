@@ -72,10 +72,14 @@ class CallAssigned(Event):
 
 @dataclass(frozen=True, slots=True)
 class CallRingNoAnswer(Event):
+    """The offer came back unanswered; `failed` is the pause reason when it never reached the
+    agent's phone (`Acd.offer_failed`), "" when it rang out."""
+
     kind: ClassVar[str] = "call_ring_no_answer"
     call_id: str
     agent_id: str
     queue: str
+    failed: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -287,6 +287,21 @@ class StreamFollower:
         return Replayed(self.acd, self.clock)
 
 
+def _offer_failed_reason(event: CallRingNoAnswer, following: Event | None) -> str:
+    """The pause reason when the ring-no-answer came from `offer_failed`: the event says so;
+    in a journal written before it did, the agent paused (or to pause once free) for a reason
+    of the adapter's rather than the ring-no-answer's."""
+    if event.failed:
+        return event.failed
+    if isinstance(following, AgentStateChanged) and following.agent_id == event.agent_id \
+            and following.new == "paused" and following.reason != "ring_no_answer":
+        return following.reason
+    if isinstance(following, AgentPendingChanged) and following.agent_id == event.agent_id \
+            and following.pause not in ("", "ring_no_answer"):
+        return following.pause
+    return ""
+
+
 def _needs_following(event: Event) -> bool:
     return isinstance(event, AgentStateChanged) and event.old == "on_call" and event.new == "wrap_up"
 
@@ -322,8 +337,12 @@ def _apply(acd: Acd, event: Event, following: Event | None) -> None:
         )
     elif isinstance(event, CallAnswered):
         acd.answer(event.call_id)
-    elif isinstance(event, CallRingNoAnswer):  # asked for, or the ring timeout fired
-        acd.ring_no_answer(event.call_id)
+    elif isinstance(event, CallRingNoAnswer):  # asked for, the ring timeout fired, or the PBX failed it
+        failed = _offer_failed_reason(event, following)
+        if failed:
+            acd.offer_failed(event.call_id, failed)
+        else:
+            acd.ring_no_answer(event.call_id)
     elif isinstance(event, CallAbandoned):  # a hang-up, or max-wait with no overflow
         acd.abandon(event.call_id, reason=event.reason)
     elif isinstance(event, CallEnded):

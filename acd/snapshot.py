@@ -256,11 +256,12 @@ def reset(acd: Acd) -> None:
         acd.held.timer.cancel()
     fresh = Acd(acd.clock, acd.queues.values(), pause_on_ring_no_answer=acd.pause_on_ring_no_answer,
                 occupancy_window=acd.occupancy_window)
-    subscribers, wants = acd._subscribers, acd._wants
+    subscribers = acd._subscribers
     for config in (a.config for a in acd.agents.values()):
         fresh.add_agent(config)
     acd.__dict__.update(fresh.__dict__)
-    acd._subscribers, acd._wants = subscribers, wants
+    acd._subscribers = subscribers
+    acd._update_wants()
 
 
 # -- the places that know the engine's bookkeeping --------------------------------------------

@@ -11,6 +11,7 @@
    on that store with the oldest 10 % of calls past the retention period.
 
     python -m bench.bench_store [--calls 1000000] [--sim-hours 20] [--only sqlite|postgresql]
+    python -m bench.bench_store --stream 3 --sim-hours 1   # only the streamed figure, 3 rounds
 """
 
 from __future__ import annotations
@@ -335,14 +336,38 @@ async def run(calls: int, sim_hours: float, backends: Sequence[str]) -> None:
             await dbs.drop_all()
 
 
+async def stream_rounds(sim_hours: float, backends: Sequence[str], rounds: int) -> None:
+    """Only the streamed `hotline simulate --store` figure, `rounds` times per backend
+    (alternated), each into a fresh database."""
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as folder:
+        dbs = Databases(Path(folder))
+        config = Path(folder) / "load.yaml"
+        config.write_text(SIM_CONFIG.format(seconds=int(sim_hours * 3600)), encoding="utf-8")
+        try:
+            for i in range(rounds):
+                for backend in backends:
+                    url = await dbs.fresh(backend, f"stream{i}")
+                    figures = await asyncio.to_thread(simulate_store, config, url)
+                    print(f"   {backend:10s} streamed: {figures['completed']:7,d} calls in {figures['seconds']:6.2f} s "
+                          f"= {figures['calls_per_second']:8,.0f} calls/s; waited for the writer "
+                          f"{figures['wait_seconds']:.2f} s", flush=True)
+        finally:
+            await dbs.drop_all()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_store")
     parser.add_argument("--calls", type=int, default=1_000_000, help="calls in the screen-pop store")
     parser.add_argument("--sim-hours", type=float, default=4.0, help="simulated hours for the writer")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--stream", type=int, metavar="ROUNDS",
+                        help="only the streamed simulate --store figure, this many rounds (short)")
     args = parser.parse_args([] if argv is None else argv)
     backends = [args.only] if args.only else ["sqlite", "postgresql"]
-    asyncio.run(run(args.calls, args.sim_hours, backends))
+    if args.stream:
+        asyncio.run(stream_rounds(args.sim_hours, backends, args.stream))
+    else:
+        asyncio.run(run(args.calls, args.sim_hours, backends))
     return 0
 
 

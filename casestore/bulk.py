@@ -28,17 +28,27 @@ def _array_type(table: Table, column: str) -> str:
 
 
 def upsert_sql(
-    table: Table, key: str, assignments: dict[str, str] | None, returning: str = "",
+    table: Table,
+    key: str | tuple[str, ...],
+    assignments: dict[str, str] | None,
+    returning: str = "",
+    columns: list[str] | None = None,
     skip: tuple[str, ...] = (),
 ) -> tuple[str, list[str]]:
     """`INSERT ... SELECT * FROM unnest($1::t[], ...) ON CONFLICT (key) DO UPDATE SET ...`
     (`DO NOTHING` when `assignments` is None; each assignment is SQL over `t` (the table)
-    and `excluded`), with `RETURNING returning` if given; the columns in `skip` keep their
-    defaults. Returns the SQL and the column order of the arrays."""
-    columns = [c.name for c in table.c if (c.name != "id" or key == "id") and c.name not in skip]
+    and `excluded`), with `RETURNING returning` if given. `key`: the column(s) of a unique
+    constraint; `columns`: those written (default every column but an `id` that is not the
+    key), less those in `skip` (they keep their defaults). Returns the SQL and the column
+    order of the arrays."""
+    keys = (key,) if isinstance(key, str) else key
+    if columns is None:
+        columns = [c.name for c in table.c if c.name != "id" or "id" in keys]
+    columns = [name for name in columns if name not in skip]
     arrays = ", ".join(f"${i}::{_array_type(table, name)}[]" for i, name in enumerate(columns, 1))
     names = ", ".join(f'"{name}"' for name in columns)
-    sql = f'INSERT INTO "{table.name}" AS t ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT ("{key}") '
+    conflict = ", ".join(f'"{name}"' for name in keys)
+    sql = f'INSERT INTO "{table.name}" AS t ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT ({conflict}) '
     if assignments is None:
         sql += "DO NOTHING"
     else:
@@ -54,10 +64,20 @@ async def execute_arrays(
     """Run `sql` (from `upsert_sql`) for `rows` on the connection's driver connection, in its
     transaction, and return what it returns. Driver errors come back as SQLAlchemy's, so callers tell a lost database
     (OperationalError/InterfaceError) from refused content (DBAPIError) as before."""
-    arrays = [[row.get(name) for row in rows] for name in columns]
+    return await fetch_arrays(conn, sql, [[row.get(name) for row in rows] for name in columns])
+
+
+async def fetch_arrays(conn: AsyncConnection, sql: str, arrays: list[list[Any]]) -> list[tuple[Any, ...]]:
+    """Run `sql` with `arrays` as its parameters ($1, $2, ... of array types) on the
+    connection's driver connection, in its transaction (errors as in `execute_arrays`)."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
+    adapted = raw.dbapi_connection
+    if getattr(adapted, "_transaction", False) is None:
+        # SQLAlchemy sends BEGIN with its first statement: without this, a batch whose first
+        # statement comes here would run it outside the transaction (committed on its own).
+        await adapted._start_transaction()  # type: ignore[union-attr]
     try:
         return [tuple(record) for record in await driver.fetch(sql, *arrays)]
     except asyncpg.PostgresError as exc:

@@ -15,6 +15,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from casestore.bulk import execute_arrays, upsert_sql
 from casestore.dialect import insert, writing
 from casestore.errors import InvalidInput, NotFound, StoreUnavailable
 from casestore.models import (
@@ -390,6 +391,12 @@ async def _ensure_customer(conn: AsyncConnection, phone: str, at: float) -> int:
     return ids[phone]
 
 
+_PG_UPSERT_CUSTOMERS = upsert_sql(
+    CUSTOMERS, "phone", {"last_seen_at": "greatest(excluded.last_seen_at, t.last_seen_at)"},
+    returning="phone, id", columns=["phone", "created_at", "last_seen_at"],
+)
+
+
 def normalize_phone(phone: str) -> str:
     """The lookup key of a phone number: E.164 (`hotline.phone`), so '010-1234-5678',
     '+82 10-1234-5678' and 'sip:+821012345678@host' are one customer."""
@@ -409,6 +416,9 @@ async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, fl
         return {}
     rows = [{"phone": p, "created_at": at, "last_seen_at": at} for p, at in sorted(latest.items())]
     dialect = conn.dialect.name
+    if dialect == "postgresql":  # one statement: the ids come back with the upsert
+        upserted: dict[str, int] = dict(await execute_arrays(conn, *_PG_UPSERT_CUSTOMERS, rows))
+        return {raw: upserted[phone] for raw, phone in keys.items() if phone in upserted}
     stmt = insert(dialect, CUSTOMERS)
     stmt = stmt.on_conflict_do_update(
         index_elements=[CUSTOMERS.c.phone],

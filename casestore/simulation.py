@@ -54,7 +54,7 @@ OPEN_TIMEOUT = 30.0  # opening the store (connect, create/upgrade the schema)
 @dataclass(frozen=True)
 class PersistReport:
     run_id: str
-    events: int
+    events: int  # handed to the store (what it writes something for: CallWriter.wants)
     calls: int
     completed: int
     seconds: float  # wall clock from the first simulated event to the last row written
@@ -87,23 +87,35 @@ class PersistReport:
         }
 
 
-_LAYOUT: dict[type[Event], tuple[Callable[[Event], tuple[Any, ...]], dict[str, int]]] = {}
+def _rebaser(cls: type[Event], offset: float, prefix: str) -> Callable[[Event], Event]:
+    """A function moving one kind of event to the wall clock and the run's call ids (see
+    `SimulationRecorder.rebase`): the event's init fields read at once and the copy built
+    from them, without `dataclasses.replace`'s per-call introspection."""
+    names = [f.name for f in fields(cls) if f.init]
+    read = attrgetter(*names) if len(names) > 1 else (lambda e: (getattr(e, names[0]),))
+    at = names.index("at")
+    call = names.index("call_id") if "call_id" in names else -1
+    arrived = cls is CallArrived
+    source, caller = (names.index("source"), names.index("caller")) if arrived else (-1, -1)
+    keep_empty = cls is AgentStateChanged  # an agent's state change names no call
+
+    def rebase(event: Event) -> Event:
+        values = list(read(event))
+        values[at] += offset
+        if call >= 0:
+            call_id = values[call]
+            if call_id or not keep_empty:
+                values[call] = prefix + call_id
+            if arrived:
+                values[source] = "simulation"
+                values[caller] = values[caller] or _synthetic_caller(call_id)
+        return cls(*values)
+
+    return rebase
 
 
-def _copy(event: Event, changes: dict[str, Any]) -> Event:
-    """`dataclasses.replace(event, **changes)` for init fields only, without its per-call
-    introspection (it was the largest cost of streaming a simulation into the store)."""
-    cls = type(event)
-    layout = _LAYOUT.get(cls)
-    if layout is None:
-        names = [f.name for f in fields(cls) if f.init]
-        layout = _LAYOUT[cls] = (attrgetter(*names) if len(names) > 1 else lambda e: (getattr(e, names[0]),),
-                                 {name: i for i, name in enumerate(names)})
-    getter, index = layout
-    values = list(getter(event))
-    for name, value in changes.items():
-        values[index[name]] = value
-    return cls(*values)
+def _everything(event: Event) -> bool:
+    return True
 
 
 def _detached(event: Event) -> None:
@@ -136,25 +148,31 @@ class SimulationRecorder:
         self.waits = 0
         self.wait_seconds = 0.0
         self._prefix = f"{self.run_id}-"
+        self._rebasers: dict[type[Event], Callable[[Event], Event]] = {}  # by kind (_rebaser)
+        self._wanted: Callable[[Event], bool] = _everything  # the writer's filter in stream()
 
     def rebase(self, event: Event) -> Event:
-        changes: dict[str, Any] = {"at": event.at + self.offset}
-        if isinstance(event, AgentStateChanged):
-            changes["call_id"] = self._prefix + event.call_id if event.call_id else ""
-        elif isinstance(event, CallArrived):
-            changes["call_id"] = self._prefix + event.call_id
-            changes["source"] = "simulation"
-            changes["caller"] = event.caller or _synthetic_caller(event.call_id)
-        elif hasattr(event, "call_id"):
-            changes["call_id"] = self._prefix + event.call_id
-        return _copy(event, changes)
+        """The event as the store sees it: at wall-clock time, the call id prefixed with the
+        run id, a CallArrived with source `simulation` and a caller number."""
+        cls = type(event)
+        rebase = self._rebasers.get(cls)
+        if rebase is None:
+            rebase = self._rebasers[cls] = _rebaser(cls, self.offset, self._prefix)
+        return rebase(event)
 
     def on_event(self, event: Event) -> None:
-        """Subscriber: rebase the event and pass it on (to the writer, which only buffers)."""
-        self.events += 1
-        if isinstance(event, CallArrived):
+        """Subscriber: rebase the event and pass it on (to the writer, which only buffers;
+        events it would not keep are not copied first)."""
+        cls = type(event)
+        if cls is CallArrived:
             self.calls += 1
-        self.sink(self.rebase(event))
+        if not self._wanted(event):
+            return
+        self.events += 1  # handed to the store
+        rebase = self._rebasers.get(cls)
+        if rebase is None:
+            rebase = self._rebasers[cls] = _rebaser(cls, self.offset, self._prefix)
+        self.sink(rebase(event))
 
     @asynccontextmanager
     async def open(self, *, create: bool = True, within: float = OPEN_TIMEOUT) -> AsyncIterator[Store]:
@@ -191,7 +209,7 @@ class SimulationRecorder:
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive")
         writer = store.writer(batch_size=self.batch_size, flush_interval=0.05)
-        self.sink = writer.on_event
+        self.sink, self._wanted = writer.on_event, writer.wants
         started = time.perf_counter()
         try:
             await writer.start(close_orphans=False)
@@ -202,7 +220,7 @@ class SimulationRecorder:
             await writer.abort()
             raise
         finally:
-            self.sink = _detached
+            self.sink, self._wanted = _detached, _everything
         seconds = time.perf_counter() - started
         stats = writer.stats
         stored = PersistReport(

@@ -40,7 +40,7 @@ from acd.events import (
     SegmentEnded,
 )
 from casestore.batch import Batch, RecordingRecord, agent_statement
-from casestore.bulk import execute_arrays, upsert_sql
+from casestore.bulk import execute_arrays, fetch_arrays, upsert_sql
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
 from casestore.ivr_feed import CallStartRecord, IvrStepRecord, ivr_items
@@ -101,6 +101,9 @@ EVENT_KINDS: tuple[type[Event], ...] = (
     CallDispositioned, CallOverflowed, AgentStateChanged, CallTransferred, SegmentEnded,
 )
 
+_KINDS = frozenset(EVENT_KINDS)  # the exact classes: one set lookup for the common case
+_SESSION_STATES = frozenset({"logged_out", "paused"})  # what casestore.batch records of agents
+
 
 class CallWriter:
     def __init__(
@@ -136,9 +139,20 @@ class CallWriter:
     # -- input (synchronous, never touches the database) ----------------------------------
 
     def on_event(self, event: Event) -> None:
-        """Subscriber for `Acd.subscribe`: enqueue and return."""
-        if isinstance(event, EVENT_KINDS):
+        """Subscriber for `Acd.subscribe`: enqueue and return (what leaves a row: `wants`)."""
+        if self.wants(event):
             self._enqueue(event)
+
+    @staticmethod
+    def wants(event: Event) -> bool:
+        """Whether the store writes anything for `event`: the call events, and of the agent
+        state changes those into or out of logged_out and paused (sessions and pauses; the
+        steps between available, ringing, on_call and wrap_up leave no row)."""
+        cls = type(event)
+        if cls is AgentStateChanged:
+            assert isinstance(event, AgentStateChanged)
+            return event.old in _SESSION_STATES or event.new in _SESSION_STATES
+        return cls in _KINDS or isinstance(event, EVENT_KINDS)
 
     def record_ivr_step(
         self,
@@ -180,11 +194,14 @@ class CallWriter:
     def _enqueue(self, item: Any) -> None:
         buffer = self._buffer
         buffer.append(item)
-        self.stats.events += 1
-        self._idle.clear()
-        if len(buffer) > self.stats.max_backlog:
-            self.stats.max_backlog = len(buffer)
-        if len(buffer) >= self.batch_size:
+        stats = self.stats
+        stats.events += 1
+        backlog = len(buffer)
+        if backlog == 1:
+            self._idle.clear()  # it is only set with the buffer empty (flush, abort)
+        if backlog > stats.max_backlog:
+            stats.max_backlog = backlog
+        if backlog >= self.batch_size:
             self._wake.set()
 
     @property
@@ -397,15 +414,19 @@ class CallWriter:
             case_ids = await self._open_cases(conn, batch)
             for call_id, case_id in case_ids.items():
                 batch.calls[call_id]["case_id"] = case_id
-        if batch.calls:
+        if batch.calls and conn.dialect.name == "postgresql":  # the column arrays at once
+            ordered = sorted(batch.calls.items())
+            sql, columns = self._pg_upsert_calls
+            await fetch_arrays(conn, sql, [
+                [cid for cid, _ in ordered] if name == "id" else [fields.get(name) for _, fields in ordered]
+                for name in columns
+            ])
+        elif batch.calls:
             rows = [
                 {"id": cid, **{c: fields.get(c) for c in CALL_COLUMNS}}
                 for cid, fields in sorted(batch.calls.items())
             ]
-            if conn.dialect.name == "postgresql":
-                await execute_arrays(conn, *self._pg_upsert_calls, rows)
-            else:
-                await conn.execute(self._upsert_calls, rows)
+            await conn.execute(self._upsert_calls, rows)
         if batch.ivr_ends:
             await conn.execute(IVR_END, batch.ivr_ends)
         if batch.ivr:
@@ -413,7 +434,9 @@ class CallWriter:
                 index_elements=[IVR.c.call_id, IVR.c.at, IVR.c.node, IVR.c.kind, IVR.c.seq]
             )
             await conn.execute(stmt, batch.ivr)
-        if batch.segments:
+        if batch.segments and conn.dialect.name == "postgresql":
+            await execute_arrays(conn, *_PG_INSERT_SEGMENTS, batch.segments)
+        elif batch.segments:
             stmt = insert(conn.dialect.name, CALL_SEGMENTS).on_conflict_do_nothing(
                 index_elements=[CALL_SEGMENTS.c.call_id, CALL_SEGMENTS.c.party, CALL_SEGMENTS.c.started_at]
             )
@@ -502,6 +525,13 @@ def _pg_calls_upsert() -> tuple[str, list[str]]:
 
 
 _PG_INSERT_CASES = upsert_sql(CASES, "origin_call_id", None, returning="origin_call_id, id")
+# One index lookup per call id whatever the table's statistics say (`= ANY($1)` is planned as a
+# scan of the whole table while the statistics of a fresh one are missing).
+_PG_CASES_OF = (
+    "SELECT k, id FROM (SELECT u.k, (SELECT c.id FROM cases c WHERE c.origin_call_id = u.k) AS id"
+    " FROM unnest($1::text[]) AS u(k)) AS found WHERE id IS NOT NULL"
+)
+_PG_INSERT_SEGMENTS = upsert_sql(CALL_SEGMENTS, ("call_id", "party", "started_at"), None)
 
 
 async def _linked_cases(conn: AsyncConnection, call_ids: list[str]) -> dict[str, int]:
@@ -513,6 +543,8 @@ async def _linked_cases(conn: AsyncConnection, call_ids: list[str]) -> dict[str,
 
 
 async def _cases_of(conn: AsyncConnection, call_ids: list[str]) -> dict[str, int]:
+    if conn.dialect.name == "postgresql":  # one array parameter, not thousands of IN parameters
+        return dict(await fetch_arrays(conn, _PG_CASES_OF, [call_ids]))
     found: dict[str, int] = {}
     for i in range(0, len(call_ids), 5000):
         chunk = call_ids[i : i + 5000]

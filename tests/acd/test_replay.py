@@ -93,7 +93,7 @@ OPS = st.one_of(
     ARRIVE,
     ARRIVE,
     st.tuples(
-        st.sampled_from(["answer", "answer", "answer", "end", "abandon", "ring_no_answer"]),
+        st.sampled_from(["answer", "answer", "answer", "end", "abandon", "ring_no_answer", "offer_failed"]),
         st.integers(0, 50),
     ),
     st.tuples(
@@ -138,10 +138,11 @@ def run(acd: Acd, clock: VirtualClock, op: tuple[Any, ...], serial: list[int]) -
             acd.arrive(f"c{serial[0]}", op[1], priority=op[2], tier=op[3], skills=op[4], caller="+8210")
         elif name == "advance":
             clock.advance(op[1])
-        elif name in ("answer", "end", "abandon", "ring_no_answer"):
+        elif name in ("answer", "end", "abandon", "ring_no_answer", "offer_failed"):
             wanted = {
                 "answer": (CallState.RINGING,),
                 "ring_no_answer": (CallState.RINGING,),
+                "offer_failed": (CallState.RINGING,),  # an offer the PBX could not place
                 "end": (CallState.ON_CALL,),
                 "abandon": (CallState.QUEUED, CallState.RINGING),
             }[name]

@@ -62,8 +62,8 @@ async def test_every_call_written_exactly_once_with_a_bounded_backlog(db_url: st
     assert sum(r.outcome == "answered" for r in window) == overall.answered
     assert sum(r.outcome == "abandoned" for r in window) == overall.abandoned > 0
     # memory: the writer never held more than the bound plus the events of one simulated step,
-    # though the run produced many times the bound
-    assert stored.events > 30 * bound
+    # though the run handed it many times the bound (the call events, logins and pauses)
+    assert stored.events > 15 * bound
     assert stored.max_backlog < bound + 10
     assert stored.waits > 0  # back-pressure was applied
     assert stored.batches >= stored.events // (bound + 10)

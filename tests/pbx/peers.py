@@ -21,6 +21,7 @@ import json
 import signal
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,8 @@ async def _stop(proc: subprocess.Popen[bytes] | None, within: float = 5.0) -> No
 
 class BaresipAgent:
     def __init__(self, agent_id: str, password: str, *, sip_port: int, folder: Path, ctrl_port: int,
-                 local_port: int, answer: str = "auto") -> None:
+                 local_port: int, answer: str = "auto",
+                 new_ports: Callable[[], tuple[int, int]] | None = None) -> None:
         self.agent_id = agent_id
         self.password = password
         self.sip_port = sip_port
@@ -54,6 +56,7 @@ class BaresipAgent:
         self.ctrl_port = ctrl_port
         self.local_port = local_port
         self.answer = answer
+        self.new_ports = new_ports
         self.proc: subprocess.Popen[bytes] | None = None
         self.events: list[dict[str, object]] = []
         self._changed = asyncio.Event()
@@ -79,19 +82,35 @@ class BaresipAgent:
         (self.folder / "contacts").write_text("")
 
     async def start(self) -> None:
+        """Start the phone. Its ports were free when chosen, but they lie in the kernel's
+        ephemeral range: while the phone was stopped an outgoing connection may have taken
+        one (baresip then exits, "Address already in use"), so a start that fails that way
+        is tried again on fresh ports (`new_ports`); Asterisk learns them at registration."""
+        for attempt in range(3):
+            if attempt and self.new_ports is not None:
+                self.ctrl_port, self.local_port = self.new_ports()
+            if await self._start_once():
+                self._listen = asyncio.create_task(self._read())
+                return
+        raise RuntimeError(f"baresip {self.agent_id}: no ctrl_tcp on {self.ctrl_port} "
+                           f"(see {self.folder / 'baresip.log'})")
+
+    async def _start_once(self) -> bool:
         self._write_config()
-        log = (self.folder / "baresip.log").open("wb")
-        self.proc = spawn(["baresip", "-f", str(self.folder)], stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(100):
+        log = (self.folder / "baresip.log").open("ab")
+        self.proc = proc = spawn(["baresip", "-f", str(self.folder)], stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        for _ in range(200):
             try:
                 self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self.ctrl_port)
-                break
+                return True
             except OSError:
+                if proc.poll() is not None:  # it gave up (a port taken)
+                    break
                 await asyncio.sleep(0.05)  # the process is starting; nothing to wait on yet
-        else:
-            raise RuntimeError(f"baresip {self.agent_id}: no ctrl_tcp on {self.ctrl_port}")
-        self._listen = asyncio.create_task(self._read())
+        await _stop(proc)
+        return False
 
     async def _read(self) -> None:
         assert self._reader is not None

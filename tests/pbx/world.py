@@ -130,6 +130,7 @@ class World:
                 agent_id, secrets[agent_id], sip_port=self.pbx.sip_port, folder=self.run / f"agent-{agent_id}",
                 ctrl_port=free_port(), local_port=free_sip_port(),
                 answer="auto" if agent_id == "1001" else "manual",
+                new_ports=lambda: (free_port(), free_sip_port()),
             )
             await self.agents[agent_id].start()
 
