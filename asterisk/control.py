@@ -43,7 +43,7 @@ from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
 from asterisk.callback import CALLBACK_SOURCE, CallbackCall, Callbacks
 from asterisk.devices import DEVICE_REASONS, Presence, apply_presence, presence
-from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
+from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, AmiTimeout, CallControlError
 from asterisk.events import HANDLERS
 from asterisk.hangup_side import HangupSides
 from asterisk.hold_announce import HoldAnnouncer
@@ -575,6 +575,7 @@ class CallControl:
         """Make the core match Asterisk again: calls gone or answered during an outage,
         callers parked by a previous Hotline process, and every agent phone's state.
         False when Asterisk refused a list (still booting): the caller resyncs again later."""
+        listed = set(self.calls)  # a call that comes in after the list is not judged by it
         channels = await ami.action("CoreShowChannels")
         live = {m.get("Uniqueid"): m for m in channels.items}
         refused: list[str] = []
@@ -585,6 +586,8 @@ class CallControl:
         self._reattach(live)
         for call_id, call in list(self.calls.items()):
             item = live.get(call_id)
+            if item is None and call_id not in listed:
+                continue  # queued while the lists were read (slow while Asterisk boots)
             if item is None:
                 log.info("resync: call %s ended while AMI was down", call_id)
                 self._caller_gone(call_id)
@@ -665,13 +668,16 @@ class CallControl:
 
     @staticmethod
     async def _optional_list(ami: ActionSender, action: str, refused: list[str]) -> list[AmiMessage]:
-        """A list this Asterisk may refuse (module not loaded, still booting): log it, carry on."""
+        """A list this Asterisk may refuse or leave unanswered (module not loaded, still
+        booting): log it, carry on; the resync is repeated (FullyBooted, retries)."""
         try:
             return (await ami.action(action)).items
         except AmiActionError as exc:
             log.warning("resync: %s refused (%s); skipped", action, exc.message)
-            refused.append(action)
-            return []
+        except AmiTimeout as exc:  # not a dead link: CoreShowChannels was answered just before
+            log.warning("resync: %s; skipped", exc)
+        refused.append(action)
+        return []
 
     async def _adopt(self, ami: ActionSender, call_id: str, item: AmiMessage) -> None:
         """A caller parked by an earlier Hotline process: queue it again from its variables."""
