@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asterisk.agi_parser import AgiReply
-from asterisk.control import (
+from asterisk.channel_vars import (
     VAR_LANGUAGE,
     VAR_PRIORITY,
     VAR_QUEUE,

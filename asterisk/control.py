@@ -39,10 +39,11 @@ from acd.events import (
     Event,
 )
 from acd.wait_estimate import Announcements, WaitEstimator
+from asterisk import resync
 from asterisk.ami_client import ActionResult
 from asterisk.ami_parser import AmiMessage
 from asterisk.callback import CALLBACK_SOURCE, CallbackCall, Callbacks
-from asterisk.devices import DEVICE_REASONS, Presence, apply_presence, presence
+from asterisk.devices import LINK_DOWN, Presence, apply_presence, presence
 from asterisk.errors import AmiActionError, AmiError, AmiNotConnected, CallControlError
 from asterisk.events import HANDLERS
 from asterisk.hangup_side import HangupSides
@@ -55,14 +56,6 @@ log = logging.getLogger("hotline.asterisk.control")
 
 RING_FAILURES = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
 
-# Channel variables the IVR sets before parking a caller, read back on resync.
-VAR_QUEUE = "HOTLINE_QUEUE"
-VAR_PRIORITY = "HOTLINE_PRIORITY"
-VAR_TIER = "HOTLINE_TIER"
-VAR_LANGUAGE = "HOTLINE_LANGUAGE"
-VAR_SKILLS = "HOTLINE_SKILLS"
-VAR_QUEUED_AT = "HOTLINE_QUEUED_AT"  # epoch seconds the IVR queued the call (the wait survives restarts)
-LINK_DOWN = "pbx_link_down"  # pause reason: an offer could not reach the PBX
 
 
 class ActionSender(Protocol):
@@ -572,73 +565,9 @@ class CallControl:
     # -- resync on every (re)connect ---------------------------------------------------------
 
     async def resync(self, ami: ActionSender) -> bool:
-        """Make the core match Asterisk again: calls gone or answered during an outage,
-        callers parked by a previous Hotline process, and every agent phone's state.
-        False when Asterisk refused a list (still booting): the caller resyncs again later."""
-        channels = await ami.action("CoreShowChannels")
-        live = {m.get("Uniqueid"): m for m in channels.items}
-        refused: list[str] = []
-        bridges = await self._optional_list(ami, "BridgeList", refused)
-        bridge_ids = {m.get("BridgeUniqueid") for m in bridges}
-        endpoints = await self._optional_list(ami, "PJSIPShowEndpoints", refused)
-        devices = await self._optional_list(ami, "DeviceStateList", refused)
-        self._reattach(live)
-        for call_id, call in list(self.calls.items()):
-            item = live.get(call_id)
-            if item is None:
-                log.info("resync: call %s ended while AMI was down", call_id)
-                self._caller_gone(call_id)
-                continue
-            if not call.channel:  # queued by another node's IVR while the link was down
-                call.channel = item.get("Channel")
-            if item.get("Application") in ("Dial", "MusicOnHold", "AGI"):
-                call.in_app.set()  # a DialBegin may have been missed while AMI was down
-            acd_call = self.acd.calls.get(call_id)
-            if acd_call is not None and acd_call.state is CallState.QUEUED and item.get("Application") == "Dial":
-                log.info("resync: call %s rings an agent the core took it from; back to hold", call_id)
-                self._spawn(call_id, self._to_hold(call))
-                continue
-            if acd_call is None or acd_call.state is not CallState.RINGING:
-                continue
-            if item.get("BridgeId") and item.get("BridgeId") in bridge_ids:
-                log.info("resync: call %s was answered while AMI was down", call_id)
-                call.bridge = item.get("BridgeId")
-                self.acd.answer(call_id)
-            elif item.get("Application") != "Dial":
-                log.info("resync: call %s stopped ringing while AMI was down", call_id)
-                call.ring_failed_in_asterisk = True
-                self.acd.ring_no_answer(call_id)
-        self.callbacks.resync(live)
-        for call_id, item in live.items():
-            if call_id not in self.calls and self._waiting(item):
-                await self._adopt(ami, call_id, item)
-        for item in endpoints:
-            self.device_state(f"PJSIP/{item.get('ObjectName')}", item.get("DeviceState"))
-        for item in devices:
-            self.device_state(item.get("Device"), item.get("State"))
-        self._link_back()
-        log.info("resync: %d channels, %d bridges, %d calls tracked%s", len(live), len(bridge_ids),
-                 len(self.calls), f"; refused: {', '.join(refused)}" if refused else "")
-        return not refused
-
-    def _link_back(self) -> None:
-        """Agents paused because an offer could not reach the PBX take calls again. Last in
-        the resync: the calls are settled by then, so nothing is offered twice."""
-        for agent_id, agent in self.acd.agents.items():
-            if agent.state is AgentState.PAUSED and agent.pause_reason == LINK_DOWN:
-                try:
-                    self.acd.unpause(agent_id)
-                    if self.devices.get(agent_id) in DEVICE_REASONS:  # its phone is offline or busy
-                        apply_presence(self.acd, agent_id, self.devices[agent_id])
-                except AcdError as exc:
-                    log.warning("resync: agent %s not unpaused: %s", agent_id, exc)
-
-    def _waiting(self, item: AmiMessage) -> bool:
-        """A channel waiting with music in one of Hotline's contexts (a caller to adopt)."""
-        ctx = self.settings.contexts
-        if item.get("Context") == ctx.hold:
-            return True
-        return item.get("Context") in (ctx.incoming, ctx.connect) and item.get("Application") == "MusicOnHold"
+        """Make the core match Asterisk again (asterisk/resync.py); False when Asterisk
+        refused or left unanswered a list (still booting): the caller resyncs again later."""
+        return await resync.resync(self, ami)
 
     def _reattach(self, live: Mapping[str, AmiMessage]) -> None:
         """Calls the core has from before a restart (restored from its journal or from the
@@ -662,57 +591,3 @@ class CallControl:
             if item is not None:
                 log.info("resync: call %s (%s) taken back from before the restart", call_id, acd_call.state.value)
                 self.announcer.watch(call_id)
-
-    @staticmethod
-    async def _optional_list(ami: ActionSender, action: str, refused: list[str]) -> list[AmiMessage]:
-        """A list this Asterisk may refuse (module not loaded, still booting): log it, carry on."""
-        try:
-            return (await ami.action(action)).items
-        except AmiActionError as exc:
-            log.warning("resync: %s refused (%s); skipped", action, exc.message)
-            refused.append(action)
-            return []
-
-    async def _adopt(self, ami: ActionSender, call_id: str, item: AmiMessage) -> None:
-        """A caller parked by an earlier Hotline process: queue it again from its variables."""
-        channel = item.get("Channel")
-        values: dict[str, str] = {}
-        for var in (VAR_QUEUE, VAR_PRIORITY, VAR_TIER, VAR_LANGUAGE, VAR_SKILLS, VAR_QUEUED_AT):
-            try:
-                result = await ami.action("Getvar", {"Channel": channel, "Variable": var})
-            except AmiActionError:
-                return
-            values[var] = result.response.get("Value")
-        queue = values[VAR_QUEUE]
-        if not queue or queue not in self.acd.queues or call_id in self.acd.calls:
-            return
-        try:
-            priority = int(values[VAR_PRIORITY] or 0)
-        except ValueError:
-            priority = 0
-        try:
-            waited = max(0.0, self.acd.clock.now() - float(values[VAR_QUEUED_AT]))
-        except ValueError:
-            waited = 0.0
-        try:
-            self.enqueue(
-                call_id, channel, queue, caller=item.get("CallerIDNum"), dialed=item.get("Exten"),
-                language=values[VAR_LANGUAGE], priority=priority, tier=values[VAR_TIER] or "regular",
-                skills=decode_skills(values[VAR_SKILLS]), waited=waited,
-            )
-            log.info("resync: adopted waiting call %s in %s (waiting %.1f s)", call_id, queue, waited)
-        except CallControlError as exc:
-            log.warning("resync: %s", exc)
-
-
-def encode_skills(skills: Mapping[str, int]) -> str:
-    return ",".join(f"{k}:{v}" for k, v in sorted(skills.items()))
-
-
-def decode_skills(text: str) -> dict[str, int]:
-    skills: dict[str, int] = {}
-    for part in text.split(","):
-        name, _, level = part.partition(":")
-        if name and level.isdigit():
-            skills[name] = int(level)
-    return skills

@@ -50,6 +50,7 @@ def presence(state: str) -> Presence:
     return _BY_STATE.get(state.strip(), Presence.UNKNOWN)
 
 
+LINK_DOWN = "pbx_link_down"  # pause reason: an offer could not reach the PBX
 DEVICE_REASONS = {Presence.OFFLINE: "device_offline", Presence.BUSY: "device_busy"}  # pause reasons
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -211,5 +212,29 @@ async def test_resync_survives_a_list_action_this_asterisk_refuses(tmp_path: Pat
         rig.client.start()
         await rig.client.wait_ready(5)
         assert rig.acd.agents["1002"].pause_reason == "device_offline"  # the rest still applied
+    finally:
+        await rig.close()
+
+
+async def test_a_list_asterisk_never_answers_while_booting_keeps_the_link_and_the_call(tmp_path: Path) -> None:
+    """Seen on the real Asterisk restarted under Hotline: the resync right after the login got
+    no answer to DeviceStateList (Asterisk still booting). Taking that for a dead link dropped
+    the connection and failed the Redirect of a caller routed meanwhile (the agent paused
+    `pbx_link_down`, the caller left waiting); the list is skipped like a refused one instead,
+    and read again later (FullyBooted, or the service's retries). The caller, queued after
+    the resync read the channel list, is not taken for one that hung up meanwhile."""
+    rig = await make_rig(tmp_path / "rec", start=False)
+    try:
+        rig.fake.stall.add("DeviceStateList")
+        rig.acd.login("1001")
+        rig.client.start()
+        await rig.fake.wait_action("DeviceStateList")  # the resync waits for it
+        call_id = park(rig)  # a caller routed meanwhile
+        redirect = await rig.fake.wait_action("Redirect")
+        assert redirect["Exten"] == "1001"
+        await asyncio.sleep(2.5)  # past the action timeout (2 s)
+        assert rig.fake.logins == 1  # the link was kept
+        assert rig.acd.calls[call_id].state is CallState.RINGING
+        assert rig.state("1001") == "ringing"
     finally:
         await rig.close()
