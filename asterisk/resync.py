@@ -42,11 +42,12 @@ async def resync(control: CallControl, ami: ActionSender) -> bool:
     bridge_ids = {m.get("BridgeUniqueid") for m in bridges}
     endpoints = await _optional_list(ami, "PJSIPShowEndpoints", refused)
     devices = await _optional_list(ami, "DeviceStateList", refused)
+    meanwhile = set(control.calls) - listed  # queued while the lists were read (slow while Asterisk boots)
     control._reattach(live)
     for call_id, call in list(control.calls.items()):
         item = live.get(call_id)
-        if item is None and call_id not in listed:
-            continue  # queued while the lists were read (slow while Asterisk boots)
+        if item is None and call_id in meanwhile:
+            continue  # the channel list is older than the call
         if item is None:
             log.info("resync: call %s ended while AMI was down", call_id)
             control._caller_gone(call_id)
