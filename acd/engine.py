@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from acd import aging, ring_policy, targeted
 from acd.agent import (
@@ -40,11 +39,8 @@ from acd.events import (
     CallAnswered,
     CallArrived,
     CallAssigned,
-    CallbackOffered,
     CallDispositioned,
     CallEnded,
-    CallEscalated,
-    CallOverflowed,
     CallQueued,
     CallRingNoAnswer,
 )
@@ -52,6 +48,7 @@ from acd.held import HeldCallbacks
 from acd.queue import QueueConfig, Requirement, RoutingPolicy, requirement_at_step
 from acd.routing import WaitingCalls
 from acd.transfer import TransferOps
+from acd.waiting_ops import WaitingOps
 
 # Members read on every event, bound to globals: `AgentState.ON_CALL` costs about five global
 # reads on Python 3.11 (EnumType's __getattr__ defeats the attribute cache).
@@ -60,7 +57,7 @@ _AVAILABLE, _RINGING, _ON_CALL, _WRAP_UP, _PAUSED = (
 _CALL_RINGING, _TALKING = CallState.RINGING, CallState.ON_CALL
 
 
-class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
+class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls: acd/waiting_ops.py
     def __init__(
         self,
         clock: Clock,
@@ -555,14 +552,6 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
             call.requirement = req
         return req
 
-    def requirement(self, call_id: str) -> Requirement:
-        """What an agent needs now to take this call (after escalation)."""
-        return self._requirement(self.call(call_id))
-
-    def eligible(self, agent: Agent, call: Call) -> bool:
-        req = self._requirement(call)
-        return req.satisfied_by(agent.config.skills, agent.config.groups)
-
     def _place(self, call: Call, requeue: bool = False) -> None:
         """Route `call` to an agent, or queue it (at its original place when re-queued)."""
         if self._route_call(call):
@@ -592,81 +581,6 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
             call.add_timer(self.clock.call_later(due - now, lambda: self._max_wait(call)))
         aging.arm(self, call)
         ring_policy.arm(self, call)
-
-    @operation
-    def _escalate(self, call: Call) -> None:
-        if call.state is not CallState.QUEUED:
-            return
-        config = self.queues[call.queue]
-        step = config.escalation[call.step]
-        now = self.clock.now()
-        if CallEscalated in self._wants:
-            self._emit(
-                CallEscalated(
-                    now, call.id, call.queue, call.step + 1, step.min_level, tuple(sorted(step.groups))
-                )
-            )
-        if step.offer_callback and CallbackOffered in self._wants:
-            self._emit(CallbackOffered(now, call.id, call.queue, now - call.arrived_at))
-        self._unqueue(call)
-        call.cancel_timers()
-        call.step += 1
-        call.requirement = None
-        self._place(call, requeue=True)
-
-    @operation
-    def _max_wait(self, call: Call) -> None:
-        if call.state is not CallState.QUEUED:
-            return
-        config = self.queues[call.queue]
-        if config.overflow is None:
-            self.abandon(call.id, reason="max_wait")
-            return
-        now = self.clock.now()
-        if CallOverflowed in self._wants:
-            self._emit(CallOverflowed(now, call.id, call.queue, config.overflow))
-        self._unqueue(call)
-        call.cancel_timers()
-        call.queue = config.overflow
-        call.step = 0
-        call.requirement = None
-        call.enqueued_at = now
-        self._place(call, requeue=True)
-
-    # -- supervisor operations on waiting calls -----------------------------------------
-
-    @operation
-    def set_priority(self, call_id: str, priority: int) -> None:
-        """A supervisor changes a waiting call's priority: it keeps its arrival order among
-        calls of the same priority and its escalation and max-wait times."""
-        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
-        if call.priority == priority:
-            return
-        self._unqueue(call)
-        call.cancel_timers()
-        call.priority = priority
-        self._place(call, requeue=True)
-
-    @operation
-    def move(self, call_id: str, queue: str) -> None:
-        """A supervisor moves a waiting call to another queue: it starts there at escalation
-        step 0 with that queue's timers (as an overflow does), and is routed at once if an
-        agent of that queue is free."""
-        call = self._call_in(call_id, CallState.QUEUED, CallState.QUEUED)
-        if queue not in self.queues:
-            raise UnknownQueue(queue)
-        if queue == call.queue:
-            return
-        now = self.clock.now()
-        if CallOverflowed in self._wants:
-            self._emit(CallOverflowed(now, call.id, call.queue, queue))
-        self._unqueue(call)
-        call.cancel_timers()
-        call.queue = queue
-        call.step = 0
-        call.requirement = None  # that queue's skills apply
-        call.enqueued_at = now
-        self._place(call, requeue=True)
 
     # -- routing -------------------------------------------------------------------------
 
@@ -732,43 +646,3 @@ class Acd(TransferOps):  # transfers, conferences, supervisors: acd/transfer.py
     def _ring_timeout(self, call: Call, agent: Agent) -> None:
         if call.state is _CALL_RINGING and call.agent_id == agent.id:
             self.ring_no_answer(call.id)
-
-    # -- views ---------------------------------------------------------------------------
-
-    def position(self, call_id: str) -> int:
-        """1-based place of a waiting call in its queue (0 when not waiting)."""
-        call = self.call(call_id)
-        if call.state is not CallState.QUEUED:
-            return 0
-        priority, seq = call.priority, call.seq
-        ahead = sum(
-            1
-            for other in self._waiting_in[call.queue].values()
-            if other.priority > priority or (other.priority == priority and other.seq < seq)
-        )
-        return ahead + 1
-
-    def waiting_calls(self, queue: str | None = None) -> list[Call]:
-        """Waiting calls (of one queue, or all) in routing order."""
-        if queue is None:
-            calls = [c for waiting in self._waiting_in.values() for c in waiting.values()]
-        elif queue in self._waiting_in:
-            calls = list(self._waiting_in[queue].values())
-        else:
-            raise UnknownQueue(queue)
-        return sorted(calls, key=lambda c: (-c.priority, c.seq))
-
-    def snapshot(self) -> dict[str, Any]:
-        """A supervisor's view: waiting calls per queue, agents per state."""
-        now = self.clock.now()
-        queues: dict[str, dict[str, Any]] = {}
-        for name in self.queues:
-            waiting = self.waiting_calls(name)
-            queues[name] = {
-                "waiting": len(waiting),
-                "longest_wait": max((now - c.arrived_at for c in waiting), default=0.0),
-            }
-        states: dict[str, int] = {state.value: 0 for state in AgentState}
-        for agent in self.agents.values():
-            states[agent.state.value] += 1
-        return {"at": now, "queues": queues, "agents": states}
