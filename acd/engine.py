@@ -174,9 +174,16 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
 
     @operation
     def pause(self, agent_id: str, reason: str = "") -> None:
+        """Pause (from available or wrap-up). A disabled agent (logged out once its calls are
+        over) pausing in its wrap-up is logged out instead: it may not stay on."""
         agent = self.agent(agent_id)
         if agent.state is AgentState.RINGING:
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.PAUSED.value)
+        if agent.config.disabled and agent.logout_pending and not agent.calls and agent.state is _WRAP_UP:
+            agent.logout_pending = False
+            agent.pause_pending = ""
+            self._set_state(agent, AgentState.LOGGED_OUT)
+            return
         self._set_state(agent, AgentState.PAUSED, reason)
         agent.pause_pending = ""
 

@@ -100,6 +100,25 @@ def test_a_disabled_agent_finishes_its_call_then_is_logged_out_and_cannot_log_in
     assert acd.call("c2").agent_id == "1001"
 
 
+def test_a_disabled_agent_pausing_in_its_wrap_up_is_logged_out() -> None:
+    """Found by the policy state machine: the pause used to keep a disabled agent on, paused,
+    for as long as nobody unpaused it."""
+    acd, clock, events = _acd()
+    acd.login("1001")
+    acd.arrive("c1", "booking")
+    acd.answer("c1")
+    configure_agent(acd, AgentConfig("1001", skills={"booking": 6}, disabled=True))
+    acd.end("c1")
+    assert acd.agent("1001").state is AgentState.WRAP_UP
+    acd.pause("1001", "lunch")
+    assert acd.agent("1001").state is AgentState.LOGGED_OUT
+    assert not acd.agent("1001").logout_pending
+    twin = rebuild(through_json(events), [BOOKING, GENERAL],
+                   [AgentConfig("1001", skills={"booking": 6}), AgentConfig("1002", skills={"refund": 8})],
+                   VirtualClock(clock.now()), start=100.0)
+    assert acd_state(twin) == acd_state(acd)  # the journal replays it
+
+
 def test_new_queues_and_agents_and_refused_overflows() -> None:
     acd, _, _ = _acd()
     configure_agent(acd, AgentConfig("1003", skills={"claims": 4}))
