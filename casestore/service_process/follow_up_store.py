@@ -49,6 +49,17 @@ def task_of(call_id: str) -> int | None:
     return int(task) if task.isdigit() and attempt.isdigit() else None
 
 
+async def finish_taken_task(conn: AsyncConnection, actor: Actor, task_id: int, outcome: str, now: float) -> None:
+    """The follow-up task `actor` took is done with `outcome` (InvalidInput: not theirs, or not taken)."""
+    f = FOLLOW_UP_TASKS.c
+    done = await conn.execute(
+        update(FOLLOW_UP_TASKS).where(f.id == task_id, f.status == "taken", f.taken_by == actor.user_id)
+        .values(status="done", outcome=outcome, done_at=now)
+    )
+    if not done.rowcount:
+        raise InvalidInput(f"task {task_id} is not taken by {actor.login}")
+
+
 class FollowUpCallStore:
     def __init__(self, engine: AsyncEngine, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
@@ -92,14 +103,8 @@ class FollowUpCallStore:
     async def record(self, actor: Actor, task_id: int, call_id: str, outcome: str) -> None:
         """The call is over: the task done with `outcome`, a note on its case."""
         now = self.clock()
-        f = FOLLOW_UP_TASKS.c
         async with _Transaction(writing(self.engine)) as conn:
-            done = await conn.execute(
-                update(FOLLOW_UP_TASKS).where(f.id == task_id, f.status == "taken", f.taken_by == actor.user_id)
-                .values(status="done", outcome=outcome, done_at=now)
-            )
-            if not done.rowcount:
-                raise InvalidInput(f"task {task_id} is not taken by {actor.login}")
+            await finish_taken_task(conn, actor, task_id, outcome, now)
             case_number = await self._note(conn, actor, task_id, call_id, outcome, now)
             await record_audit(conn, actor, "follow_up.done", f"task:{task_id}", at=now,
                                after={"outcome": outcome, "call": call_id, "case": case_number})

@@ -16,6 +16,7 @@ from casestore.dialect import insert, writing
 from casestore.errors import InvalidInput, NotFound
 from casestore.models import CASES, CUSTOMERS, SURVEY_ANSWERS
 from casestore.repository import _Transaction
+from casestore.service_process.follow_up_store import finish_taken_task
 from casestore.service_process.models import (
     CONTACT_PREFERENCES,
     FOLLOW_UP_TASKS,
@@ -331,14 +332,8 @@ class OutreachRepository:
 
     async def finish_follow_up(self, actor: Actor, task_id: int, outcome: str) -> TaskView:
         now = self.clock()
-        f = FOLLOW_UP_TASKS.c
         async with _Transaction(writing(self.engine)) as conn:
-            done = await conn.execute(
-                update(FOLLOW_UP_TASKS).where(f.id == task_id, f.status == "taken", f.taken_by == actor.user_id)
-                .values(status="done", outcome=outcome, done_at=now)
-            )
-            if not done.rowcount:
-                raise InvalidInput(f"task {task_id} is not taken by {actor.login}")
+            await finish_taken_task(conn, actor, task_id, outcome, now)
             await record_audit(conn, actor, "follow_up.done", f"task:{task_id}", at=now, after={"outcome": outcome})
         return await self._task(task_id)
 
