@@ -13,9 +13,11 @@ and group sets until the next renumbering (ranks are never given twice before it
 `best_skill` partitions the eligible set by level, highest levels first, and stops as soon
 as no branch can beat the best score found. `least_occupied` keeps, once a queue asks for it,
 a sorted list of (load, occupancy, idle since, entry) over the routable agents: it walks that
-list to the first eligible agent when the eligible set is large, and reads the figures of the
-eligible agents when it is small, so either way the cost stays near the square root of the
-number of agents at worst.
+list to the first eligible agent when the eligible set is large (testing each entry's rank in
+the eligible set written out once as a string of bits), and reads the figures of the eligible
+agents when it is small or the walk has not found one within three entries per eligible
+agent, so the cost stays near the square root of the number of agents unless the eligible
+agents are all at the back of the order, and within twice the cost of reading them all.
 
 Ranks only grow; when the largest is about twice the number of routable agents, the index
 renumbers them (same order) and rebuilds the sets in one pass, so the integers stay about one
@@ -223,15 +225,19 @@ class RoutableAgents:
             order = self._order = []
             for agent in self:
                 self._enter_order(agent)
-        count = found.bit_count()
-        if count * count > len(order):  # many eligible: the first in order is near the front
-            for entry in order:
-                agent = entry[4]
-                if req.satisfied_by(agent.config.skills, agent.config.groups):
-                    return agent
-            raise AssertionError("least-occupied order out of step with the index")
-        bits = bin(found)
+        bits = bin(found)  # bits[top - rank] == "1": the agent at `rank` is eligible
         top = len(bits) - 1
+        width = top - 1
+        count = found.bit_count()
+        if 3 * count * count > len(order):  # many eligible: the first in order is near the front
+            budget = 3 * count  # entries walked for the price of reading every eligible agent
+            for entry in order:
+                rank = entry[4].rank
+                if rank < width and bits[top - rank] == "1":
+                    return entry[4]
+                budget -= 1
+                if not budget:
+                    break
         best: OrderKey | None = None
         i = bits.find("1", 2)
         while i >= 0:

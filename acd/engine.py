@@ -626,7 +626,8 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
             call.cancel_timers()
         call.state = _CALL_RINGING
         call.agent_id = agent.id
-        call.held_from = ""
+        if call.held_from:
+            call.held_from = ""
         agent.call_id = call.id
         agent.calls[call.id] = call
         now = self.clock.now()
