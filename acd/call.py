@@ -30,7 +30,7 @@ class _Rare:
         self.monitors: dict[str, tuple[str, float]] | None = None
 
 
-_NOTHING_RARE = _Rare()  # shared by every call that has none of them (only ever holds defaults)
+_NOTHING_RARE = _Rare()  # shared by every call that has none of them (never written)
 
 
 class Call:
@@ -114,7 +114,7 @@ class Call:
 
     @parties.setter
     def parties(self, value: dict[str, Any] | None) -> None:
-        self._own_rare(value is not None).parties = value
+        self._set_rare("parties", value, value is None)
 
     @property
     def monitors(self) -> dict[str, tuple[str, float]] | None:
@@ -123,7 +123,7 @@ class Call:
 
     @monitors.setter
     def monitors(self, value: dict[str, tuple[str, float]] | None) -> None:
-        self._own_rare(value is not None).monitors = value
+        self._set_rare("monitors", value, value is None)
 
     @property
     def aged(self) -> int:
@@ -132,7 +132,7 @@ class Call:
 
     @aged.setter
     def aged(self, value: int) -> None:
-        self._own_rare(value != 0).aged = value
+        self._set_rare("aged", value, value == 0)
 
     @property
     def held_from(self) -> str:
@@ -141,7 +141,7 @@ class Call:
 
     @held_from.setter
     def held_from(self, value: str) -> None:
-        self._own_rare(value != "").held_from = value
+        self._set_rare("held_from", value, value == "")
 
     @property
     def held_until(self) -> float:
@@ -149,15 +149,17 @@ class Call:
 
     @held_until.setter
     def held_until(self, value: float) -> None:
-        self._own_rare(value != 0.0).held_until = value
+        self._set_rare("held_until", value, value == 0.0)
 
-    def _own_rare(self, changed: bool) -> _Rare:
-        """This call's own `_Rare` when a field changes from its default (else the shared one
-        is written with the default it already holds)."""
+    def _set_rare(self, name: str, value: object, is_default: bool) -> None:
+        """Set a field of `_Rare`: a call still sharing the defaults gets its own first, unless
+        `value` is the default (then there is nothing to write)."""
         rare = self._rare
-        if rare is _NOTHING_RARE and changed:
+        if rare is _NOTHING_RARE:
+            if is_default:
+                return
             rare = self._rare = _Rare()
-        return rare
+        setattr(rare, name, value)
 
     def add_timer(self, timer: Timer) -> None:
         if self.timers:
