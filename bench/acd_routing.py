@@ -4,7 +4,9 @@ Every agent has its own random profile: 3-8 of 20 skills, levels 1-10 (so there 
 profiles as agents); calls require 1-3 skills with minimum levels. Two decisions:
 
 - a call arrives while N agents idle and is routed at once (its requirement is drawn from a
-  random agent's skills, so somebody can take it); then it hangs up (not timed);
+  random agent's skills, so somebody can take it); then it hangs up, and its agent, free with
+  no call waiting, joins the index of routable agents (timed too, shown apart: renumbering of
+  ranks happens there);
 - an agent comes back from a pause while N calls wait (random requirements) and takes the
   first one it may (then it rings out, goes back to its place and the agent pauses: not timed).
 
