@@ -346,7 +346,7 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
         if config is None:
             raise UnknownQueue(queue)
         now = self.clock.now()
-        arrived = now - max(0.0, waited)
+        arrived = now - waited if waited > 0 else now  # (no new float per call when it did not wait)
         priority += config.tier_priority.get(tier, 0)
         if skills:
             pairs = self._pairs
@@ -626,7 +626,8 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
             call.cancel_timers()
         call.state = _CALL_RINGING
         call.agent_id = agent.id
-        call.held_from = ""
+        if call.held_from:
+            call.held_from = ""
         agent.call_id = call.id
         agent.calls[call.id] = call
         now = self.clock.now()
