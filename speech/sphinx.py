@@ -132,6 +132,9 @@ def load_sphinx_model(hmm: Path, dictionary: Path, lm: Path | None) -> SphinxMod
     return model
 
 
+_END_PADDING = int(0.4 * SPHINX_RATE) * 2  # bytes of 16 kHz 16-bit silence
+
+
 class SphinxRecognizer:
     """The `KaldiRecognizer` calls a session makes, over a `pocketsphinx.Decoder`."""
 
@@ -213,6 +216,10 @@ class SphinxRecognizer:
         if not self._in_utterance:
             return []
         self._in_utterance = False
+        # Digital silence after the utterance: cut 0.25 s after the voice by the energy
+        # detector, the FSG search otherwise explained the tail with one more keyword
+        # ("yes" -> "yes no"); measured on the tuning part, docs/speech.md.
+        self._pending += bytes(_END_PADDING)
         self._decoder.process_raw(bytes(self._pending), False, True)
         self._pending = bytearray()
         self._decoder.end_utt()

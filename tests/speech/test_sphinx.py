@@ -115,14 +115,14 @@ async def test_english_subset_through_pocketsphinx_sessions() -> None:
                 rejected_raw += by_raw is None
     figures = (ours, raw, rejected_ours, rejected_raw, answers)
     print("english subset: ours, raw, rejected ours, rejected raw, answers", figures)
-    # PocketSphinx is deterministic (no dither). Measured with `verify: calibrated`: ours 8/16
-    # right and 14/16 rejected, raw 10/16 and 10/16 (these clips are in the tuning part the
+    # PocketSphinx is deterministic (no dither). Measured with `verify: calibrated`: ours 11/16
+    # right and 16/16 rejected, raw 11/16 and 10/16 (these clips are in the tuning part the
     # weights were fitted on; held-out figures in docs/speech.md). The raw engine got 3/16
     # right when PocketSphinx decoded the stream frame by frame: each utterance is now decoded
     # whole at its end (speech.sphinx), normalised on itself.
     assert answers == 16, figures
-    assert raw >= 9, figures
-    assert rejected_ours >= rejected_raw + 3 and ours >= raw - 2, figures
+    assert raw >= 10, figures
+    assert rejected_ours >= rejected_raw + 4 and ours >= raw, figures
     assert ours + rejected_ours > raw + rejected_raw, figures
 
 
