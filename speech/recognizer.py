@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ivr.speech import Recognition
+from speech.calibrated import Calibration
+from speech.calibration_weights import CALIBRATIONS
 from speech.decoder import BYTES_PER_SECOND, Decoder, Step, best_score, timed_words
 from speech.errors import GrammarError, ModelError, SessionClosed, SpeechError, SpeechTimeout
 from speech.settings import ModelSource, SpeechSettings
@@ -194,6 +196,9 @@ class VoskSession:
             self._item = self._owner.pool.acquire(self.language, self.grammar)
             mode = self._owner.settings.verify_for(self.language)
             checks = self.grammar is not None and mode != "off"
+            calibration = self._owner.calibrations.get(self.language)
+            if not (checks and mode == "calibrated"):
+                calibration = None
             self._decoder = Decoder(
                 self._item.recognizer,
                 self._owner.vad_settings,
@@ -203,6 +208,7 @@ class VoskSession:
                 mode=mode,
                 ratio=self._ratio if checks and mode == "ratio" else None,
                 ratio_threshold=RATIO_THRESHOLD[self._owner.engine(self.language)],
+                calibration=calibration,
             )
         return self._decoder
 
@@ -283,6 +289,8 @@ class VoskRecognizer:
         self.vad_settings = VadSettings(
             sample_rate=settings.sample_rate, end_silence=settings.end_silence
         )
+        # `verify: calibrated` per language (a language without one verifies as `strict`)
+        self.calibrations: dict[str, Calibration] = dict(CALIBRATIONS)
         self._grammars: dict[tuple[str, tuple[str, ...]], str] = {}
         self._fillers: dict[tuple[str, str, bool], str] = {}
         self._warned: set[tuple[str, str]] = set()
