@@ -137,14 +137,20 @@ def _call_end(batch: Batch, row: dict[str, Any], item: CallEndRecord) -> None:
 
 def _arrived(batch: Batch, row: dict[str, Any], item: CallArrived) -> None:
     batch.arrivals[item.call_id] = item
-    for key, value in (
-        ("source", item.source), ("caller", item.caller), ("dialed", item.dialed),
-        ("language", item.language), ("started_at", item.at),
-    ):
-        if value:
-            row.setdefault(key, value)
+    if item.source:
+        row.setdefault("source", item.source)
+    if item.caller:
+        row.setdefault("caller", item.caller)
+    if item.dialed:
+        row.setdefault("dialed", item.dialed)
+    if item.language:
+        row.setdefault("language", item.language)
+    if item.at:
+        row.setdefault("started_at", item.at)
     row.setdefault("queued_at", item.at)  # entered the ACD (started_at may be the IVR's start)
-    row.update(queue=item.queue, priority=item.priority, tier=item.tier)
+    row["queue"] = item.queue
+    row["priority"] = item.priority
+    row["tier"] = item.tier
 
 
 def _queued(batch: Batch, row: dict[str, Any], item: CallQueued) -> None:
@@ -164,14 +170,17 @@ def _answered(batch: Batch, row: dict[str, Any], item: CallAnswered) -> None:
 
 
 def _abandoned(batch: Batch, row: dict[str, Any], item: CallAbandoned) -> None:
-    outcome = "callback" if item.reason.startswith("callback") else "abandoned"
-    row.update(ended_at=item.at, wait_seconds=item.wait, outcome=outcome)
+    row["ended_at"] = item.at
+    row["wait_seconds"] = item.wait
+    row["outcome"] = "callback" if item.reason.startswith("callback") else "abandoned"
     batch.completed += 1
 
 
 def _ended(batch: Batch, row: dict[str, Any], item: CallEnded) -> None:
-    outcome = "callback_failed" if item.disposition == "callback_failed" else "answered"
-    row.update(agent_id=item.agent_id, ended_at=item.at, talk_seconds=item.talk, outcome=outcome)
+    row["agent_id"] = item.agent_id
+    row["ended_at"] = item.at
+    row["talk_seconds"] = item.talk
+    row["outcome"] = "callback_failed" if item.disposition == "callback_failed" else "answered"
     batch.segments.append({
         "call_id": item.call_id, "party": item.agent_id, "role": "agent", "queue": item.queue,
         "started_at": item.at - item.talk, "ended_at": item.at, "talk_seconds": item.talk,

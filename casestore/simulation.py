@@ -45,6 +45,9 @@ from casestore.writer import CallWriter
 log = logging.getLogger("hotline.casestore")
 
 SLICE_SECONDS = 60.0  # simulated seconds per slice when running as fast as possible
+# Longest wall-clock time of one slice: the writer's flush is a dozen round trips to the
+# database in turn, and each answer waits until the slice running when it came is over.
+SLICE_BUDGET = 0.002
 PACED_SLEEP = 0.1  # longest wall-clock wait between slices of a paced run
 ROOM_POLL = 0.002  # how often back-pressure looks at the writer's backlog
 STALL_TIMEOUT = 60.0  # back-pressure gives up when the writer takes no batch for this long
@@ -267,9 +270,10 @@ class SimulationRecorder:
                     await asyncio.sleep(min((due - allowed) / speed, PACED_SLEEP))
                     continue
                 until = allowed
-            # Stop the slice once a batch more is buffered (the flusher must get the loop)
-            # or the bound is reached.
-            more = simulation.run_until(until, partial(_full, writer, min(bound, writer.backlog + step)))
+            # Stop the slice once a batch more is buffered (the flusher must get the loop), the
+            # bound is reached, or the slice has had its share of wall-clock time.
+            limit, deadline = min(bound, writer.backlog + step), time.perf_counter() + SLICE_BUDGET
+            more = simulation.run_until(until, partial(_slice_over, writer, limit, deadline))
             if progress is not None:
                 progress(simulation.progress())
             await asyncio.sleep(0)
@@ -295,8 +299,8 @@ class SimulationRecorder:
         self.wait_seconds += time.perf_counter() - began
 
 
-def _full(writer: CallWriter, limit: int) -> bool:
-    return writer.backlog >= limit
+def _slice_over(writer: CallWriter, limit: int, deadline: float) -> bool:
+    return writer.backlog >= limit or time.perf_counter() >= deadline
 
 
 def _safe_url(url: str) -> str:
