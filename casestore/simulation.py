@@ -45,9 +45,11 @@ from casestore.writer import CallWriter
 log = logging.getLogger("hotline.casestore")
 
 SLICE_SECONDS = 60.0  # simulated seconds per slice when running as fast as possible
-# Longest wall-clock time of one slice: the writer's flush is a dozen round trips to the
-# database in turn, and each answer waits until the slice running when it came is over.
+# Longest wall-clock time of one slice: the writer's flush is a score of round trips to the
+# database in turn, and each answer waits until the slice running when it came is over; so
+# slices are short while a flush is waiting on the database.
 SLICE_BUDGET = 0.002
+FLUSHING_SLICE_BUDGET = 0.0002
 PACED_SLEEP = 0.1  # longest wall-clock wait between slices of a paced run
 ROOM_POLL = 0.002  # how often back-pressure looks at the writer's backlog
 STALL_TIMEOUT = 60.0  # back-pressure gives up when the writer takes no batch for this long
@@ -272,7 +274,8 @@ class SimulationRecorder:
                 until = allowed
             # Stop the slice once a batch more is buffered (the flusher must get the loop), the
             # bound is reached, or the slice has had its share of wall-clock time.
-            limit, deadline = min(bound, writer.backlog + step), time.perf_counter() + SLICE_BUDGET
+            budget = FLUSHING_SLICE_BUDGET if writer.flushing else SLICE_BUDGET
+            limit, deadline = min(bound, writer.backlog + step), time.perf_counter() + budget
             more = simulation.run_until(until, partial(_slice_over, writer, limit, deadline))
             if progress is not None:
                 progress(simulation.progress())

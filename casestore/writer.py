@@ -213,6 +213,11 @@ class CallWriter:
         return len(self._buffer)
 
     @property
+    def flushing(self) -> bool:
+        """A flush is under way (waiting on the database, most of the time)."""
+        return self._flush_lock.locked()
+
+    @property
     def oldest_at(self) -> float | None:
         """The time (`at`, on the writer's clock) of the oldest item not yet written, if any
         (the write lag is `clock() - oldest_at`; metrics read it at scrape time)."""
