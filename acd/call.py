@@ -17,9 +17,6 @@ class CallState(StrEnum):
     ABANDONED = "abandoned"
 
 
-_QUEUED = CallState.QUEUED  # a global is read faster than an enum member
-
-
 class Call:
     """A call between arrival and its end. Mutated only by the `Acd`."""
 
@@ -84,7 +81,7 @@ class Call:
         self.enqueued_at = arrived_at
         self.answered_at = 0.0
         self.seq = seq
-        self.state = _QUEUED
+        self.state = CallState.QUEUED
         self.step = 0
         self.agent_id = ""
         self.pos = pos  # place in arrival order in the index of waiting calls (acd.routing)
