@@ -23,7 +23,7 @@ prompt), with 1.5 s of quiet after it.
 
     python -m bench speech_live      (defaults; about 6 minutes)
     python -m bench.bench_speech_live [--rounds 3] [--processes 2] [--counts 10,20,40] [--sections 1,2,3]
-                                      [--subjects 1,2,3]
+                                      [--subjects 1,2,3] [--verify resolve]
 
 Goal (issue 17): 40 callers speaking at once on 2 cores decided within 400 ms at p95. The
 machine is shared: the load average is printed with each figure.
@@ -283,14 +283,16 @@ async def over_audiosocket(recognizer: Recognizer, counts: Sequence[int], rounds
 
 
 async def run(args: argparse.Namespace) -> int:
+    settings = replace(SETTINGS, verify=args.verify)
+    print(f"speech.verify: {args.verify}")
     grammar, clips = keyword_clips()
     counts = [int(c) for c in args.counts.split(",")]
     started = time.perf_counter()
-    models = {"ko": load_model(str(SETTINGS.models["ko"].resolve()))}
+    models = {"ko": load_model(str(settings.models["ko"].resolve()))}
     executor = ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="bench-vosk")
-    in_process = VoskRecognizer(replace(SETTINGS, threads=os.cpu_count() or 2), models, executor)
+    in_process = VoskRecognizer(replace(settings, threads=os.cpu_count() or 2), models, executor)
     await in_process.warm_up()
-    async with open_process_recognizer(SETTINGS, processes=args.processes) as pool:
+    async with open_process_recognizer(settings, processes=args.processes) as pool:
         print(f"model loaded here and in {args.processes} recognizer processes in"
               f" {time.perf_counter() - started:.1f} s ({os.cpu_count()} cores, {load()})")
         sections = {int(x) for x in args.sections.split(",")}
@@ -322,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--counts", default="10,20,40")
     parser.add_argument("--sections", default="1,2,3", help="which of the sections 1-3 to run")
+    parser.add_argument("--verify", default="resolve", help="speech.verify for Hotline's sessions")
     parser.add_argument("--subjects", default="", help="section 2: which of raw, one process, processes (1-3)")
     args = parser.parse_args([] if argv is None else list(argv))  # `python -m bench`: defaults
     return asyncio.run(run(args))
