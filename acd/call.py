@@ -17,11 +17,27 @@ class CallState(StrEnum):
     ABANDONED = "abandoned"
 
 
+class _Rare:
+    """The fields of a call that few calls ever change from their default."""
+
+    __slots__ = ("aged", "held_from", "held_until", "monitors", "parties")
+
+    def __init__(self) -> None:
+        self.aged = 0
+        self.held_from = ""
+        self.held_until = 0.0
+        self.parties: dict[str, Any] | None = None
+        self.monitors: dict[str, tuple[str, float]] | None = None
+
+
+_NOTHING_RARE = _Rare()  # shared by every call that has none of them (never written)
+
+
 class Call:
     """A call between arrival and its end. Mutated only by the `Acd`."""
 
     __slots__ = (
-        "aged",
+        "_rare",
         "agent_id",
         "answered_at",
         "armed",
@@ -29,12 +45,8 @@ class Call:
         "caller",
         "dialed",
         "enqueued_at",
-        "held_from",
-        "held_until",
         "id",
         "language",
-        "monitors",
-        "parties",
         "pos",
         "priority",
         "queue",
@@ -89,13 +101,65 @@ class Call:
         self.timers: list[Timer] | tuple[()] = ()  # a list once it has one
         self.armed = 0  # when its wait timers were last armed, in the ACD's order (snapshots)
         self.ring_for: float | None = None  # the ring timeout its offer was armed with
-        # Third parties (consulted or conferenced, acd.transfer.Party) by party id, and
-        # supervisors listening (id -> (mode, since)); None until the first one.
-        self.parties: dict[str, Any] | None = None
-        self.monitors: dict[str, tuple[str, float]] | None = None
-        self.aged = 0  # priority raises earned by waiting (acd.aging), included in `priority`
-        self.held_from = ""  # the agent it rang out on, not offered it again until `held_until`
-        self.held_until = 0.0  # (acd.ring_policy)
+        self._rare = _NOTHING_RARE  # its own `_Rare` once one of those is set
+
+    # What few calls have, kept in one `_Rare` made on the first change from the default
+    # (a waiting call is then 32 bytes smaller): reading and writing them is as before.
+
+    @property
+    def parties(self) -> dict[str, Any] | None:
+        """Third parties (consulted or conferenced, acd.transfer.Party) by party id; None
+        until the first one."""
+        return self._rare.parties
+
+    @parties.setter
+    def parties(self, value: dict[str, Any] | None) -> None:
+        self._set_rare("parties", value, value is None)
+
+    @property
+    def monitors(self) -> dict[str, tuple[str, float]] | None:
+        """Supervisors listening (id -> (mode, since)); None until the first one."""
+        return self._rare.monitors
+
+    @monitors.setter
+    def monitors(self, value: dict[str, tuple[str, float]] | None) -> None:
+        self._set_rare("monitors", value, value is None)
+
+    @property
+    def aged(self) -> int:
+        """Priority raises earned by waiting (acd.aging), included in `priority`."""
+        return self._rare.aged
+
+    @aged.setter
+    def aged(self, value: int) -> None:
+        self._set_rare("aged", value, value == 0)
+
+    @property
+    def held_from(self) -> str:
+        """The agent it rang out on, not offered it again until `held_until` (acd.ring_policy)."""
+        return self._rare.held_from
+
+    @held_from.setter
+    def held_from(self, value: str) -> None:
+        self._set_rare("held_from", value, value == "")
+
+    @property
+    def held_until(self) -> float:
+        return self._rare.held_until
+
+    @held_until.setter
+    def held_until(self, value: float) -> None:
+        self._set_rare("held_until", value, value == 0.0)
+
+    def _set_rare(self, name: str, value: object, is_default: bool) -> None:
+        """Set a field of `_Rare`: a call still sharing the defaults gets its own first, unless
+        `value` is the default (then there is nothing to write)."""
+        rare = self._rare
+        if rare is _NOTHING_RARE:
+            if is_default:
+                return
+            rare = self._rare = _Rare()
+        setattr(rare, name, value)
 
     def add_timer(self, timer: Timer) -> None:
         if self.timers:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from acd import aging, ring_policy, targeted
 from acd.agent import (
@@ -54,7 +55,9 @@ from acd.waiting_ops import WaitingOps
 # reads on Python 3.11 (EnumType's __getattr__ defeats the attribute cache).
 _AVAILABLE, _RINGING, _ON_CALL, _WRAP_UP, _PAUSED = (
     AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.PAUSED)
-_CALL_RINGING, _TALKING = CallState.RINGING, CallState.ON_CALL
+_CALL_RINGING, _TALKING, _ENDED = CallState.RINGING, CallState.ON_CALL, CallState.ENDED
+_WAITING, _GONE = CallState.QUEUED, CallState.ABANDONED
+_STATE_VALUE = {state: state.value for state in AgentState}  # `.value` is a Python-level property
 
 
 class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls: acd/waiting_ops.py
@@ -214,6 +217,11 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
         agent = self.agent(agent_id)
         if agent.state is not _WRAP_UP:
             raise IllegalTransition("agent", agent.id, agent.state.value, AgentState.AVAILABLE.value)
+        self._wrap_over(agent)
+
+    def _wrap_over(self, agent: Agent) -> None:
+        """The wrap-up of `agent` (in wrap_up) is over: it pauses if a pause is pending, else
+        it is free."""
         if agent.pause_pending and not agent.logout_pending:
             reason, agent.pause_pending = agent.pause_pending, ""
             self._set_state(agent, AgentState.PAUSED, reason)
@@ -252,7 +260,7 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
         if new is _AVAILABLE:
             agent.idle_since = now
         if AgentStateChanged in self._wants:
-            self._emit(AgentStateChanged(now, agent.id, old.value, new.value, reason, call_id))
+            self._emit(AgentStateChanged(now, agent.id, _STATE_VALUE[old], _STATE_VALUE[new], reason, call_id))
 
     def _pending_changed(self, agent: Agent) -> None:
         if AgentPendingChanged in self._wants:
@@ -346,7 +354,7 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
         if config is None:
             raise UnknownQueue(queue)
         now = self.clock.now()
-        arrived = now - max(0.0, waited)
+        arrived = now - waited if waited > 0 else now  # (no new float per call when it did not wait)
         priority += config.tier_priority.get(tier, 0)
         if skills:
             pairs = self._pairs
@@ -378,7 +386,7 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
     @operation
     def answer(self, call_id: str) -> None:
         """The agent's phone was answered: the caller and agent are talking."""
-        call = self._call_in(call_id, _CALL_RINGING, CallState.ON_CALL)
+        call = self._call_in(call_id, _CALL_RINGING, _TALKING)
         agent = self.agents[call.agent_id]
         call.cancel_timers()
         now = self.clock.now()
@@ -463,13 +471,13 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
     def abandon(self, call_id: str, reason: str = "caller_hangup") -> None:
         """The caller hung up (or was dropped) before reaching an agent."""
         call = self.call(call_id)
-        if call.state is CallState.QUEUED:
+        if call.state is _WAITING:
             self._unqueue(call)
-        elif call.state is not CallState.RINGING:
+        elif call.state is not _CALL_RINGING:
             raise IllegalTransition("call", call.id, call.state.value, CallState.ABANDONED.value)
         call.cancel_timers()
-        ringing_agent = self.agents[call.agent_id] if call.state is CallState.RINGING else None
-        call.state = CallState.ABANDONED
+        ringing_agent = self.agents[call.agent_id] if call.state is _CALL_RINGING else None
+        call.state = _GONE
         del self.calls[call.id]
         now = self.clock.now()
         if CallAbandoned in self._wants:
@@ -488,10 +496,10 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
     @operation
     def end(self, call_id: str, disposition: str = "") -> None:
         """The conversation is over: the agent goes to wrap-up (once its last call is over)."""
-        call = self._call_in(call_id, _TALKING, CallState.ENDED)
+        call = self._call_in(call_id, _TALKING, _ENDED)
         agent = self.agents[call.agent_id]
         now = self.clock.now()
-        call.state = CallState.ENDED
+        call.state = _ENDED
         del self.calls[call.id]
         calls = agent.calls
         del calls[call.id]
@@ -530,13 +538,14 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
         if wrap <= 0:
             self._auto_wrap(agent, call.id)
         else:  # arming order and due time kept for a snapshot (acd/snapshot.py)
-            agent.wrap_timer = (next(self._armed), self.clock.now(), self.clock.now() + wrap)
-            self.clock.call_later(wrap, lambda: self._auto_wrap(agent, call.id))
+            now = self.clock.now()
+            agent.wrap_timer = (next(self._armed), now, now + wrap)
+            self.clock.call_later(wrap, partial(self._auto_wrap, agent, call.id))
 
     @operation
     def _auto_wrap(self, agent: Agent, call_id: str) -> None:
         if agent.state is _WRAP_UP and agent.call_id == call_id:
-            self.wrap_done(agent.id)
+            self._wrap_over(agent)  # as `wrap_done`, already inside an operation
 
     def _call_in(self, call_id: str, state: CallState, wanted: CallState) -> Call:
         call = self.call(call_id)
@@ -626,7 +635,8 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
             call.cancel_timers()
         call.state = _CALL_RINGING
         call.agent_id = agent.id
-        call.held_from = ""
+        if call.held_from:
+            call.held_from = ""
         agent.call_id = call.id
         agent.calls[call.id] = call
         now = self.clock.now()
@@ -647,7 +657,7 @@ class Acd(TransferOps, WaitingOps):  # transfers: acd/transfer.py; waiting calls
         timeout = call.ring_for = self.queues[call.queue].ring_timeout  # an edit: the next offer's
         if timeout is not None and call.state is _CALL_RINGING and call.agent_id == agent.id:
             call.armed = next(self._armed)  # a restored snapshot arms timers in this order too
-            call.add_timer(self.clock.call_later(timeout, lambda: self._ring_timeout(call, agent)))
+            call.add_timer(self.clock.call_later(timeout, partial(self._ring_timeout, call, agent)))
 
     @operation
     def _ring_timeout(self, call: Call, agent: Agent) -> None:

@@ -136,13 +136,15 @@ def compare_with_bare(rounds: int = 3) -> tuple[float, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m bench.bench_acd [--ratio]`: everything, or only the comparison with the
-    bare loop (under a minute)."""
+    """`python -m bench.bench_acd [--ratio | --routing]`: everything, or only the comparison
+    with the bare loop (under a minute), or only the routing decisions and memory."""
     args = sys.argv[1:] if argv is None else argv
     random.seed(1)
     if "--ratio" in args:
         compare_with_bare()
         return 0
+    if "--routing" in args:
+        return acd_routing.main()
     print("1. Simulation throughput: 100 agents, 90 % load, 30 simulated hours")
     for listen, label in ((False, "no external subscriber"), (True, "a subscriber to every event")):
         calls, wall = throughput(listen)

@@ -45,7 +45,7 @@ FRAME_S = 0.02
 # Narrow a run (the machine is shared): BENCH_SPEECH=eval runs only section 0,
 # BENCH_SPEECH_PARTS=final and BENCH_SPEECH_MODES=resolve,ratio only those parts / modes,
 # BENCH_SPEECH_LANGS=en only those languages.
-MODES = tuple(os.environ.get("BENCH_SPEECH_MODES", "off,resolve,strict,ratio").split(","))
+MODES = tuple(os.environ.get("BENCH_SPEECH_MODES", "off,resolve,strict,ratio,calibrated").split(","))
 PARTS = tuple(os.environ.get("BENCH_SPEECH_PARTS", "tune,final").split(","))
 LANGS = tuple(os.environ.get("BENCH_SPEECH_LANGS", "ko,en").split(","))
 

@@ -15,7 +15,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from casestore.bulk import execute_arrays, upsert_sql
+from casestore.bulk import staged_upsert, upsert_rows
 from casestore.dialect import insert, writing
 from casestore.errors import InvalidInput, NotFound, StoreUnavailable
 from casestore.models import (
@@ -391,7 +391,7 @@ async def _ensure_customer(conn: AsyncConnection, phone: str, at: float) -> int:
     return ids[phone]
 
 
-_PG_UPSERT_CUSTOMERS = upsert_sql(
+_PG_UPSERT_CUSTOMERS = staged_upsert(
     CUSTOMERS, "phone", {"last_seen_at": "greatest(excluded.last_seen_at, t.last_seen_at)"},
     returning="phone, id", columns=["phone", "created_at", "last_seen_at"],
 )
@@ -417,7 +417,7 @@ async def ensure_customers(conn: AsyncConnection, phones: Iterable[tuple[str, fl
     rows = [{"phone": p, "created_at": at, "last_seen_at": at} for p, at in sorted(latest.items())]
     dialect = conn.dialect.name
     if dialect == "postgresql":  # one statement: the ids come back with the upsert
-        upserted: dict[str, int] = dict(await execute_arrays(conn, *_PG_UPSERT_CUSTOMERS, rows))
+        upserted: dict[str, int] = dict(await upsert_rows(conn, _PG_UPSERT_CUSTOMERS, rows))
         return {raw: upserted[phone] for raw, phone in keys.items() if phone in upserted}
     stmt = insert(dialect, CUSTOMERS)
     stmt = stmt.on_conflict_do_update(

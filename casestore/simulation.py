@@ -4,8 +4,8 @@ The simulator runs on a virtual clock starting at 0 and numbers its calls c1, c2
 every run. `SimulationRecorder.on_event` (a subscriber) rebases each event so the store sees
 what a live server would: times moved to the wall-clock start of the run, call ids prefixed
 with a run id (two runs never merge), source `simulation`, and a synthetic caller number per
-call when the simulator gives none (so customers and screen-pop are exercised), and hands it
-straight to a `CallWriter`.
+call when the simulator gives none (one of SYNTHETIC_CALLERS numbers, so customers, repeat
+callers and screen-pop are exercised), and hands it straight to a `CallWriter`.
 
 `stream()` runs the simulation in slices inside asyncio with the writer's flusher alongside,
 as in the server: after every slice it yields to the loop, and while the writer's backlog is
@@ -45,10 +45,19 @@ from casestore.writer import CallWriter
 log = logging.getLogger("hotline.casestore")
 
 SLICE_SECONDS = 60.0  # simulated seconds per slice when running as fast as possible
+# Longest wall-clock time of one slice: the writer's flush is a score of round trips to the
+# database in turn, and each answer waits until the slice running when it came is over; so
+# slices are short while a flush is waiting on the database.
+SLICE_BUDGET = 0.002
+FLUSHING_SLICE_BUDGET = 0.0002
 PACED_SLEEP = 0.1  # longest wall-clock wait between slices of a paced run
 ROOM_POLL = 0.002  # how often back-pressure looks at the writer's backlog
 STALL_TIMEOUT = 60.0  # back-pressure gives up when the writer takes no batch for this long
 OPEN_TIMEOUT = 30.0  # opening the store (connect, create/upgrade the schema)
+# Distinct synthetic caller numbers. Callers call again, as on a live hotline: the store finds
+# their customer and recent cases, and the number's normalisation (about 25 us with
+# phonenumbers) is cached as for live callers instead of being paid on every call.
+SYNTHETIC_CALLERS = 2_000
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ class SimulationRecorder:
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive")
         writer = store.writer(batch_size=self.batch_size, flush_interval=0.05)
-        self.sink, self._wanted = writer.on_event, writer.wants
+        self.sink, self._wanted = writer.on_wanted_event, writer.wants  # filtered once, here
         started = time.perf_counter()
         try:
             await writer.start(close_orphans=False)
@@ -263,9 +272,11 @@ class SimulationRecorder:
                     await asyncio.sleep(min((due - allowed) / speed, PACED_SLEEP))
                     continue
                 until = allowed
-            # Stop the slice once a batch more is buffered (the flusher must get the loop)
-            # or the bound is reached.
-            more = simulation.run_until(until, partial(_full, writer, min(bound, writer.backlog + step)))
+            # Stop the slice once a batch more is buffered (the flusher must get the loop), the
+            # bound is reached, or the slice has had its share of wall-clock time.
+            budget = FLUSHING_SLICE_BUDGET if writer.flushing else SLICE_BUDGET
+            limit, deadline = min(bound, writer.backlog + step), time.perf_counter() + budget
+            more = simulation.run_until(until, partial(_slice_over, writer, limit, deadline))
             if progress is not None:
                 progress(simulation.progress())
             await asyncio.sleep(0)
@@ -291,8 +302,8 @@ class SimulationRecorder:
         self.wait_seconds += time.perf_counter() - began
 
 
-def _full(writer: CallWriter, limit: int) -> bool:
-    return writer.backlog >= limit
+def _slice_over(writer: CallWriter, limit: int, deadline: float) -> bool:
+    return writer.backlog >= limit or time.perf_counter() >= deadline
 
 
 def _safe_url(url: str) -> str:
@@ -303,5 +314,8 @@ def _safe_url(url: str) -> str:
 
 
 def _synthetic_caller(call_id: str) -> str:
-    digits = "".join(ch for ch in call_id if ch.isdigit()) or "0"
-    return f"+8210{int(digits) % 100_000_000:08d}"
+    """One of SYNTHETIC_CALLERS numbers, spread over the calls (a caller calls again)."""
+    number = call_id[1:]  # the simulator's ids are c1, c2, ...
+    if not number.isdigit():
+        number = "".join(ch for ch in call_id if ch.isdigit()) or "0"
+    return f"+8210{int(number) * 7_919 % SYNTHETIC_CALLERS:08d}"

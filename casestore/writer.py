@@ -40,7 +40,7 @@ from acd.events import (
     SegmentEnded,
 )
 from casestore.batch import Batch, RecordingRecord, agent_statement
-from casestore.bulk import execute_arrays, fetch_arrays, upsert_sql
+from casestore.bulk import StagedUpsert, fetch_arrays, staged_upsert, upsert_records, upsert_rows
 from casestore.dialect import insert, writing
 from casestore.errors import StoreUnavailable
 from casestore.ivr_feed import CallStartRecord, IvrStepRecord, ivr_items
@@ -143,6 +143,10 @@ class CallWriter:
         if self.wants(event):
             self._enqueue(event)
 
+    def on_wanted_event(self, event: Event) -> None:
+        """`on_event` for a subscriber that already asked `wants` (the simulator's recorder)."""
+        self._enqueue(event)
+
     @staticmethod
     def wants(event: Event) -> bool:
         """Whether the store writes anything for `event`: the call events, and of the agent
@@ -207,6 +211,11 @@ class CallWriter:
     @property
     def backlog(self) -> int:
         return len(self._buffer)
+
+    @property
+    def flushing(self) -> bool:
+        """A flush is under way (waiting on the database, most of the time)."""
+        return self._flush_lock.locked()
 
     @property
     def oldest_at(self) -> float | None:
@@ -414,12 +423,11 @@ class CallWriter:
             case_ids = await self._open_cases(conn, batch)
             for call_id, case_id in case_ids.items():
                 batch.calls[call_id]["case_id"] = case_id
-        if batch.calls and conn.dialect.name == "postgresql":  # the column arrays at once
-            ordered = sorted(batch.calls.items())
-            sql, columns = self._pg_upsert_calls
-            await fetch_arrays(conn, sql, [
-                [cid for cid, _ in ordered] if name == "id" else [fields.get(name) for _, fields in ordered]
-                for name in columns
+        if batch.calls and conn.dialect.name == "postgresql":  # copied in, upserted at once
+            staged = self._pg_upsert_calls
+            others = staged.columns[1:]
+            await upsert_records(conn, staged, [
+                (cid, *[fields.get(name) for name in others]) for cid, fields in batch.calls.items()
             ])
         elif batch.calls:
             rows = [
@@ -435,7 +443,7 @@ class CallWriter:
             )
             await conn.execute(stmt, batch.ivr)
         if batch.segments and conn.dialect.name == "postgresql":
-            await execute_arrays(conn, *_PG_INSERT_SEGMENTS, batch.segments)
+            await upsert_rows(conn, _PG_INSERT_SEGMENTS, batch.segments)
         elif batch.segments:
             stmt = insert(conn.dialect.name, CALL_SEGMENTS).on_conflict_do_nothing(
                 index_elements=[CALL_SEGMENTS.c.call_id, CALL_SEGMENTS.c.party, CALL_SEGMENTS.c.started_at]
@@ -481,7 +489,7 @@ class CallWriter:
                     "origin_call_id": cid,
                 })
         if conn.dialect.name == "postgresql":  # the new ids come back with the insert
-            created = await execute_arrays(conn, *_PG_INSERT_CASES, rows)
+            created = await upsert_rows(conn, _PG_INSERT_CASES, rows)
             existing.update({call_id: case_id for call_id, case_id in created})
             missing = [cid for cid in missing if cid not in existing]  # opened meanwhile elsewhere
             if not missing:
@@ -509,8 +517,8 @@ class CallWriter:
         return stmt.on_conflict_do_update(index_elements=[CALLS.c.id], set_=set_)
 
 
-def _pg_calls_upsert() -> tuple[str, list[str]]:
-    """The calls upsert of `_calls_statement` as one statement over column arrays."""
+def _pg_calls_upsert() -> StagedUpsert:
+    """The calls upsert of `_calls_statement` as one statement over the staged rows."""
     resumed = "(excluded.started_at IS NOT NULL AND t.outcome = 'interrupted')"
     assignments = {}
     for name in CALL_COLUMNS:
@@ -521,17 +529,19 @@ def _pg_calls_upsert() -> tuple[str, list[str]]:
             assignments[name] = f"CASE WHEN {resumed} THEN {new} ELSE coalesce({new}, {old}) END"
         else:
             assignments[name] = f"coalesce({new}, {old})"
-    return upsert_sql(CALLS, "id", assignments, skip=("direction",))
+    staged = staged_upsert(CALLS, "id", assignments, skip=("direction",))
+    assert staged.columns[0] == "id"  # the records are (id, *the others)
+    return staged
 
 
-_PG_INSERT_CASES = upsert_sql(CASES, "origin_call_id", None, returning="origin_call_id, id")
+_PG_INSERT_CASES = staged_upsert(CASES, "origin_call_id", None, returning="origin_call_id, id")
 # One index lookup per call id whatever the table's statistics say (`= ANY($1)` is planned as a
 # scan of the whole table while the statistics of a fresh one are missing).
 _PG_CASES_OF = (
     "SELECT k, id FROM (SELECT u.k, (SELECT c.id FROM cases c WHERE c.origin_call_id = u.k) AS id"
     " FROM unnest($1::text[]) AS u(k)) AS found WHERE id IS NOT NULL"
 )
-_PG_INSERT_SEGMENTS = upsert_sql(CALL_SEGMENTS, ("call_id", "party", "started_at"), None)
+_PG_INSERT_SEGMENTS = staged_upsert(CALL_SEGMENTS, ("call_id", "party", "started_at"), None)
 
 
 async def _linked_cases(conn: AsyncConnection, call_ids: list[str]) -> dict[str, int]:

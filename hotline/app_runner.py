@@ -9,6 +9,7 @@ startup, serving and cleanup share one `try`, so a refused start ends with one c
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import ssl
 
@@ -39,11 +40,21 @@ async def serve_app(
         await runner.setup()
         site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         await site.start()
+        freeze_startup_objects()
         await stop.wait()
     finally:
         await runner.cleanup()
         for sig in handled:
             loop.remove_signal_handler(sig)
+
+
+def freeze_startup_objects() -> None:
+    """Move what startup built (configuration, menus, agents, models, the routing indexes'
+    owners) out of the collector's generations: full collections then no longer walk them on
+    the routing path (docs/acd.md, "Garbage collection"). Garbage of the startup is collected
+    first, so nothing that is already unreachable is kept for good."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_app(

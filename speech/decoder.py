@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ivr.speech import Recognition
+from speech.calibrated import Calibration, verify_calibrated
 from speech.vad import EnergyVad, VadSettings
 from speech.verify import Verdict, Word, verify, verify_ratio
 
@@ -93,6 +94,7 @@ class Decoder:
         ratio: Callable[[bytes], float | None] | None = None,
         ratio_threshold: float = 0.0,
         pre_roll: float | None = PRE_ROLL_SECONDS,
+        calibration: Calibration | None = None,
     ) -> None:
         """`offset`: seconds of audio `recognizer` decoded before (Vosk's word times count
         from its creation); `verifier` decodes a stretch of audio with the filler grammar;
@@ -108,6 +110,7 @@ class Decoder:
         self._mode = mode
         self._ratio = ratio if phrases else None
         self._ratio_threshold = ratio_threshold
+        self._calibration = calibration  # with `verifier`: `verify: calibrated`
         self._audio = bytearray()
         self._audio_start = 0.0  # session seconds where `_audio` begins
         self.fed = 0  # bytes fed to the recognizer
@@ -176,7 +179,9 @@ class Decoder:
         return bytes(self._audio[a:b])
 
     def _checked(self, raw: str, result: Recognition) -> Recognition:
-        if self._ratio is not None:
+        if self._calibration is not None and self._verifier is not None:
+            verdict = self._calibrated_verdict(raw, self._calibration)
+        elif self._ratio is not None:
             ratio = self._ratio
 
             def scored(start: float, end: float) -> float | None:
@@ -208,6 +213,23 @@ class Decoder:
             lambda a, b: redecode(a, b, False),
             lambda a, b: redecode(a, b, True),
             mode=self._mode,
+        )
+
+    def _calibrated_verdict(self, raw: str, calibration: Calibration) -> Verdict:
+        assert self._verifier is not None
+        verifier = self._verifier
+
+        def redecode(start: float, end: float, lenient: bool) -> Sequence[Word]:
+            piece = self._piece(start, end)
+            return verifier(piece, lenient) if len(piece) >= 3200 else []  # under 0.1 s
+
+        return verify_calibrated(
+            timed_words(raw, self._offset),
+            self._phrases,
+            lambda a, b: redecode(a, b, False),
+            lambda a, b: redecode(a, b, True),
+            self._piece,
+            calibration,
         )
 
     def _restart_vad(self) -> None:

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ivr.speech import Recognition
+from speech.calibrated import Calibration
+from speech.calibration_weights import CALIBRATIONS
 from speech.decoder import (
     BYTES_PER_SECOND,
     PRE_ROLL_SECONDS,
@@ -201,6 +203,9 @@ class VoskSession:
             self._item = self._owner.pool.acquire(self.language, self.grammar)
             mode = self._owner.settings.verify_for(self.language)
             checks = self.grammar is not None and mode != "off"
+            calibration = self._owner.calibrations.get(self.language)
+            if not (checks and mode == "calibrated"):
+                calibration = None
             self._decoder = Decoder(
                 self._item.recognizer,
                 self._owner.vad_settings,
@@ -211,6 +216,7 @@ class VoskSession:
                 ratio=self._ratio if checks and mode == "ratio" else None,
                 ratio_threshold=RATIO_THRESHOLD[self._owner.engine(self.language)],
                 pre_roll=self._owner.pre_roll[self._owner.engine(self.language)],
+                calibration=calibration,
             )
         return self._decoder
 
@@ -297,6 +303,8 @@ class VoskRecognizer:
         # every frame). PocketSphinx hears everything: its cepstral mean, carried from one
         # utterance to the next, needs the quiet (gated, the English subset lost 2 rejections).
         self.pre_roll: dict[str, float | None] = {"vosk": PRE_ROLL_SECONDS, "pocketsphinx": None}
+        # `verify: calibrated` per language (a language without one verifies as `strict`)
+        self.calibrations: dict[str, Calibration] = dict(CALIBRATIONS)
         self._grammars: dict[tuple[str, tuple[str, ...]], str] = {}
         self._fillers: dict[tuple[str, str, bool], str] = {}
         self._warned: set[tuple[str, str]] = set()

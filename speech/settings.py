@@ -68,7 +68,7 @@ class SpeechSettings:
     threads: int = 0  # 0: os.cpu_count()
     step_timeout: float = 5.0
     sample_rate: int = 8000
-    verify: str = "resolve"  # keyword verification (speech.verify): off | resolve | strict | ratio
+    verify: str = "resolve"  # speech.verify: off | resolve | strict | ratio | calibrated
     processes: int = 1  # recognizer processes (speech.process_pool); 1: threads in this process
     verify_languages: Mapping[str, str] = field(default_factory=dict)  # per language, over `verify`
 
@@ -80,7 +80,7 @@ class SpeechSettings:
         return self.threads or os.cpu_count() or 1
 
 
-VERIFY_MODES = ("off", "resolve", "strict", "ratio")
+VERIFY_MODES = ("off", "resolve", "strict", "ratio", "calibrated")
 ENGINES = ("vosk", "pocketsphinx")
 _KEYS = {
     "models", "confidence_threshold", "pool_size", "end_silence", "threads", "step_timeout",

@@ -132,6 +132,9 @@ def load_sphinx_model(hmm: Path, dictionary: Path, lm: Path | None) -> SphinxMod
     return model
 
 
+_END_PADDING = int(0.4 * SPHINX_RATE) * 2  # bytes of 16 kHz 16-bit silence
+
+
 class SphinxRecognizer:
     """The `KaldiRecognizer` calls a session makes, over a `pocketsphinx.Decoder`."""
 
@@ -155,6 +158,7 @@ class SphinxRecognizer:
         self._grammar: str | None = None
         self._upsampler = Upsampler()
         self._in_utterance = False
+        self._pending = bytearray()  # upsampled audio of the utterance, decoded at its end
         self._seconds = 0.0  # audio fed since creation (Vosk's word times count from there)
         self._utt_start = 0.0
         self._alternatives = 0
@@ -184,7 +188,10 @@ class SphinxRecognizer:
             self._decoder.start_utt()
             self._in_utterance = True
             self._utt_start = self._seconds
-        self._decoder.process_raw(self._upsampler.feed(data), False, False)
+        # Decoded at the end, as one utterance (`_end`): PocketSphinx's live cepstral mean
+        # starts from the model's, far from a telephone band's, and a streamed FSG search then
+        # often reached no final state (no words); a whole utterance is normalised on itself.
+        self._pending += self._upsampler.feed(data)
         self._seconds += len(data) / 16000
         return 0
 
@@ -209,6 +216,12 @@ class SphinxRecognizer:
         if not self._in_utterance:
             return []
         self._in_utterance = False
+        # Digital silence after the utterance: cut 0.25 s after the voice by the energy
+        # detector, the FSG search otherwise explained the tail with one more keyword
+        # ("yes" -> "yes no"); measured on the tuning part, docs/speech.md.
+        self._pending += bytes(_END_PADDING)
+        self._decoder.process_raw(bytes(self._pending), False, True)
+        self._pending = bytearray()
         self._decoder.end_utt()
         self._upsampler = Upsampler()
         if self._decoder.hyp() is None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from redis import asyncio as aioredis
+from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.exceptions import RedisError
 
 from acd.clock import Clock, Timer
@@ -92,6 +93,16 @@ def connect_cluster(settings: Durability, *, blocking: bool = False) -> aioredis
     return aioredis.from_url(redis.url, retry_on_timeout=False, **options)
 
 
+async def close_cluster_client(client: aioredis.Redis) -> None:
+    """Close a client of `connect_cluster`, with the clients of its sentinels (closing the
+    master's client leaves their connections open)."""
+    await client.aclose()
+    pool = client.connection_pool
+    if isinstance(pool, SentinelConnectionPool):
+        for sentinel in pool.sentinel_manager.sentinels:
+            await sentinel.aclose()
+
+
 class ClusterNode:
     def __init__(self, settings: Durability, acd: Acd, clock: ScopedClock, hooks: LeaderHooks, *,
                  client: aioredis.Redis | None = None) -> None:
@@ -147,7 +158,7 @@ class ClusterNode:
         for client in {id(self.client): self.client, id(self.blocking): self.blocking}.values():
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(1.0):
-                    await client.aclose()
+                    await close_cluster_client(client)
 
     # -- following ---------------------------------------------------------------------------
 

@@ -31,11 +31,12 @@ from acd.events import CallAbandoned, CallArrived, CallEnded, Event
 from acd.held import AcdKeeper, LivePolicies, accept_callback
 from hotline.privacy import mask_phone
 from ivr.channel import Prompt, TransferRequest
+from twilio_gateway.call import Phase, TwilioCall
 from twilio_gateway.channel import TwilioChannel
 from twilio_gateway.twiml import render_callback_leg, render_hangup
 
 if TYPE_CHECKING:
-    from twilio_gateway.gateway import TwilioCall, TwilioGateway
+    from twilio_gateway.gateway import TwilioGateway
 
 log = logging.getLogger("hotline.twilio.callback")
 
@@ -82,8 +83,6 @@ class TwilioCallbacks:
     def take(self, call: TwilioCall, request: TransferRequest, prompts: list[Prompt]) -> str:
         """A callback accepted in the IVR (the call not in the ACD): through the book. The
         caller hears the confirmation and is hung up on."""
-        from twilio_gateway.gateway import Phase
-
         number = call.callback_number = request.callback_number or ""
         call.phase = Phase.CALLBACK
         try:
@@ -103,8 +102,6 @@ class TwilioCallbacks:
 
     def offered(self, call: TwilioCall, number: str, prompts: list[Prompt]) -> str:
         """A callback offered while waiting, accepted: the call keeps its place in the ACD."""
-        from twilio_gateway.gateway import Phase
-
         call.phase = Phase.CALLBACK
         call.callback_number = number
         acd_call = self.gateway.acd.calls[call.sid]
@@ -146,11 +143,9 @@ class TwilioCallbacks:
     def adopt(self, acd_call: Call) -> TwilioCall:
         """A callback in the ACD this gateway has no call for (placed by the ACD when its
         opening came, or from before a restart): keep it, to ring an agent for it."""
-        from twilio_gateway.gateway import Phase, TwilioCall
-
         g = self.gateway
         channel = TwilioChannel(acd_call.id, caller=None, dialed=acd_call.dialed or None, settings=g.settings,
-                                clock=g.clock, on_transfer=g._transfer, speech_languages=g.speech_languages)
+                                clock=g.clock, on_transfer=g.ivr_runs.transfer, speech_languages=g.speech_languages)
         call = g.calls[acd_call.id] = TwilioCall(
             acd_call.id, acd_call.caller, acd_call.dialed, channel, phase=Phase.CALLBACK, language=acd_call.language,
             callback_number=acd_call.caller,

@@ -52,12 +52,13 @@ from acd.events import (
 from acd.transfer import AGENT, CONSULT, NUMBER, TALKING, party_id
 from hotline.phone import to_e164
 from hotline.privacy import mask_phone
+from twilio_gateway.call import TwilioCall
 from twilio_gateway.conference_room import ANSWERED, ENDED, MODES, Leg, Room
 from twilio_gateway.errors import TwilioApiError
 from twilio_gateway.twiml import render_conference
 
 if TYPE_CHECKING:
-    from twilio_gateway.gateway import TwilioCall, TwilioGateway
+    from twilio_gateway.gateway import TwilioGateway
 
 log = logging.getLogger("hotline.twilio")
 

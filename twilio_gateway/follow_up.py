@@ -4,7 +4,8 @@ The follow-up enters the ACD reserved for that agent (acd/targeted.py; source
 `twilio-follow-up`). When the core offers it to the agent, Hotline places the call through
 Twilio's REST API (`Calls.create`): `To` the customer's number, `From` `twilio.callback_from`
 (else the first of `twilio.numbers`), inline TwiML that `<Dial>`s the agent's SIP URI or
-Client identity (`twilio.agents`), and a status callback to `<prefix>follow-up?call=<id>`
+Client identity (`twilio.agents`) and records both legs as an inbound call is (`twilio.record`),
+and a status callback to `<prefix>follow-up?call=<id>`
 (events `answered`, `completed`, signed like every webhook). Statuses drive the core and
 the outcome (acd/follow_up.py):
 
@@ -40,6 +41,7 @@ from hotline.privacy import mask_phone
 from twilio_gateway.errors import TwilioApiError
 from twilio_gateway.rest import TwilioCalls
 from twilio_gateway.settings import AgentTarget, TwilioSettings
+from twilio_gateway.twiml import dial_recording_options
 
 log = logging.getLogger("hotline.twilio.follow_up")
 
@@ -51,10 +53,13 @@ TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 OutcomeHook = Callable[[str, FollowUpOutcome], None]
 
 
-def render_follow_up(target: AgentTarget, settings: TwilioSettings) -> str:
-    """The customer's leg: connect them to the agent (SIP URI or Client identity)."""
+def render_follow_up(target: AgentTarget, settings: TwilioSettings, call_id: str) -> str:
+    """The customer's leg: connect them to the agent (SIP URI or Client identity), recorded
+    like an inbound call when `twilio.record` is on: the recording webhook stores the file on
+    the follow-up's call record."""
     response = VoiceResponse()
-    dial = Dial(timeout=settings.ring_timeout, answer_on_bridge=True)
+    recording_url = settings.url("recording", call=call_id) if settings.record else None
+    dial = Dial(timeout=settings.ring_timeout, answer_on_bridge=True, **dial_recording_options(recording_url))
     if target.kind == "sip":
         dial.sip(target.address)
     else:
@@ -158,7 +163,7 @@ class TwilioFollowUps:
         assert caller_id is not None
         try:
             call.sid = await self.rest.create(
-                to=call.number, from_=caller_id, twiml=render_follow_up(target, self.settings),
+                to=call.number, from_=caller_id, twiml=render_follow_up(target, self.settings, call.call_id),
                 status_callback=self.settings.url(WEBHOOK, call=call.call_id), events=EVENTS,
             )
         except TwilioApiError as exc:

@@ -23,39 +23,36 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Protocol
 
 from acd.call import CallState
-from acd.clock import Clock, Timer
+from acd.clock import Clock
 from acd.engine import Acd
-from acd.errors import AcdError
 from acd.events import (
     CallAbandoned,
     CallAssigned,
     CallbackOffered,
     CallRingNoAnswer,
     CallTransferred,
-    Event,
 )
 from acd.wait_estimate import Announcements, WaitEstimator
 from hotline.logs import bind_call, printable
-from hotline.phone import normalize_number
 from hotline.ports import CallRecorder
 from hotline.privacy import mask_phone
-from ivr.channel import Input, Prompt, TransferRequest
-from ivr.events import IvrEvent, IvrOutcome, OutcomeKind
+from ivr.channel import Input, Prompt
+from ivr.events import IvrEvent, IvrOutcome
 from ivr.speech import Recognition, Recognizer
 from recordings.registry import RecordingRegistry
 from twilio_gateway.acd_ops import AcdOps, LocalOps
+from twilio_gateway.call import TERMINAL_STATUSES, Phase, TwilioCall, caller_number
 from twilio_gateway.callback import CALLBACK_SOURCE, TwilioCallbacks
 from twilio_gateway.channel import TwilioChannel
 from twilio_gateway.conference import TwilioConferences
+from twilio_gateway.decisions import AcdDecisions
 from twilio_gateway.errors import RecordingDownloadError, TwilioApiError
+from twilio_gateway.ivr_runs import IvrRuns
 from twilio_gateway.recording import MediaFetcher, RecordingSaver, download_recording
 from twilio_gateway.rest import TwilioCalls
 from twilio_gateway.settings import SpeechMode, TwilioSettings
@@ -63,21 +60,6 @@ from twilio_gateway.transfer import TwilioTransfers
 from twilio_gateway.twiml import render_dial, render_hangup, render_hold
 
 log = logging.getLogger("hotline.twilio")
-
-TERMINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-# What Twilio puts in `From` when the caller withheld their number (and "anonymous" itself).
-WITHHELD = frozenset({"+266696687", "+7378742833", "+2562533", "+86282452253", "+8656696687", "anonymous"})
-_E164 = re.compile(r"^\+?[0-9]{3,15}$")
-
-
-def caller_number(value: str) -> str:
-    """The caller's number as the IVR and the ACD may use it, "" when withheld or not a
-    phone number (a Twilio Client or SIP caller)."""
-    value = value.strip()
-    if value.lower() in WITHHELD or not _E164.match(value):
-        return ""
-    return normalize_number(value)
-
 
 SORRY: Mapping[str, str] = {
     "ko": "죄송합니다. 지금은 연결할 수 없습니다. 나중에 다시 걸어 주십시오.",
@@ -95,32 +77,6 @@ class IvrRunner(Protocol):
     ) -> Awaitable[IvrOutcome]: ...
 
     def has_entry(self, channel: TwilioChannel, entry: str) -> bool: ...
-
-
-class Phase(StrEnum):
-    IVR = "ivr"
-    WAITING = "waiting"  # in an ACD queue (also while an agent's phone rings)
-    TALKING = "talking"
-    CALLBACK = "callback"  # the caller hung up, a virtual call keeps their place
-    OVER = "over"
-
-
-@dataclass(slots=True)
-class TwilioCall:
-    sid: str
-    caller: str
-    dialed: str
-    channel: TwilioChannel
-    phase: Phase = Phase.IVR
-    language: str = ""
-    agent_id: str = ""
-    in_transfer: bool = False  # our transfer handler is inside Acd.arrive
-    dial_answered: bool = False  # the <Dial> action is settling a ring-no-answer itself
-    callback_number: str = ""
-    callback_leg: str = ""
-    task: asyncio.Task[None] | None = None
-    outcome: IvrOutcome | None = None
-    watchdog: Timer | None = None  # while waiting: no hold webhook for hold_timeout -> lost
 
 
 class TwilioGateway:
@@ -169,8 +125,10 @@ class TwilioGateway:
         self._tasks: set[asyncio.Task[Any]] = set()  # everything, IVR runs included
         self._work: set[asyncio.Task[Any]] = set()  # REST calls, downloads
         self.transfers = TwilioTransfers(self)  # blind transfers (twilio_gateway/transfer.py)
+        self.ivr_runs = IvrRuns(self)  # the IVR part of each call (ivr_runs.py)
+        self.decisions = AcdDecisions(self)  # the ACD's decisions carried out (decisions.py)
         self._unsubscribe = acd.subscribe(
-            self._on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned, CallbackOffered,
+            self.decisions.on_acd_event, kinds=(CallAssigned, CallRingNoAnswer, CallAbandoned, CallbackOffered,
                                        CallTransferred)
         )
         self.conferences = TwilioConferences(self)  # third parties, supervisors (conference.py)
@@ -226,7 +184,7 @@ class TwilioGateway:
             dialed=dialed or None,
             settings=self.settings,
             clock=self.clock,
-            on_transfer=self._transfer,
+            on_transfer=self.ivr_runs.transfer,
             speech_languages=self.speech_languages,
         )
         call = self.calls[sid] = TwilioCall(sid, caller, dialed, channel)
@@ -235,7 +193,7 @@ class TwilioGateway:
             self.recorder.record_call_start(
                 sid, source="twilio", caller=caller, dialed=dialed, at=self.clock.now()
             )
-        call.task = self._spawn(self._run_ivr(call), "ivr", sid, work=False)
+        call.task = self._spawn(self.ivr_runs.run(call), "ivr", sid, work=False)
         return await channel.next_document()
 
     async def _current(self, call: TwilioCall) -> str:
@@ -284,7 +242,7 @@ class TwilioGateway:
             return self.calls.get(sid)
         channel = TwilioChannel(
             sid, caller=acd_call.caller or None, dialed=acd_call.dialed or None, settings=self.settings,
-            clock=self.clock, on_transfer=self._transfer, speech_languages=self.speech_languages,
+            clock=self.clock, on_transfer=self.ivr_runs.transfer, speech_languages=self.speech_languages,
         )
         phase = Phase.TALKING if acd_call.state is CallState.ON_CALL else Phase.WAITING
         call = self.calls[sid] = TwilioCall(sid, acd_call.caller, acd_call.dialed, channel, phase=phase,
@@ -319,7 +277,7 @@ class TwilioGateway:
                 self.ops.end(sid)
             entry = self.settings.survey_entry
             if entry and call.phase is not Phase.OVER and self.ivr.has_entry(call.channel, entry):
-                return await self._survey(call, entry)
+                return await self.ivr_runs.survey(call, entry)
             self._forget(call)
             return render_hangup([], self.settings)
         if acd_call is not None and acd_call.state is CallState.RINGING:
@@ -357,7 +315,7 @@ class TwilioGateway:
             acd_call = self.acd.calls.get(sid)
             if acd_call is not None and acd_call.source == "twilio":
                 channel = TwilioChannel(sid, caller=None, dialed=None, settings=self.settings, clock=self.clock,
-                                        on_transfer=self._transfer, speech_languages=self.speech_languages)
+                                        on_transfer=self.ivr_runs.transfer, speech_languages=self.speech_languages)
                 call = TwilioCall(sid, acd_call.caller, acd_call.dialed, channel, phase=Phase.WAITING)
         if call is None or call.phase is Phase.CALLBACK:
             return
@@ -416,218 +374,6 @@ class TwilioGateway:
         if question is None or question.step != step or question.answer.done():
             return None
         return call
-
-    # -- the IVR -------------------------------------------------------------------------
-
-    async def _run_ivr(self, call: TwilioCall, start: str | None = None) -> None:
-        channel = call.channel
-        try:
-            outcome = await self.ivr(channel, self._ivr_event, start)
-        except Exception:
-            log.exception("twilio call %s: the IVR failed", call.sid)
-            outcome = None
-            # the interpreter reported no outcome: close the IVR part in the case store
-            self._ivr_event(IvrOutcome(
-                self.clock.now(), call.sid, "", 0, OutcomeKind.FAILED, "", reason="ivr_error"
-            ))
-        call.outcome = outcome
-        if not channel.finished:
-            said = channel.pending_prompts()
-            if outcome is None or outcome.kind is OutcomeKind.FAILED:
-                said += self._sorry(channel.language)
-            channel.finish_with(render_hangup(said, self.settings))
-        if call.phase is Phase.IVR and self.calls.get(call.sid) is call and call.channel is channel:
-            self._forget(call)  # the IVR ended the call (or the caller left): nothing follows
-            acd_call = self.acd.calls.get(call.sid)
-            if acd_call is not None and acd_call.state in (CallState.QUEUED, CallState.RINGING):
-                self.ops.abandon(call.sid, "caller_hangup")  # left during a callback offer
-
-    async def _survey(self, call: TwilioCall, entry: str) -> str:
-        """After the agent: the menu's survey entry on a fresh channel (same call and language)."""
-        return await self._rerun(call, entry).next_document()
-
-    def _rerun(self, call: TwilioCall, entry: str) -> TwilioChannel:
-        """Run the IVR again from `entry` on a fresh channel (same call and language)."""
-        channel = TwilioChannel(
-            call.sid,
-            caller=call.caller or None,
-            dialed=call.dialed or None,
-            settings=self.settings,
-            clock=self.clock,
-            on_transfer=self._transfer,
-            language=call.language,
-            speech_languages=self.speech_languages,
-        )
-        call.channel = channel
-        call.phase = Phase.IVR
-        self._disarm_hold(call)
-        call.task = self._spawn(self._run_ivr(call, entry), entry, call.sid, work=False)
-        return channel
-
-    def _ivr_event(self, event: IvrEvent) -> None:
-        if self.recorder is not None:
-            self.recorder.on_ivr_event(event)
-        if self.on_ivr_event is not None:
-            self.on_ivr_event(event)
-
-    async def _transfer(
-        self, channel: TwilioChannel, request: TransferRequest, prompts: list[Prompt]
-    ) -> str:
-        call = self.calls[channel.call_id]
-        call.language = request.language or channel.language
-        if call.sid in self.acd.calls:  # answering a callback offer: the call keeps its place
-            if request.callback_number:
-                return self.callbacks.offered(call, request.callback_number, prompts)
-            call.phase = Phase.WAITING
-            self._arm_hold(call)
-            return self._hold_document(call, prompts)
-        if request.callback_number and self.acting():  # hours, order, merging: callback.py
-            return self.callbacks.take(call, request, prompts)
-        call.in_transfer = True
-        try:
-            await self.ops.arrive(
-                call.sid,
-                request.queue,
-                caller=request.callback_number or call.caller,
-                language=call.language,
-                priority=request.priority,
-                tier=request.tier,
-                skills=request.skills,
-                source=CALLBACK_SOURCE if request.callback_number else "twilio",  # a follower's
-                dialed=call.dialed,
-            )
-        except AcdError as exc:
-            log.error("twilio call %s: cannot enqueue in %s: %s", call.sid, request.queue, exc)
-            call.phase = Phase.OVER
-            return render_hangup([*prompts, *self._sorry(call.language)], self.settings)
-        finally:
-            call.in_transfer = False
-        if request.callback_number:
-            call.phase = Phase.CALLBACK
-            call.callback_number = request.callback_number
-            return render_hangup(prompts, self.settings)
-        call.phase = Phase.WAITING
-        acd_call = self.acd.calls.get(call.sid)
-        if not self.acting() and acd_call is not None and acd_call.state is not CallState.QUEUED:
-            # queued on the leader, and an agent assigned at once: the leader's gateway dials
-            # over REST; this node only answers the hold TwiML the REST update replaces
-            held = self._hold_document(call, prompts)
-            self._forget(call)
-            return held
-        self._arm_hold(call)
-        if acd_call is not None and acd_call.state is CallState.RINGING:
-            document = self._dial_document(call, acd_call.agent_id, prompts)
-            if document is not None:
-                return document
-        return self._hold_document(call, prompts)
-
-    # -- the ACD's decisions ---------------------------------------------------------------
-
-    def _on_acd_event(self, event: Event) -> None:
-        call = self.calls.get(getattr(event, "call_id", ""))
-        if not self.acting():  # a follower's replica: the leader's gateway dials the agent
-            if isinstance(event, CallAssigned) and call is not None and call.phase is Phase.WAITING:
-                log.info("twilio call %s: the leader dials agent %s; its webhooks go there now", call.sid,
-                         event.agent_id)
-                self._forget(call)
-                return
-            if not isinstance(event, CallAbandoned | CallbackOffered):
-                return
-        call = self.calls.get(getattr(event, "call_id", ""))
-        if call is None and isinstance(event, CallAssigned):
-            # a call restored from the journal (or taken over from a dead leader) that no
-            # webhook has brought back yet: its caller is on hold at Twilio, dial the agent now
-            call = self._adopt(event.call_id)
-        if call is None or self.transfers.on_acd_event(event, call):
-            return
-        if isinstance(event, CallAssigned):
-            call.agent_id = event.agent_id
-            if call.phase is Phase.IVR and not call.in_transfer:
-                # an agent came free during a callback offer: the offer is over
-                call.phase = Phase.WAITING
-                call.channel.caller_gone("an agent took the call during the callback offer")
-            if call.phase is Phase.CALLBACK:
-                self._spawn(self._call_back(call, event.agent_id), "callback", call.sid)
-            elif not call.in_transfer:
-                self._spawn(self._connect(call, event.agent_id), "connect", call.sid)
-            elif self.settings.agents.get(event.agent_id) is None:
-                self._no_target(call, event.agent_id)
-        elif isinstance(event, CallRingNoAnswer):
-            if call.phase is Phase.CALLBACK and call.callback_leg:
-                leg, call.callback_leg = call.callback_leg, ""  # stop ringing the agent
-                self._spawn(self._hangup_leg(call.sid, leg), "callback-cancel", call.sid)
-            elif call.phase is Phase.WAITING and not call.dial_answered:
-                # The ACD's ring timer fired: stop the <Dial>, back to the hold loop.
-                document = self._hold_document(call, [])
-                self._spawn(self._update(call, document), "unring", call.sid)
-        elif isinstance(event, CallbackOffered):
-            entry = self.settings.callback_entry
-            if call.phase is Phase.WAITING and entry and self.ivr.has_entry(call.channel, entry):
-                self._rerun(call, entry)  # the offer is asked when the call comes to `resume`
-                url = self.settings.url("resume", call=call.sid)
-                self._spawn(self._redirect(call.sid, url), "offer", call.sid)
-        elif isinstance(event, CallAbandoned) and event.reason != "caller_hangup":
-            # The ACD gave up (max wait without overflow): tell the caller and hang up.
-            live = call.phase is not Phase.CALLBACK
-            self._forget(call)
-            if live:
-                document = render_hangup(self._sorry(call.language), self.settings)
-                self._spawn(self._update(call, document), "giveup", call.sid)
-
-    def _no_target(self, call: TwilioCall, agent_id: str) -> None:
-        log.error("twilio: agent %s has no SIP URI / client identity in twilio.agents", agent_id)
-        self._spawn(self._ring_failed_later(call.sid, agent_id), "no-target", call.sid)
-
-    async def _ring_failed_later(self, sid: str, agent_id: str) -> None:
-        """Settled after `Acd.arrive` has returned (not from inside its event dispatch)."""
-        self._ring_failed(sid, agent_id)
-
-    def _ring_failed(self, sid: str, agent_id: str) -> None:
-        acd_call = self.acd.calls.get(sid)
-        if acd_call is not None and acd_call.state is CallState.RINGING and acd_call.agent_id == agent_id:
-            self.ops.ring_no_answer(sid)
-
-    async def _connect(self, call: TwilioCall, agent_id: str) -> None:
-        document = self._dial_document(call, agent_id, [])
-        if document is None:
-            self._ring_failed(call.sid, agent_id)
-            return
-        try:
-            await self.rest.update_twiml(call.sid, document)
-        except TwilioApiError as exc:
-            log.error("twilio call %s: connecting agent %s failed: %s", call.sid, agent_id, exc)
-            if exc.status == 404:  # the call is not live any more: the caller is gone
-                self._caller_gone(call, "not-found")
-            else:
-                self._ring_failed(call.sid, agent_id)
-
-    async def _update(self, call: TwilioCall, document: str) -> None:
-        try:
-            await self.rest.update_twiml(call.sid, document)
-        except TwilioApiError as exc:
-            log.warning("twilio call %s: update failed: %s", call.sid, exc)
-
-    async def _call_back(self, call: TwilioCall, agent_id: str) -> None:
-        """Callback: ring the agent first; once they answer, Twilio dials the customer."""
-        target = self.settings.agents.get(agent_id)
-        if target is None:
-            self._ring_failed(call.sid, agent_id)
-            return
-        caller_id = self.settings.callback_from or call.dialed
-        document = self.callbacks.leg_document(call)
-        self.callbacks.new_leg(call.sid)
-        to = target.address if target.kind == "sip" else f"client:{target.address}"
-        try:
-            call.callback_leg = await self.rest.create(
-                to=to,
-                from_=caller_id,
-                twiml=document,
-                status_callback=self.settings.url("callback", call=call.sid),
-                events=("answered", "completed"),
-            )
-        except TwilioApiError as exc:
-            log.error("twilio callback %s: calling agent %s failed: %s", call.sid, agent_id, exc)
-            self._ring_failed(call.sid, agent_id)
 
     async def _download(self, sid: str, url: str) -> None:
         assert self.recordings is not None and self.fetcher is not None

@@ -19,7 +19,7 @@ from ivr.channel import Input
 from ivr.speech import SpeechSession
 from speech.errors import SpeechError
 from twilio_gateway.channel import Question
-from twilio_gateway.follow_up import FOLLOW_UPS_KEY
+from twilio_gateway.follow_up import FOLLOW_UP_PREFIX, FOLLOW_UPS_KEY
 from twilio_gateway.gateway import TwilioGateway, recognition
 from twilio_gateway.mediastream import (
     Dtmf,
@@ -39,6 +39,7 @@ GATEWAY_KEY = web.AppKey("twilio_gateway", TwilioGateway)
 CHECKER_KEY = web.AppKey("twilio_signature", SignatureChecker)
 
 _SID = re.compile(r"^[A-Za-z]{2}[0-9a-fA-F]{32}$")
+_FOLLOW_UP_ID = re.compile(rf"^{re.escape(FOLLOW_UP_PREFIX)}[A-Za-z0-9_.-]{{1,64}}$")
 _STEP = re.compile(r"[0-9]{1,9}")  # ASCII only: "²" is a digit for str.isdigit, not for int
 STREAM_IDLE = 5.0  # seconds without any stream message before we stop listening
 STREAM_MAX_BAD = 20  # malformed stream messages tolerated before closing
@@ -164,9 +165,17 @@ async def status(request: web.Request) -> web.Response:
     return _twiml(render_empty())
 
 
+def _recorded_call(value: str | None) -> str:
+    """The call a recording is for: a CallSid, or a follow-up call's id (its <Dial> is on the
+    customer leg Hotline placed)."""
+    if value and _FOLLOW_UP_ID.match(value):
+        return value
+    return _sid(value, "call")
+
+
 async def recording(request: web.Request) -> web.Response:
     form = await _form(request)
-    sid = _sid(request.query.get("call") or form.get("CallSid"), "call")
+    sid = _recorded_call(request.query.get("call") or form.get("CallSid"))
     request.app[GATEWAY_KEY].recording(
         sid, form.get("RecordingStatus", ""), form.get("RecordingUrl", "")
     )

@@ -22,10 +22,11 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from acd.call import CallState
 from acd.events import CallTransferred, Event
 from hotline.privacy import mask_phone
+from twilio_gateway.call import Phase, TwilioCall
 from twilio_gateway.settings import TwilioSettings
 
 if TYPE_CHECKING:
-    from twilio_gateway.gateway import TwilioCall, TwilioGateway
+    from twilio_gateway.gateway import TwilioGateway
 
 log = logging.getLogger("hotline.twilio")
 
@@ -51,8 +52,6 @@ class TwilioTransfers:
         return False
 
     def _transferred(self, event: CallTransferred, call: TwilioCall) -> None:
-        from twilio_gateway.gateway import Phase
-
         gateway = self.gateway
         if event.mode != "blind":
             return
@@ -60,13 +59,13 @@ class TwilioTransfers:
             caller_id = gateway.settings.callback_from or call.dialed or None
             document = render_transfer_out(event.target, caller_id, gateway.settings)
             gateway._forget(call)
-            gateway._spawn(gateway._update(call, document), "transfer", call.sid)
+            gateway._spawn(gateway.decisions.update(call, document), "transfer", call.sid)
             log.info("twilio call %s: blind transfer from %s to %s", call.sid, event.agent_id, mask_phone(event.target))
             return
         call.phase = Phase.WAITING  # ringing the next agent, or waiting in the queue
         acd_call = gateway.acd.calls.get(call.sid)
         if acd_call is not None and acd_call.state is CallState.QUEUED:
             gateway._arm_hold(call)
-            gateway._spawn(gateway._update(call, gateway._hold_document(call, [])), "transfer", call.sid)
+            gateway._spawn(gateway.decisions.update(call, gateway._hold_document(call, [])), "transfer", call.sid)
         log.info("twilio call %s: blind transfer from %s to %s %s", call.sid, event.agent_id, event.target_kind,
                  event.target)

@@ -58,7 +58,7 @@ def _say_connecting(response: VoiceResponse, language: str, settings: TwilioSett
     _speak(response, Prompt(text, language if language in CONNECTING_TEXTS else "en"), settings)
 
 
-def _recording_options(recording_url: str | None) -> dict[str, object]:
+def dial_recording_options(recording_url: str | None) -> dict[str, object]:
     """<Dial> attributes that record both legs and report the file to `recording_url`."""
     if recording_url is None:
         return {}
@@ -228,7 +228,7 @@ def render_dial(
     response = VoiceResponse()
     _speak_all(response, prompts, settings)
     _say_connecting(response, language, settings)
-    options = _recording_options(recording_url)
+    options = dial_recording_options(recording_url)
     dial = Dial(
         action=action_url,
         method="POST",
@@ -287,7 +287,7 @@ def render_callback_leg(
         response.pause(length=pause)
     else:
         _say_connecting(response, language, settings)
-    options = _recording_options(recording_url)
+    options = dial_recording_options(recording_url)
     if action_url is not None:
         options |= {"action": action_url, "method": "POST"}
     dial = response.dial(caller_id=caller_id, timeout=settings.ring_timeout, **options)

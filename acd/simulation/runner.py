@@ -17,6 +17,8 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from math import log
+from typing import Any
 
 from acd.agent import STATE_SLOT, AgentState
 from acd.call import CallState
@@ -149,13 +151,19 @@ class Simulation:
         handle: Callable[[], float],
         patience: Callable[[], float] | None,
     ) -> None:
-        rng = self.rng
+        draw = self.rng.random
         clock = self.clock
-        acd = self.acd
+        arrive_in_acd = self.acd.arrive
+        give_up = self._give_up
         callers = self._callers
         tally = self.tallies[stream.queue]
-        queue, priority, tier = stream.queue, stream.priority, stream.tier
-        language, skills = stream.language, dict(stream.skills) or None
+        queue = stream.queue
+        # The call's own fields, only those that differ from `Acd.arrive`'s defaults.
+        fields: dict[str, Any] = {name: value for name, value, default in (
+            ("priority", stream.priority, 0), ("tier", stream.tier, "regular"),
+            ("language", stream.language, ""), ("skills", dict(stream.skills) or None, None),
+        ) if value != default}
+        told = queue in self._told
         start, end, drain_end = self.start, self.end, self.end + self.drain_limit
         per_batch = BATCHES / (end - start)
 
@@ -164,26 +172,24 @@ class Simulation:
             if now >= end and (self._open == 0 or now >= drain_end):
                 self._arriving = False
                 return
-            clock.call_later(rng.expovariate(rate), arrive)
+            clock.call_later(-log(1.0 - draw()) / rate, arrive)  # rng.expovariate(rate), inlined
             self.arrivals += 1
             call_id = f"c{self.arrivals}"
             batch = min(int((now - start) * per_batch), BATCHES - 1) if start <= now < end else -1
             caller = callers[call_id] = _Caller(queue, now, batch, tally, handle())
-            call = acd.arrive(
-                call_id, queue, priority=priority, tier=tier, language=language, skills=skills
-            )
+            call = arrive_in_acd(call_id, queue, **fields)
             queued = call.state is _QUEUED
             caller.priority = call.priority
-            if queued and queue in self._told:
+            if queued and told:
                 self._tell(call_id, self._told[queue].interval)
             if batch >= 0:
                 self._open += 1
                 tally.offer(batch, queued)
             if queued and patience is not None:
                 caller.deadline = now + patience()
-                caller.timer = clock.call_at(caller.deadline, lambda: self._give_up(call_id))
+                caller.timer = clock.call_at(caller.deadline, partial(give_up, call_id))
 
-        clock.call_later(rng.expovariate(rate), arrive)
+        clock.call_later(-log(1.0 - draw()) / rate, arrive)
 
     # -- the outside world's reactions -----------------------------------------------------
 
@@ -205,7 +211,7 @@ class Simulation:
         if self._ring_delay is None:
             self._answer(call_id, agent_id)  # picked up at once
         else:
-            self.clock.call_later(self._ring_delay(), lambda: self._answer(call_id, agent_id))
+            self.clock.call_later(self._ring_delay(), partial(self._answer, call_id, agent_id))
 
     def _answer(self, call_id: str, agent_id: str) -> None:
         call = self.acd.calls.get(call_id)
@@ -218,7 +224,7 @@ class Simulation:
             wait = self.clock.now() - caller.arrived
             caller.tally.answered(wait, caller.batch)
             self.priority_waits.answered(caller.priority, wait)
-        self.clock.call_later(caller.handle, lambda: self._hang_up(call_id))
+        self.clock.call_later(caller.handle, partial(self._hang_up, call_id))
 
     def _hang_up(self, call_id: str) -> None:
         call = self.acd.calls[call_id]
@@ -255,7 +261,7 @@ class Simulation:
         assert isinstance(event, CallRingNoAnswer)
         caller = self._callers[event.call_id]
         if caller.deadline:
-            caller.timer = self.clock.call_at(caller.deadline, lambda: self._give_up(event.call_id))
+            caller.timer = self.clock.call_at(caller.deadline, partial(self._give_up, event.call_id))
         self.clock.call_later(self.config.unpause_after, lambda: self._unpause(event.agent_id))
 
     def _unpause(self, agent_id: str) -> None:

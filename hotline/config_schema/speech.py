@@ -20,7 +20,7 @@ _MODEL: Schema = {
     ],
 }
 
-_MODES = ("off", "resolve", "strict", "ratio")
+_MODES = ("off", "resolve", "strict", "ratio", "calibrated")
 
 PROPERTIES: dict[str, Schema] = {
     "speech": optional(

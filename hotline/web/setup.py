@@ -34,6 +34,7 @@ from hotline.web.base.pages import Pages
 from hotline.web.base.room import WebRoom
 from hotline.web.base.security import security_middleware
 from hotline.web.base.settings import parse_api_section, parse_web_section
+from hotline.web.callbacks import routes as callbacks_routes
 from hotline.web.calls import routes as calls_routes
 from hotline.web.calls_list import pages as calls_list_pages
 from hotline.web.calls_list import routes as calls_list_routes
@@ -73,7 +74,7 @@ API_ROUTES: tuple[ApiRegistry, ...] = (
     menus_routes.routes, calls_routes.routes, reference_routes.routes,
     desktop_routes.routes, cases_routes.routes, calls_list_routes.routes, workorders_routes.routes,
     answers_routes.routes, wallboard_routes.routes, ivr_editor_routes.routes, telephony_routes.routes,
-    acd_admin_routes.routes,
+    acd_admin_routes.routes, callbacks_routes.routes,
     texts_routes.routes,
 )
 PAGES: tuple[Callable[[WebRoom], None], ...] = (

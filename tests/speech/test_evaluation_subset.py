@@ -72,6 +72,44 @@ async def test_hotline_beats_the_raw_engine_on_the_committed_subset(
     assert answers == 16 and others == 16
 
 
+async def test_calibrated_verification_beats_strict_and_raw_on_the_committed_subset(
+    recognizer: VoskRecognizer,
+) -> None:
+    from vosk import KaldiRecognizer
+
+    def variant(mode: str) -> VoskRecognizer:
+        return VoskRecognizer(
+            replace(recognizer.settings, verify=mode), recognizer.models, recognizer.executor
+        )
+
+    modes = {"calibrated": variant("calibrated"), "strict": variant("strict")}
+    right = dict.fromkeys([*modes, "raw"], 0)
+    rejected = dict.fromkeys([*modes, "raw"], 0)
+    for c in MANIFEST["clips"]:
+        options = MANIFEST["grammars"][c["grammar"]]
+        pcm = ulaw_to_pcm16((SUBSET / c["file"]).read_bytes())
+        phrases = [p for ps in options.values() for p in ps]
+        engine = KaldiRecognizer(recognizer.models["ko"], 8000, json.dumps(phrases, ensure_ascii=False))
+        engine.SetWords(True)
+        engine.AcceptWaveform(pcm)
+        decided = {"raw": raw_decide(options, json.loads(engine.FinalResult()), 0.95)}
+        for mode, r in modes.items():
+            decided[mode] = await decide(r, pcm, options)
+        for who, option in decided.items():
+            if c["expected"]:
+                right[who] += option == c["expected"]
+            else:
+                rejected[who] += option is None
+    figures = (right, rejected)
+    # Measured: calibrated 12/16 right and 15/16 rejected, strict 11/16 and 12/16, raw 11/16
+    # and 11/16. These clips are in the tuning part the weights were fitted on
+    # (tools/fit_speech_calibration.py); the held-out figures are in docs/speech.md. Kaldi's
+    # dither moves a clip near a decision by one either way between runs, hence the slack.
+    assert rejected["calibrated"] >= rejected["raw"] + 2, figures
+    assert right["calibrated"] >= right["raw"], figures
+    assert right["calibrated"] + rejected["calibrated"] > right["strict"] + rejected["strict"], figures
+
+
 async def test_voice_from_the_very_first_frame_is_heard(recognizer: VoskRecognizer) -> None:
     c = clip("kw_hwanbul_ko_175.ulaw")
     pcm = c.pcm()[int(c.speech_start * 8000) * 2 :]  # cut where the voice starts

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import asyncio as aioredis
 
 from acd.clock import AsyncioClock
 from acd.replay import acd_state
@@ -68,3 +69,9 @@ async def test_leader_and_follower_through_sentinel(sentinel: str) -> None:
     assert acd_state(acd2) == acd_state(acd1)
     await follower.stop()
     await leader.stop()
+    # Stopped nodes leave no connection open to the Sentinel (only this check's own).
+    host, _, port = sentinel.rpartition(":")
+    check = aioredis.Redis(host=host, port=int(port))
+    clients = (await check.execute_command("CLIENT", "LIST")).decode().splitlines()
+    await check.aclose()
+    assert len(clients) == 1, clients

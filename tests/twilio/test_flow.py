@@ -496,7 +496,7 @@ async def test_hanging_up_during_the_offer_is_an_abandon(harness: Make) -> None:
 
 
 async def test_withheld_number_is_no_caller_and_gets_no_callback_offer(harness: Make) -> None:
-    from twilio_gateway.gateway import caller_number
+    from twilio_gateway.call import caller_number
 
     assert caller_number("+821012345678") == "+821012345678"
     assert [caller_number(v) for v in ("+266696687", "anonymous", "client:bob", "sip:x@y", "")] == [""] * 5

@@ -5,7 +5,9 @@ status callbacks of the customer's leg give the outcome."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -19,6 +21,9 @@ from twilio_gateway.routes import GATEWAY_KEY
 
 from .conftest import Harness, make_settings, running
 from .fakes import ACCOUNT, TOKEN, ApiRequest
+from .test_conference import media_server, stored_harness
+from .test_end_to_end import wav_bytes
+from .test_flow import base_form
 
 CALLS = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls"
 NUMBER = "+821012345678"
@@ -66,7 +71,9 @@ async def test_one_calls_create_to_the_customer_dialling_the_taking_agents_clien
         await dialler(h).drain()
         assert requests == [ApiRequest("POST", f"{CALLS}.json", {
             "To": NUMBER, "From": FROM,
-            "Twiml": f'{XML}<Response><Dial answerOnBridge="true" timeout="20">'
+            "Twiml": f'{XML}<Response><Dial answerOnBridge="true" record="record-from-answer-dual" '
+                     'recordingStatusCallback="https://hotline.example.com/twilio/recording?call=followup-7-1" '
+                     'recordingStatusCallbackEvent="completed" recordingStatusCallbackMethod="POST" timeout="20">'
                      "<Client><Identity>agent-1002</Identity></Client></Dial></Response>",
             "StatusCallback": "https://hotline.example.com/twilio/follow-up?call=followup-7-1",
             "StatusCallbackMethod": "POST", "StatusCallbackEvent": ["answered", "completed"],
@@ -86,7 +93,8 @@ async def test_one_calls_create_to_the_customer_dialling_the_taking_agents_clien
 ])
 async def test_customer_not_reached_on_a_sip_agent(final: str, outcome: FollowUpOutcome) -> None:
     outcomes = Outcomes()
-    async with running(settings=make_settings(callback_from=FROM), extra=with_follow_ups(outcomes)) as h:
+    settings = make_settings(callback_from=FROM, record=False)
+    async with running(settings=settings, extra=with_follow_ups(outcomes)) as h:
         h.acd.login("1001")
         dialler(h).place("followup-8-1", "general", NUMBER, "1001", wait=300)
         requests = await h.api.wait_for(1)
@@ -153,3 +161,36 @@ async def test_a_waiting_follow_up_from_before_a_restart_is_dialled_by_the_new_p
         after.status("followup-12-1", f"CA{0xF001:032x}", "no-answer")
         assert outcomes == [("followup-12-1", FollowUpOutcome.NO_ANSWER)]
         after.close()
+
+
+async def test_a_follow_up_is_recorded_on_its_own_call_record(tmp_path: Path) -> None:
+    outcomes = Outcomes()
+    seen: list[tuple[str, str | None]] = []
+    audio = wav_bytes(0.5)
+    recording_sid = "RE" + "3" * 32
+    media = await media_server({recording_sid: audio}, seen)
+    make = functools.partial(running, settings=make_settings(callback_from=FROM), extra=with_follow_ups(outcomes))
+    try:
+        async with stored_harness(make, tmp_path) as (h, store):
+            h.acd.login("1002")
+            dialler(h).place("followup-5-1", "general", NUMBER, "1002", wait=300)
+            requests = await h.api.wait_for(1)
+            await dialler(h).drain()
+            assert "recording?call=followup-5-1" in requests[0].data["Twiml"]
+            sid = f"CA{0xF001:032x}"
+            await status(h, "followup-5-1", sid, "in-progress")
+            url = media.make_url(f"/2010-04-01/Accounts/{ACCOUNT}/Recordings/{recording_sid}")
+            code, _ = await h.poster.post("/twilio/recording?call=followup-5-1", base_form(
+                sid, RecordingSid=recording_sid, RecordingUrl=str(url), RecordingStatus="completed",
+                RecordingChannels="2"))
+            assert code == 200
+            code, _ = await h.poster.post("/twilio/recording?call=followup-" + "x" * 80, base_form(
+                sid, RecordingSid=recording_sid, RecordingUrl=str(url), RecordingStatus="completed"))
+            assert code == 400  # not a call id: refused, nothing fetched
+            await status(h, "followup-5-1", sid, "completed")
+            await h.gateway.drain()
+    finally:
+        await media.close()
+    assert store.recordings == [("followup-5-1", audio)] and len(seen) == 1
+    assert [row.id for row in store.calls] == ["followup-5-1"]
+    assert outcomes == [("followup-5-1", FollowUpOutcome.REACHED)]

@@ -142,6 +142,7 @@ async def test_every_endpoint_answers_what_its_schema_says(web_rig: WebRig) -> N
     await tour.check(audio)
     assert await audio.read() == b"RIFF" + bytes(60)
     await tour.check(await c.get("/api/live", headers=admin))
+    await tour.check(await c.get("/api/callbacks", headers=admin))
     await tour.check(await c.get("/api/emergency", headers=agent))
     await tour.check(await c.post("/api/emergency", json={"active": True, "announcement": {"en": "Storm"}}, headers=admin))
     await tour.check(await c.post("/api/emergency", json={"active": True, "scope": ["nowhere"]}, headers=admin))  # 400

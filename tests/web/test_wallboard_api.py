@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from acd import held
+from acd.callbacks import Request
 from casestore.reports import service_report
 from hotline.web.base.keys import EMERGENCY_KEY, WEB_KEY
 from hotline.web.base.live import Connection, LiveEvent
@@ -77,9 +79,13 @@ async def test_figures_are_the_reports_for_today_and_the_live_acd(
     web_rig: WebRig, people: dict[str, dict[str, str]]
 ) -> None:
     await _flow(web_rig)
+    now = web_rig.clock.now()  # a callback promised for a slot later today: held, not waiting
+    held.hold_callback(web_rig.acd, Request("later", "booking", "+821012345678", now, now, (now + 900, now + 1800)))
     board = await (await web_rig.client.get("/api/wallboard", headers=people["sue"])).json()
     booking = next(q for q in board["queues"] if q["name"] == "booking")
     assert booking["waiting"] == 1 and booking["longest_wait"] == pytest.approx(7)
+    assert booking["callbacks_held"] == 1
+    assert all(q["callbacks_held"] == 0 for q in board["queues"] if q["name"] != "booking")
     assert (booking["offered"], booking["answered"], booking["abandoned"], booking["short_abandons"]) == (5, 2, 2, 1)
     assert booking["service_level"] == pytest.approx(1 / 5)
     assert booking["asa"] == pytest.approx(20)

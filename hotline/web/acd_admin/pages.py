@@ -1,6 +1,7 @@
 """The admins' queues-and-agents page: every queue and agent as the ACD runs it, a form per
-agent (skills and levels, groups, capacity, disabled) and a YAML editor per queue (the keys of
-the configuration file), history with diffs and rollback. Same service as the API (checked,
+agent (skills and levels, groups, capacity, disabled), a form per queue (its common settings,
+queue_form.py) beside a YAML editor of all its keys (as in the configuration file), history
+with diffs and rollback. Same service as the API (checked,
 versioned, audited, applied live)."""
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from casestore.acd_config import NoSuchVersion
 from hotline.acd_config import InvalidItem, Problem, as_yaml, diff
 from hotline.roles import Role
 from hotline.web.accounts.service import actor_of
+from hotline.web.acd_admin.queue_form import FIELDS, form_values, queue_from_form
 from hotline.web.acd_admin.service import ACD_CONFIG_KEY
+from hotline.web.acd_admin.skills import parse_skills, skills_text
 from hotline.web.base.bodies import read_form
 from hotline.web.base.keys import ACD_KEY, PRINCIPAL, WEB_KEY
 from hotline.web.base.pages import NavItem, redirect
@@ -23,28 +26,12 @@ from hotline.web.base.room import WebRoom
 
 ADMIN = frozenset({Role.ADMIN})
 PAGE = "/admin/acd"
+POLICIES = ("longest_idle", "least_occupied", "best_skill")
 
 
 def _field(form: Any, name: str, limit: int = 200) -> str:
     value = form.get(name, "")
     return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def parse_skills(text: str) -> dict[str, Any]:
-    """`booking=6, refund: 3` -> {"booking": 6, "refund": 3}; a level that is not a number
-    stays text, for the schema to name (`skills.refund: ... an integer`)."""
-    skills: dict[str, Any] = {}
-    for part in text.replace(";", ",").split(","):
-        if not part.strip():
-            continue
-        name, _, level = part.replace(":", "=").partition("=")
-        raw = level.strip()
-        skills[name.strip()] = int(raw) if raw.lstrip("-").isdigit() else raw
-    return skills
-
-
-def skills_text(skills: dict[str, int]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(skills.items()))
 
 
 async def _render(request: web.Request, *, status: int = 200, problems: list[Problem] | None = None,
@@ -58,7 +45,7 @@ async def _render(request: web.Request, *, status: int = 200, problems: list[Pro
     return request.app[WEB_KEY].pages.render(
         request, "acd_admin/page.html", status=status, queues=queues, agents=agents, states=states,
         waiting=waiting, problems=problems or [], editing=editing, draft=draft or {}, as_yaml=as_yaml,
-        skills_text=skills_text,
+        skills_text=skills_text, form_values=form_values, policies=POLICIES,
     )
 
 
@@ -106,6 +93,18 @@ async def queue_form(request: web.Request) -> web.StreamResponse:
     return await _save(request, "queue", item, draft["message"], editing, draft)
 
 
+async def queue_settings_form(request: web.Request) -> web.StreamResponse:
+    """The queue form (queue_form.py): its fields over the queue's running configuration."""
+    form = await read_form(request)
+    draft = {k: _field(form, k, 2000) for k in ("name", *FIELDS)}
+    name = draft["name"]
+    current = next((v.data for v in await request.app[ACD_CONFIG_KEY].items("queue") if v.name == name), None)
+    if current is None:
+        raise web.HTTPNotFound()
+    item = queue_from_form(current, name, draft)
+    return await _save(request, "queue", item, draft["message"], f"queue-settings-{name}", draft)
+
+
 async def history_page(request: web.Request) -> web.StreamResponse:
     kind, name = request.match_info["kind"], request.match_info["name"]
     if kind not in ("queue", "agent"):
@@ -150,5 +149,6 @@ def add_pages(room: WebRoom) -> None:
     room.pages.route("GET", PAGE, admin_page, roles=ADMIN)
     room.pages.route("POST", f"{PAGE}/agents", agent_form, roles=ADMIN)
     room.pages.route("POST", f"{PAGE}/queues", queue_form, roles=ADMIN)
+    room.pages.route("POST", f"{PAGE}/queues/settings", queue_settings_form, roles=ADMIN)
     room.pages.route("GET", PAGE + "/{kind}/{name}/history", history_page, roles=ADMIN)
     room.pages.route("POST", PAGE + "/{kind}/{name}/rollback", rollback_form, roles=ADMIN)

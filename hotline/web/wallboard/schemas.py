@@ -30,6 +30,7 @@ class QueueOut(BaseModel):
     service_level: float | None
     asa: float | None
     agents: dict[str, int] = Field(description="agents able to take the queue's calls, by state")
+    callbacks_held: int = Field(0, description="callbacks promised, held for the queue's hours or a chosen slot")
 
 
 class AgentRowOut(BaseModel):

@@ -53,6 +53,7 @@ class QueueRow:
     service_level: float | None
     asa: float | None
     agents: dict[str, int]  # state -> agents able to take this queue's calls
+    callbacks_held: int = 0  # callbacks promised, held for the queue's hours or a chosen slot
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,9 @@ class WallboardService:
         acd = self.acd
         now = acd.clock.now()
         by_queue = {row.queue: row for row in report.queues}
+        held: dict[str, int] = {}
+        for request in acd.held.requests.values():
+            held[request.queue] = held.get(request.queue, 0) + 1
         queues = []
         for name, config in acd.queues.items():
             waiting = acd.waiting_calls(name)
@@ -152,6 +156,7 @@ class WallboardService:
                 offered=f.offered if f else 0, answered=f.answered if f else 0,
                 abandoned=f.abandoned if f else 0, short_abandons=f.short_abandons if f else 0,
                 service_level=f.service_level if f else None, asa=f.asa if f else None, agents=states,
+                callbacks_held=held.get(name, 0),
             ))
         agents = []
         for agent in sorted(acd.agents.values(), key=lambda a: a.id):
