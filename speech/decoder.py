@@ -161,11 +161,20 @@ class Decoder:
         self._waiting += pcm
         excess = len(self._waiting) - self._pre_roll_bytes
         if excess > 0:
-            del self._waiting[: excess + excess % 2]
+            excess += excess % 2
+            if not self.fed:
+                # Before the first voice, kept at negative Vosk time: verification measures
+                # the clip's noise floor on the whole window, as when Vosk heard every frame.
+                self._store(bytes(self._waiting[:excess]))
+                self._audio_start -= excess / BYTES_PER_SECOND
+            del self._waiting[:excess]
 
     def _keep(self, pcm: bytes) -> None:
         """Audio Vosk decoded, in Vosk's time (word times index it) for verification."""
         self.fed += len(pcm)
+        self._store(pcm)
+
+    def _store(self, pcm: bytes) -> None:
         self._audio += pcm
         excess = len(self._audio) - int(KEEP_SECONDS * BYTES_PER_SECOND)
         if excess > 0:

@@ -106,6 +106,18 @@ def test_vosk_hears_nothing_until_voice_starts_then_the_pre_roll_first() -> None
     assert decoder.fed == (decided + 1) * 320 - first
 
 
+def test_verification_sees_the_whole_window_at_vosk_times() -> None:
+    kaldi = FakeKaldi(vosk_json(("환불", 1.0)))
+    decoder = Decoder(kaldi, VadSettings(end_silence=0.2), pre_roll=0.4)
+    audio = quiet(1.0) + vowel(0.4) + quiet(0.5)
+    decided = feed_until_result(decoder, audio)
+    heard = b"".join(kaldi.heard)
+    first = audio.index(heard)
+    assert decoder._piece(-1e9, 1e9) == audio[: (decided + 1) * 320]  # the quiet before too
+    assert decoder._piece(0.0, 0.1) == heard[:1600]  # Vosk's time 0: its first sample
+    assert decoder._piece(-0.1, 0.0) == audio[first - 1600 : first]
+
+
 def test_voice_from_the_first_frame_reaches_vosk_whole() -> None:
     kaldi = FakeKaldi(vosk_json(("환불", 1.0)))
     decoder = Decoder(kaldi, VadSettings(end_silence=0.2))
