@@ -1,7 +1,11 @@
 """One utterance on one Vosk recognizer: synchronous, run on a recognition thread.
 
-`Decoder.accept(pcm)` feeds audio to both Vosk and the energy detector and returns Vosk's
-result once the utterance has ended, by whichever comes first:
+`Decoder.accept(pcm)` feeds audio to the energy detector, and to Vosk only once the detector
+has heard voice start: until then the audio waits in a pre-roll of the last `pre_roll`
+seconds, which Vosk gets first when voice starts (so the onset the detector needed 80 ms to
+confirm, and the quiet before it, are still decoded). Most of a caller's listening window is
+silence, which Vosk then never decodes. It returns Vosk's result once the utterance has
+ended, by whichever comes first:
 - Vosk's own endpoint (`AcceptWaveform` returns True with words), or
 - `end_silence` seconds of low energy after speech started, then `FinalResult()`.
 A result without words (a cough, a door), or words while the energy detector has heard no
@@ -28,6 +32,7 @@ from speech.verify import Verdict, Word, verify, verify_ratio
 
 BYTES_PER_SECOND = 16000  # 16-bit mono at 8 kHz
 KEEP_SECONDS = 30.0  # audio kept for verification
+PRE_ROLL_SECONDS = 0.7  # audio before the detected voice start that Vosk still gets
 Verifier = Callable[[bytes, bool], Sequence[Word]]  # (audio, lenient) -> words
 
 
@@ -88,10 +93,13 @@ class Decoder:
         mode: str = "strict",
         ratio: Callable[[bytes], float | None] | None = None,
         ratio_threshold: float = 0.0,
+        pre_roll: float | None = PRE_ROLL_SECONDS,
         calibration: Calibration | None = None,
     ) -> None:
         """`offset`: seconds of audio `recognizer` decoded before (Vosk's word times count
-        from its creation); `verifier` decodes a stretch of audio with the filler grammar."""
+        from its creation); `verifier` decodes a stretch of audio with the filler grammar;
+        `pre_roll`: seconds kept for Vosk while no voice is heard (None: Vosk hears every
+        frame, as the raw engine does)."""
         self.recognizer = recognizer
         self._vad_settings = vad
         self.vad = EnergyVad(vad)
@@ -106,12 +114,22 @@ class Decoder:
         self._audio = bytearray()
         self._audio_start = 0.0  # session seconds where `_audio` begins
         self.fed = 0  # bytes fed to the recognizer
+        self._gated = pre_roll is not None
+        self._pre_roll_bytes = int((pre_roll or 0.0) * BYTES_PER_SECOND) & ~1
+        self._waiting = bytearray()  # the pre-roll: audio not given to Vosk yet
 
     def accept(self, pcm: bytes) -> Step:
         started = time.perf_counter()
-        self._keep(pcm)
         vad_ended = self.vad.feed(pcm)
         self.speech_heard = self.speech_heard or self.vad.speech_started
+        if self._gated:
+            if not self.vad.speech_started:
+                self._wait(pcm)
+                return Step(None, self.speech_heard)
+            if self._waiting:
+                pcm = bytes(self._waiting) + pcm
+                self._waiting.clear()
+        self._keep(pcm)
         raw: str | None = None
         if self.recognizer.AcceptWaveform(pcm):
             raw = self.recognizer.Result()
@@ -139,8 +157,24 @@ class Decoder:
         latency = self.vad.trailing_silence + time.perf_counter() - started
         return _with_latency(result, latency)
 
+    def _wait(self, pcm: bytes) -> None:
+        self._waiting += pcm
+        excess = len(self._waiting) - self._pre_roll_bytes
+        if excess > 0:
+            excess += excess % 2
+            if not self.fed:
+                # Before the first voice, kept at negative Vosk time: verification measures
+                # the clip's noise floor on the whole window, as when Vosk heard every frame.
+                self._store(bytes(self._waiting[:excess]))
+                self._audio_start -= excess / BYTES_PER_SECOND
+            del self._waiting[:excess]
+
     def _keep(self, pcm: bytes) -> None:
+        """Audio Vosk decoded, in Vosk's time (word times index it) for verification."""
         self.fed += len(pcm)
+        self._store(pcm)
+
+    def _store(self, pcm: bytes) -> None:
         self._audio += pcm
         excess = len(self._audio) - int(KEEP_SECONDS * BYTES_PER_SECOND)
         if excess > 0:

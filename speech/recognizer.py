@@ -30,7 +30,14 @@ import numpy as np
 from ivr.speech import Recognition
 from speech.calibrated import Calibration
 from speech.calibration_weights import CALIBRATIONS
-from speech.decoder import BYTES_PER_SECOND, Decoder, Step, best_score, timed_words
+from speech.decoder import (
+    BYTES_PER_SECOND,
+    PRE_ROLL_SECONDS,
+    Decoder,
+    Step,
+    best_score,
+    timed_words,
+)
 from speech.errors import GrammarError, ModelError, SessionClosed, SpeechError, SpeechTimeout
 from speech.settings import ModelSource, SpeechSettings
 from speech.sphinx import SphinxModel, model_for
@@ -208,6 +215,7 @@ class VoskSession:
                 mode=mode,
                 ratio=self._ratio if checks and mode == "ratio" else None,
                 ratio_threshold=RATIO_THRESHOLD[self._owner.engine(self.language)],
+                pre_roll=self._owner.pre_roll[self._owner.engine(self.language)],
                 calibration=calibration,
             )
         return self._decoder
@@ -257,6 +265,8 @@ class VoskSession:
             raise SpeechError("the speech recognizer is closed") from exc
         self._inflight = future
         try:
+            if future.done():  # run inline (a recognizer process): no hand-off to wait for
+                return future.result()
             return await asyncio.wait_for(
                 asyncio.shield(asyncio.wrap_future(future)), self._owner.settings.step_timeout
             )
@@ -289,6 +299,10 @@ class VoskRecognizer:
         self.vad_settings = VadSettings(
             sample_rate=settings.sample_rate, end_silence=settings.end_silence
         )
+        # Per engine, seconds before the detected voice start that it still decodes (None:
+        # every frame). PocketSphinx hears everything: its cepstral mean, carried from one
+        # utterance to the next, needs the quiet (gated, the English subset lost 2 rejections).
+        self.pre_roll: dict[str, float | None] = {"vosk": PRE_ROLL_SECONDS, "pocketsphinx": None}
         # `verify: calibrated` per language (a language without one verifies as `strict`)
         self.calibrations: dict[str, Calibration] = dict(CALIBRATIONS)
         self._grammars: dict[tuple[str, tuple[str, ...]], str] = {}

@@ -42,7 +42,7 @@ def frame_db(pcm: bytes) -> float:
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     if x.size == 0:
         return -100.0
-    power = float(np.mean(x * x)) / (32768.0 * 32768.0)
+    power = float(np.dot(x, x)) / x.size / (32768.0 * 32768.0)
     return max(-100.0, 10.0 * float(np.log10(power + 1e-10)))
 
 
