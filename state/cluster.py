@@ -254,8 +254,14 @@ class ClusterNode:
                     continue
                 log.error("cluster: replica out of step (%s); restored again", exc)
                 async with self._replica:
-                    with contextlib.suppress(StateError):
+                    try:
                         await self._resync_replica()
+                    except (ReplayError, SnapshotError, AcdError, StateError) as again:
+                        # the loop goes on: the next round restores again (epoch 0 follows nothing)
+                        log.error("cluster: the replica could not be restored (%s); trying again", again)
+                        self.epoch = 0
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 2.0)
 
     async def wait_applied(self, n: int, within: float = 3.0) -> None:
         """Until the replica has re-run the leader's events up to sequence `n`."""
@@ -361,8 +367,7 @@ class ClusterNode:
 
     async def _write_snapshot(self, data: dict[str, Any], *, n: int, entry: str) -> None:
         text = await asyncio.to_thread(json.dumps, data, separators=(",", ":"))
-        await self.lease.write_snapshot(self.lease.token, entry, text)
-        await self._redis(self.client.hset(self.keys.snapshot, "n", n), "snapshot n")
+        await self.lease.write_snapshot(self.lease.token, entry, text, n)
 
     async def _snapshots(self) -> None:
         interval = self.settings.snapshot_interval

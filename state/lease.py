@@ -68,10 +68,12 @@ while i <= #ARGV do
 end
 return last
 """
-# KEYS: fence, snapshot, stream; ARGV: token, entry, data
+# KEYS: fence, snapshot, stream; ARGV: token, entry, data, n (events in the snapshot). One
+# HSET: a follower never reads a snapshot with another snapshot's `n` (it would skip events
+# the snapshot does not hold, or re-run some it does).
 SNAPSHOT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED') end
-redis.call('HSET', KEYS[2], 'token', ARGV[1], 'entry', ARGV[2], 'data', ARGV[3])
+redis.call('HSET', KEYS[2], 'token', ARGV[1], 'entry', ARGV[2], 'data', ARGV[3], 'n', ARGV[4])
 if ARGV[2] ~= '0-0' then redis.call('XTRIM', KEYS[3], 'MINID', ARGV[2]) end
 return 1
 """
@@ -211,7 +213,8 @@ class Lease:
         last = await self._call(self._append, [self.keys.fence, self.keys.epoch(token)], args, "append")
         return last.decode() if isinstance(last, bytes) else str(last)
 
-    async def write_snapshot(self, token: int, entry: str, data: str) -> None:
-        """Store the snapshot (including the stream up to `entry`) and trim the stream before it."""
+    async def write_snapshot(self, token: int, entry: str, data: str, n: int) -> None:
+        """Store the snapshot (`n` events, including the stream up to `entry`) and trim the
+        stream before it."""
         await self._call(self._snapshot, [self.keys.fence, self.keys.snapshot, self.keys.epoch(token)],
-                         [token, entry, data], "snapshot")
+                         [token, entry, data, n], "snapshot")

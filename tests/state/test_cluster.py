@@ -17,7 +17,7 @@ from acd.clock import AsyncioClock
 from acd.engine import Acd
 from acd.errors import IllegalTransition
 from acd.events import Event
-from acd.replay import acd_state
+from acd.replay import ReplayError, acd_state
 from state.cluster import ClusterNode, LeaderHooks, ScopedClock
 from state.settings import Durability, StateSettings
 from tests.acd.test_replay import AGENT_IDS, make, random_op, run
@@ -225,5 +225,39 @@ async def test_a_command_resent_after_a_lost_reply_runs_once(prefix: str) -> Non
     # A new command (new id) that cannot run is still refused.
     with pytest.raises(IllegalTransition):
         await second.command("pause", agent_id=agent, reason="coaching")
+    await second.stop()
+    await first.stop()
+
+
+async def test_a_replica_that_cannot_be_restored_keeps_trying_and_follows_again(
+    prefix: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, acd1, hooks1 = await node(prefix, "n1")
+    await asyncio.wait_for(hooks1.leading.wait(), 5)
+    second, acd2, _ = await node(prefix, "n2")
+    failures = {"read": 1, "restore": 2}
+    real_read, real_restore = second._read_stream, second._resync_replica
+
+    async def read(block: int | None) -> int:
+        if failures["read"]:
+            failures["read"] -= 1
+            raise ReplayError(0, Event(0.0), "time goes back (injected)")
+        return await real_read(block)
+
+    async def restore() -> None:
+        if failures["restore"]:
+            failures["restore"] -= 1
+            raise ReplayError(0, Event(0.0), "time goes back (injected)")
+        await real_restore()
+
+    monkeypatch.setattr(second, "_read_stream", read)
+    monkeypatch.setattr(second, "_resync_replica", restore)
+    workout(acd1, 2, 40)
+    assert first.log is not None
+    await first.log.flushed()
+    # out of step, then two restores refused: the tail loop lives on and follows again
+    await until(lambda: second.applied == first.log.emitted)  # type: ignore[union-attr]
+    assert failures == {"read": 0, "restore": 0}
+    assert acd_state(acd2) == acd_state(acd1)
     await second.stop()
     await first.stop()

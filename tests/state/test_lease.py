@@ -69,18 +69,22 @@ async def test_a_former_leader_is_fenced(client: aioredis.Redis, keys: Keys) -> 
     with pytest.raises(Fenced):
         await old.append(stale_token, [entry(3)], maxlen=1000)
     with pytest.raises(Fenced):
-        await old.write_snapshot(stale_token, "0-0", "{}")
+        await old.write_snapshot(stale_token, "0-0", "{}", 0)
     assert await client.xlen(keys.epoch(stale_token)) == 2  # nothing more got in
     assert await new.append(new.token, [entry(1)], maxlen=1000)
-    await new.write_snapshot(new.token, "0-0", '{"ok": 1}')
-    assert await client.hget(keys.snapshot, "token") == str(new.token).encode()
+    await client.hset(keys.snapshot, "n", 300)  # the former epoch's snapshot held 300 events
+    await new.write_snapshot(new.token, "0-0", '{"ok": 1}', 0)
+    # token, data and event count change in one write: a follower reading between two writes
+    # would skip 300 events of the new epoch (or re-run events a snapshot already holds)
+    assert await client.hmget(keys.snapshot, ["token", "n", "data"]) == [
+        str(new.token).encode(), b"0", b'{"ok": 1}']
 
 
 async def test_a_snapshot_trims_its_stream_but_never_past_itself(client: aioredis.Redis, keys: Keys) -> None:
     lease = Lease(client, keys, "a", ttl=5.0)
     assert await lease.acquire()
     ids = [await lease.append(lease.token, [entry(n)], maxlen=1000) for n in range(1, 11)]
-    await lease.write_snapshot(lease.token, ids[6], "{}")
+    await lease.write_snapshot(lease.token, ids[6], "{}", 7)
     left = await client.xrange(keys.epoch(lease.token))
     assert [e[0].decode() for e in left] == ids[6:]  # the snapshot's own entry and after
 
@@ -91,7 +95,7 @@ async def test_a_lost_token_counter_never_repeats_an_epoch(client: aioredis.Redi
     first = Lease(client, keys, "n1", 5.0)
     assert await first.acquire()
     await first.append(first.token, [entry(1)], 1000)
-    await first.write_snapshot(first.token, "0-0", "{}")
+    await first.write_snapshot(first.token, "0-0", "{}", 0)
     await client.delete(keys.token, keys.lease)
     second = Lease(client, keys, "n2", 5.0)
     assert await second.acquire()
