@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.interpreter import match_phrase_text
+from ivr.speech import Recognition, SpeechSession
 from speech.mulaw import ULAW_FRAME_BYTES, ulaw_to_pcm16
 from speech.recognizer import VoskRecognizer
 from speech.sphinx import SphinxModel
@@ -29,6 +30,16 @@ from speech.sphinx import SphinxModel
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "speech-eval"
 
+
+
+async def decode_clip(session: SpeechSession, ulaw: bytes) -> Recognition:
+    """A whole mu-law clip fed to `session` 20 ms at a time, as a call brings it: the result
+    at the end of speech, or what the session has when the clip ends."""
+    for i in range(0, len(ulaw), ULAW_FRAME_BYTES):
+        result = await session.feed(ulaw_to_pcm16(ulaw[i : i + ULAW_FRAME_BYTES]))
+        if result is not None:
+            return result
+    return await session.finish()
 
 @dataclass
 class Trial:
@@ -110,13 +121,7 @@ async def run_trials(
                       {"raw": float(words[0].get("conf", 1.0)) if words else 0.0})
         for who, recognizer in recognizers.items():
             async with recognizer.session(language, phrases) as session:
-                result = None
-                for i in range(0, len(ulaw), ULAW_FRAME_BYTES):
-                    result = await session.feed(ulaw_to_pcm16(ulaw[i : i + ULAW_FRAME_BYTES]))
-                    if result is not None:
-                        break
-                if result is None:
-                    result = await session.finish()
+                result = await decode_clip(session, ulaw)
             trial.answer[who] = _option(options, result.text) if recognizer.accepts(result) else None
             trial.text[who] = result.text
             trial.confidence[who] = result.confidence

@@ -40,8 +40,7 @@ SEEDS = (17, 3, 5)  # fold draws averaged by `estimate`
 
 
 async def collect(language: str, part: str) -> Path:
-    from bench.speech_eval import load
-    from speech.mulaw import ULAW_FRAME_BYTES, ulaw_to_pcm16
+    from bench.speech_eval import decode_clip, load
     from speech.recognizer import VoskRecognizer, load_model
     from speech.settings import parse_speech_settings
     from speech.sphinx import bundled_model
@@ -70,13 +69,7 @@ async def collect(language: str, part: str) -> Path:
         ulaw = (CACHE / language / clip["file"]).read_bytes()
         seen.clear()
         async with recognizer.session(language, phrases) as session:
-            result = None
-            for i in range(0, len(ulaw), ULAW_FRAME_BYTES):
-                result = await session.feed(ulaw_to_pcm16(ulaw[i : i + ULAW_FRAME_BYTES]))
-                if result is not None:
-                    break
-            if result is None:
-                await session.finish()
+            await decode_clip(session, ulaw)
         rows.append({
             "file": clip["file"], "voice": clip["voice"], "text": clip["text"],
             "kind": clip["kind"], "expected": clip["expected"],
